@@ -1,0 +1,83 @@
+/**
+ * Users, organizations and web sessions: the operations the CLI, the sign-in form and the
+ * protocol core share.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Credentials } from '../oauth/credentials.js';
+import type { Organization, Session, Store, User } from '../store/store.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+
+/** §5.1: a web session lasts 31 days. */
+export const SESSION_LIFETIME = 31 * 24 * 3600;
+
+export class AccountError extends Error {}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export interface AccountsDeps {
+  store: Store;
+  credentials: Credentials;
+  now: () => number;
+}
+
+export async function createUser(
+  deps: AccountsDeps,
+  input: { email: string; password: string; name?: string | undefined },
+): Promise<User> {
+  const email = input.email.trim();
+  if (!EMAIL.test(email) || email.length > 320) throw new AccountError('A valid email address is required.');
+  if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.');
+  if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.');
+  const user: User = {
+    id: randomUUID(),
+    email,
+    emailVerified: false,
+    passwordHash: await hashPassword(input.password),
+    name: input.name?.trim() || null,
+    avatarUrl: null,
+    createdAt: deps.now(),
+    blockedAt: null,
+  };
+  await deps.store.users.create(user);
+  return user;
+}
+
+export async function createOrganization(
+  deps: AccountsDeps,
+  input: { slug: string; name: string; ownerEmail: string },
+): Promise<Organization> {
+  if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.');
+  if (!input.name.trim()) throw new AccountError('The organization needs a name.');
+  const owner = await deps.store.users.findByEmail(input.ownerEmail);
+  if (!owner) throw new AccountError(`No user with email ${input.ownerEmail}.`);
+  if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
+  const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
+  await deps.store.organizations.create(org, owner.id);
+  return org;
+}
+
+export async function addMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
+  const organization = await deps.store.organizations.findBySlug(input.slug);
+  if (!organization) throw new AccountError(`No organization with slug ${input.slug}.`);
+  const user = await deps.store.users.findByEmail(input.email);
+  if (!user) throw new AccountError(`No user with email ${input.email}.`);
+  await deps.store.organizations.addMember(organization.id, user.id, deps.now());
+  return { organization, user };
+}
+
+/** Checks the password; an unknown email costs the same scrypt work as a wrong password. */
+export async function authenticate(deps: AccountsDeps, email: string, password: string): Promise<User | undefined> {
+  const user = await deps.store.users.findByEmail(email.trim());
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  return ok && user && user.blockedAt === null ? user : undefined;
+}
+
+/** Starts a web session; the returned `polar_us_` value goes in the cookie, only its HMAC is stored. */
+export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session }> {
+  const token = deps.credentials.mint('userSession');
+  const now = deps.now();
+  const session: Session = { id: randomUUID(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
+  await deps.store.sessions.create(session, deps.credentials.hash(token));
+  return { token, session };
+}

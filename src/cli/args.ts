@@ -1,0 +1,35 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type Borealis, compose } from '../compose.js';
+import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
+
+export class UsageError extends Error {}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Runs `work` against the configured database, then closes it. */
+export async function withBorealis<T>(overrides: ConfigOverrides, work: (b: Borealis, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, overrides, (m) => process.stderr.write(`warning: ${m}\n`));
+  const borealis = await compose(config);
+  try {
+    return await work(borealis, config);
+  } finally {
+    await borealis.close();
+  }
+}
+
+/** `--json` prints one JSON object on stdout; otherwise a human line. */
+export function output(json: boolean | undefined, value: Record<string, unknown>, human: string) {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : human + '\n');
+}

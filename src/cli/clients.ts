@@ -1,0 +1,56 @@
+import { createClient, withDefaults } from '../oauth/clients.js';
+import { PUBLIC_SCOPES } from '../oauth/scopes.js';
+import type { ClientMetadata } from '../store/store.js';
+import { UsageError, output, parse, required, withBorealis } from './args.js';
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'web'];
+
+export async function clientsCommand(args: string[]) {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new UsageError(`unknown clients command: ${sub ?? '(none)'}`);
+  const values = parse(rest, {
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    'grant-type': { type: 'string', multiple: true },
+    'auth-method': { type: 'string' },
+    scope: { type: 'string' },
+    'first-party': { type: 'boolean' },
+    'default-sub-type': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const name = required(values, 'name');
+  const redirectUris = values['redirect-uri'] ?? [];
+  const grantTypes = values['grant-type'];
+  if (redirectUris.length === 0 && !(grantTypes ?? []).every((g) => g === 'web')) throw new UsageError('--redirect-uri is required');
+  for (const uri of redirectUris) {
+    if (!URL.canParse(uri) || uri.includes('#')) throw new UsageError(`--redirect-uri must be an absolute URI without fragment: ${uri}`);
+  }
+  for (const grant of grantTypes ?? []) if (!GRANT_TYPES.includes(grant)) throw new UsageError(`unknown --grant-type ${grant}`);
+  const method = values['auth-method'];
+  if (method !== undefined && !AUTH_METHODS.includes(method)) throw new UsageError(`unknown --auth-method ${method}`);
+  const subType = values['default-sub-type'];
+  if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw new UsageError('--default-sub-type is user or organization');
+
+  const metadata = withDefaults({
+    client_name: name,
+    redirect_uris: redirectUris,
+    grant_types: grantTypes,
+    response_types: grantTypes && !grantTypes.includes('authorization_code') ? [] : ['code'],
+    token_endpoint_auth_method: method as ClientMetadata['token_endpoint_auth_method'] | undefined,
+    scope: values.scope ?? PUBLIC_SCOPES.join(' '),
+    default_sub_type: subType as ClientMetadata['default_sub_type'] | undefined,
+  });
+  const created = await withBorealis({}, (b) => createClient(b.ctx, metadata, { firstParty: values['first-party'] ?? false }));
+  output(
+    values.json,
+    {
+      client_id: created.client.clientId,
+      client_secret: created.clientSecret,
+      registration_access_token: created.registrationAccessToken,
+      ...metadata,
+      first_party: created.client.firstParty,
+    },
+    `created client ${name}\n  client_id:     ${created.client.clientId}\n  client_secret: ${created.clientSecret}`,
+  );
+}

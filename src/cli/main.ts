@@ -1,0 +1,55 @@
+/**
+ * `borealis <command>`: the command line. Each command parses its flags and calls the same
+ * core the HTTP API uses. `--json` prints exactly one JSON object on stdout.
+ */
+import { ConfigError } from '../config.js';
+import { AccountError } from '../accounts/accounts.js';
+import { clientsCommand } from './clients.js';
+import { migrateCommand } from './migrate.js';
+import { orgsCommand } from './orgs.js';
+import { serveCommand } from './serve.js';
+import { usersCommand } from './users.js';
+import { UsageError } from './args.js';
+
+const USAGE = `usage: borealis <command>
+
+  serve [--port N] [--database URL]     run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL)
+  migrate                               apply pending database migrations
+  users create --email E --password P [--name N] [--json]
+  orgs create --slug S --name N --owner EMAIL [--json]
+  orgs add-member --slug S --email E [--json]
+  clients create --name N --redirect-uri U [--redirect-uri U …] [--grant-type G …]
+      [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
+      [--default-sub-type user|organization] [--json]
+`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  users: usersCommand,
+  orgs: orgsCommand,
+  clients: clientsCommand,
+};
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    process.stderr.write(USAGE);
+    process.exitCode = command === undefined || command === '--help' ? 0 : 2;
+    return;
+  }
+  try {
+    await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof AccountError) {
+      process.stderr.write(`borealis: ${error.message}\n`);
+      if (error instanceof UsageError) process.stderr.write(USAGE);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

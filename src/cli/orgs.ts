@@ -1,0 +1,27 @@
+import { addMember, createOrganization } from '../accounts/accounts.js';
+import { UsageError, output, parse, required, withBorealis } from './args.js';
+
+export async function orgsCommand(args: string[]) {
+  const [sub, ...rest] = args;
+  if (sub === 'create') {
+    const values = parse(rest, { slug: { type: 'string' }, name: { type: 'string' }, owner: { type: 'string' }, json: { type: 'boolean' } });
+    const org = await withBorealis({}, (b) =>
+      createOrganization(b.accounts, { slug: required(values, 'slug'), name: required(values, 'name'), ownerEmail: required(values, 'owner') }),
+    );
+    output(values.json, { id: org.id, slug: org.slug, name: org.name }, `created organization ${org.slug} (${org.id})`);
+    return;
+  }
+  if (sub === 'add-member') {
+    const values = parse(rest, { slug: { type: 'string' }, email: { type: 'string' }, json: { type: 'boolean' } });
+    const { organization, user } = await withBorealis({}, (b) =>
+      addMember(b.accounts, { slug: required(values, 'slug'), email: required(values, 'email') }),
+    );
+    output(
+      values.json,
+      { organization_id: organization.id, slug: organization.slug, user_id: user.id, email: user.email },
+      `${user.email} is a member of ${organization.slug}`,
+    );
+    return;
+  }
+  throw new UsageError(`unknown orgs command: ${sub ?? '(none)'}`);
+}

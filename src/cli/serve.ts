@@ -1,0 +1,30 @@
+import { composeApp, compose } from '../compose.js';
+import { loadConfig } from '../config.js';
+import { parse } from './args.js';
+
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+
+export async function serveCommand(args: string[]) {
+  const values = parse(args, { port: { type: 'string' }, database: { type: 'string' } });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  const config = loadConfig(process.env, { port, databaseUrl: values.database });
+  const borealis = await compose(config);
+  const app = await composeApp(borealis, config);
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(`Borealis listening on http://${config.host}:${config.port} (issuer ${config.publicUrl}, ${borealis.ctx.store.engine})`);
+
+  // §5.5: expired rows are removed periodically, by every instance (the deletes are idempotent).
+  const cleanup = setInterval(() => {
+    borealis.ctx.store.deleteExpired(borealis.ctx.now()).catch((err: unknown) => app.log.error({ err }, 'cleanup failed'));
+  }, CLEANUP_INTERVAL_MS);
+  cleanup.unref();
+
+  const stop = async () => {
+    clearInterval(cleanup);
+    await app.close();
+    await borealis.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,43 @@
+/**
+ * The one wiring function: config → store → keys → protocol context → HTTP app.
+ * Nothing else constructs these; tests call it with their own config and clock.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AccountsDeps } from './accounts/accounts.js';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { KeyRing } from './keys/key-ring.js';
+import { SealedBox } from './keys/sealed-box.js';
+import type { OAuthContext } from './oauth/context.js';
+import { Credentials } from './oauth/credentials.js';
+import { openStore } from './store/sql/index.js';
+
+export const systemClock = () => Math.floor(Date.now() / 1000);
+
+export interface Borealis {
+  ctx: OAuthContext;
+  accounts: AccountsDeps;
+  close(): Promise<void>;
+}
+
+export async function compose(config: Config, now: () => number = systemClock): Promise<Borealis> {
+  const store = await openStore(config.databaseUrl, { migrate: true, now: now() });
+  const keys = new KeyRing(store.signingKeys, config.secret);
+  await keys.load(now());
+  const credentials = new Credentials(config.secret, config.tokenNamespace);
+  const ctx: OAuthContext = {
+    store,
+    credentials,
+    keys,
+    clientSecrets: new SealedBox(config.secret, 'client-credentials'),
+    secret: config.secret,
+    issuer: config.publicUrl,
+    refreshGraceSeconds: config.refreshGraceSeconds,
+    now,
+  };
+  return { ctx, accounts: { store, credentials, now }, close: () => store.close() };
+}
+
+export function composeApp(borealis: Borealis, config: Config): Promise<FastifyInstance> {
+  return buildApp({ ctx: borealis.ctx, accounts: borealis.accounts, publicUrl: config.publicUrl, logLevel: config.logLevel });
+}

@@ -1,0 +1,97 @@
+/**
+ * The one typed configuration. Every key comes from the environment (or a CLI flag that
+ * overrides it) and is validated here once; the result is frozen and passed by slices.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  /** NODE_ENV=production. Production refuses a missing BOREALIS_SECRET. */
+  readonly production: boolean;
+  /** PORT (default 8080). */
+  readonly port: number;
+  /** HOST to bind (default 127.0.0.1 in development, 0.0.0.0 in production). */
+  readonly host: string;
+  /** BOREALIS_PUBLIC_URL: the issuer and the origin of every absolute URL we emit (D15). */
+  readonly publicUrl: string;
+  /** DATABASE_URL: `postgres://…` for PostgreSQL, otherwise a SQLite file (default ./data/borealis.db). */
+  readonly databaseUrl: string;
+  /** BOREALIS_DATA_DIR (default ./data): the SQLite file and the generated development secret. */
+  readonly dataDir: string;
+  /** BOREALIS_SECRET: HMAC key for stored credentials and root of every encryption key. */
+  readonly secret: string;
+  /** BOREALIS_TOKEN_NAMESPACE (default `polar_`): the prefix of every credential (§2.1). */
+  readonly tokenNamespace: string;
+  /** BOREALIS_REFRESH_GRACE_SECONDS (default 10, 0 disables): D4's concurrent-refresh window. */
+  readonly refreshGraceSeconds: number;
+  /** LOG_LEVEL (default info; `silent` in tests). */
+  readonly logLevel: string;
+}
+
+export interface ConfigOverrides {
+  port?: number | undefined;
+  databaseUrl?: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+function integer(name: string, raw: string | undefined, fallback: number, min = 0): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+/**
+ * In development a secret is generated once and kept in the data folder, so tokens survive a
+ * restart; production must be given one, because a generated secret on an ephemeral disk would
+ * silently invalidate every credential at the next deploy.
+ */
+function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: string, warn: (m: string) => void): string {
+  const given = env.BOREALIS_SECRET;
+  if (given) {
+    if (given.length < 32) throw new ConfigError('BOREALIS_SECRET must be at least 32 characters');
+    return given;
+  }
+  if (production) throw new ConfigError('BOREALIS_SECRET is required when NODE_ENV=production');
+  const file = join(dataDir, 'secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    warn(`BOREALIS_SECRET is not set: generated a development secret in ${file}. Set BOREALIS_SECRET in production.`);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: ConfigOverrides = {},
+  warn: (message: string) => void = (m) => console.warn(`warning: ${m}`),
+): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = overrides.port ?? integer('PORT', env.PORT, 8080);
+  const dataDir = resolve(env.BOREALIS_DATA_DIR || 'data');
+  const publicUrl = (env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+  } catch {
+    throw new ConfigError(`BOREALIS_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+  if (production && publicUrl.startsWith('http:')) warn('BOREALIS_PUBLIC_URL is not https in production.');
+  const namespace = env.BOREALIS_TOKEN_NAMESPACE ?? 'polar_';
+  if (!/^[a-z0-9_]{1,20}$/.test(namespace)) throw new ConfigError('BOREALIS_TOKEN_NAMESPACE must match [a-z0-9_]{1,20}');
+  return Object.freeze({
+    production,
+    port,
+    host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
+    publicUrl,
+    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),
+    dataDir,
+    secret: resolveSecret(env, production, dataDir, warn),
+    tokenNamespace: namespace,
+    refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
+    logLevel: env.LOG_LEVEL || 'info',
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The route table: the only file that knows URLs. Bodies are taken raw (64 KiB at most) and
+ * decoded by parse.ts, so encoding errors and repeated parameters are ours to answer.
+ */
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AccountsDeps } from '../accounts/accounts.js';
+import type { OAuthContext } from '../oauth/context.js';
+import { handleError, sendCompact } from './respond.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { loginRoutes } from './routes/login.js';
+import { tokenRoutes } from './routes/token.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+import { STYLESHEET } from './views/layout.js';
+
+export interface AppOptions {
+  ctx: OAuthContext;
+  accounts: AccountsDeps;
+  publicUrl: string;
+  logLevel: string;
+}
+
+export const BODY_LIMIT = 64 * 1024;
+
+/** Paths and the methods they answer; any other method gets 405 as FastAPI does. */
+const ROUTES: Record<string, string[]> = {
+  '/v1/oauth2/token': ['POST'],
+  '/v1/oauth2/authorize': ['GET'],
+  '/v1/oauth2/consent': ['POST'],
+};
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    trustProxy: false,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  await app.register(cookie);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
+
+  const publicOrigin = new URL(options.publicUrl).origin;
+  const secureCookies = options.publicUrl.startsWith('https:');
+  tokenRoutes(app, options.ctx);
+  authorizeRoutes(app, options.ctx, publicOrigin);
+  loginRoutes(app, options.accounts, { publicOrigin, secureCookies });
+  wellKnownRoutes(app, options.ctx.keys);
+  app.get('/assets/style.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+  app.get('/', async (_request, reply) => sendCompact(reply, 200, { name: 'Borealis', issuer: options.ctx.issuer }));
+
+  for (const [url, methods] of Object.entries(ROUTES)) {
+    const others = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m));
+    app.route({
+      method: others as ('GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH')[],
+      url,
+      handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: methods.join(', ') }),
+    });
+  }
+  return app;
+}

@@ -1,0 +1,63 @@
+/**
+ * Turning an HTTP request into OAuth parameters (polar-oauth2.md §2.5): the query string and an
+ * `application/x-www-form-urlencoded` or `multipart/form-data` body. Bodies arrive as raw bytes
+ * (at most 64 KiB, enforced by Fastify's bodyLimit) so that invalid UTF-8 and repeated
+ * parameters are seen rather than silently repaired.
+ */
+import busboy from 'busboy';
+import type { FastifyRequest } from 'fastify';
+import { invalidRequest } from '../oauth/errors.js';
+import { Params, decodeForm } from '../oauth/params.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw invalidRequest('The request is malformed: the body is not valid UTF-8.');
+  }
+}
+
+export function queryParams(request: FastifyRequest): Map<string, string[]> {
+  const at = request.url.indexOf('?');
+  return at === -1 ? new Map() : decodeForm(request.url.slice(at + 1));
+}
+
+function multipart(contentType: string, body: Buffer): Promise<Map<string, string[]>> {
+  return new Promise((resolve, reject) => {
+    const out = new Map<string, string[]>();
+    const malformed = () => reject(invalidRequest('The request is malformed: invalid multipart body.'));
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 65536, fields: 200 } });
+    } catch {
+      return malformed();
+    }
+    parser.on('field', (name, value) => {
+      if (value === '') return; // RFC 6749 §3.1: empty means omitted.
+      if (value.includes('\u0000') || value.includes('\ufffd')) return reject(invalidRequest('The request is malformed: invalid characters.'));
+      const list = out.get(name);
+      if (list) list.push(value);
+      else out.set(name, [value]);
+    });
+    parser.on('file', (_name, stream) => stream.resume());
+    parser.on('error', malformed);
+    parser.on('close', () => resolve(out));
+    parser.end(body);
+  });
+}
+
+export async function formParams(request: FastifyRequest): Promise<Map<string, string[]>> {
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0) return new Map();
+  const contentType = (request.headers['content-type'] ?? '').toLowerCase();
+  if (contentType.startsWith('application/x-www-form-urlencoded')) return decodeForm(decodeUtf8(body));
+  if (contentType.startsWith('multipart/form-data')) return multipart(request.headers['content-type'] ?? '', body);
+  throw invalidRequest('Unsupported Content-Type: send application/x-www-form-urlencoded or multipart/form-data.');
+}
+
+/** Query and body together, as the OAuth endpoints read them. */
+export async function oauthParams(request: FastifyRequest): Promise<Params> {
+  return new Params(queryParams(request), await formParams(request));
+}

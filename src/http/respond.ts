@@ -1,0 +1,54 @@
+/** Writing answers: JSON in the right dialect, errors in the right shape, redirects. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, OAuthError, type WireError } from '../oauth/errors.js';
+import { NO_STORE } from '../oauth/wire.js';
+import { authlibJson, compactJson } from './json.js';
+
+const JSON_TYPE = 'application/json';
+
+/** authlib answers (token endpoint, RFC 6749 errors) always carry no-store (§2.3-A, §3.7). */
+export function sendAuthlib(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
+  return reply.code(status).headers({ ...NO_STORE, ...headers, 'content-type': JSON_TYPE }).send(authlibJson(body));
+}
+
+export function sendCompact(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
+  return reply.code(status).headers({ ...headers, 'content-type': JSON_TYPE }).send(compactJson(body));
+}
+
+export function sendWireError(reply: FastifyReply, error: WireError) {
+  return error.style === 'authlib'
+    ? sendAuthlib(reply, error.status, error.body(), error.headers)
+    : sendCompact(reply, error.status, error.body(), error.headers);
+}
+
+/** RFC 6749 §4.1.2: authorization responses carry codes; keep them out of Referer headers. */
+export function sendRedirect(reply: FastifyReply, location: string, status = 302) {
+  return reply
+    .code(status)
+    .headers({ location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+    .send();
+}
+
+/**
+ * The last line of defence: known wire errors keep their shape; framework errors (oversized
+ * or unparsable bodies) become RFC 6749 `invalid_request`; anything else is a bug, logged, and
+ * answered as `server_error` without internals.
+ */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof OAuthError || error instanceof ApiError) return sendWireError(reply, error);
+  const framework = error as { code?: string; statusCode?: number };
+  if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return sendAuthlib(reply, 413, { error: 'invalid_request', error_description: 'The request body is too large (64 KiB at most).' });
+  }
+  if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
+    return sendAuthlib(reply, framework.statusCode === 415 ? 415 : 400, {
+      error: 'invalid_request',
+      error_description: 'The request is malformed.',
+    });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendAuthlib(reply, 500, {
+    error: 'server_error',
+    error_description: 'The authorization server encountered an unexpected condition.',
+  });
+}

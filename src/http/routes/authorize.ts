@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { authorize } from '../../oauth/authorize/index.js';
+import { errorRedirect } from '../../oauth/authorize/redirect.js';
+import { type ConsentAnswer, consent } from '../../oauth/consent.js';
+import type { OAuthContext } from '../../oauth/context.js';
+import { OAuthError, loginRequiredJson, unauthorized, validationError } from '../../oauth/errors.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { formParams, oauthParams, queryParams } from '../parse.js';
+import { sendCompact, sendRedirect } from '../respond.js';
+import { currentSession } from '../session.js';
+import { Params } from '../../oauth/params.js';
+
+/**
+ * GET /v1/oauth2/authorize (§3.4) and POST /v1/oauth2/consent (§3.5): the JSON API the
+ * authorization page is built on.
+ */
+export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
+  /** Redirect errors go to the verified redirect URI; the others stay JSON (RFC 6749 §4.1.2.1). */
+  const redirectable = (error: unknown): string | undefined =>
+    error instanceof OAuthError && error.allowRedirect && error.redirectTo ? errorRedirect(error, error.redirectTo, ctx.issuer) : undefined;
+
+  app.get('/v1/oauth2/authorize', async (request, reply) => {
+    const signedIn = await currentSession(request, ctx);
+    try {
+      const outcome = await authorize(await oauthParams(request), signedIn, ctx);
+      if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
+      if (outcome.kind === 'login' || !signedIn) throw loginRequiredJson();
+      // D14: the consent form must echo this token; it is bound to the session.
+      return sendCompact(reply, 200, { ...outcome.response, csrf_token: csrfToken(ctx.secret, signedIn.session.id) });
+    } catch (error) {
+      const location = redirectable(error);
+      if (location) return sendRedirect(reply, location);
+      throw error;
+    }
+  });
+
+  app.post('/v1/oauth2/consent', async (request, reply) => {
+    assertSameOrigin(request, publicOrigin);
+    const signedIn = await currentSession(request, ctx);
+    if (!signedIn) throw unauthorized();
+    const body = new Params(new Map(), await formParams(request));
+    const action = body.get('action');
+    if (action !== 'allow' && action !== 'deny') {
+      throw action === undefined
+        ? validationError(['body', 'action'], 'Field required', 'missing', null)
+        : validationError(['body', 'action'], "Input should be 'allow' or 'deny'", 'literal_error', action);
+    }
+    assertCsrfToken(ctx.secret, signedIn.session.id, body.get('csrf_token'));
+    const answer: ConsentAnswer = { action, organizations: body.all('organizations') };
+    // The authorization request travels in the query string, as the page received it (§3.5).
+    const params = new Params(queryParams(request), new Map());
+    try {
+      return sendRedirect(reply, await consent(params, answer, signedIn, ctx));
+    } catch (error) {
+      const location = redirectable(error);
+      if (location) return sendRedirect(reply, location);
+      throw error;
+    }
+  });
+}

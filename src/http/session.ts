@@ -1,0 +1,27 @@
+/**
+ * The web session cookie `polar_session` (polar-oauth2.md §2.4): HttpOnly, SameSite=Lax,
+ * Secure when served over https, 31 days. Only its HMAC is stored.
+ */
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_LIFETIME } from '../accounts/accounts.js';
+import type { SignedIn } from '../oauth/authorize/index.js';
+import type { OAuthContext } from '../oauth/context.js';
+
+export const SESSION_COOKIE = 'polar_session';
+
+export async function currentSession(request: FastifyRequest, ctx: OAuthContext): Promise<SignedIn | undefined> {
+  const value = request.cookies[SESSION_COOKIE];
+  if (!value || !ctx.credentials.isWellFormed(value, 'userSession')) return undefined;
+  const found = await ctx.store.sessions.findActive(ctx.credentials.hash(value), ctx.now());
+  if (!found || found.user.blockedAt !== null) return undefined;
+  return found;
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean) {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_LIFETIME });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean) {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}

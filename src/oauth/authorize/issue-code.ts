@@ -1,0 +1,41 @@
+/**
+ * Issuing an authorization code (RFC 6749 §4.1.2; polar-oauth2.md §3.5 step 5). The code lives
+ * 300 s; only its HMAC is stored. `auth_time` is when the user signed in (D9).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Session } from '../../store/store.js';
+import type { OAuthContext } from '../context.js';
+import { LIFETIME } from '../issue.js';
+import { redirectWith } from './redirect.js';
+import type { AuthorizationRequest } from './request.js';
+
+export async function issueCode(
+  request: AuthorizationRequest,
+  session: Session,
+  organizationIds: string[],
+  ctx: OAuthContext,
+): Promise<string> {
+  const code = ctx.credentials.mint('authorizationCode');
+  const now = ctx.now();
+  await ctx.store.codes.create({
+    id: randomUUID(),
+    codeHash: ctx.credentials.hash(code),
+    clientId: request.client.clientId,
+    userId: session.userId,
+    redirectUri: request.sentRedirectUri,
+    scope: request.scope,
+    nonce: request.nonce,
+    authTime: session.createdAt,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    issuedAt: now,
+    expiresAt: now + LIFETIME.code,
+    consumedAt: null,
+    organizationIds,
+  });
+  return redirectWith(request.redirectUri, [
+    ['code', code],
+    ['state', request.state],
+    ['iss', ctx.issuer],
+  ]);
+}

@@ -1,0 +1,118 @@
+/**
+ * Validation of an authorization request (RFC 6749 §4.1.1, §3.1.2; polar-oauth2.md §3.4 steps
+ * 1–10, with D6, D7 and D16). Errors before the redirect URI is verified are JSON and never
+ * redirect (RFC 6749 §4.1.2.1); later ones redirect to it. `state` is copied into every error.
+ */
+import type { Client } from '../../store/store.js';
+import type { OAuthContext } from '../context.js';
+import { OAuthError, clientNotFound, invalidRequest, invalidScope, unauthorizedClient } from '../errors.js';
+import type { Params } from '../params.js';
+import { type Challenge, checkChallenge } from '../pkce.js';
+import { hasScope, isKnownScope, narrowScope, splitScope } from '../scopes.js';
+
+/** Single-valued authorize parameters (D16: each may appear once). */
+export const AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'prompt',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'sub_type',
+] as const;
+
+export interface AuthorizationRequest extends Challenge {
+  client: Client;
+  /** Where the response goes: the sent URI, or the client's first registered one. */
+  redirectUri: string;
+  /** As sent; null when omitted (then the token request need not repeat it, §4.1 step 5). */
+  sentRedirectUri: string | null;
+  /** The scope after D6 narrowing: exactly what consent shows and the code carries. */
+  scope: string;
+  /** Whether the scope as requested contained `openid` (the OIDC rules apply, §3.4 step 11). */
+  openid: boolean;
+  state: string | undefined;
+  nonce: string | null;
+  prompt: Set<string>;
+  requiresSingleOrganization: boolean;
+  /** Organizations preselected in the query (§9 caveat). */
+  organizations: string[];
+}
+
+export async function validateAuthorizationRequest(params: Params, ctx: OAuthContext): Promise<AuthorizationRequest> {
+  let state: string | undefined;
+  try {
+    state = params.get('state');
+    params.assertSingle(AUTHORIZE_PARAMS);
+  } catch (error) {
+    if (error instanceof OAuthError) error.withState(state);
+    throw error;
+  }
+
+  let redirectTo: string | undefined;
+  try {
+    const clientId = params.get('client_id');
+    if (clientId === undefined) throw new OAuthError('invalid_client', "Missing 'client_id' parameter.");
+    const client = await ctx.store.clients.findByClientId(clientId);
+    if (!client) throw clientNotFound(false);
+
+    const sent = params.get('redirect_uri');
+    const registered = client.metadata.redirect_uris;
+    if (sent !== undefined && !registered.includes(sent)) throw invalidRequest(`Redirect URI ${sent} is not supported by client.`);
+    const redirectUri = sent ?? registered[0];
+    if (redirectUri === undefined) throw invalidRequest("Missing 'redirect_uri' in request.");
+    redirectTo = redirectUri;
+
+    const responseType = params.get('response_type');
+    if (responseType === undefined) throw invalidRequest("Missing 'response_type' in request.", true);
+    if (responseType !== 'code') {
+      throw new OAuthError('unsupported_response_type', `The response type '${responseType}' is not supported by the server.`, {
+        allowRedirect: true,
+      });
+    }
+    if (!client.metadata.response_types.includes('code')) {
+      throw unauthorizedClient("The client is not authorized to use 'response_type=code'", true);
+    }
+
+    const requested = params.get('scope') ?? client.metadata.scope;
+    if (!splitScope(requested).every(isKnownScope)) throw invalidScope(true);
+    // D6: drop what the client may not have before consent, so the screen shows what is granted.
+    const scope = narrowScope(requested, client.metadata.scope);
+    if (scope === '') throw invalidScope(true);
+    const openid = hasScope(requested, 'openid');
+
+    const publicClient = client.metadata.token_endpoint_auth_method === 'none';
+    const challenge = checkChallenge(params.get('code_challenge'), params.get('code_challenge_method'), publicClient);
+
+    const nonce = params.get('nonce') ?? null;
+    if (openid && nonce !== null && (await ctx.store.codes.nonceInUse(client.clientId, nonce))) {
+      throw invalidRequest('Replay attack', true);
+    }
+
+    const subType = params.get('sub_type');
+    if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw invalidRequest('Invalid sub_type');
+
+    return {
+      client,
+      redirectUri,
+      sentRedirectUri: sent ?? null,
+      scope,
+      openid,
+      state,
+      nonce,
+      ...challenge,
+      prompt: new Set(splitScope(params.get('prompt') ?? '')),
+      requiresSingleOrganization: (subType ?? client.metadata.default_sub_type) === 'organization',
+      organizations: params.all('organizations'),
+    };
+  } catch (error) {
+    if (error instanceof OAuthError) {
+      error.withState(state);
+      if (error.allowRedirect) error.redirectTo = redirectTo;
+    }
+    throw error;
+  }
+}

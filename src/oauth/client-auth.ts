@@ -1,0 +1,88 @@
+/**
+ * Client authentication at the token, revocation and introspection endpoints
+ * (RFC 6749 §2.3, polar-oauth2.md §2.6). Methods are tried in authlib's order —
+ * client_secret_basic, client_secret_post, none — and the first that succeeds wins.
+ * Secrets are high-entropy, so an HMAC (not a slow KDF) is the right stored form (D3);
+ * the comparison is constant-time.
+ */
+import type { Credentials } from './credentials.js';
+import { safeEqual } from './credentials.js';
+import { clientNotFound, invalidClient } from './errors.js';
+import type { Params } from './params.js';
+import type { Client, ClientsStore } from '../store/store.js';
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientAuthInput {
+  params: Params;
+  /** The raw `Authorization` header, if any. */
+  authorization: string | undefined;
+}
+
+export interface ClientAuthDeps {
+  clients: ClientsStore;
+  credentials: Credentials;
+}
+
+interface Presented {
+  method: AuthMethod;
+  clientId: string;
+  secret?: string;
+}
+
+/** RFC 7617 with RFC 6749 §2.3.1: both parts are form-urlencoded before base64. */
+function fromBasic(header: string | undefined): Presented | undefined {
+  if (!header || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '));
+    return clientId && secret ? { method: 'client_secret_basic', clientId, secret } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function authenticateClient(
+  input: ClientAuthInput,
+  allowed: readonly AuthMethod[],
+  deps: ClientAuthDeps,
+  /** The token endpoint also requires the method to be the one the client registered (§2.6). */
+  requireRegisteredMethod: boolean,
+): Promise<Client> {
+  const { params } = input;
+  const clientId = params.get('client_id');
+  const postedSecret = params.fromBody('client_secret');
+  const anySecret = postedSecret ?? params.query.get('client_secret')?.[0];
+
+  const attempts: Presented[] = [];
+  for (const method of allowed) {
+    if (method === 'client_secret_basic') {
+      const basic = fromBasic(input.authorization);
+      if (basic) attempts.push(basic);
+    } else if (method === 'client_secret_post' && clientId && postedSecret) {
+      attempts.push({ method, clientId, secret: postedSecret });
+    } else if (method === 'none' && clientId && !anySecret) {
+      attempts.push({ method, clientId });
+    }
+  }
+
+  for (const attempt of attempts) {
+    const client = await deps.clients.findByClientId(attempt.clientId);
+    if (!client) throw clientNotFound(attempt.method === 'client_secret_basic');
+    const registered = client.metadata.token_endpoint_auth_method;
+    if (attempt.method === 'none') {
+      if (registered === 'none') return client;
+      continue;
+    }
+    const matches = safeEqual(deps.credentials.hash(attempt.secret ?? ''), client.clientSecretHash);
+    if (!matches) continue;
+    if (requireRegisteredMethod && registered !== attempt.method) continue;
+    return client;
+  }
+
+  const list = allowed.map((m) => `'${m}'`).join(', ');
+  throw invalidClient(`The client cannot authenticate with methods: [${list}]`, true);
+}

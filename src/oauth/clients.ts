@@ -1,0 +1,62 @@
+/**
+ * Creating OAuth2 clients. The secret and the registration access token are returned once;
+ * the store keeps their HMACs for comparison and sealed copies for the RFC 7592 read (D3).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client, ClientMetadata } from '../store/store.js';
+import type { OAuthContext } from './context.js';
+import { PUBLIC_SCOPES } from './scopes.js';
+
+export interface NewClient {
+  client: Client;
+  clientSecret: string;
+  registrationAccessToken: string;
+}
+
+export const sealContext = (column: 'client_secret' | 'registration_access_token', clientRowId: string) =>
+  `oauth2_clients.${column}:${clientRowId}`;
+
+/** Polar's registration defaults (§3.11): note `client_secret_post`, not RFC 7591's basic. */
+export function withDefaults(input: Partial<ClientMetadata> & Pick<ClientMetadata, 'client_name' | 'redirect_uris'>): ClientMetadata {
+  return {
+    redirect_uris: input.redirect_uris,
+    token_endpoint_auth_method: input.token_endpoint_auth_method ?? 'client_secret_post',
+    grant_types: input.grant_types ?? ['authorization_code', 'refresh_token'],
+    response_types: input.response_types ?? ['code'],
+    client_name: input.client_name,
+    ...(input.client_uri ? { client_uri: input.client_uri } : {}),
+    ...(input.logo_uri ? { logo_uri: input.logo_uri } : {}),
+    ...(input.tos_uri ? { tos_uri: input.tos_uri } : {}),
+    ...(input.policy_uri ? { policy_uri: input.policy_uri } : {}),
+    scope: input.scope ?? PUBLIC_SCOPES.join(' '),
+    default_sub_type: input.default_sub_type ?? 'user',
+  };
+}
+
+export async function createClient(
+  ctx: Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>,
+  metadata: ClientMetadata,
+  options: { firstParty?: boolean; userId?: string | null } = {},
+): Promise<NewClient> {
+  const id = randomUUID();
+  const clientSecret = ctx.credentials.mint('clientSecret');
+  const registrationAccessToken = ctx.credentials.mint('registrationToken');
+  const now = ctx.now();
+  const client: Client = {
+    id,
+    clientId: ctx.credentials.mint('clientId'),
+    clientSecretHash: ctx.credentials.hash(clientSecret),
+    clientSecretSealed: ctx.clientSecrets.seal(clientSecret, sealContext('client_secret', id)),
+    registrationTokenHash: ctx.credentials.hash(registrationAccessToken),
+    registrationTokenSealed: ctx.clientSecrets.seal(registrationAccessToken, sealContext('registration_access_token', id)),
+    clientIdIssuedAt: now,
+    clientSecretExpiresAt: 0,
+    metadata,
+    firstParty: options.firstParty ?? false,
+    userId: options.userId ?? null,
+    createdAt: now,
+    modifiedAt: now,
+  };
+  await ctx.store.clients.create(client);
+  return { client, clientSecret, registrationAccessToken };
+}

@@ -1,0 +1,36 @@
+/**
+ * The user's answer on the consent screen (polar-oauth2.md §3.5). The authorization request is
+ * validated again from the original parameters; `deny` redirects with access_denied; `allow`
+ * resolves the organization down-scope, issues the code and remembers the consent.
+ */
+import { accessibleOrganizations } from '../accounts/organization-access.js';
+import type { SignedIn } from './authorize/index.js';
+import { issueCode } from './authorize/issue-code.js';
+import { resolveOrganizations } from './authorize/organizations.js';
+import { errorRedirect } from './authorize/redirect.js';
+import { validateAuthorizationRequest } from './authorize/request.js';
+import type { OAuthContext } from './context.js';
+import { OAuthError } from './errors.js';
+import type { Params } from './params.js';
+
+export interface ConsentAnswer {
+  action: 'allow' | 'deny';
+  organizations: string[];
+}
+
+/** Returns the Location of the redirect back to the client. */
+export async function consent(params: Params, answer: ConsentAnswer, signedIn: SignedIn, ctx: OAuthContext): Promise<string> {
+  const request = await validateAuthorizationRequest(params, ctx);
+  if (answer.action === 'deny') {
+    const denied = new OAuthError('access_denied', 'The resource owner or authorization server denied the request', {
+      allowRedirect: true,
+      state: request.state,
+    });
+    return errorRedirect(denied, request.redirectUri, ctx.issuer);
+  }
+  const accessible = await accessibleOrganizations(ctx.store, signedIn.session);
+  const organizationIds = resolveOrganizations(answer.organizations, accessible, signedIn.session, request.requiresSingleOrganization);
+  const location = await issueCode(request, signedIn.session, organizationIds, ctx);
+  await ctx.store.consents.remember({ clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope }, ctx.now());
+  return location;
+}

@@ -1,0 +1,19 @@
+/** The explicit dependencies of the protocol core, wired once in compose.ts. */
+import type { KeyRing } from '../keys/key-ring.js';
+import type { SealedBox } from '../keys/sealed-box.js';
+import type { Store } from '../store/store.js';
+import type { Credentials } from './credentials.js';
+
+export interface OAuthContext {
+  store: Store;
+  credentials: Credentials;
+  keys: KeyRing;
+  /** Seals client secrets and registration tokens (D3). */
+  clientSecrets: SealedBox;
+  /** The server secret, from which per-token grace keys are derived (D4). */
+  secret: string;
+  issuer: string;
+  refreshGraceSeconds: number;
+  /** Epoch seconds; tests pass a fake clock. */
+  now: () => number;
+}

@@ -1,0 +1,82 @@
+/**
+ * authorization_code (RFC 6749 §4.1.3; polar-oauth2.md §4.1 with D5).
+ * A code is single-use: consuming it is one atomic statement. A code presented again — replay,
+ * or a concurrent double exchange — revokes every token issued from it (RFC 6749 §4.1.2, D5).
+ * A failed exchange (wrong verifier or redirect_uri) does not consume the code (§4.1).
+ */
+import { LIFETIME, mintTokens } from '../issue.js';
+import { invalidGrant, invalidRequest } from '../errors.js';
+import { signIdToken } from '../id-token.js';
+import { verifyCodeVerifier } from '../pkce.js';
+import { hasScope, narrowScope } from '../scopes.js';
+import type { Grant } from './grant.js';
+
+const INVALID_CODE = "Invalid 'code' in request.";
+
+export const authorizationCode: Grant = {
+  type: 'authorization_code',
+  authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+  params: ['code', 'redirect_uri', 'code_verifier'],
+
+  async handle({ client, params, publicClient }, ctx) {
+    const value = params.fromBody('code');
+    if (value === undefined) throw invalidRequest("Missing 'code' in request.");
+    const redirectUri = params.get('redirect_uri');
+    const verifier = params.fromBody('code_verifier');
+    const now = ctx.now();
+
+    const code = await ctx.store.codes.find(ctx.credentials.hash(value));
+    if (!code || code.clientId !== client.clientId) throw invalidGrant(INVALID_CODE);
+    if (code.consumedAt !== null) {
+      await ctx.store.tokens.revokeFamily(code.id, now);
+      throw invalidGrant(INVALID_CODE);
+    }
+    if (code.expiresAt <= now) throw invalidGrant(INVALID_CODE);
+    if (code.redirectUri && redirectUri !== code.redirectUri) throw invalidGrant("Invalid 'redirect_uri' in request.");
+    verifyCodeVerifier(code, verifier, publicClient);
+
+    const user = await ctx.store.users.findById(code.userId);
+    if (!user || user.blockedAt !== null) throw invalidGrant("There is no 'user' for this code.");
+
+    const scope = narrowScope(code.scope, client.metadata.scope);
+    const minted = mintTokens(
+      ctx,
+      {
+        client,
+        userId: user.id,
+        scope,
+        organizationIds: code.organizationIds,
+        familyId: code.id,
+        expiresIn: LIFETIME.authorizationCode,
+        withRefreshToken: client.metadata.grant_types.includes('refresh_token'),
+      },
+      now,
+    );
+    const won = await ctx.store.transaction(async (tx) => {
+      if (!(await tx.codes.consume(code.id, now))) return false;
+      await tx.tokens.create(minted.row);
+      return true;
+    });
+    if (!won) {
+      // Lost a race with another exchange of the same code: that is a replay too.
+      await ctx.store.tokens.revokeFamily(code.id, now);
+      throw invalidGrant(INVALID_CODE);
+    }
+
+    if (!hasScope(scope, 'openid')) return minted.response;
+    const idToken = await signIdToken(
+      {
+        issuer: ctx.issuer,
+        clientId: client.clientId,
+        subject: user.id,
+        authTime: code.authTime,
+        nonce: code.nonce,
+        accessToken: minted.response.access_token,
+        email: hasScope(scope, 'email') ? { email: user.email, email_verified: user.emailVerified } : undefined,
+        now,
+      },
+      ctx.keys.current(),
+    );
+    return { ...minted.response, id_token: idToken };
+  },
+};

@@ -1,0 +1,22 @@
+import type { Client } from '../../store/store.js';
+import type { AuthMethod } from '../client-auth.js';
+import type { OAuthContext } from '../context.js';
+import type { Params } from '../params.js';
+import type { TokenResponse } from '../wire.js';
+
+/** One grant type (RFC 6749 §4): what it accepts and how it answers. */
+export interface Grant {
+  readonly type: string;
+  /** Client authentication methods this grant allows (polar-oauth2.md §2.6 table). */
+  readonly authMethods: readonly AuthMethod[];
+  /** The parameters the grant reads; the token endpoint hands it no others. */
+  readonly params: readonly string[];
+  handle(request: GrantRequest, ctx: OAuthContext): Promise<TokenResponse>;
+}
+
+export interface GrantRequest {
+  client: Client;
+  params: Params;
+  /** How the client authenticated: `none` marks a public client (RFC 7636 §4.4). */
+  publicClient: boolean;
+}

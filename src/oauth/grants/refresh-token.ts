@@ -1,0 +1,81 @@
+/**
+ * refresh_token (RFC 6749 §6; polar-oauth2.md §4.2 with D4). Every refresh rotates.
+ * D4 / RFC 9700 §4.14.2: the rotation is atomic; a rotated token presented again within the
+ * grace window gets the identical response (parallel refreshes of one client must not log the
+ * user out); after the window it is reuse, and the whole family is revoked.
+ * The grace response is kept sealed with a key derived from the presented refresh token, which
+ * only its holder has: the database never holds a usable bearer value.
+ */
+import { SealedBox } from '../../keys/sealed-box.js';
+import type { Token } from '../../store/store.js';
+import type { OAuthContext } from '../context.js';
+import { invalidGrant, invalidRequest, invalidScope } from '../errors.js';
+import { LIFETIME, mintTokens } from '../issue.js';
+import { narrowScope, scopeCovers, splitScope } from '../scopes.js';
+import type { TokenResponse } from '../wire.js';
+import type { Grant } from './grant.js';
+
+const graceBox = (ctx: OAuthContext, refreshToken: string) => new SealedBox(`${ctx.secret}\u0000${refreshToken}`, 'refresh-grace');
+const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
+
+/** The replay within the window, or undefined when the window is over or the family is revoked. */
+function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): TokenResponse | undefined {
+  if (row.rotatedAt === null || row.rotatedResponse === null || row.accessTokenRevokedAt !== 0) return undefined;
+  if (now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
+  const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
+  return opened === undefined ? undefined : (JSON.parse(opened) as TokenResponse);
+}
+
+async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
+  const replay = graceReplay(ctx, row, refreshToken, now);
+  if (replay) return replay;
+  await ctx.store.tokens.revokeFamily(row.familyId, now);
+  throw invalidGrant();
+}
+
+export const refreshToken: Grant = {
+  type: 'refresh_token',
+  authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+  params: ['refresh_token', 'scope'],
+
+  async handle({ client, params }, ctx) {
+    const presented = params.fromBody('refresh_token');
+    if (presented === undefined) throw invalidRequest("Missing 'refresh_token' in request.");
+    const requestedScope = params.get('scope');
+    const now = ctx.now();
+
+    const row = await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
+    if (!row || row.clientId !== client.clientId) throw invalidGrant();
+    if (row.rotatedAt !== null) return rejectRotated(ctx, row, presented, now);
+    if (row.accessTokenRevokedAt !== 0 || row.refreshTokenRevokedAt !== 0) throw invalidGrant();
+
+    if (requestedScope !== undefined) {
+      if (splitScope(row.scope).length === 0 || !scopeCovers(row.scope, requestedScope)) throw invalidScope();
+    }
+    const minted = mintTokens(
+      ctx,
+      {
+        client,
+        userId: row.userId,
+        scope: narrowScope(requestedScope ?? row.scope, client.metadata.scope),
+        organizationIds: row.organizationIds,
+        familyId: row.familyId,
+        expiresIn: LIFETIME.refreshToken,
+        withRefreshToken: true,
+      },
+      now,
+    );
+    const sealed = graceBox(ctx, presented).seal(JSON.stringify(minted.response), graceContext(row));
+    const won = await ctx.store.transaction(async (tx) => {
+      if (!(await tx.tokens.rotate(row.id, now, sealed))) return false;
+      await tx.tokens.create(minted.row);
+      return true;
+    });
+    if (won) return minted.response;
+
+    // A concurrent refresh rotated it first; its committed row now carries the grace response.
+    const rotated = await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
+    if (!rotated || rotated.rotatedAt === null) throw invalidGrant();
+    return rejectRotated(ctx, rotated, presented, now);
+  },
+};

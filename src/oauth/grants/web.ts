@@ -1,0 +1,56 @@
+/**
+ * `web`: Polar's first-party exchange of a web session for a short-lived access token
+ * (polar-oauth2.md §4.3). No refresh token, no id_token; optionally down-scoped to one organization.
+ */
+import { accessibleOrganizations, isUuid } from '../../accounts/organization-access.js';
+import { invalidGrant, invalidRequest, invalidScope } from '../errors.js';
+import { LIFETIME, mintTokens, storeTokens } from '../issue.js';
+import { isKnownScope, narrowScope, splitScope } from '../scopes.js';
+import type { Grant } from './grant.js';
+import { randomUUID } from 'node:crypto';
+
+export const web: Grant = {
+  type: 'web',
+  authMethods: ['client_secret_basic', 'client_secret_post'],
+  params: ['session_token', 'sub_type', 'sub', 'scope'],
+
+  async handle({ client, params }, ctx) {
+    const sessionToken = params.get('session_token');
+    const subType = params.get('sub_type') ?? 'user';
+    const sub = params.get('sub');
+    const scope = params.get('scope');
+    if (sessionToken === undefined) throw invalidRequest("Missing 'session_token' in request.");
+    if (subType !== 'user' && subType !== 'organization') throw invalidRequest('Invalid sub_type');
+    if (subType === 'organization' && sub === undefined) throw invalidRequest("Missing 'sub' for organization sub_type");
+    if (subType === 'user' && sub !== undefined) throw invalidRequest("Can't specify 'sub' for user sub_type");
+    if (scope !== undefined && !splitScope(scope).every(isKnownScope)) throw invalidScope();
+
+    const now = ctx.now();
+    const found = await ctx.store.sessions.findActive(ctx.credentials.hash(sessionToken), now);
+    if (!found || found.user.blockedAt !== null) throw invalidGrant();
+
+    let organizationIds = found.session.organizationIds;
+    if (subType === 'organization' && sub !== undefined) {
+      if (!isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID");
+      const accessible = await accessibleOrganizations(ctx.store, found.session);
+      const target = accessible.find((o) => o.id === sub.toLowerCase());
+      if (!target) throw invalidGrant();
+      organizationIds = [target.id];
+    }
+
+    const minted = mintTokens(
+      ctx,
+      {
+        client,
+        userId: found.user.id,
+        scope: narrowScope(scope ?? client.metadata.scope, client.metadata.scope),
+        organizationIds,
+        familyId: randomUUID(),
+        expiresIn: LIFETIME.web,
+        withRefreshToken: false,
+      },
+      now,
+    );
+    return storeTokens(ctx.store, minted);
+  },
+};

@@ -1,0 +1,58 @@
+/**
+ * Minting and storing an access token (and its refresh token) for any grant. Bearer values
+ * exist only in the response; the store receives their HMACs (architecture principle 7).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client, NewToken, Store } from '../store/store.js';
+import type { OAuthContext } from './context.js';
+import type { TokenResponse } from './wire.js';
+
+/** §5.1 lifetimes. */
+export const LIFETIME = { authorizationCode: 864000, refreshToken: 3600, web: 3600, code: 300 } as const;
+
+export interface Issuance {
+  client: Client;
+  userId: string;
+  scope: string;
+  organizationIds: string[];
+  familyId: string;
+  expiresIn: number;
+  withRefreshToken: boolean;
+}
+
+export interface Minted {
+  response: TokenResponse;
+  row: NewToken;
+}
+
+export function mintTokens(ctx: OAuthContext, issuance: Issuance, now: number): Minted {
+  const accessToken = ctx.credentials.mint('userAccessToken');
+  const refreshToken = issuance.withRefreshToken ? ctx.credentials.mint('userRefreshToken') : undefined;
+  const row: NewToken = {
+    id: randomUUID(),
+    familyId: issuance.familyId,
+    clientId: issuance.client.clientId,
+    userId: issuance.userId,
+    subType: 'user',
+    accessTokenHash: ctx.credentials.hash(accessToken),
+    refreshTokenHash: refreshToken ? ctx.credentials.hash(refreshToken) : null,
+    scope: issuance.scope,
+    issuedAt: now,
+    expiresIn: issuance.expiresIn,
+    organizationIds: issuance.organizationIds,
+  };
+  // Field order is part of the wire contract (§3.7); `scope` is always present (D1).
+  const response: TokenResponse = {
+    token_type: 'Bearer',
+    access_token: accessToken,
+    expires_in: issuance.expiresIn,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    scope: issuance.scope,
+  };
+  return { response, row };
+}
+
+export async function storeTokens(store: Store, minted: Minted): Promise<TokenResponse> {
+  await store.tokens.create(minted.row);
+  return minted.response;
+}

@@ -1,0 +1,34 @@
+/**
+ * The only place that knows the two engines apart. SQL elsewhere is written once, with `?`
+ * placeholders, in the subset both engines share (RETURNING, ON CONFLICT, partial and
+ * expression indexes, BIGINT epoch seconds, 0/1 integers for booleans).
+ */
+export type Param = string | number | null;
+export type Row = Record<string, unknown>;
+
+export interface Db {
+  readonly engine: 'sqlite' | 'postgres';
+  /** The engine's string aggregate: `group_concat` in SQLite, `string_agg` in PostgreSQL. */
+  spaceJoined(column: string): string;
+  all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
+  get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: Param[]): Promise<number>;
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  /** Runs `work` holding a lock that other processes sharing the database also respect. */
+  exclusive<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+export async function openDb(url: string): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres(url);
+  }
+  const { openSqlite } = await import('./sqlite.js');
+  return openSqlite(url.replace(/^sqlite:(\/\/)?/, ''));
+}

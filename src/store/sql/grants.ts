@@ -1,0 +1,41 @@
+import type { ConsentsStore, SigningKey, SigningKeysStore } from '../store.js';
+import type { Db, Row } from './db.js';
+
+export const consents = (db: Db): ConsentsStore => ({
+  async find(clientId, userId) {
+    const row = await db.get<{ scope: string }>('SELECT scope FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [
+      clientId,
+      userId,
+    ]);
+    return row && { clientId, userId, scope: row.scope };
+  },
+  async remember(c, now) {
+    // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
+    await db.run(
+      `INSERT INTO oauth2_grants (client_id, user_id, scope, created_at, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client_id, user_id) DO UPDATE SET scope = excluded.scope, modified_at = excluded.modified_at`,
+      [c.clientId, c.userId, c.scope, now, now],
+    );
+  },
+});
+
+const toKey = (r: Row): SigningKey => ({
+  kid: r.kid as string,
+  alg: r.alg as string,
+  publicJwk: r.public_jwk as string,
+  privateJwkSealed: r.private_jwk_sealed as string,
+  createdAt: r.created_at as number,
+  retiredAt: (r.retired_at as number | null) ?? null,
+});
+
+export const signingKeys = (db: Db): SigningKeysStore => ({
+  async list() {
+    return (await db.all('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(toKey);
+  },
+  async create(k) {
+    await db.run(
+      'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_sealed, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [k.kid, k.alg, k.publicJwk, k.privateJwkSealed, k.createdAt, k.retiredAt],
+    );
+  },
+});

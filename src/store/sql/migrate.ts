@@ -1,0 +1,35 @@
+/**
+ * Versioned migrations, applied in order under a cross-process lock so that several
+ * instances starting together against one database apply each exactly once.
+ */
+import type { Db } from './db.js';
+import * as initial from './migrations/001-initial.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [initial];
+
+export async function migrate(db: Db, now: number): Promise<number[]> {
+  return db.exclusive(async (tx) => {
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    const done = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      await tx.exec(migration.sql);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        migration.version,
+        migration.name,
+        now,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Db, Param, Row } from './db.js';
+
+/** BIGINT columns hold epoch seconds: safe integers, so parse them as numbers. */
+const types = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
+};
+
+/** `?` placeholders become `$1…$n`; each distinct statement gets a stable name so pg prepares it once per connection. */
+const translated = new Map<string, { name: string; text: string }>();
+function translate(sql: string) {
+  let entry = translated.get(sql);
+  if (!entry) {
+    let n = 0;
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    entry = { name: 'b_' + createHash('sha1').update(text).digest('hex').slice(0, 20), text };
+    translated.set(sql, entry);
+  }
+  return entry;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive']): Db {
+  const query = async (sql: string, params: Param[] = []) => {
+    const { name, text } = translate(sql);
+    return target.query({ name, text, values: params });
+  };
+  return {
+    engine: 'postgres',
+    spaceJoined: (column) => `string_agg(${column}, ' ')`,
+    all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
+    get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,
+    run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
+    exec: async (sql) => {
+      await target.query(sql);
+    },
+    transaction,
+    exclusive,
+    close: async () => {},
+  };
+}
+
+export function openPostgres(url: string): Db {
+  const pool = new pg.Pool({ connectionString: url, types, max: Number(process.env.PGPOOL_MAX || 10) });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+
+  async function withClient<T>(begin: string, work: (db: Db) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    const db = over(client, (inner) => inner(db), (inner) => inner(db));
+    try {
+      await client.query(begin);
+      const result = await work(db);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  const transaction: Db['transaction'] = (work) => withClient('BEGIN', work);
+  // A transaction-scoped advisory lock serialises migrations across processes.
+  const exclusive: Db['exclusive'] = (work) =>
+    withClient('BEGIN', async (db) => {
+      await db.exec('SELECT pg_advisory_xact_lock(7243051)');
+      return work(db);
+    });
+
+  return { ...over(pool, transaction, exclusive), close: () => pool.end() };
+}

@@ -1,0 +1,84 @@
+import type { Token, TokensStore } from '../store.js';
+import type { Db, Row } from './db.js';
+
+const toToken = (r: Row): Token => ({
+  id: r.id as string,
+  familyId: r.family_id as string,
+  clientId: r.client_id as string,
+  userId: r.user_id as string,
+  subType: r.sub_type as Token['subType'],
+  accessTokenHash: r.access_token_hash as string,
+  refreshTokenHash: (r.refresh_token_hash as string | null) ?? null,
+  scope: r.scope as string,
+  issuedAt: r.issued_at as number,
+  expiresIn: r.expires_in as number,
+  accessTokenRevokedAt: r.access_token_revoked_at as number,
+  refreshTokenRevokedAt: r.refresh_token_revoked_at as number,
+  rotatedAt: (r.rotated_at as number | null) ?? null,
+  rotatedResponse: (r.rotated_response as string | null) ?? null,
+  organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
+});
+
+export const tokens = (db: Db): TokensStore => {
+  const select = (column: string) =>
+    `SELECT t.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS orgs
+       FROM oauth2_tokens t WHERE t.${column} = ?`;
+  const byRefresh = select('refresh_token_hash');
+  const byAccess = select('access_token_hash');
+  return {
+    async create(t) {
+      const write = async (tx: Db) => {
+        await tx.run(
+          `INSERT INTO oauth2_tokens (id, family_id, client_id, user_id, sub_type, access_token_hash, refresh_token_hash, scope,
+             issued_at, expires_in, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            t.id,
+            t.familyId,
+            t.clientId,
+            t.userId,
+            t.subType,
+            t.accessTokenHash,
+            t.refreshTokenHash,
+            t.scope,
+            t.issuedAt,
+            t.expiresIn,
+            t.issuedAt + t.expiresIn,
+          ],
+        );
+        for (const org of t.organizationIds) {
+          await tx.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
+        }
+      };
+      // Without down-scope rows the insert is one statement and needs no transaction of its own.
+      await (t.organizationIds.length === 0 ? write(db) : db.transaction(write));
+    },
+    async findByRefreshHash(hash) {
+      const row = await db.get(byRefresh, [hash]);
+      return row && toToken(row);
+    },
+    async findByAccessHash(hash) {
+      const row = await db.get(byAccess, [hash]);
+      return row && toToken(row);
+    },
+    async rotate(id, now, sealedResponse) {
+      // The WHERE clause is the invariant: only a live row rotates, so one of N racers wins.
+      // In PostgreSQL the losers block on the row lock and then see the winner's committed row.
+      const changed = await db.run(
+        `UPDATE oauth2_tokens SET refresh_token_revoked_at = ?, rotated_at = ?, rotated_response = ?
+          WHERE id = ? AND refresh_token_revoked_at = 0 AND access_token_revoked_at = 0`,
+        [now, now, sealedResponse, id],
+      );
+      return changed === 1;
+    },
+    async revokeFamily(familyId, now) {
+      await db.run(
+        `UPDATE oauth2_tokens
+            SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
+                refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
+          WHERE family_id = ?`,
+        [now, now, familyId],
+      );
+    },
+  };
+};

@@ -1,0 +1,199 @@
+/**
+ * The storage port. Methods are named by use case, never generic CRUD; the protocol core
+ * sees only these. Bearer values never reach the store: it receives and matches hashes.
+ * Times are epoch seconds.
+ */
+
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  passwordHash: string | null;
+  name: string | null;
+  avatarUrl: string | null;
+  createdAt: number;
+  blockedAt: number | null;
+}
+
+export interface Organization {
+  id: string;
+  slug: string;
+  name: string;
+  avatarUrl: string | null;
+  createdAt: number;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  /** When the user authenticated (OIDC `auth_time`, D9). */
+  createdAt: number;
+  expiresAt: number;
+  /** Organization down-scope of the session; empty means unrestricted (§2.4). */
+  organizationIds: string[];
+}
+
+/** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
+export interface ClientMetadata {
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  grant_types: string[];
+  response_types: string[];
+  client_name: string;
+  client_uri?: string;
+  logo_uri?: string;
+  tos_uri?: string;
+  policy_uri?: string;
+  scope: string;
+  default_sub_type: 'user' | 'organization';
+}
+
+export interface Client {
+  id: string;
+  clientId: string;
+  clientSecretHash: string;
+  clientSecretSealed: string;
+  registrationTokenHash: string;
+  registrationTokenSealed: string;
+  clientIdIssuedAt: number;
+  clientSecretExpiresAt: number;
+  metadata: ClientMetadata;
+  firstParty: boolean;
+  userId: string | null;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export interface AuthorizationCode {
+  id: string;
+  codeHash: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string | null;
+  scope: string;
+  nonce: string | null;
+  authTime: number;
+  codeChallenge: string | null;
+  codeChallengeMethod: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+  organizationIds: string[];
+}
+
+/** One row per access token, with its refresh token, as Polar (§5.3), plus a family id (D4/D5). */
+export interface Token {
+  id: string;
+  familyId: string;
+  clientId: string;
+  userId: string;
+  subType: 'user' | 'organization';
+  accessTokenHash: string;
+  refreshTokenHash: string | null;
+  scope: string;
+  issuedAt: number;
+  expiresIn: number;
+  accessTokenRevokedAt: number;
+  refreshTokenRevokedAt: number;
+  /** Set when the refresh token was rotated (D4); the grace response is sealed beside it. */
+  rotatedAt: number | null;
+  rotatedResponse: string | null;
+  organizationIds: string[];
+}
+
+export type NewToken = Omit<Token, 'accessTokenRevokedAt' | 'refreshTokenRevokedAt' | 'rotatedAt' | 'rotatedResponse'>;
+
+export interface Consent {
+  clientId: string;
+  userId: string;
+  scope: string;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  publicJwk: string;
+  privateJwkSealed: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export interface UsersStore {
+  create(user: User): Promise<void>;
+  findByEmail(email: string): Promise<User | undefined>;
+  findById(id: string): Promise<User | undefined>;
+}
+
+export interface OrganizationsStore {
+  create(org: Organization, ownerId: string): Promise<void>;
+  findBySlug(slug: string): Promise<Organization | undefined>;
+  /** Idempotent. */
+  addMember(organizationId: string, userId: string, now: number): Promise<void>;
+  listForUser(userId: string): Promise<Organization[]>;
+}
+
+export interface SessionsStore {
+  create(session: Session, tokenHash: string): Promise<void>;
+  /** The live (unexpired) session with that token hash, and its user. */
+  findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
+  delete(tokenHash: string): Promise<void>;
+}
+
+export interface ClientsStore {
+  create(client: Client): Promise<void>;
+  /** Live (not deleted) clients only. */
+  findByClientId(clientId: string): Promise<Client | undefined>;
+}
+
+export interface CodesStore {
+  create(code: AuthorizationCode): Promise<void>;
+  find(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Marks the code used. Atomic: of any number of concurrent calls exactly one returns true.
+   * Only an unconsumed, unexpired code can be consumed.
+   */
+  consume(id: string, now: number): Promise<boolean>;
+  /** An unconsumed code of this client carries this nonce (polar-oauth2.md §3.4 step 9). */
+  nonceInUse(clientId: string, nonce: string): Promise<boolean>;
+}
+
+export interface TokensStore {
+  create(token: NewToken): Promise<void>;
+  findByRefreshHash(refreshTokenHash: string): Promise<Token | undefined>;
+  findByAccessHash(accessTokenHash: string): Promise<Token | undefined>;
+  /**
+   * D4 rotation. Atomic: marks the row's refresh token revoked and stores the sealed grace
+   * response, only if the row is still live. Of concurrent calls exactly one returns true.
+   */
+  rotate(id: string, now: number, sealedResponse: string): Promise<boolean>;
+  /** D4/D5: every token of the family stops working. Idempotent. */
+  revokeFamily(familyId: string, now: number): Promise<void>;
+}
+
+export interface ConsentsStore {
+  find(clientId: string, userId: string): Promise<Consent | undefined>;
+  /** Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3). */
+  remember(consent: Consent, now: number): Promise<void>;
+}
+
+export interface SigningKeysStore {
+  list(): Promise<SigningKey[]>;
+  create(key: SigningKey): Promise<void>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly users: UsersStore;
+  readonly organizations: OrganizationsStore;
+  readonly sessions: SessionsStore;
+  readonly clients: ClientsStore;
+  readonly codes: CodesStore;
+  readonly tokens: TokensStore;
+  readonly consents: ConsentsStore;
+  readonly signingKeys: SigningKeysStore;
+  /** Runs `work` in one transaction; the store it receives writes inside it. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /** Deletes what has expired (§5.5); returns the number of rows removed. */
+  deleteExpired(now: number): Promise<number>;
+  close(): Promise<void>;
+}
