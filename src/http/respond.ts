@@ -8,11 +8,11 @@ const JSON_TYPE = 'application/json';
 
 /** authlib answers (token endpoint, RFC 6749 errors) always carry no-store (§2.3-A, §3.7). */
 export function sendAuthlib(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
-  return reply.code(status).headers({ ...NO_STORE, ...headers, 'content-type': JSON_TYPE }).send(authlibJson(body));
+  return reply.code(status).headers({ ...NO_STORE, ...headers, 'content-type': JSON_TYPE }).send(Buffer.from(authlibJson(body)));
 }
 
 export function sendCompact(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
-  return reply.code(status).headers({ ...headers, 'content-type': JSON_TYPE }).send(compactJson(body));
+  return reply.code(status).headers({ ...headers, 'content-type': JSON_TYPE }).send(Buffer.from(compactJson(body)));
 }
 
 export function sendWireError(reply: FastifyReply, error: WireError) {
