@@ -21,7 +21,7 @@ const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
 /** The replay within the window, or undefined when the window is over or the family is revoked. */
 function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): TokenResponse | undefined {
   if (row.rotatedAt === null || row.rotatedResponse === null || row.accessTokenRevokedAt !== 0) return undefined;
-  if (now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
+  if (ctx.refreshGraceSeconds <= 0 || now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
   return opened === undefined ? undefined : (JSON.parse(opened) as TokenResponse);
 }

@@ -1,0 +1,199 @@
+/**
+ * D4: refresh rotation is atomic; within the grace window every parallel refresh of one token
+ * gets the identical response and exactly one new pair exists; after it, reuse revokes the family.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openDb } from '../../src/store/sql/db.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
+import { ENGINE, TEST_SECRET, type TestServer, fakeClock, freePort, startServer } from '../support/server.js';
+
+const refresh = (server: { url: string }, client: TestClient, refreshToken: string, extra: Record<string, string> = {}) =>
+  postToken(server as TestServer, {
+    grant_type: 'refresh_token',
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    refresh_token: refreshToken,
+    ...extra,
+  });
+
+async function familyRows(server: TestServer, accessToken: string) {
+  const { ctx } = server.borealis;
+  const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(accessToken));
+  assert.ok(row);
+  const db = await openDb(server.database.url);
+  try {
+    return await db.all<{ id: string; access_token_revoked_at: number; refresh_token_revoked_at: number }>(
+      'SELECT id, access_token_revoked_at, refresh_token_revoked_at FROM oauth2_tokens WHERE family_id = ? ORDER BY issued_at',
+      [row.familyId],
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+describe('refresh_token grant', () => {
+  const clock = fakeClock();
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ now: clock });
+  });
+  after(() => server.close());
+
+  test('rotates: new pair, 3600 s, same scope, the old access token is revoked with its row', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const result = await refresh(server, client, first.refresh_token as string);
+    assert.equal(result.status, 200);
+    const body = JSON.parse(result.text);
+    assert.equal(
+      result.text,
+      `{"token_type": "Bearer", "access_token": "${body.access_token}", "expires_in": 3600, "refresh_token": "${body.refresh_token}", "scope": "openid email"}`,
+    );
+    assert.notEqual(body.refresh_token, first.refresh_token);
+    const rows = await familyRows(server, body.access_token);
+    assert.equal(rows.length, 2);
+    assert.notEqual(rows[0]?.refresh_token_revoked_at, 0);
+  });
+
+  test('scope may be narrowed, never widened', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const wider = await refresh(server, client, first.refresh_token as string, { scope: 'openid email products:read' });
+    assert.equal(wider.status, 400);
+    assert.equal(wider.text, '{"error": "invalid_scope", "error_description": "The requested scope is invalid, unknown, or malformed."}');
+    const narrower = await refresh(server, client, first.refresh_token as string, { scope: 'email' });
+    assert.equal(narrower.status, 200);
+    assert.equal(JSON.parse(narrower.text).scope, 'email');
+  });
+
+  test('50 parallel refreshes within the grace window get one identical response; one new pair exists', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const results = await Promise.all(Array.from({ length: 50 }, () => refresh(server, client, first.refresh_token as string)));
+    assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+    assert.equal(new Set(results.map((r) => r.text)).size, 1);
+    const rows = await familyRows(server, first.access_token);
+    assert.equal(rows.length, 2);
+  });
+
+  test('reuse after the grace window is refused and revokes every token of the family', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const second = JSON.parse((await refresh(server, client, first.refresh_token as string)).text);
+    clock.advance(11);
+    const reuse = await refresh(server, client, first.refresh_token as string);
+    assert.equal(reuse.status, 400);
+    assert.equal(reuse.text, '{"error": "invalid_grant"}');
+    const rows = await familyRows(server, first.access_token);
+    assert.ok(rows.every((r) => r.access_token_revoked_at !== 0 && r.refresh_token_revoked_at !== 0));
+    const child = await refresh(server, client, second.refresh_token);
+    assert.equal(child.text, '{"error": "invalid_grant"}');
+  });
+
+  test("another client's refresh token is invalid_grant and stays valid for its owner", async () => {
+    const owner = await aClient(server);
+    const thief = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, owner, cookie);
+    const stolen = await refresh(server, thief, first.refresh_token as string);
+    assert.equal(stolen.text, '{"error": "invalid_grant"}');
+    assert.equal((await refresh(server, owner, first.refresh_token as string)).status, 200);
+  });
+});
+
+describe('refresh_token grant with the grace window disabled', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REFRESH_GRACE_SECONDS: '0' } });
+  });
+  after(() => server.close());
+
+  test('a second use is reuse at once', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    assert.equal((await refresh(server, client, first.refresh_token as string)).status, 200);
+    const again = await refresh(server, client, first.refresh_token as string);
+    assert.equal(again.text, '{"error": "invalid_grant"}');
+  });
+});
+
+describe('refresh_token across two server processes sharing PostgreSQL', { skip: ENGINE !== 'postgres' && 'runs in the PostgreSQL pass' }, () => {
+  let server: TestServer;
+  const processes: ChildProcess[] = [];
+  const urls: string[] = [];
+
+  before(async () => {
+    server = await startServer();
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--port', String(port), '--database', server.database.url], {
+        env: {
+          ...process.env,
+          BOREALIS_SECRET: TEST_SECRET,
+          BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-proc-')),
+          BOREALIS_PUBLIC_URL: server.url,
+          LOG_LEVEL: 'warn',
+          HOST: '127.0.0.1',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      processes.push(child);
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    for (const url of urls) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if ((await fetch(`${url}/.well-known/jwks.json`)).ok) break;
+        } catch {}
+        if (attempt > 100) throw new Error(`server at ${url} did not start`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  after(async () => {
+    for (const child of processes) child.kill('SIGTERM');
+    await server.close();
+  });
+
+  test('50 parallel refreshes split over two processes: identical answers, one new pair', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => refresh({ url: urls[i % 2] as string }, client, first.refresh_token as string)),
+    );
+    assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+    assert.equal(new Set(results.map((r) => r.text)).size, 1);
+    assert.equal((await familyRows(server, first.access_token)).length, 2);
+  });
+
+  test('a code exchanged on one process and replayed on the other is refused and revokes its tokens (D5)', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const { code } = await obtainCode(server, client, cookie, { scope: 'email' });
+    const exchange = (url: string) =>
+      postToken({ url } as TestServer, {
+        grant_type: 'authorization_code',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        code,
+        redirect_uri: REDIRECT_URI,
+      });
+    const first = await exchange(urls[0] as string);
+    assert.equal(first.status, 200);
+    const replay = await exchange(urls[1] as string);
+    assert.equal(replay.text, `{"error": "invalid_grant", "error_description": "Invalid 'code' in request."}`);
+    const rows = await familyRows(server, JSON.parse(first.text).access_token);
+    assert.ok(rows.every((r) => r.access_token_revoked_at !== 0));
+  });
+});
