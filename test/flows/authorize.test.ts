@@ -1,0 +1,207 @@
+/**
+ * GET /v1/oauth2/authorize: the login requirement, the 200 AuthorizeResponse and the prompt rules
+ * (polar-oauth2.md §3.4, §9; D8, D10, D14; the order documented in src/oauth/authorize/prompt.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { REDIRECT_URI, type TestClient, aClient, aUser, form, getAuthorize, signIn } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+/** §7: the 63 scopes in declaration order. */
+const ALL_SCOPES = [
+  'openid', 'profile', 'email', 'user:read', 'user:write', 'organizations:read', 'organizations:write',
+  'custom_fields:read', 'custom_fields:write', 'discounts:read', 'discounts:write', 'checkout_links:read',
+  'checkout_links:write', 'checkouts:read', 'checkouts:write', 'transactions:read', 'transactions:write',
+  'payouts:read', 'payouts:write', 'products:read', 'products:write', 'benefits:read', 'benefits:write',
+  'events:read', 'events:write', 'meters:read', 'meters:write', 'files:read', 'files:write',
+  'subscriptions:read', 'subscriptions:write', 'customers:read', 'customers:write', 'members:read',
+  'members:write', 'wallets:read', 'wallets:write', 'disputes:read', 'disputes:write', 'customer_meters:read',
+  'customer_sessions:write', 'member_sessions:write', 'customer_seats:read', 'customer_seats:write',
+  'orders:read', 'orders:write', 'refunds:read', 'refunds:write', 'payments:read', 'metrics:read',
+  'metrics:write', 'webhooks:read', 'webhooks:write', 'license_keys:read', 'license_keys:write',
+  'customer_portal:read', 'customer_portal:write', 'notifications:read', 'notifications:write',
+  'notification_recipients:read', 'notification_recipients:write', 'organization_access_tokens:read',
+  'organization_access_tokens:write',
+];
+
+describe('GET /v1/oauth2/authorize', () => {
+  let server: TestServer;
+  let iss: string;
+  before(async () => {
+    server = await startServer();
+    iss = `iss=http%3A%2F%2F127.0.0.1%3A${new URL(server.url).port}`;
+  });
+  after(() => server.close());
+
+  const query = (client: TestClient, extra: Record<string, string | undefined> = {}) => ({
+    response_type: 'code',
+    client_id: client.clientId,
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid email',
+    state: 'st',
+    ...extra,
+  });
+
+  /** A 302 with a code: checks the exact Location and returns the code. */
+  async function expectCode(response: Response, state: string | undefined = 'st'): Promise<string> {
+    assert.equal(response.status, 302, await response.clone().text());
+    const location = response.headers.get('location') ?? '';
+    const code = /[?&]code=(polar_ac_[0-9A-Za-z]{43})&/.exec(location)?.[1];
+    assert.ok(code, location);
+    assert.equal(location, `${REDIRECT_URI}?code=${code}${state === undefined ? '' : `&state=${state}`}&${iss}`);
+    assert.equal(await response.text(), '');
+    return code;
+  }
+
+  async function expectRedirectError(response: Response, params: string) {
+    assert.equal(response.status, 302, await response.clone().text());
+    assert.equal(response.headers.get('location'), `${REDIRECT_URI}?${params}&${iss}`);
+  }
+
+  async function expectLogin(response: Response) {
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal(await response.text(), '{"detail":"Unauthorized"}');
+  }
+
+  async function expectConsentJson(response: Response) {
+    assert.equal(response.status, 200, await response.clone().text());
+    return (await response.json()) as { scopes: string[]; csrf_token: string };
+  }
+
+  /** Answers the consent screen with `allow`, as the page does (query re-posted verbatim). */
+  async function allow(cookie: string, q: Record<string, string | undefined>, csrfToken: string) {
+    const response = await fetch(`${server.url}/v1/oauth2/consent?${form(q)}`, {
+      method: 'POST',
+      headers: { cookie },
+      body: form({ action: 'allow', csrf_token: csrfToken }),
+      redirect: 'manual',
+    });
+    return expectCode(response, q.state);
+  }
+
+  async function thirdParty() {
+    const user = await aUser(server);
+    const client = await aClient(server);
+    return { user, client, cookie: await signIn(server, user) };
+  }
+
+  test('not signed in: 401 {"detail":"Unauthorized"}, with or without openid', async () => {
+    const client = await aClient(server);
+    await expectLogin(await getAuthorize(server, undefined, query(client)));
+    await expectLogin(await getAuthorize(server, undefined, query(client, { scope: 'products:read' })));
+    await expectLogin(await getAuthorize(server, undefined, query(client, { prompt: 'consent' })));
+  });
+
+  test('prompt=none not signed in: login_required redirect with state and iss', async () => {
+    const client = await aClient(server);
+    await expectRedirectError(await getAuthorize(server, undefined, query(client, { prompt: 'none' })), 'error=login_required&state=st');
+  });
+
+  test('signed in, third party, nothing remembered: the exact AuthorizeResponse', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server, { client_uri: 'https://app.example/', logo_uri: 'https://app.example/logo.png' });
+    const cookie = await signIn(server, user);
+    const response = await getAuthorize(server, cookie, query(client));
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    const text = await response.text();
+    const body = JSON.parse(text);
+
+    assert.deepEqual(Object.keys(body), [
+      'client', 'sub_type', 'sub', 'scopes', 'organizations', 'requires_single_organization', 'scope_display_names', 'csrf_token',
+    ]);
+    const stored = await server.borealis.ctx.store.clients.findByClientId(client.clientId);
+    assert.ok(stored);
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+    assert.match(body.client.created_at, ISO);
+    assert.match(body.client.modified_at, ISO);
+    assert.equal(Date.parse(body.client.created_at), stored.createdAt * 1000);
+    assert.equal(Date.parse(body.client.modified_at), stored.modifiedAt * 1000);
+
+    const names = body.scope_display_names as Record<string, string>;
+    assert.deepEqual(Object.keys(names), ALL_SCOPES);
+    assert.equal(names.openid, 'OpenID');
+    assert.equal(names.email, 'Read your email address');
+    for (const label of Object.values(names)) assert.ok(typeof label === 'string' && label.length > 0);
+    assert.match(body.csrf_token, /^[A-Za-z0-9_-]{43}$/);
+
+    assert.equal(
+      text,
+      '{"client":{' +
+        `"created_at":"${body.client.created_at}","modified_at":"${body.client.modified_at}",` +
+        `"client_id":"${client.clientId}","client_name":"Test App","client_uri":"https://app.example/",` +
+        '"logo_uri":"https://app.example/logo.png","tos_uri":null,"policy_uri":null},' +
+        `"sub_type":"user","sub":{"id":"${user.id}","email":"${user.email}","avatar_url":null},` +
+        '"scopes":["openid","email"],"organizations":[],"requires_single_organization":false,' +
+        `"scope_display_names":${JSON.stringify(names)},"csrf_token":"${body.csrf_token}"}`,
+    );
+  });
+
+  test('after allow, the same request auto-approves; prompt=consent and select_account still ask', async () => {
+    const { cookie, client } = await thirdParty();
+    const q = query(client);
+    const { csrf_token } = await expectConsentJson(await getAuthorize(server, cookie, q));
+    await allow(cookie, q, csrf_token);
+
+    await expectCode(await getAuthorize(server, cookie, q));
+    // A subset of the remembered scope is covered too; a superset is not.
+    await expectCode(await getAuthorize(server, cookie, query(client, { scope: 'email' })));
+    await expectConsentJson(await getAuthorize(server, cookie, query(client, { scope: 'openid email profile' })));
+
+    const forced = await expectConsentJson(await getAuthorize(server, cookie, query(client, { prompt: 'consent' })));
+    assert.deepEqual(forced.scopes, ['openid', 'email']);
+    await expectConsentJson(await getAuthorize(server, cookie, query(client, { prompt: 'select_account' })));
+  });
+
+  test('prompt=none: covering consent → code (D8); none remembered or not covering → consent_required', async () => {
+    const { cookie, client } = await thirdParty();
+    const none = query(client, { prompt: 'none' });
+    await expectRedirectError(await getAuthorize(server, cookie, none), 'error=consent_required&state=st');
+
+    const { csrf_token } = await expectConsentJson(await getAuthorize(server, cookie, query(client)));
+    await allow(cookie, query(client), csrf_token);
+    await expectCode(await getAuthorize(server, cookie, none));
+    await expectRedirectError(
+      await getAuthorize(server, cookie, query(client, { prompt: 'none', scope: 'openid email profile' })),
+      'error=consent_required&state=st',
+    );
+  });
+
+  test('prompt=login → 401 even with remembered consent, with or without openid', async () => {
+    const { cookie, client } = await thirdParty();
+    const { csrf_token } = await expectConsentJson(await getAuthorize(server, cookie, query(client)));
+    await allow(cookie, query(client), csrf_token);
+    await expectLogin(await getAuthorize(server, cookie, query(client, { prompt: 'login' })));
+    await expectLogin(await getAuthorize(server, cookie, query(client, { prompt: 'login consent' })));
+    // Documented order, rule 3: `login` asks to sign in again whatever the scope.
+    await expectLogin(await getAuthorize(server, cookie, query(client, { prompt: 'login', scope: 'email' })));
+  });
+
+  test("`none` with another value → invalid_request `Invalid 'prompt' parameter.`, signed in or not", async () => {
+    const { cookie, client } = await thirdParty();
+    const expected = 'error=invalid_request&error_description=Invalid+%27prompt%27+parameter.&state=st';
+    await expectRedirectError(await getAuthorize(server, cookie, query(client, { prompt: 'none login' })), expected);
+    await expectRedirectError(await getAuthorize(server, cookie, query(client, { prompt: 'consent none' })), expected);
+    await expectRedirectError(await getAuthorize(server, undefined, query(client, { prompt: 'none login' })), expected);
+  });
+
+  test('first-party client: auto-approved, remembers its whole registered scope, even under prompt=consent', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server, {}, { firstParty: true });
+    const cookie = await signIn(server, user);
+    const consents = server.borealis.ctx.store.consents;
+
+    await expectCode(await getAuthorize(server, cookie, query(client, { scope: 'email' })));
+    assert.deepEqual(await consents.find(client.clientId, user.id), {
+      clientId: client.clientId,
+      userId: user.id,
+      scope: 'openid email profile products:read',
+    });
+    await expectCode(await getAuthorize(server, cookie, query(client, { prompt: 'none' })));
+    await expectCode(await getAuthorize(server, cookie, query(client, { prompt: 'consent' })));
+    // Rules 2 and 3 come before the first-party rule.
+    await expectLogin(await getAuthorize(server, cookie, query(client, { prompt: 'login' })));
+    await expectLogin(await getAuthorize(server, undefined, query(client)));
+  });
+});

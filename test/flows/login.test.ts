@@ -1,0 +1,80 @@
+/** Sign-in and sign-out with the `polar_session` cookie. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PASSWORD, aUser, form } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+const login = (server: TestServer, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}/login`, { method: 'POST', body: form(fields), headers, redirect: 'manual' });
+
+describe('sign-in', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  test('sets an HttpOnly, SameSite=Lax, 31-day polar_session cookie and returns to a same-origin path', async () => {
+    const user = await aUser(server);
+    const response = await login(server, { email: user.email.toUpperCase(), password: PASSWORD, return_to: '/v1/oauth2/authorize?a=b' });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/v1/oauth2/authorize?a=b');
+    const cookie = response.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^polar_session=polar_us_[0-9A-Za-z]{43}; Max-Age=2678400; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  test('a wrong password and an unknown email get the same answer', async () => {
+    const user = await aUser(server);
+    const wrong = await login(server, { email: user.email, password: 'not the password' });
+    const unknown = await login(server, { email: 'nobody@example.com', password: 'not the password' });
+    assert.equal(wrong.status, 401);
+    assert.equal(unknown.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    assert.equal(await wrong.text(), await unknown.text());
+  });
+
+  test('a cross-site form post is refused (D14)', async () => {
+    const user = await aUser(server);
+    const response = await login(server, { email: user.email, password: PASSWORD }, { 'sec-fetch-site': 'cross-site' });
+    assert.equal(response.status, 403);
+    assert.equal(await response.text(), '{"error":"NotPermitted","detail":"Cross-site request refused."}');
+    const foreign = await login(server, { email: user.email, password: PASSWORD }, { origin: 'https://evil.example' });
+    assert.equal(foreign.status, 403);
+  });
+
+  test('the sign-in page is a plain form, not framable', async () => {
+    const response = await fetch(`${server.url}/login?return_to=/x`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-frame-options'), 'DENY');
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    const page = await response.text();
+    assert.match(page, /<form method="post" action="\/login">/);
+    assert.match(page, /name="return_to" value="\/x"/);
+  });
+
+  test('sign-out ends the session', async () => {
+    const user = await aUser(server);
+    const cookie = ((await login(server, { email: user.email, password: PASSWORD })).headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const { ctx } = server.borealis;
+    const hash = ctx.credentials.hash(cookie.replace('polar_session=', ''));
+    assert.ok(await ctx.store.sessions.findActive(hash, ctx.now()));
+    const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
+    assert.equal(out.status, 303);
+    assert.match(out.headers.get('set-cookie') ?? '', /^polar_session=; Max-Age=0/);
+    assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
+  });
+});
+
+describe('sign-in over https', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_PUBLIC_URL: 'https://auth.example' } });
+  });
+  after(() => server.close());
+
+  test('the session cookie is Secure', async () => {
+    const user = await aUser(server);
+    const response = await login(server, { email: user.email, password: PASSWORD });
+    assert.match(response.headers.get('set-cookie') ?? '', /; Secure/);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * Shared builders for the store contract suite (test/store/*.test.ts). Each test file opens its
+ * own fresh database through `freshDatabase()`: a temp SQLite file by default, a new PostgreSQL
+ * schema when DATABASE_URL is a PostgreSQL URL. Times are explicit epoch seconds.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuthorizationCode, Client, ClientMetadata, NewToken, Organization, Session, Store, User } from '../../src/store/store.js';
+import { type Db, openDb, openStore } from '../../src/store/sql/index.js';
+import { type TestDatabase, freshDatabase } from '../support/server.js';
+
+/** A fixed clock: every test passes explicit times relative to this. */
+export const NOW = 1_750_000_000;
+
+export const hex64 = () => randomBytes(32).toString('hex');
+const tag = () => randomBytes(5).toString('hex');
+
+export interface Harness {
+  database: TestDatabase;
+  store: Store;
+  /** A raw connection to the same database, for assertions the port cannot express (row counts). */
+  raw: Db;
+  /** Further stores opened on the same database (closed by `close`). */
+  open(): Promise<Store>;
+  close(): Promise<void>;
+}
+
+export async function harness(database?: TestDatabase): Promise<Harness> {
+  const db = database ?? (await freshDatabase());
+  const store = await openStore(db.url, { migrate: true, now: NOW });
+  const raw = await openDb(db.url);
+  const extra: Store[] = [];
+  return {
+    database: db,
+    store,
+    raw,
+    async open() {
+      const another = await openStore(db.url, { migrate: true, now: NOW });
+      extra.push(another);
+      return another;
+    },
+    async close() {
+      for (const s of extra) await s.close();
+      await store.close();
+      await raw.close();
+      await db.drop();
+    },
+  };
+}
+
+export async function count(raw: Db, sql: string, params: (string | number | null)[] = []): Promise<number> {
+  const row = await raw.get<{ n: number | string }>(sql, params);
+  return Number(row?.n);
+}
+
+export const aUser = (overrides: Partial<User> = {}): User => ({
+  id: randomUUID(),
+  email: `user-${tag()}@example.com`,
+  emailVerified: false,
+  passwordHash: '$scrypt$' + hex64(),
+  name: 'Test User',
+  avatarUrl: null,
+  createdAt: NOW,
+  blockedAt: null,
+  ...overrides,
+});
+
+export const anOrganization = (overrides: Partial<Organization> = {}): Organization => ({
+  id: randomUUID(),
+  slug: `org-${tag()}`,
+  name: 'Test Org',
+  avatarUrl: null,
+  createdAt: NOW,
+  ...overrides,
+});
+
+export const aSession = (userId: string, overrides: Partial<Session> = {}): Session => ({
+  id: randomUUID(),
+  userId,
+  createdAt: NOW,
+  expiresAt: NOW + 3600,
+  organizationIds: [],
+  ...overrides,
+});
+
+export const metadata = (overrides: Partial<ClientMetadata> = {}): ClientMetadata => ({
+  redirect_uris: ['http://127.0.0.1:9999/callback'],
+  token_endpoint_auth_method: 'client_secret_post',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  client_name: 'Test App',
+  scope: 'openid email',
+  default_sub_type: 'user',
+  ...overrides,
+});
+
+export const aClient = (overrides: Partial<Client> = {}): Client => ({
+  id: randomUUID(),
+  clientId: `polar_ci_${tag()}`,
+  clientSecretHash: hex64(),
+  clientSecretSealed: 'sealed:' + hex64(),
+  registrationTokenHash: hex64(),
+  registrationTokenSealed: 'sealed:' + hex64(),
+  clientIdIssuedAt: NOW,
+  clientSecretExpiresAt: 0,
+  metadata: metadata(),
+  firstParty: false,
+  userId: null,
+  createdAt: NOW,
+  modifiedAt: NOW,
+  ...overrides,
+});
+
+export const aCode = (clientId: string, userId: string, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode => ({
+  id: randomUUID(),
+  codeHash: hex64(),
+  clientId,
+  userId,
+  redirectUri: 'http://127.0.0.1:9999/callback',
+  scope: 'openid email',
+  nonce: null,
+  authTime: NOW - 60,
+  codeChallenge: null,
+  codeChallengeMethod: null,
+  issuedAt: NOW,
+  expiresAt: NOW + 600,
+  consumedAt: null,
+  organizationIds: [],
+  ...overrides,
+});
+
+export const aToken = (clientId: string, userId: string, overrides: Partial<NewToken> = {}): NewToken => ({
+  id: randomUUID(),
+  familyId: randomUUID(),
+  clientId,
+  userId,
+  subType: 'user',
+  accessTokenHash: hex64(),
+  refreshTokenHash: hex64(),
+  scope: 'openid email',
+  issuedAt: NOW,
+  expiresIn: 3600,
+  organizationIds: [],
+  ...overrides,
+});
+
+/** A user row stored, for the foreign keys of sessions, codes, tokens and consents. */
+export async function storedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
+  const user = aUser(overrides);
+  await store.users.create(user);
+  return user;
+}
+
+export const sorted = (ids: readonly string[]) => [...ids].sort();
