@@ -39,5 +39,11 @@ export async function compose(config: Config, now: () => number = systemClock): 
 }
 
 export function composeApp(borealis: Borealis, config: Config): Promise<FastifyInstance> {
-  return buildApp({ ctx: borealis.ctx, accounts: borealis.accounts, publicUrl: config.publicUrl, logLevel: config.logLevel });
+  return buildApp({
+    ctx: borealis.ctx,
+    accounts: borealis.accounts,
+    publicUrl: config.publicUrl,
+    logLevel: config.logLevel,
+    authorizationEndpoint: config.authorizationEndpoint,
+  });
 }

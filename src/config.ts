@@ -17,6 +17,8 @@ export interface Config {
   readonly publicUrl: string;
   /** DATABASE_URL: `postgres://…` for PostgreSQL, otherwise a SQLite file (default ./data/borealis.db). */
   readonly databaseUrl: string;
+  /** BOREALIS_AUTHORIZATION_ENDPOINT: an external authorize page; default the built-in `/oauth2/authorize`. */
+  readonly authorizationEndpoint: string;
   /** BOREALIS_DATA_DIR (default ./data): the SQLite file and the generated development secret. */
   readonly dataDir: string;
   /** BOREALIS_SECRET: HMAC key for stored credentials and root of every encryption key. */
@@ -87,6 +89,7 @@ export function loadConfig(
     port,
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     publicUrl,
+    authorizationEndpoint: env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`,
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),
     dataDir,
     secret: resolveSecret(env, production, dataDir, warn),

@@ -9,6 +9,7 @@ import type { OAuthContext } from '../oauth/context.js';
 import { handleError, sendCompact } from './respond.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { loginRoutes } from './routes/login.js';
+import { resourceRoutes } from './routes/resource.js';
 import { tokenRoutes } from './routes/token.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { STYLESHEET } from './views/layout.js';
@@ -18,6 +19,8 @@ export interface AppOptions {
   accounts: AccountsDeps;
   publicUrl: string;
   logLevel: string;
+  /** Where discovery sends users to authorize (the built-in page unless configured). */
+  authorizationEndpoint: string;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -27,6 +30,9 @@ const ROUTES: Record<string, string[]> = {
   '/v1/oauth2/token': ['POST'],
   '/v1/oauth2/authorize': ['GET'],
   '/v1/oauth2/consent': ['POST'],
+  '/v1/oauth2/introspect': ['POST'],
+  '/v1/oauth2/revoke': ['POST'],
+  '/v1/oauth2/userinfo': ['GET', 'POST'],
 };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -46,7 +52,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   tokenRoutes(app, options.ctx);
   authorizeRoutes(app, options.ctx, publicOrigin);
   loginRoutes(app, options.accounts, { publicOrigin, secureCookies });
-  wellKnownRoutes(app, options.ctx.keys);
+  resourceRoutes(app, options.ctx);
+  wellKnownRoutes(app, options.ctx.keys, { issuer: options.ctx.issuer, authorizationEndpoint: options.authorizationEndpoint });
   app.get('/assets/style.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );

@@ -117,3 +117,20 @@ export function validationError(loc: (string | number)[], msg: string, type: str
   const detail: Record<string, unknown> = { type, loc, msg, input: input ?? null };
   return new ApiError(422, { error: 'RequestValidationError', detail: [detail] });
 }
+
+/**
+ * RFC 6750 §3: errors of a protected resource carry a Bearer challenge. Polar's realm is "polar"
+ * and its challenge lists `scope` (insufficient_scope only), `error`, `error_description` (§2.4).
+ */
+function bearerError(error: string, status: number, description: string, scope?: string): OAuthError {
+  const parts = ['realm="polar"'];
+  if (scope !== undefined) parts.push(`scope="${scope}"`);
+  parts.push(`error="${error}"`, `error_description="${description}"`);
+  return new OAuthError(error, description, { status, headers: { 'www-authenticate': `Bearer ${parts.join(', ')}` } });
+}
+
+export const invalidToken = () =>
+  bearerError('invalid_token', 401, 'The access token provided is expired, revoked, malformed, or invalid for other reasons.');
+
+export const insufficientScope = (required: string) =>
+  bearerError('insufficient_scope', 403, 'The request requires higher privileges than provided by the access token.', required);

@@ -166,6 +166,8 @@ export interface TokensStore {
    * response, only if the row is still live. Of concurrent calls exactly one returns true.
    */
   rotate(id: string, now: number, sealedResponse: string): Promise<boolean>;
+  /** RFC 7009: the access token stops working — and with it the row's refresh token (§3.8). Idempotent. */
+  revokeAccess(id: string, now: number): Promise<void>;
   /** D4/D5: every token of the family stops working. Idempotent. */
   revokeFamily(familyId: string, now: number): Promise<void>;
 }

@@ -47,3 +47,4 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 }
 
 export { migrate, openDb };
+export type { Db };

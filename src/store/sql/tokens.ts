@@ -71,6 +71,9 @@ export const tokens = (db: Db): TokensStore => {
       );
       return changed === 1;
     },
+    async revokeAccess(id, now) {
+      await db.run('UPDATE oauth2_tokens SET access_token_revoked_at = ? WHERE id = ? AND access_token_revoked_at = 0', [now, id]);
+    },
     async revokeFamily(familyId, now) {
       await db.run(
         `UPDATE oauth2_tokens

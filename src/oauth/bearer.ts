@@ -1,0 +1,31 @@
+/**
+ * Resolving an OAuth access token presented as a Bearer credential (RFC 6750; polar-oauth2.md
+ * §5.2): the row exists, neither of its tokens is revoked, it has not expired, and its user can
+ * still sign in. Revocation is row-wide, as in Polar.
+ */
+import type { Token, User } from '../store/store.js';
+import type { OAuthContext } from './context.js';
+import { invalidToken } from './errors.js';
+
+export interface AccessGrant {
+  token: Token;
+  user: User;
+}
+
+export const isLive = (token: Token, now: number): boolean =>
+  token.accessTokenRevokedAt === 0 && token.refreshTokenRevokedAt === 0 && token.issuedAt + token.expiresIn >= now;
+
+export async function resolveAccessToken(value: string, ctx: OAuthContext): Promise<AccessGrant> {
+  if (!ctx.credentials.isWellFormed(value, 'userAccessToken')) throw invalidToken();
+  const token = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(value));
+  if (!token || !isLive(token, ctx.now())) throw invalidToken();
+  const user = await ctx.store.users.findById(token.userId);
+  if (!user || user.blockedAt !== null) throw invalidToken();
+  return { token, user };
+}
+
+/** The Bearer value of an `Authorization` header (scheme case-insensitive), if that is its scheme. */
+export function bearerValue(authorization: string | undefined): string | undefined {
+  const match = authorization?.match(/^bearer +(\S*)\s*$/i);
+  return match ? match[1] : undefined;
+}

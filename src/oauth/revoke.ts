@@ -1,0 +1,51 @@
+/**
+ * Token revocation (RFC 7009; polar-oauth2.md §3.8 with D11). Unknown tokens answer 200 `{}`
+ * (RFC 7009 §2.2). Revoking an access token ends its row, refresh token included (Polar's
+ * row-wide revocation); revoking a refresh token ends every token of its family, since they all
+ * descend from the same grant (RFC 7009 §2.1).
+ */
+import type { Token } from '../store/store.js';
+import { authenticateClient } from './client-auth.js';
+import type { OAuthContext } from './context.js';
+import { OAuthError, invalidGrant, invalidRequest } from './errors.js';
+import type { Params } from './params.js';
+
+export interface FoundToken {
+  token: Token;
+  kind: 'access_token' | 'refresh_token';
+}
+
+/** Looks a presented token up by the hint's column, or by both when there is no hint (§3.8). */
+export async function findByHint(value: string, hint: 'access_token' | 'refresh_token' | undefined, ctx: OAuthContext): Promise<FoundToken | undefined> {
+  const { credentials, store } = ctx;
+  const hash = credentials.hash(value);
+  if (hint !== 'refresh_token' && credentials.isWellFormed(value, 'userAccessToken')) {
+    const token = await store.tokens.findByAccessHash(hash);
+    if (token) return { token, kind: 'access_token' };
+  }
+  if (hint !== 'access_token' && credentials.isWellFormed(value, 'userRefreshToken')) {
+    const token = await store.tokens.findByRefreshHash(hash);
+    if (token) return { token, kind: 'refresh_token' };
+  }
+  return undefined;
+}
+
+export async function revoke(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<Record<string, never>> {
+  params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
+  const client = await authenticateClient({ params, authorization }, ['client_secret_basic', 'client_secret_post'], {
+    clients: ctx.store.clients,
+    credentials: ctx.credentials,
+  }, false);
+  const value = params.fromBody('token');
+  if (value === undefined) throw invalidRequest();
+  const hint = params.fromBody('token_type_hint');
+  // D11: RFC 7009 §2.2.1 answers an unsupported hint with 400 (Polar: 401).
+  if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type');
+  const found = await findByHint(value, hint, ctx);
+  if (!found) return {};
+  if (found.token.clientId !== client.clientId) throw invalidGrant();
+  const now = ctx.now();
+  if (found.kind === 'refresh_token') await ctx.store.tokens.revokeFamily(found.token.familyId, now);
+  else await ctx.store.tokens.revokeAccess(found.token.id, now);
+  return {};
+}
