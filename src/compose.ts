@@ -45,5 +45,6 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     authorizationEndpoint: config.authorizationEndpoint,
+    registration: { policy: config.registration, perMinute: config.registrationRateLimit },
   });
 }

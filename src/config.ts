@@ -19,6 +19,10 @@ export interface Config {
   readonly databaseUrl: string;
   /** BOREALIS_AUTHORIZATION_ENDPOINT: an external authorize page; default the built-in `/oauth2/authorize`. */
   readonly authorizationEndpoint: string;
+  /** BOREALIS_REGISTRATION: who may register clients (RFC 7591): `open` (Polar's; default), `authenticated`, `closed`. */
+  readonly registration: 'open' | 'authenticated' | 'closed';
+  /** BOREALIS_REGISTRATION_RATE_LIMIT: registrations per minute per IP address (default 30). */
+  readonly registrationRateLimit: number;
   /** BOREALIS_DATA_DIR (default ./data): the SQLite file and the generated development secret. */
   readonly dataDir: string;
   /** BOREALIS_SECRET: HMAC key for stored credentials and root of every encryption key. */
@@ -66,6 +70,14 @@ function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: str
   return readFileSync(file, 'utf8').trim();
 }
 
+function registrationPolicy(raw: string | undefined): Config['registration'] {
+  const value = raw || 'open';
+  if (value !== 'open' && value !== 'authenticated' && value !== 'closed') {
+    throw new ConfigError(`BOREALIS_REGISTRATION must be open, authenticated or closed, got "${value}"`);
+  }
+  return value;
+}
+
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   overrides: ConfigOverrides = {},
@@ -90,6 +102,8 @@ export function loadConfig(
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     publicUrl,
     authorizationEndpoint: env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`,
+    registration: registrationPolicy(env.BOREALIS_REGISTRATION),
+    registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),
     dataDir,
     secret: resolveSecret(env, production, dataDir, warn),

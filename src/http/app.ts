@@ -9,6 +9,7 @@ import type { OAuthContext } from '../oauth/context.js';
 import { handleError, sendCompact } from './respond.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { loginRoutes } from './routes/login.js';
+import { registrationRoutes } from './routes/registration.js';
 import { resourceRoutes } from './routes/resource.js';
 import { tokenRoutes } from './routes/token.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -19,6 +20,7 @@ export interface AppOptions {
   accounts: AccountsDeps;
   publicUrl: string;
   logLevel: string;
+  registration: { policy: 'open' | 'authenticated' | 'closed'; perMinute: number };
   /** Where discovery sends users to authorize (the built-in page unless configured). */
   authorizationEndpoint: string;
 }
@@ -33,6 +35,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/oauth2/introspect': ['POST'],
   '/v1/oauth2/revoke': ['POST'],
   '/v1/oauth2/userinfo': ['GET', 'POST'],
+  '/v1/oauth2/register': ['POST'],
 };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -53,6 +56,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   authorizeRoutes(app, options.ctx, publicOrigin);
   loginRoutes(app, options.accounts, { publicOrigin, secureCookies });
   resourceRoutes(app, options.ctx);
+  await registrationRoutes(app, options.ctx, options.registration);
   wellKnownRoutes(app, options.ctx.keys, { issuer: options.ctx.issuer, authorizationEndpoint: options.authorizationEndpoint });
   app.get('/assets/style.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),

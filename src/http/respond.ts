@@ -40,6 +40,10 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return sendAuthlib(reply, 413, { error: 'invalid_request', error_description: 'The request body is too large (64 KiB at most).' });
   }
+  if (framework.statusCode === 429) {
+    // @fastify/rate-limit has already set Retry-After and the x-ratelimit-* headers.
+    return sendCompact(reply, 429, { error: 'TooManyRequests', detail: 'Too many requests; try again later.' });
+  }
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
     return sendAuthlib(reply, framework.statusCode === 415 ? 415 : 400, {
       error: 'invalid_request',

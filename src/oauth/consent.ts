@@ -29,7 +29,9 @@ export async function consent(params: Params, answer: ConsentAnswer, signedIn: S
     return errorRedirect(denied, request.redirectUri, ctx.issuer);
   }
   const accessible = await accessibleOrganizations(ctx.store, signedIn.session);
-  const organizationIds = resolveOrganizations(answer.organizations, accessible, signedIn.session, request.requiresSingleOrganization);
+  // §2.5: `organizations` is collected from the query (the re-posted authorize query) and the body.
+  const selection = [...request.organizations, ...answer.organizations];
+  const organizationIds = resolveOrganizations(selection, accessible, signedIn.session, request.requiresSingleOrganization);
   const location = await issueCode(request, signedIn.session, organizationIds, ctx);
   await ctx.store.consents.remember({ clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope }, ctx.now());
   return location;

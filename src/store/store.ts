@@ -143,10 +143,16 @@ export interface ClientsStore {
   create(client: Client): Promise<void>;
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;
+  updateMetadata(clientId: string, metadata: ClientMetadata, now: number): Promise<void>;
+  /** Soft delete; D12: its codes and tokens stop working in the same transaction. */
+  delete(clientId: string, now: number): Promise<void>;
+  /** A user's live clients, newest first, and how many there are. */
+  listByOwner(userId: string, offset: number, limit: number): Promise<{ items: Client[]; total: number }>;
 }
 
 export interface CodesStore {
-  create(code: AuthorizationCode): Promise<void>;
+  /** `nonce-in-use` when another live code of the client carries the same nonce (atomic). */
+  create(code: AuthorizationCode): Promise<'created' | 'nonce-in-use'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
   /**
    * Marks the code used. Atomic: of any number of concurrent calls exactly one returns true.

@@ -7,7 +7,7 @@ import { OAuthError, loginRequiredJson, unauthorized, validationError } from '..
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendCompact, sendRedirect } from '../respond.js';
-import { currentSession } from '../session.js';
+import { webCaller } from '../caller.js';
 import { Params } from '../../oauth/params.js';
 
 /**
@@ -20,7 +20,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
     error instanceof OAuthError && error.allowRedirect && error.redirectTo ? errorRedirect(error, error.redirectTo, ctx.issuer) : undefined;
 
   app.get('/v1/oauth2/authorize', async (request, reply) => {
-    const signedIn = await currentSession(request, ctx);
+    const { signedIn } = await webCaller(request, ctx);
     try {
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
@@ -36,7 +36,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
 
   app.post('/v1/oauth2/consent', async (request, reply) => {
     assertSameOrigin(request, publicOrigin);
-    const signedIn = await currentSession(request, ctx);
+    const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
     const body = new Params(new Map(), await formParams(request));
     const action = body.get('action');

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Session } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
+import { invalidRequest } from '../errors.js';
 import { LIFETIME } from '../issue.js';
 import { redirectWith } from './redirect.js';
 import type { AuthorizationRequest } from './request.js';
@@ -17,7 +18,7 @@ export async function issueCode(
 ): Promise<string> {
   const code = ctx.credentials.mint('authorizationCode');
   const now = ctx.now();
-  await ctx.store.codes.create({
+  const created = await ctx.store.codes.create({
     id: randomUUID(),
     codeHash: ctx.credentials.hash(code),
     clientId: request.client.clientId,
@@ -33,6 +34,11 @@ export async function issueCode(
     consumedAt: null,
     organizationIds,
   });
+  if (created === 'nonce-in-use') {
+    const replay = invalidRequest('Replay attack', true).withState(request.state);
+    replay.redirectTo = request.redirectUri;
+    throw replay;
+  }
   return redirectWith(request.redirectUri, [
     ['code', code],
     ['state', request.state],

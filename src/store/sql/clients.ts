@@ -41,6 +41,34 @@ export const clients = (db: Db): ClientsStore => ({
       ],
     );
   },
+  async updateMetadata(clientId, metadata, now) {
+    await db.run('UPDATE oauth2_clients SET metadata = ?, modified_at = ? WHERE client_id = ? AND deleted_at IS NULL', [
+      JSON.stringify(metadata),
+      now,
+      clientId,
+    ]);
+  },
+  async delete(clientId, now) {
+    await db.transaction(async (tx) => {
+      await tx.run('UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ? AND deleted_at IS NULL', [now, clientId]);
+      await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND consumed_at IS NULL', [now, clientId]);
+      await tx.run(
+        `UPDATE oauth2_tokens
+            SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
+                refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
+          WHERE client_id = ?`,
+        [now, now, clientId],
+      );
+    });
+  },
+  async listByOwner(userId, offset, limit) {
+    const rows = await db.all(
+      'SELECT * FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?',
+      [userId, limit, offset],
+    );
+    const count = await db.get<{ n: number }>('SELECT count(*) AS n FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);
+    return { items: rows.map(toClient), total: Number(count?.n ?? 0) };
+  },
   async findByClientId(clientId) {
     const row = await db.get('SELECT * FROM oauth2_clients WHERE client_id = ? AND deleted_at IS NULL', [clientId]);
     return row && toClient(row);

@@ -1,5 +1,5 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
-import type { Db, Row } from './db.js';
+import { type Db, type Row, isUniqueViolation } from './db.js';
 
 const toCode = (r: Row): AuthorizationCode => ({
   id: r.id as string,
@@ -18,54 +18,68 @@ const toCode = (r: Row): AuthorizationCode => ({
   organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
 });
 
-export const codes = (db: Db): CodesStore => ({
-  async create(c) {
-    await db.transaction(async (tx) => {
-      await tx.run(
-        `INSERT INTO oauth2_authorization_codes (id, code_hash, client_id, user_id, redirect_uri, scope, nonce, auth_time,
-           code_challenge, code_challenge_method, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          c.id,
-          c.codeHash,
-          c.clientId,
-          c.userId,
-          c.redirectUri,
-          c.scope,
-          c.nonce,
-          c.authTime,
-          c.codeChallenge,
-          c.codeChallengeMethod,
-          c.issuedAt,
-          c.expiresAt,
-        ],
-      );
-      for (const org of c.organizationIds) {
-        await tx.run('INSERT INTO oauth2_authorization_code_organizations (code_id, organization_id) VALUES (?, ?)', [c.id, org]);
+function insert(db: Db, c: AuthorizationCode) {
+  return db.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO oauth2_authorization_codes (id, code_hash, client_id, user_id, redirect_uri, scope, nonce, auth_time,
+         code_challenge, code_challenge_method, issued_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        c.id,
+        c.codeHash,
+        c.clientId,
+        c.userId,
+        c.redirectUri,
+        c.scope,
+        c.nonce,
+        c.authTime,
+        c.codeChallenge,
+        c.codeChallengeMethod,
+        c.issuedAt,
+        c.expiresAt,
+      ],
+    );
+    for (const org of c.organizationIds) {
+      await tx.run('INSERT INTO oauth2_authorization_code_organizations (code_id, organization_id) VALUES (?, ?)', [c.id, org]);
+    }
+  });
+}
+
+export const codes = (db: Db): CodesStore => {
+  const store: CodesStore = {
+    async create(c) {
+      try {
+        await insert(db, c);
+        return 'created';
+      } catch (error) {
+        // The live-nonce unique index (migration 002) lost a race: report it, do not crash.
+        if (c.nonce !== null && isUniqueViolation(error)) return 'nonce-in-use';
+        throw error;
       }
-    });
-  },
-  async find(codeHash) {
-    const row = await db.get(
-      `SELECT c.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = c.id) AS orgs
-         FROM oauth2_authorization_codes c WHERE c.code_hash = ?`,
-      [codeHash],
-    );
-    return row && toCode(row);
-  },
-  async consume(id, now) {
-    // Single statement: the WHERE clause is the invariant, so two racing consumers cannot both win.
-    const changed = await db.run(
-      'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?',
-      [now, id, now],
-    );
-    return changed === 1;
-  },
-  async nonceInUse(clientId, nonce) {
-    const row = await db.get(
-      'SELECT 1 AS hit FROM oauth2_authorization_codes WHERE client_id = ? AND nonce = ? AND consumed_at IS NULL LIMIT 1',
-      [clientId, nonce],
-    );
-    return row !== undefined;
-  },
-});
+    },
+    async find(codeHash) {
+      const row = await db.get(
+        `SELECT c.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = c.id) AS orgs
+           FROM oauth2_authorization_codes c WHERE c.code_hash = ?`,
+        [codeHash],
+      );
+      return row && toCode(row);
+    },
+    async consume(id, now) {
+      // Single statement: the WHERE clause is the invariant, so two racing consumers cannot both win.
+      const changed = await db.run(
+        'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?',
+        [now, id, now],
+      );
+      return changed === 1;
+    },
+    async nonceInUse(clientId, nonce) {
+      const row = await db.get(
+        'SELECT 1 AS hit FROM oauth2_authorization_codes WHERE client_id = ? AND nonce = ? AND consumed_at IS NULL LIMIT 1',
+        [clientId, nonce],
+      );
+      return row !== undefined;
+    },
+  };
+  return store;
+};

@@ -32,3 +32,9 @@ export async function openDb(url: string): Promise<Db> {
   const { openSqlite } = await import('./sqlite.js');
   return openSqlite(url.replace(/^sqlite:(\/\/)?/, ''));
 }
+
+/** A unique-constraint violation, in either engine's words. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -4,6 +4,7 @@
  */
 import type { Db } from './db.js';
 import * as initial from './migrations/001-initial.js';
+import * as uniqueLiveNonce from './migrations/002-unique-live-nonce.js';
 
 interface Migration {
   version: number;
@@ -11,7 +12,7 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, uniqueLiveNonce];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {

@@ -1,0 +1,92 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { OAuthContext } from '../../oauth/context.js';
+import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
+import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
+import { webCaller } from '../caller.js';
+import { sendAuthlib, sendCompact } from '../respond.js';
+import { NO_STORE } from '../../oauth/wire.js';
+
+export interface RegistrationOptions {
+  policy: 'open' | 'authenticated' | 'closed';
+  perMinute: number;
+}
+
+/** FastAPI answers an unparsable JSON body with 422 `json_invalid` (shape C). */
+function jsonBody(request: FastifyRequest): unknown {
+  const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ApiError(422, {
+      error: 'RequestValidationError',
+      detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }],
+    });
+  }
+}
+
+async function caller(request: FastifyRequest, ctx: OAuthContext): Promise<Caller> {
+  const { signedIn, registrationToken } = await webCaller(request, ctx);
+  if (signedIn) return { kind: 'user', userId: signedIn.user.id };
+  if (registrationToken) return { kind: 'registration-token', token: registrationToken };
+  return { kind: 'anonymous' };
+}
+
+/** RFC 7591 registration, RFC 7592 management and the owner's list (polar-oauth2.md §3.11–3.13). */
+export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions) {
+  await app.register(rateLimit, { global: false });
+
+  app.post(
+    '/v1/oauth2/register',
+    { config: { rateLimit: { max: options.perMinute, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      const who = await caller(request, ctx);
+      if (options.policy === 'closed') throw notPermitted('Client registration is closed on this server.');
+      if (options.policy === 'authenticated' && who.kind !== 'user') throw unauthorized();
+      const body = jsonBody(request);
+      return sendAuthlib(reply, 201, await register(body, who.kind === 'user' ? who : { kind: 'anonymous' }, ctx));
+    },
+  );
+
+  const path = '/v1/oauth2/register/:client_id';
+  type WithId = { Params: { client_id: string } };
+  app.get<WithId>(path, async (request, reply) =>
+    sendAuthlib(reply, 200, await readConfiguration(request.params.client_id, await caller(request, ctx), ctx)),
+  );
+  app.put<WithId>(path, async (request, reply) => {
+    const who = await caller(request, ctx);
+    return sendAuthlib(reply, 200, await updateConfiguration(request.params.client_id, jsonBody(request), who, ctx));
+  });
+  app.delete<WithId>(path, async (request, reply) => {
+    await deleteClient(request.params.client_id, await caller(request, ctx), ctx);
+    return reply.code(204).headers(NO_STORE).send();
+  });
+
+  app.get('/v1/oauth2/', async (request, reply) => {
+    const { signedIn } = await webCaller(request, ctx);
+    if (!signedIn) throw unauthorized();
+    const query = request.query as Record<string, string | undefined>;
+    const page = pageParam(query.page, 'page', 1);
+    const limit = Math.min(pageParam(query.limit, 'limit', 10), 100);
+    return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx));
+  });
+}
+
+function pageParam(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw)) {
+    throw new ApiError(422, {
+      error: 'RequestValidationError',
+      detail: [{ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw }],
+    });
+  }
+  if (value < 1) {
+    throw new ApiError(422, {
+      error: 'RequestValidationError',
+      detail: [{ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } }],
+    });
+  }
+  return value;
+}
+

@@ -1,0 +1,43 @@
+/**
+ * Redirect URI rules at registration (polar-oauth2.md §3.11, §8.2; RFC 8252 §7):
+ * any scheme, but `http` only for a local host — a private, loopback or link-local IPv4
+ * literal (0.0.0.0 included), `localhost` or `*.localhost`. No fragment (RFC 6749 §3.1.2).
+ * Stored normalised by the URL parser: lowercase scheme and host, and a bare origin gains `/`.
+ */
+import { isIPv4 } from 'node:net';
+
+function isLocalIPv4(host: string): boolean {
+  if (!isIPv4(host)) return false;
+  const [a, b] = host.split('.').map(Number) as [number, number];
+  return (
+    a === 0 || a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+  );
+}
+
+export const isLocalHost = (host: string): boolean => host === 'localhost' || host.endsWith('.localhost') || isLocalIPv4(host);
+
+export type UriProblem = 'url_parsing' | 'http_not_local' | 'fragment' | 'no_host';
+
+export interface CheckedUri {
+  normalised?: string;
+  problem?: UriProblem;
+}
+
+/** Checks and normalises a redirect URI. */
+export function checkRedirectUri(raw: string): CheckedUri {
+  if (!URL.canParse(raw)) return { problem: 'url_parsing' };
+  const url = new URL(raw);
+  if (url.hash !== '' || raw.includes('#')) return { problem: 'fragment' };
+  if (url.protocol === 'http:' && !isLocalHost(url.hostname)) return { problem: 'http_not_local' };
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname === '') return { problem: 'no_host' };
+  return { normalised: url.href };
+}
+
+/** For client_uri, logo_uri, tos_uri, policy_uri: an http(s) URL with a host, no fragment. */
+export function checkWebUrl(raw: string): CheckedUri {
+  if (!URL.canParse(raw)) return { problem: 'url_parsing' };
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'url_parsing' };
+  if (url.hash !== '' || raw.includes('#')) return { problem: 'fragment' };
+  return { normalised: url.href };
+}

@@ -1,0 +1,145 @@
+/**
+ * Validation of RFC 7591 client metadata as Polar's two layers do it (polar-oauth2.md §3.11):
+ * first a schema check that collects every problem into one FastAPI 422 (shape C), then the
+ * semantic checks that answer 400 `invalid_client_metadata`. Unknown fields are dropped.
+ */
+import type { ClientMetadata } from '../../store/store.js';
+import { ApiError, OAuthError } from '../errors.js';
+import { PUBLIC_SCOPES, splitScope } from '../scopes.js';
+import { checkRedirectUri, checkWebUrl } from './redirect-uri.js';
+
+interface Problem {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+const SUB_TYPES = ['user', 'organization'] as const;
+const PUBLIC = new Set(PUBLIC_SCOPES);
+
+const literalMessage = (values: readonly string[]) =>
+  values.length === 1 ? `'${values[0]}'` : `${values.slice(0, -1).map((v) => `'${v}'`).join(', ')} or '${values.at(-1)}'`;
+
+export type RegistrationInput = Omit<ClientMetadata, 'redirect_uris'> & { redirect_uris: string[] };
+
+class Collector {
+  readonly problems: Problem[] = [];
+  add(problem: Problem) {
+    this.problems.push(problem);
+  }
+  string(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
+    const value = body[field];
+    if (value === undefined || value === null) {
+      if (required) this.add({ type: 'missing', loc: ['body', field], msg: 'Field required', input: body });
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.add({ type: 'string_type', loc: ['body', field], msg: 'Input should be a valid string', input: value });
+      return undefined;
+    }
+    if (value.includes('\u0000')) {
+      this.add({ type: 'value_error', loc: ['body', field], msg: 'Value error, NUL characters are not allowed', input: value });
+      return undefined;
+    }
+    return value;
+  }
+  literal<T extends string>(value: unknown, loc: (string | number)[], allowed: readonly T[]): T | undefined {
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    const expected = literalMessage(allowed);
+    this.add({ type: 'literal_error', loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } });
+    return undefined;
+  }
+  list(body: Record<string, unknown>, field: string, required: boolean): unknown[] | undefined {
+    const value = body[field];
+    if (value === undefined || (value === null && !required)) {
+      if (required) this.add({ type: 'missing', loc: ['body', field], msg: 'Field required', input: body });
+      return undefined;
+    }
+    if (!Array.isArray(value)) {
+      this.add({ type: 'list_type', loc: ['body', field], msg: 'Input should be a valid list', input: value });
+      return undefined;
+    }
+    return value;
+  }
+}
+
+const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
+const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim '${claim}'`);
+
+/** The first layer (422) and the second (400), in that order. `requireClientId` for RFC 7592 PUT. */
+export function validateMetadata(body: unknown, requireClientId = false): RegistrationInput & { client_id?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw unprocessable([
+      { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body },
+    ]);
+  }
+  const input = body as Record<string, unknown>;
+  const c = new Collector();
+
+  const redirectUris: string[] = [];
+  let badRedirect = false;
+  c.list(input, 'redirect_uris', true)?.forEach((item, i) => {
+    const loc = ['body', 'redirect_uris', i];
+    if (typeof item !== 'string') return c.add({ type: 'url_type', loc, msg: 'URL input should be a string or URL', input: item });
+    if (item.includes('\u0000')) return c.add({ type: 'value_error', loc, msg: 'Value error, NUL characters are not allowed', input: item });
+    const checked = checkRedirectUri(item);
+    if (checked.problem === 'url_parsing') {
+      return c.add({ type: 'url_parsing', loc, msg: 'Input should be a valid URL, relative URL without a base', input: item, ctx: { error: 'relative URL without a base' } });
+    }
+    if (checked.problem === 'http_not_local') {
+      return c.add({ type: 'value_error', loc, msg: 'Value error, http is only allowed for local hosts; use https', input: item });
+    }
+    if (checked.problem) badRedirect = true;
+    redirectUris.push(checked.normalised ?? item);
+  });
+
+  const authMethod =
+    input.token_endpoint_auth_method === undefined
+      ? 'client_secret_post'
+      : c.literal(input.token_endpoint_auth_method, ['body', 'token_endpoint_auth_method'], AUTH_METHODS);
+  const grantTypes = c.list(input, 'grant_types', false)?.map((g, i) => c.literal(g, ['body', 'grant_types', i], GRANT_TYPES));
+  const responseTypes = c.list(input, 'response_types', false)?.map((r, i) => c.literal(r, ['body', 'response_types', i], ['code'] as const));
+  const scope = c.string(input, 'scope', false);
+  const clientName = c.string(input, 'client_name', true);
+  const clientUri = c.string(input, 'client_uri', false);
+  const urls: Partial<Record<'logo_uri' | 'tos_uri' | 'policy_uri', string>> = {};
+  for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
+    const value = c.string(input, field, false);
+    if (value === undefined) continue;
+    const checked = checkWebUrl(value);
+    if (checked.problem === 'url_parsing') {
+      c.add({ type: 'url_parsing', loc: ['body', field], msg: 'Input should be a valid URL', input: value });
+    } else urls[field] = checked.normalised ?? value;
+  }
+  const subType =
+    input.default_sub_type === undefined || input.default_sub_type === null
+      ? 'user'
+      : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES);
+  const clientId = requireClientId ? c.string(input, 'client_id', true) : undefined;
+  if (c.problems.length > 0) throw unprocessable(c.problems);
+
+  // Second layer (authlib's metadata claims): 400 invalid_client_metadata.
+  if (scope !== undefined && !splitScope(scope).every((s) => PUBLIC.has(s))) throw invalidMetadata('scope');
+  if (badRedirect) throw invalidMetadata('redirect_uris');
+  if (clientUri !== undefined && checkWebUrl(clientUri).problem) throw invalidMetadata('client_uri');
+  for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
+    if (urls[field] !== undefined && checkWebUrl(urls[field] as string).problem) throw invalidMetadata(field);
+  }
+
+  return {
+    redirect_uris: redirectUris,
+    token_endpoint_auth_method: authMethod as ClientMetadata['token_endpoint_auth_method'],
+    grant_types: (grantTypes as string[] | undefined) ?? ['authorization_code', 'refresh_token'],
+    response_types: (responseTypes as string[] | undefined) ?? ['code'],
+    client_name: clientName as string,
+    ...(clientUri !== undefined ? { client_uri: checkWebUrl(clientUri).normalised ?? clientUri } : {}),
+    ...urls,
+    scope: scope ?? PUBLIC_SCOPES.join(' '),
+    default_sub_type: subType as ClientMetadata['default_sub_type'],
+    ...(clientId !== undefined ? { client_id: clientId } : {}),
+  };
+}
