@@ -5,6 +5,7 @@
 import { ConfigError } from '../config.js';
 import { AccountError } from '../accounts/accounts.js';
 import { clientsCommand } from './clients.js';
+import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { orgsCommand } from './orgs.js';
 import { serveCommand } from './serve.js';
@@ -21,6 +22,8 @@ const USAGE = `usage: borealis <command>
   clients create --name N --redirect-uri U [--redirect-uri U …] [--grant-type G …]
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]
+  keys list|rotate|prune [--json]       id_token signing keys: rotate publishes a new key at once and signs with it
+                                        a minute later; prune drops retired keys whose id_tokens have expired
 `;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
@@ -29,6 +32,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   users: usersCommand,
   orgs: orgsCommand,
   clients: clientsCommand,
+  keys: keysCommand,
 };
 
 async function main(argv: string[]) {

@@ -1,5 +1,6 @@
 import { composeApp, compose } from '../compose.js';
 import { loadConfig } from '../config.js';
+import { KEY_REFRESH_SECONDS } from '../keys/key-ring.js';
 import { parse } from './args.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
@@ -18,9 +19,15 @@ export async function serveCommand(args: string[]) {
     borealis.ctx.store.deleteExpired(borealis.ctx.now()).catch((err: unknown) => app.log.error({ err }, 'cleanup failed'));
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
+  // Keys rotated by any instance (or `borealis keys rotate`) are picked up without a restart.
+  const keyRefresh = setInterval(() => {
+    borealis.ctx.keys.load(borealis.ctx.now()).catch((err: unknown) => app.log.error({ err }, 'key refresh failed'));
+  }, KEY_REFRESH_SECONDS * 1000);
+  keyRefresh.unref();
 
   const stop = async () => {
     clearInterval(cleanup);
+    clearInterval(keyRefresh);
     await app.close();
     await borealis.close();
     process.exit(0);

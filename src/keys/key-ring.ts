@@ -1,10 +1,16 @@
 /**
- * Signing keys for id_tokens (RS256, RSA 2048). A key is generated at first start and stored
- * with its private JWK sealed under the server secret. Every instance sharing the database
- * agrees on the signer: the newest key that is not retired, ties broken by kid.
+ * Signing keys for id_tokens (RS256, RSA 2048), kept in the database with the private JWK
+ * sealed under the server secret. Every instance reads the same rows and applies the same rule,
+ * so instances sharing a database agree without talking to each other:
+ *   - the signer is the newest unretired key whose start time has come (ties: smallest kid);
+ *   - the JWKS lists every key not yet expired, including one rotated in but not yet signing.
+ * Rotation publishes the new key PUBLISH_AHEAD seconds before it signs, longer than the refresh
+ * interval, so no instance signs with a key another instance does not yet publish. The old key
+ * stays published until every id_token it signed has expired, then `prune` removes it.
  */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { ID_TOKEN_LIFETIME } from '../oauth/id-token.js';
 import type { SigningKey, SigningKeysStore } from '../store/store.js';
 import { SealedBox } from './sealed-box.js';
 
@@ -18,11 +24,19 @@ export interface Signer {
   key: CryptoKey;
 }
 
+/** Instances re-read the keys this often (seconds). */
+export const KEY_REFRESH_SECONDS = 30;
+/** A rotated-in key is published this long before it signs. */
+export const PUBLISH_AHEAD = 2 * KEY_REFRESH_SECONDS;
+/** A retired key stays published this long after its last signature: the id_token lifetime plus slack. */
+export const RETIRED_KEY_LIFETIME = ID_TOKEN_LIFETIME + 5 * 60;
+
 const context = (kid: string) => `signing_keys.private_jwk:${kid}`;
 
 export class KeyRing {
   private signer: Signer | undefined;
   private published: PublicJwk[] = [];
+  private loadedSignature = '';
   private readonly box: SealedBox;
 
   constructor(
@@ -32,27 +46,30 @@ export class KeyRing {
     this.box = new SealedBox(secret, 'signing-keys');
   }
 
-  /** Loads the keys, generating the first one when the database has none. */
+  /** Loads the keys (generating the first one into an empty database); cheap when nothing changed. */
   async load(now: number): Promise<void> {
     let keys = await this.store.list();
     if (!keys.some((k) => k.retiredAt === null)) {
       await this.store.create(await this.generate(now));
       keys = await this.store.list();
     }
-    const active = keys.filter((k) => k.retiredAt === null);
-    const current = active.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))[0];
+    const signing = keys
+      .filter((k) => k.createdAt <= now && (k.retiredAt === null || k.retiredAt > now))
+      .sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))[0];
+    const current = signing ?? keys.filter((k) => k.retiredAt === null)[0];
     if (!current) throw new Error('no signing key');
+    const live = keys.filter((k) => k.expiresAt === null || k.expiresAt >= now);
+    const signature = `${current.kid}|${live.map((k) => k.kid).join(',')}`;
+    if (signature === this.loadedSignature) return;
+
     const privateJwk = this.box.open(current.privateJwkSealed, context(current.kid));
     if (!privateJwk) throw new Error(`signing key ${current.kid} cannot be opened with this BOREALIS_SECRET`);
-    this.signer = {
-      kid: current.kid,
-      alg: 'RS256',
-      key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey,
-    };
-    this.published = keys.map((k) => JSON.parse(k.publicJwk) as PublicJwk);
+    this.signer = { kid: current.kid, alg: 'RS256', key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey };
+    this.published = live.map((k) => JSON.parse(k.publicJwk) as PublicJwk);
+    this.loadedSignature = signature;
   }
 
-  async generate(now: number): Promise<SigningKey> {
+  async generate(startsAt: number): Promise<SigningKey> {
     const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
     const kid = randomUUID();
     const { kty, n, e } = await exportJWK(publicKey);
@@ -63,9 +80,18 @@ export class KeyRing {
       alg: 'RS256',
       publicJwk: JSON.stringify(publicJwk),
       privateJwkSealed: this.box.seal(privateJwk, context(kid)),
-      createdAt: now,
+      createdAt: startsAt,
       retiredAt: null,
+      expiresAt: null,
     };
+  }
+
+  /** Adds a key that signs from `now + PUBLISH_AHEAD`; the current key retires then. */
+  async rotate(now: number): Promise<SigningKey> {
+    const key = await this.generate(now + PUBLISH_AHEAD);
+    await this.store.rotate(key, key.createdAt + RETIRED_KEY_LIFETIME);
+    await this.load(now);
+    return key;
   }
 
   current(): Signer {

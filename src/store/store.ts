@@ -114,8 +114,11 @@ export interface SigningKey {
   alg: string;
   publicJwk: string;
   privateJwkSealed: string;
+  /** When it starts signing; a rotated-in key is published before it signs. */
   createdAt: number;
   retiredAt: number | null;
+  /** When it leaves the JWKS: after every id_token it signed has expired. */
+  expiresAt: number | null;
 }
 
 export interface UsersStore {
@@ -187,6 +190,10 @@ export interface ConsentsStore {
 export interface SigningKeysStore {
   list(): Promise<SigningKey[]>;
   create(key: SigningKey): Promise<void>;
+  /** Adds `key` and retires every other live key when it starts signing, in one transaction. */
+  rotate(key: SigningKey, retiredKeysExpireAt: number): Promise<void>;
+  /** Removes retired keys whose id_tokens have all expired. */
+  prune(now: number): Promise<string[]>;
 }
 
 export interface Store {

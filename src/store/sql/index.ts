@@ -28,6 +28,7 @@ function storeOver(db: Db, root: Db): Store {
         'DELETE FROM oauth2_tokens WHERE expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)',
         [now],
       );
+      removed += (await this.signingKeys.prune(now)).length;
       return removed;
     },
     close: () => root.close(),

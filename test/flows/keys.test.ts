@@ -1,0 +1,61 @@
+/** Signing-key rotation: publish first, sign later, keep the old key until its id_tokens expire. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { PUBLISH_AHEAD, RETIRED_KEY_LIFETIME } from '../../src/keys/key-ring.js';
+import { aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
+import { type TestServer, fakeClock, startServer } from '../support/server.js';
+
+describe('signing keys', () => {
+  const clock = fakeClock();
+  let server: TestServer;
+  let second: TestServer;
+  before(async () => {
+    server = await startServer({ now: clock });
+    // A second instance on the same database, as in a multi-process deployment.
+    second = await startServer({ now: clock, database: server.database });
+  });
+  after(async () => {
+    await second.close();
+    await server.close();
+  });
+
+  const jwks = async (s: TestServer) => (await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+  const refreshAll = () => Promise.all([server, second].map((s) => s.borealis.ctx.keys.load(clock())));
+
+  test('two instances on one database agree on the signer from the first start', async () => {
+    assert.deepEqual(await jwks(server), await jwks(second));
+    assert.equal(server.borealis.ctx.keys.current().kid, second.borealis.ctx.keys.current().kid);
+    assert.equal((await jwks(server)).keys.length, 1);
+  });
+
+  test('rotate → published at once, signs after PUBLISH_AHEAD, old key kept until its tokens expire, then pruned', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const oldKid = server.borealis.ctx.keys.current().kid;
+
+    const rotated = await server.borealis.ctx.keys.rotate(clock());
+    await refreshAll();
+    for (const s of [server, second]) {
+      assert.deepEqual((await jwks(s)).keys.map((k) => k.kid).sort(), [oldKid, rotated.kid].sort());
+      assert.equal(s.borealis.ctx.keys.current().kid, oldKid, 'not signing before its start');
+    }
+
+    clock.advance(PUBLISH_AHEAD);
+    await refreshAll();
+    for (const s of [server, second]) assert.equal(s.borealis.ctx.keys.current().kid, rotated.kid);
+    const { id_token } = await tokensFor(server, client, cookie);
+    assert.equal(decodeProtectedHeader(id_token as string).kid, rotated.kid);
+    await jwtVerify(id_token as string, createLocalJWKSet((await jwks(second)) as never), { currentDate: new Date(clock() * 1000) });
+
+    clock.advance(RETIRED_KEY_LIFETIME - 1);
+    await refreshAll();
+    assert.equal((await jwks(server)).keys.length, 2, 'still published while its id_tokens may be alive');
+    assert.deepEqual(await server.borealis.ctx.store.signingKeys.prune(clock()), []);
+
+    clock.advance(2);
+    assert.deepEqual(await server.borealis.ctx.store.signingKeys.prune(clock()), [oldKid]);
+    await refreshAll();
+    for (const s of [server, second]) assert.deepEqual((await jwks(s)).keys.map((k) => k.kid), [rotated.kid]);
+  });
+});
