@@ -45,6 +45,7 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     authorizationEndpoint: config.authorizationEndpoint,
+    signupOpen: config.signupOpen,
     registration: { policy: config.registration, perMinute: config.registrationRateLimit },
   });
 }

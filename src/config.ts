@@ -19,6 +19,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** BOREALIS_AUTHORIZATION_ENDPOINT: an external authorize page; default the built-in `/oauth2/authorize`. */
   readonly authorizationEndpoint: string;
+  /** BOREALIS_SIGNUP: `open` or `closed` self-service sign-up at /signup (default open, closed in production). */
+  readonly signupOpen: boolean;
   /** BOREALIS_REGISTRATION: who may register clients (RFC 7591): `open` (Polar's; default), `authenticated`, `closed`. */
   readonly registration: 'open' | 'authenticated' | 'closed';
   /** BOREALIS_REGISTRATION_RATE_LIMIT: registrations per minute per IP address (default 30). */
@@ -102,6 +104,7 @@ export function loadConfig(
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     publicUrl,
     authorizationEndpoint: env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`,
+    signupOpen: (env.BOREALIS_SIGNUP || (production ? 'closed' : 'open')) === 'open',
     registration: registrationPolicy(env.BOREALIS_REGISTRATION),
     registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),

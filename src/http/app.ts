@@ -7,19 +7,23 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
 import { handleError, sendCompact } from './respond.js';
+import { assetRoutes } from './pages/page.js';
+import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { consolePageRoutes } from './routes/console-pages.js';
+import { organizationPageRoutes } from './routes/organization-pages.js';
 import { loginRoutes } from './routes/login.js';
 import { registrationRoutes } from './routes/registration.js';
 import { resourceRoutes } from './routes/resource.js';
 import { tokenRoutes } from './routes/token.js';
 import { wellKnownRoutes } from './routes/well-known.js';
-import { STYLESHEET } from './views/layout.js';
 
 export interface AppOptions {
   ctx: OAuthContext;
   accounts: AccountsDeps;
   publicUrl: string;
   logLevel: string;
+  signupOpen: boolean;
   registration: { policy: 'open' | 'authenticated' | 'closed'; perMinute: number };
   /** Where discovery sends users to authorize (the built-in page unless configured). */
   authorizationEndpoint: string;
@@ -54,14 +58,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const secureCookies = options.publicUrl.startsWith('https:');
   tokenRoutes(app, options.ctx);
   authorizeRoutes(app, options.ctx, publicOrigin);
-  loginRoutes(app, options.accounts, { publicOrigin, secureCookies });
+  loginRoutes(app, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret });
+  authorizePageRoutes(app, options.ctx, publicOrigin);
+  consolePageRoutes(app, options.ctx, publicOrigin);
+  organizationPageRoutes(app, options.accounts, { publicOrigin, secret: options.ctx.secret });
+  assetRoutes(app);
   resourceRoutes(app, options.ctx);
   await registrationRoutes(app, options.ctx, options.registration);
   wellKnownRoutes(app, options.ctx.keys, { issuer: options.ctx.issuer, authorizationEndpoint: options.authorizationEndpoint });
-  app.get('/assets/style.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  );
-  app.get('/', async (_request, reply) => sendCompact(reply, 200, { name: 'Borealis', issuer: options.ctx.issuer }));
+  app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 
   for (const [url, methods] of Object.entries(ROUTES)) {
     const others = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m));

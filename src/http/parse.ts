@@ -51,9 +51,10 @@ function multipart(contentType: string, body: Buffer): Promise<Map<string, strin
 export async function formParams(request: FastifyRequest): Promise<Map<string, string[]>> {
   const body = request.body;
   if (!Buffer.isBuffer(body) || body.length === 0) return new Map();
-  const contentType = (request.headers['content-type'] ?? '').toLowerCase();
-  if (contentType.startsWith('application/x-www-form-urlencoded')) return decodeForm(decodeUtf8(body));
-  if (contentType.startsWith('multipart/form-data')) return multipart(request.headers['content-type'] ?? '', body);
+  // The media type itself, without parameters: `application/x-www-form-urlencodedx` is not a form.
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/x-www-form-urlencoded') return decodeForm(decodeUtf8(body));
+  if (mediaType === 'multipart/form-data') return multipart(request.headers['content-type'] ?? '', body);
   throw invalidRequest('Unsupported Content-Type: send application/x-www-form-urlencoded or multipart/form-data.');
 }
 

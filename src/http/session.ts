@@ -10,13 +10,17 @@ import type { OAuthContext } from '../oauth/context.js';
 
 export const SESSION_COOKIE = 'polar_session';
 
-export async function currentSession(request: FastifyRequest, ctx: OAuthContext): Promise<SignedIn | undefined> {
+export async function currentSession(
+  request: FastifyRequest,
+  deps: Pick<OAuthContext, 'store' | 'credentials' | 'now'>,
+): Promise<SignedIn | undefined> {
   const value = request.cookies[SESSION_COOKIE];
-  if (!value || !ctx.credentials.isWellFormed(value, 'userSession')) return undefined;
-  const found = await ctx.store.sessions.findActive(ctx.credentials.hash(value), ctx.now());
+  if (!value || !deps.credentials.isWellFormed(value, 'userSession')) return undefined;
+  const found = await deps.store.sessions.findActive(deps.credentials.hash(value), deps.now());
   if (!found || found.user.blockedAt !== null) return undefined;
   return found;
 }
+
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean) {
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_LIFETIME });

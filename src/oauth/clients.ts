@@ -60,3 +60,18 @@ export async function createClient(
   await ctx.store.clients.create(client);
   return { client, clientSecret, registrationAccessToken };
 }
+
+/** Issues a new client secret; the old one stops authenticating at once. Returned once. */
+export async function rotateClientSecret(
+  ctx: Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>,
+  client: Client,
+): Promise<string> {
+  const secret = ctx.credentials.mint('clientSecret');
+  await ctx.store.clients.rotateSecret(
+    client.clientId,
+    ctx.credentials.hash(secret),
+    ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id)),
+    ctx.now(),
+  );
+  return secret;
+}

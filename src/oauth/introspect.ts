@@ -9,7 +9,7 @@ import { authenticateClient } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import { invalidRequest } from './errors.js';
 import type { Params } from './params.js';
-import { findByHint } from './revoke.js';
+import { findToken } from './revoke.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -35,8 +35,7 @@ export async function introspect(params: Params, authorization: string | undefin
   }, false);
   const value = params.fromBody('token');
   if (value === undefined) throw invalidRequest();
-  const hint = params.fromBody('token_type_hint');
-  const found = await findByHint(value, hint === 'access_token' || hint === 'refresh_token' ? hint : undefined, ctx);
+  const found = await findToken(value, ctx);
   if (!found || found.token.clientId !== client.clientId || !isLive(found.token, ctx.now())) return { active: false };
   const { token, kind } = found;
   return {

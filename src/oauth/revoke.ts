@@ -15,17 +15,21 @@ export interface FoundToken {
   kind: 'access_token' | 'refresh_token';
 }
 
-/** Looks a presented token up by the hint's column, or by both when there is no hint (§3.8). */
-export async function findByHint(value: string, hint: 'access_token' | 'refresh_token' | undefined, ctx: OAuthContext): Promise<FoundToken | undefined> {
+/**
+ * Looks a presented token up whatever the hint says: RFC 7009 §2.1 and RFC 7662 §2.1
+ * say a server that cannot find the token under the hint MUST search the other types too
+ * (Polar searches only the hinted column; see docs/compatibility.md). The prefix tells the
+ * kinds apart, so a token is looked up in one column at most and the hint is not needed.
+ */
+export async function findToken(value: string, ctx: OAuthContext): Promise<FoundToken | undefined> {
   const { credentials, store } = ctx;
-  const hash = credentials.hash(value);
-  if (hint !== 'refresh_token' && credentials.isWellFormed(value, 'userAccessToken')) {
-    const token = await store.tokens.findByAccessHash(hash);
-    if (token) return { token, kind: 'access_token' };
+  if (credentials.isWellFormed(value, 'userAccessToken')) {
+    const token = await store.tokens.findByAccessHash(credentials.hash(value));
+    return token && { token, kind: 'access_token' };
   }
-  if (hint !== 'access_token' && credentials.isWellFormed(value, 'userRefreshToken')) {
-    const token = await store.tokens.findByRefreshHash(hash);
-    if (token) return { token, kind: 'refresh_token' };
+  if (credentials.isWellFormed(value, 'userRefreshToken')) {
+    const token = await store.tokens.findByRefreshHash(credentials.hash(value));
+    return token && { token, kind: 'refresh_token' };
   }
   return undefined;
 }
@@ -41,7 +45,7 @@ export async function revoke(params: Params, authorization: string | undefined, 
   const hint = params.fromBody('token_type_hint');
   // D11: RFC 7009 §2.2.1 answers an unsupported hint with 400 (Polar: 401).
   if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type');
-  const found = await findByHint(value, hint, ctx);
+  const found = await findToken(value, ctx);
   if (!found) return {};
   if (found.token.clientId !== client.clientId) throw invalidGrant();
   const now = ctx.now();

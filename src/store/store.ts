@@ -133,6 +133,8 @@ export interface OrganizationsStore {
   /** Idempotent. */
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
   listForUser(userId: string): Promise<Organization[]>;
+  /** Members of an organization, by email. */
+  listMembers(organizationId: string): Promise<User[]>;
 }
 
 export interface SessionsStore {
@@ -147,6 +149,8 @@ export interface ClientsStore {
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;
   updateMetadata(clientId: string, metadata: ClientMetadata, now: number): Promise<void>;
+  /** Replaces the secret; the old one stops authenticating at once. */
+  rotateSecret(clientId: string, secretHash: string, secretSealed: string, now: number): Promise<void>;
   /** Soft delete; D12: its codes and tokens stop working in the same transaction. */
   delete(clientId: string, now: number): Promise<void>;
   /** A user's live clients, newest first, and how many there are. */
@@ -185,6 +189,18 @@ export interface ConsentsStore {
   find(clientId: string, userId: string): Promise<Consent | undefined>;
   /** Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3). */
   remember(consent: Consent, now: number): Promise<void>;
+  /** A user's remembered consents, newest first. */
+  listForUser(userId: string): Promise<(Consent & { modifiedAt: number })[]>;
+  /** Forgets the consent and revokes every code and token the client holds for the user. */
+  revoke(clientId: string, userId: string, now: number): Promise<void>;
+}
+
+export interface SignInThrottle {
+  /** Records a failure for each key; returns the lock expiry (0 when not locked) per key. */
+  fail(keys: string[], now: number, policy: { window: number; maxFailures: number; lockFor: number }): Promise<number>;
+  /** The latest lock expiry among the keys (0 when none is locked). */
+  lockedUntil(keys: string[], now: number): Promise<number>;
+  clear(key: string): Promise<void>;
 }
 
 export interface SigningKeysStore {
@@ -206,6 +222,7 @@ export interface Store {
   readonly tokens: TokensStore;
   readonly consents: ConsentsStore;
   readonly signingKeys: SigningKeysStore;
+  readonly signInThrottle: SignInThrottle;
   /** Runs `work` in one transaction; the store it receives writes inside it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Deletes what has expired (§5.5); returns the number of rows removed. */

@@ -1,46 +1,82 @@
-import type { FastifyInstance } from 'fastify';
-import { type AccountsDeps, authenticate, startSession } from '../../accounts/accounts.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AccountError, type AccountsDeps, createUser, startSession } from '../../accounts/accounts.js';
+import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
-import { assertSameOrigin } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin } from '../csrf.js';
+import { sendPage } from '../pages/page.js';
 import { formParams } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
-import { SESSION_COOKIE, clearSessionCookie, setSessionCookie } from '../session.js';
-import { loginPage } from '../views/login.js';
+import { SESSION_COOKIE, clearSessionCookie, currentSession, setSessionCookie } from '../session.js';
+import { loginPage, signupPage } from '../views/login.js';
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-};
+export interface LoginOptions {
+  publicOrigin: string;
+  secureCookies: boolean;
+  signupOpen: boolean;
+  secret: string;
+}
 
-/** Sign-in and sign-out with the web session cookie (issue: accounts and sessions). */
-export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secureCookies: boolean }) {
-  app.get('/login', async (request, reply) => {
-    const returnTo = safeReturnTo((request.query as Record<string, string | undefined>).return_to);
-    return reply.headers(PAGE_HEADERS).send(loginPage(returnTo));
-  });
+const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
+
+/** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
+export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
+  const returnToOf = (request: FastifyRequest) => safeReturnTo((request.query as Record<string, string | undefined>).return_to);
+
+  app.get('/login', async (request, reply) =>
+    sendPage(reply, 200, loginPage({ returnTo: returnToOf(request), signupOpen: options.signupOpen })),
+  );
 
   app.post('/login', async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
     const form = new Params(new Map(), await formParams(request));
     const returnTo = safeReturnTo(form.get('return_to'));
-    const user = await authenticate(deps, form.get('email') ?? '', form.get('password') ?? '');
-    if (!user) {
+    const email = form.get('email') ?? '';
+    const result = await signInWithPassword(deps, email, form.get('password') ?? '', request.ip);
+    if (!result.ok) {
       // The same words for an unknown email and a wrong password: do not reveal which.
-      return reply.code(401).headers(PAGE_HEADERS).send(loginPage(returnTo, 'Wrong email or password.'));
+      const error =
+        result.lockedUntil > 0
+          ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
+          : 'Wrong email or password.';
+      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }));
     }
-    const { token } = await startSession(deps, user);
+    const { token } = await startSession(deps, result.user);
     setSessionCookie(reply, token, options.secureCookies);
     return sendRedirect(reply, returnTo, 303);
   });
 
+  app.get('/signup', async (request, reply) => {
+    if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnToOf(request))}`, 303);
+    return sendPage(reply, 200, signupPage({ returnTo: returnToOf(request), signupOpen: true }));
+  });
+
+  app.post('/signup', async (request, reply) => {
+    assertSameOrigin(request, options.publicOrigin);
+    const form = new Params(new Map(), await formParams(request));
+    const returnTo = safeReturnTo(form.get('return_to'));
+    if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+    const email = form.get('email') ?? '';
+    try {
+      const user = await createUser(deps, { email, password: form.get('password') ?? '', name: form.get('name') });
+      const { token } = await startSession(deps, user);
+      setSessionCookie(reply, token, options.secureCookies);
+      return sendRedirect(reply, returnTo, 303);
+    } catch (error) {
+      if (!(error instanceof AccountError)) throw error;
+      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }));
+    }
+  });
+
   app.post('/logout', async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
-    const value = request.cookies[SESSION_COOKIE];
-    if (value) await deps.store.sessions.delete(deps.credentials.hash(value));
+    const signedIn = await currentSession(request, deps);
+    if (signedIn) {
+      // A browser form carries the session's CSRF token; API clients (no Sec-Fetch-Site) may omit it.
+      const form = new Params(new Map(), await formParams(request));
+      if (request.headers['sec-fetch-site'] !== undefined) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+      await deps.store.sessions.delete(deps.credentials.hash(request.cookies[SESSION_COOKIE] ?? ''));
+    }
     clearSessionCookie(reply, options.secureCookies);
     return sendRedirect(reply, '/login', 303);
   });

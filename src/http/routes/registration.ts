@@ -75,7 +75,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext
 function pageParam(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw)) {
+  if (!/^[-+]?\d+$/.test(raw.trim())) {
     throw new ApiError(422, {
       error: 'RequestValidationError',
       detail: [{ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw }],

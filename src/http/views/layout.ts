@@ -1,15 +1,41 @@
 import { type Html, html } from './html.js';
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a40000}`;
+export interface LayoutOptions {
+  title: string;
+  /** The signed-in user's email: shows the navigation and the sign-out button. */
+  user?: { email: string; csrfToken: string } | undefined;
+  narrow?: boolean;
+  scripts?: string[];
+}
 
-export const layout = (title: string, body: Html): string =>
-  html`<!doctype html>
+export function layout(options: LayoutOptions, body: Html): string {
+  const { title, user } = options;
+  return html`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Borealis</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body>${body}</body>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Borealis</title>
+<link rel="stylesheet" href="/assets/style.css">
+${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
+</head>
+<body>
+<header class="top">
+<a class="brand" href="/">Borealis</a>
+${
+  user
+    ? html`<nav aria-label="Account">
+<a href="/settings/oauth">OAuth apps</a>
+<a href="/settings/organizations">Organizations</a>
+<span class="muted">${user.email}</span>
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${user.csrfToken}"><button class="link" type="submit">Sign out</button></form>
+</nav>`
+    : ''
+}
+</header>
+<main${options.narrow ? html` class="narrow"` : ''}>
+${body}
+</main>
+</body>
 </html>`.value;
-
-export const STYLESHEET = STYLE;
+}

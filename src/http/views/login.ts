@@ -1,18 +1,50 @@
 import { html } from './html.js';
 import { layout } from './layout.js';
 
-export function loginPage(returnTo: string, error?: string): string {
+export interface AuthFormOptions {
+  returnTo: string;
+  error?: string | undefined;
+  email?: string | undefined;
+  signupOpen: boolean;
+}
+
+export function loginPage({ returnTo, error, email, signupOpen }: AuthFormOptions): string {
+  const signupLink = `/signup?return_to=${encodeURIComponent(returnTo)}`;
   return layout(
-    'Sign in',
-    html`<main>
+    { title: 'Sign in', narrow: true },
+    html`<div class="card">
 <h1>Sign in</h1>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/login">
 <input type="hidden" name="return_to" value="${returnTo}">
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="actions"><button type="submit">Sign in</button></div>
 </form>
-</main>`,
+${signupOpen ? html`<p class="muted">No account yet? <a href="${signupLink}">Create one</a>.</p>` : ''}
+</div>`,
+  );
+}
+
+export function signupPage({ returnTo, error, email }: AuthFormOptions): string {
+  return layout(
+    { title: 'Create an account', narrow: true },
+    html`<div class="card">
+<h1>Create an account</h1>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="/signup">
+<input type="hidden" name="return_to" value="${returnTo}">
+<label for="name">Name</label>
+<input id="name" name="name" type="text" autocomplete="name">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required>
+<label for="password">Password <span class="muted">(8 characters or more)</span></label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<div class="actions"><button type="submit">Create account</button></div>
+</form>
+<p class="muted">Already have an account? <a href="/login?return_to=${encodeURIComponent(returnTo)}">Sign in</a>.</p>
+</div>`,
   );
 }

@@ -25,7 +25,8 @@ export async function issueCode(
     userId: session.userId,
     redirectUri: request.sentRedirectUri,
     scope: request.scope,
-    nonce: request.nonce,
+    // The nonce only matters for an id_token (OIDC Core §3.1.2.1), and only then is it checked for replay (§3.4 step 9).
+    nonce: request.openid ? request.nonce : null,
     authTime: session.createdAt,
     codeChallenge: request.codeChallenge,
     codeChallengeMethod: request.codeChallengeMethod,

@@ -18,16 +18,25 @@ import type { Grant } from './grant.js';
 const graceBox = (ctx: OAuthContext, refreshToken: string) => new SealedBox(`${ctx.secret}\u0000${refreshToken}`, 'refresh-grace');
 const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
 
-/** The replay within the window, or undefined when the window is over or the family is revoked. */
-function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): TokenResponse | undefined {
+/**
+ * The replay within the window, or undefined when the window is over, the family is revoked,
+ * or the pair it would hand out again has itself been revoked meanwhile.
+ */
+async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | undefined> {
   if (row.rotatedAt === null || row.rotatedResponse === null || row.accessTokenRevokedAt !== 0) return undefined;
   if (ctx.refreshGraceSeconds <= 0 || now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
-  return opened === undefined ? undefined : (JSON.parse(opened) as TokenResponse);
+  if (opened === undefined) return undefined;
+  const replay = JSON.parse(opened) as TokenResponse;
+  const child = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(replay.access_token));
+  // A child that was itself rotated is fine (the client raced ahead); a revoked one is not.
+  const revoked = !child || child.accessTokenRevokedAt !== 0 || (child.refreshTokenRevokedAt !== 0 && child.rotatedAt === null);
+  if (revoked) return undefined;
+  return replay;
 }
 
 async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
-  const replay = graceReplay(ctx, row, refreshToken, now);
+  const replay = await graceReplay(ctx, row, refreshToken, now);
   if (replay) return replay;
   await ctx.store.tokens.revokeFamily(row.familyId, now);
   throw invalidGrant();

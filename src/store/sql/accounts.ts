@@ -67,6 +67,13 @@ export const organizations = (db: Db): OrganizationsStore => ({
     );
     return rows.map(toOrganization);
   },
+  async listMembers(organizationId) {
+    const rows = await db.all(
+      'SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY lower(u.email)',
+      [organizationId],
+    );
+    return rows.map(toUser);
+  },
 });
 
 export const sessions = (db: Db): SessionsStore => ({

@@ -22,8 +22,8 @@ export const clients = (db: Db): ClientsStore => ({
     await db.run(
       `INSERT INTO oauth2_clients (id, client_id, client_secret_hash, client_secret_sealed, registration_access_token_hash,
          registration_access_token_sealed, client_id_issued_at, client_secret_expires_at, metadata, first_party, user_id,
-         created_at, modified_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         created_at, modified_at, created_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.id,
         c.clientId,
@@ -38,6 +38,7 @@ export const clients = (db: Db): ClientsStore => ({
         c.userId,
         c.createdAt,
         c.modifiedAt,
+        Date.now(),
       ],
     );
   },
@@ -47,6 +48,12 @@ export const clients = (db: Db): ClientsStore => ({
       now,
       clientId,
     ]);
+  },
+  async rotateSecret(clientId, secretHash, secretSealed, now) {
+    await db.run(
+      'UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, modified_at = ? WHERE client_id = ? AND deleted_at IS NULL',
+      [secretHash, secretSealed, now, clientId],
+    );
   },
   async delete(clientId, now) {
     await db.transaction(async (tx) => {
@@ -63,7 +70,7 @@ export const clients = (db: Db): ClientsStore => ({
   },
   async listByOwner(userId, offset, limit) {
     const rows = await db.all(
-      'SELECT * FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?',
+      'SELECT * FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, created_ms DESC, id DESC LIMIT ? OFFSET ?',
       [userId, limit, offset],
     );
     const count = await db.get<{ n: number }>('SELECT count(*) AS n FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);

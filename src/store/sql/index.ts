@@ -3,7 +3,7 @@ import { organizations, sessions, users } from './accounts.js';
 import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, openDb } from './db.js';
-import { consents, signingKeys } from './grants.js';
+import { consents, signInThrottle, signingKeys } from './grants.js';
 import { migrate } from './migrate.js';
 import { tokens } from './tokens.js';
 
@@ -18,6 +18,7 @@ function storeOver(db: Db, root: Db): Store {
     tokens: tokens(db),
     consents: consents(db),
     signingKeys: signingKeys(db),
+    signInThrottle: signInThrottle(db),
     transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
     async deleteExpired(now) {
       let removed = 0;
@@ -29,6 +30,7 @@ function storeOver(db: Db, root: Db): Store {
         [now],
       );
       removed += (await this.signingKeys.prune(now)).length;
+      removed += await db.run('DELETE FROM sign_in_failures WHERE window_start < ? AND locked_until < ?', [now - 86400, now]);
       return removed;
     },
     close: () => root.close(),

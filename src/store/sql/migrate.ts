@@ -5,6 +5,8 @@
 import type { Db } from './db.js';
 import * as initial from './migrations/001-initial.js';
 import * as uniqueLiveNonce from './migrations/002-unique-live-nonce.js';
+import * as signInThrottle from './migrations/003-sign-in-throttle.js';
+import * as clientCreationOrder from './migrations/004-client-creation-order.js';
 
 interface Migration {
   version: number;
@@ -12,7 +14,7 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, uniqueLiveNonce];
+export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {

@@ -1,0 +1,92 @@
+/**
+ * The built-in authorization page at /oauth2/authorize — the `authorization_endpoint` that
+ * discovery advertises (polar-oauth2.md §3.6). It calls the same core as the JSON API:
+ * sign-in when needed (`prompt=login` forces a fresh one and is rewritten to `consent` in
+ * `return_to` so it does not loop), auto-approval, or the consent form, which posts back here.
+ * Errors that must not redirect are rendered as a page.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize } from '../../oauth/authorize/index.js';
+import { errorRedirect } from '../../oauth/authorize/redirect.js';
+import { consent } from '../../oauth/consent.js';
+import type { OAuthContext } from '../../oauth/context.js';
+import { ApiError, OAuthError } from '../../oauth/errors.js';
+import { Params } from '../../oauth/params.js';
+import { webCaller } from '../caller.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { sendPage } from '../pages/page.js';
+import { formParams, oauthParams, queryParams } from '../parse.js';
+import { sendRedirect } from '../respond.js';
+import { consentPage } from '../views/consent.js';
+import { errorPage } from '../views/error.js';
+
+const PAGE = '/oauth2/authorize';
+
+function rawQuery(request: FastifyRequest): string {
+  const at = request.url.indexOf('?');
+  return at === -1 ? '' : request.url.slice(at + 1);
+}
+
+/** Where to come back after signing in: the same request, with `prompt=login` turned into `consent`. */
+function returnTo(request: FastifyRequest): string {
+  const query = new URLSearchParams(rawQuery(request));
+  const prompt = query.get('prompt');
+  if (prompt) query.set('prompt', prompt.split(' ').map((p) => (p === 'login' ? 'consent' : p)).join(' '));
+  return `${PAGE}?${query}`;
+}
+
+export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
+  /** Redirect errors go to the client; the others are shown here (RFC 6749 §4.1.2.1). */
+  function fail(reply: FastifyReply, error: unknown) {
+    if (error instanceof OAuthError) {
+      if (error.allowRedirect && error.redirectTo) return sendRedirect(reply, errorRedirect(error, error.redirectTo, ctx.issuer));
+      return sendPage(reply, error.status, errorPage(error.error, error.description));
+    }
+    if (error instanceof ApiError) {
+      const body = error.body() as { detail?: unknown };
+      return sendPage(reply, error.status, errorPage('access_denied', typeof body.detail === 'string' ? body.detail : undefined));
+    }
+    throw error;
+  }
+
+  app.get(PAGE, async (request, reply) => {
+    try {
+      const { signedIn } = await webCaller(request, ctx);
+      const outcome = await authorize(await oauthParams(request), signedIn, ctx);
+      if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
+      if (outcome.kind === 'login' || !signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+      const token = csrfToken(ctx.secret, signedIn.session.id);
+      return sendPage(
+        reply,
+        200,
+        consentPage({
+          data: outcome.response,
+          formAction: `${PAGE}?${rawQuery(request)}`,
+          csrfToken: token,
+          createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(`${PAGE}?${rawQuery(request)}`)}`,
+          user: { email: signedIn.user.email, csrfToken: token },
+        }),
+        { consent: true },
+      );
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.post(PAGE, async (request, reply) => {
+    try {
+      assertSameOrigin(request, publicOrigin);
+      const { signedIn } = await webCaller(request, ctx);
+      if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+      const form = new Params(new Map(), await formParams(request));
+      assertCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'));
+      const action = form.get('action') === 'allow' ? 'allow' : 'deny';
+      // "All organizations" means no down-scope rows, whatever boxes were ticked.
+      const organizations = form.get('organization_mode') === 'all' ? [] : form.all('organizations');
+      const location = await consent(new Params(queryParams(request), new Map()), { action, organizations }, signedIn, ctx);
+      return sendRedirect(reply, location, 303);
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+}

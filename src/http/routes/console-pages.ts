@@ -1,0 +1,172 @@
+/**
+ * The developer console at /settings/oauth: my apps (create, edit, rotate secret, delete) and
+ * the apps I authorized (revoke). Every rule comes from the registration core, so the console
+ * and RFC 7591/7592 cannot disagree.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SignedIn } from '../../oauth/authorize/index.js';
+import { createClient, rotateClientSecret } from '../../oauth/clients.js';
+import type { OAuthContext } from '../../oauth/context.js';
+import { ApiError, OAuthError } from '../../oauth/errors.js';
+import { Params } from '../../oauth/params.js';
+import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
+import { validateMetadata } from '../../oauth/registration/validate.js';
+import type { Client } from '../../store/store.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { sendPage } from '../pages/page.js';
+import { formParams } from '../parse.js';
+import { sendRedirect } from '../respond.js';
+import { currentSession } from '../session.js';
+import { type AppFormValues, type PageUser, appPage, consolePage, deletePage, newAppPage } from '../views/console.js';
+
+const EMPTY_FORM: AppFormValues = {
+  client_name: '',
+  redirect_uris: '',
+  scope: 'openid profile email',
+  token_endpoint_auth_method: 'client_secret_post',
+  client_uri: '',
+  logo_uri: '',
+  tos_uri: '',
+  policy_uri: '',
+};
+
+const valuesOf = (client: Client): AppFormValues => ({
+  client_name: client.metadata.client_name,
+  redirect_uris: client.metadata.redirect_uris.join('\n'),
+  scope: client.metadata.scope,
+  token_endpoint_auth_method: client.metadata.token_endpoint_auth_method,
+  client_uri: client.metadata.client_uri ?? '',
+  logo_uri: client.metadata.logo_uri ?? '',
+  tos_uri: client.metadata.tos_uri ?? '',
+  policy_uri: client.metadata.policy_uri ?? '',
+});
+
+/** The form as RFC 7591 metadata; empty optional fields are omitted. */
+function metadataOf(form: Params): { values: AppFormValues; body: Record<string, unknown> } {
+  const values = Object.fromEntries(Object.keys(EMPTY_FORM).map((k) => [k, form.get(k) ?? ''])) as unknown as AppFormValues;
+  const body: Record<string, unknown> = {
+    client_name: values.client_name,
+    redirect_uris: values.redirect_uris.split(/\r?\n/).map((l) => l.trim()).filter(Boolean),
+    scope: values.scope.trim(),
+    token_endpoint_auth_method: values.token_endpoint_auth_method,
+  };
+  for (const key of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) if (values[key].trim()) body[key] = values[key].trim();
+  return { values, body };
+}
+
+/** A readable sentence from a 422 or `invalid_client_metadata` answer. */
+function problemText(error: unknown): string | undefined {
+  if (error instanceof OAuthError) return error.description ?? error.error;
+  if (error instanceof ApiError) {
+    const detail = (error.body() as { detail?: { loc: unknown[]; msg: string }[] }).detail ?? [];
+    return detail.map((d) => `${d.loc.slice(1).join('.')}: ${d.msg}`).join('; ');
+  }
+  return undefined;
+}
+
+export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
+  const pageUser = (signedIn: SignedIn): PageUser => ({ email: signedIn.user.email, csrfToken: csrfToken(ctx.secret, signedIn.session.id) });
+
+  /** Signed in, or sent to sign in and back. For POSTs also the CSRF checks (D14). */
+  async function guard(request: FastifyRequest, reply: FastifyReply): Promise<{ signedIn: SignedIn; form: Params } | undefined> {
+    if (request.method === 'POST') assertSameOrigin(request, publicOrigin);
+    const signedIn = await currentSession(request, ctx);
+    if (!signedIn) {
+      const back = request.method === 'GET' ? request.url : '/settings/oauth';
+      await sendRedirect(reply, `/login?return_to=${encodeURIComponent(back)}`, 303);
+      return undefined;
+    }
+    const form = new Params(new Map(), request.method === 'POST' ? await formParams(request) : new Map());
+    if (request.method === 'POST') assertCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'));
+    return { signedIn, form };
+  }
+
+  const owned = (clientId: string, signedIn: SignedIn) => authorizeManagement(clientId, { kind: 'user', userId: signedIn.user.id }, ctx);
+
+  app.get('/settings/oauth', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const userId = g.signedIn.user.id;
+    const { items } = await ctx.store.clients.listByOwner(userId, 0, 100);
+    const consents = await ctx.store.consents.listForUser(userId);
+    const authorized = [];
+    for (const consent of consents) {
+      const client = await ctx.store.clients.findByClientId(consent.clientId);
+      if (client) authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations: [] });
+    }
+    const notice = (request.query as Record<string, string | undefined>).notice;
+    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));
+  });
+
+  app.get('/settings/oauth/new', async (request, reply) => {
+    const g = await guard(request, reply);
+    return g ? sendPage(reply, 200, newAppPage(pageUser(g.signedIn), EMPTY_FORM)) : reply;
+  });
+
+  app.post('/settings/oauth/new', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const { values, body } = metadataOf(g.form);
+    try {
+      const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });
+      return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
+    } catch (error) {
+      const text = problemText(error);
+      if (text === undefined) throw error;
+      return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, text));
+    }
+  });
+
+  type WithId = { Params: { client_id: string } };
+  app.get<WithId>('/settings/oauth/apps/:client_id', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const client = await owned(request.params.client_id, g.signedIn);
+    return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client)));
+  });
+
+  app.post<WithId>('/settings/oauth/apps/:client_id', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const client = await owned(request.params.client_id, g.signedIn);
+    const { values, body } = metadataOf(g.form);
+    try {
+      // The console keeps what the form does not show (grant types, default_sub_type).
+      const merged = { ...body, client_id: client.clientId, grant_types: client.metadata.grant_types, response_types: client.metadata.response_types, default_sub_type: client.metadata.default_sub_type };
+      await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx);
+      return sendRedirect(reply, `/settings/oauth/apps/${client.clientId}`, 303);
+    } catch (error) {
+      const text = problemText(error);
+      if (text === undefined) throw error;
+      return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: text }));
+    }
+  });
+
+  app.post<WithId>('/settings/oauth/apps/:client_id/rotate-secret', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const client = await owned(request.params.client_id, g.signedIn);
+    const secret = await rotateClientSecret(ctx, client);
+    return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client), { secret }));
+  });
+
+  app.get<WithId>('/settings/oauth/apps/:client_id/delete', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    return sendPage(reply, 200, deletePage(pageUser(g.signedIn), await owned(request.params.client_id, g.signedIn)));
+  });
+
+  app.post<WithId>('/settings/oauth/apps/:client_id/delete', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    await deleteClient(request.params.client_id, { kind: 'user', userId: g.signedIn.user.id }, ctx);
+    return sendRedirect(reply, '/settings/oauth?notice=deleted', 303);
+  });
+
+  app.post<WithId>('/settings/oauth/authorized/:client_id/revoke', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    await ctx.store.consents.revoke(request.params.client_id, g.signedIn.user.id, ctx.now());
+    return sendRedirect(reply, '/settings/oauth?notice=revoked', 303);
+  });
+}

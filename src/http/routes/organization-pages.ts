@@ -1,0 +1,49 @@
+/** /settings/organizations: the user's organizations with their members, and creating one. */
+import type { FastifyInstance } from 'fastify';
+import { AccountError, type AccountsDeps, createOrganization } from '../../accounts/accounts.js';
+import { Params } from '../../oauth/params.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { sendPage } from '../pages/page.js';
+import { formParams } from '../parse.js';
+import { sendRedirect } from '../respond.js';
+import { safeReturnTo } from '../return-to.js';
+import { currentSession } from '../session.js';
+import { organizationsPage } from '../views/organizations.js';
+import type { SignedIn } from '../../oauth/authorize/index.js';
+
+export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secret: string }) {
+  const render = async (signedIn: SignedIn, status: number, extra: { returnTo?: string | undefined; error?: string; slug?: string; name?: string }) => {
+    const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
+    const withMembers = [];
+    for (const organization of organizations) withMembers.push({ organization, members: await deps.store.organizations.listMembers(organization.id) });
+    const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
+    return { status, page: organizationsPage(user, withMembers, extra) };
+  };
+
+  app.get('/settings/organizations', async (request, reply) => {
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    const raw = (request.query as Record<string, string | undefined>).return_to;
+    const { status, page } = await render(signedIn, 200, { returnTo: raw ? safeReturnTo(raw) : undefined });
+    return sendPage(reply, status, page);
+  });
+
+  app.post('/settings/organizations', async (request, reply) => {
+    assertSameOrigin(request, options.publicOrigin);
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, '/login?return_to=%2Fsettings%2Forganizations', 303);
+    const form = new Params(new Map(), await formParams(request));
+    assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+    const slug = form.get('slug') ?? '';
+    const name = form.get('name') ?? '';
+    const returnTo = form.get('return_to') ? safeReturnTo(form.get('return_to')) : undefined;
+    try {
+      await createOrganization(deps, { slug, name, ownerEmail: signedIn.user.email });
+    } catch (error) {
+      if (!(error instanceof AccountError)) throw error;
+      const { status, page } = await render(signedIn, 400, { returnTo, error: error.message, slug, name });
+      return sendPage(reply, status, page);
+    }
+    return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);
+  });
+}

@@ -1,0 +1,70 @@
+import type { AuthorizeResponse } from '../../oauth/authorize/index.js';
+import { type Html, html } from './html.js';
+import { layout } from './layout.js';
+
+const GROUP_LABELS: Record<string, string> = { openid: 'Your identity', profile: 'Your identity', email: 'Your identity' };
+const title = (resource: string) => GROUP_LABELS[resource] ?? resource.replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
+
+/** Scopes grouped by the resource before `:` (polar-oauth2.md §3.6), labelled with their display names. */
+function scopeGroups(data: AuthorizeResponse): Html[] {
+  const groups = new Map<string, string[]>();
+  for (const scope of data.scopes) {
+    const name = title(scope.split(':')[0] as string);
+    groups.set(name, [...(groups.get(name) ?? []), data.scope_display_names[scope] ?? scope]);
+  }
+  return [...groups].map(([name, labels]) => html`<h3>${name}</h3><ul class="scopes">${labels.map((l) => html`<li>${l}</li>`)}</ul>`);
+}
+
+function organizationPicker(data: AuthorizeResponse, createOrgUrl: string): Html {
+  if (data.organizations.length === 0) {
+    return html`<fieldset><legend>Organizations</legend>
+<p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one.' : ''}
+<a href="${createOrgUrl}">Create an organization</a>.</p></fieldset>`;
+  }
+  if (data.requires_single_organization) {
+    return html`<fieldset><legend>Choose the organization this app may act for</legend>
+${data.organizations.map(
+  (o, i) => html`<label class="choice"><input type="radio" name="organizations" value="${o.id}"${i === 0 ? html` checked` : ''}> ${o.slug}</label>`,
+)}
+</fieldset>`;
+  }
+  return html`<fieldset><legend>Organizations this app may act for</legend>
+<label class="choice"><input type="radio" name="organization_mode" value="all" checked> All organizations, including ones you join later</label>
+<label class="choice"><input type="radio" name="organization_mode" value="specific"> Only the organizations selected below</label>
+${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"> ${o.slug}</label>`)}
+</fieldset>`;
+}
+
+export interface ConsentPageOptions {
+  data: AuthorizeResponse;
+  formAction: string;
+  csrfToken: string;
+  createOrgUrl: string;
+  user: { email: string; csrfToken: string };
+}
+
+export function consentPage({ data, formAction, csrfToken, createOrgUrl, user }: ConsentPageOptions): string {
+  const c = data.client;
+  const links = [
+    c.client_uri ? html`<a href="${c.client_uri}" rel="noopener noreferrer">Website</a>` : '',
+    c.tos_uri ? html`<a href="${c.tos_uri}" rel="noopener noreferrer">Terms of service</a>` : '',
+    c.policy_uri ? html`<a href="${c.policy_uri}" rel="noopener noreferrer">Privacy policy</a>` : '',
+  ].filter((l) => l !== '');
+  return layout(
+    { title: `Authorize ${c.client_name}`, user },
+    html`<div class="card">
+<div class="app">${c.logo_uri ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
+<p class="muted">Signed in as ${data.sub?.email ?? ''}. ${links.length ? links.map((l, i) => html`${i ? ' · ' : ''}${l}`) : ''}</p>
+<form method="post" action="${formAction}">
+<input type="hidden" name="csrf_token" value="${csrfToken}">
+<h2>It will be able to</h2>
+${scopeGroups(data)}
+${organizationPicker(data, createOrgUrl)}
+<div class="actions">
+<button type="submit" name="action" value="allow">Allow</button>
+<button type="submit" name="action" value="deny" class="secondary">Deny</button>
+</div>
+</form>
+</div>`,
+  );
+}

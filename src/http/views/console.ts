@@ -1,0 +1,127 @@
+import type { Client } from '../../store/store.js';
+import { type Html, html } from './html.js';
+import { layout } from './layout.js';
+
+export interface PageUser {
+  email: string;
+  csrfToken: string;
+}
+
+export interface AuthorizedApp {
+  clientId: string;
+  name: string;
+  scope: string;
+  organizations: string[];
+}
+
+const csrf = (user: PageUser) => html`<input type="hidden" name="csrf_token" value="${user.csrfToken}">`;
+
+export function consolePage(user: PageUser, apps: Client[], authorized: AuthorizedApp[], notice?: string): string {
+  return layout(
+    { title: 'OAuth apps', user },
+    html`${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+<div class="card">
+<h1>My OAuth apps</h1>
+${
+  apps.length
+    ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col"><span class="muted">Actions</span></th></tr></thead><tbody>
+${apps.map(
+  (a) => html`<tr><td>${a.metadata.client_name}</td><td><code>${a.clientId}</code></td><td><a href="/settings/oauth/apps/${a.clientId}">Edit</a></td></tr>`,
+)}</tbody></table>`
+    : html`<p class="muted">You have not created an app yet.</p>`
+}
+<div class="actions"><a class="button" href="/settings/oauth/new">New OAuth app</a></div>
+</div>
+<div class="card">
+<h2>Authorized apps</h2>
+${
+  authorized.length
+    ? html`<table><thead><tr><th scope="col">App</th><th scope="col">Access</th><th scope="col"><span class="muted">Actions</span></th></tr></thead><tbody>
+${authorized.map(
+  (a) => html`<tr><td>${a.name}</td><td><code>${a.scope}</code></td><td>
+<form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrf(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
+)}</tbody></table>`
+    : html`<p class="muted">No app has access to your account.</p>`
+}
+</div>`,
+  );
+}
+
+export interface AppFormValues {
+  client_name: string;
+  redirect_uris: string;
+  scope: string;
+  token_endpoint_auth_method: string;
+  client_uri: string;
+  logo_uri: string;
+  tos_uri: string;
+  policy_uri: string;
+}
+
+function field(id: keyof AppFormValues, label: string, values: AppFormValues, type = 'url', hint?: string): Html {
+  return html`<label for="${id}">${label}${hint ? html` <span class="muted">${hint}</span>` : ''}</label>
+<input id="${id}" name="${id}" type="${type}" value="${values[id]}"${id === 'client_name' ? html` required` : ''}>`;
+}
+
+/** The app settings form card, shared by "new app" and "edit app". */
+function appForm(user: PageUser, values: AppFormValues, action: string, heading: string, error?: string): Html {
+  const methods = ['client_secret_post', 'client_secret_basic', 'none'];
+  return html`<div class="card"><h1>${heading}</h1>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${action}">${csrf(user)}
+${field('client_name', 'Name', values, 'text')}
+<label for="redirect_uris">Redirect URIs <span class="muted">(one per line, exact match)</span></label>
+<textarea id="redirect_uris" name="redirect_uris" required>${values.redirect_uris}</textarea>
+${field('scope', 'Scopes', values, 'text', '(space-separated)')}
+<label for="token_endpoint_auth_method">Client authentication</label>
+<select id="token_endpoint_auth_method" name="token_endpoint_auth_method">
+${methods.map((m) => html`<option value="${m}"${m === values.token_endpoint_auth_method ? html` selected` : ''}>${m === 'none' ? 'none (public client, PKCE)' : m}</option>`)}
+</select>
+${field('client_uri', 'Homepage', values)}
+${field('logo_uri', 'Logo URL', values)}
+${field('tos_uri', 'Terms of service URL', values)}
+${field('policy_uri', 'Privacy policy URL', values)}
+<div class="actions"><button type="submit">Save</button><a class="button secondary" href="/settings/oauth">Cancel</a></div>
+</form></div>`;
+}
+
+export const newAppPage = (user: PageUser, values: AppFormValues, error?: string): string =>
+  layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', 'New OAuth app', error));
+
+export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: string } = {}): string {
+  const base = `/settings/oauth/apps/${client.clientId}`;
+  return layout(
+    { title: client.metadata.client_name, user, scripts: ['/assets/console.js'] },
+    html`${
+      options.secret
+        ? html`<div class="card notice" role="status"><h2>Copy the client secret now</h2>
+<p>It is shown only once. Store it somewhere safe.</p>
+<span class="secret" id="client-secret">${options.secret}</span>
+<div class="actions"><button type="button" class="secondary" data-copy="client-secret" hidden>Copy secret</button></div></div>`
+        : ''
+    }
+<div class="card"><h1>${client.metadata.client_name}</h1>
+<p>Client ID <span class="secret" id="client-id">${client.clientId}</span></p>
+<div class="actions"><button type="button" class="secondary" data-copy="client-id" hidden>Copy client ID</button></div>
+</div>
+${appForm(user, values, base, 'Settings', options.error)}
+<div class="card"><h2>Client secret</h2>
+<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
+<form method="post" action="${base}/rotate-secret">${csrf(user)}<button type="submit" class="secondary">Rotate secret</button></form>
+<h2>Delete this app</h2>
+<p class="muted">Its tokens stop working at once.</p>
+<a class="button secondary" href="${base}/delete">Delete…</a>
+</div>`,
+  );
+}
+
+export function deletePage(user: PageUser, client: Client): string {
+  return layout(
+    { title: `Delete ${client.metadata.client_name}`, user, narrow: true },
+    html`<div class="card"><h1>Delete ${client.metadata.client_name}?</h1>
+<p>Every token issued to this app stops working at once. This cannot be undone.</p>
+<form method="post" action="/settings/oauth/apps/${client.clientId}/delete">${csrf(user)}
+<div class="actions"><button class="danger" type="submit">Delete app</button><a class="button secondary" href="/settings/oauth/apps/${client.clientId}">Cancel</a></div>
+</form></div>`,
+  );
+}

@@ -1,0 +1,39 @@
+import type { Organization, User } from '../../store/store.js';
+import { html } from './html.js';
+import { layout } from './layout.js';
+import type { PageUser } from './console.js';
+
+export interface OrganizationWithMembers {
+  organization: Organization;
+  members: User[];
+}
+
+export function organizationsPage(
+  user: PageUser,
+  organizations: OrganizationWithMembers[],
+  options: { returnTo?: string | undefined; error?: string | undefined; slug?: string; name?: string },
+): string {
+  return layout(
+    { title: 'Organizations', user },
+    html`<div class="card"><h1>Organizations</h1>
+${
+  organizations.length
+    ? organizations.map(
+        ({ organization, members }) => html`<h2>${organization.name} <span class="muted">(${organization.slug})</span></h2>
+<ul>${members.map((m) => html`<li>${m.email}</li>`)}</ul>`,
+      )
+    : html`<p class="muted">You do not belong to an organization yet.</p>`
+}
+</div>
+<div class="card"><h2>Create an organization</h2>
+${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+<form method="post" action="/settings/organizations">
+<input type="hidden" name="csrf_token" value="${user.csrfToken}">
+${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
+<label for="org-name">Name</label><input id="org-name" name="name" type="text" value="${options.name ?? ''}" required>
+<label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>
+<input id="org-slug" name="slug" type="text" pattern="[a-z0-9][a-z0-9-]*" value="${options.slug ?? ''}" required>
+<div class="actions"><button type="submit">Create organization</button></div>
+</form></div>`,
+  );
+}
