@@ -47,6 +47,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     logger: { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     trustProxy: false,
+    // Errors Fastify raises before routing (an undecodable path) get our JSON shape too.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

@@ -15,5 +15,7 @@ export function safeReturnTo(raw: string | undefined): string {
   if (/^\/[\s/\\]/.test(decoded) || /[\u0000-\u001f\u007f]/.test(decoded)) return '/';
   const base = new URL('http://borealis.invalid');
   const url = new URL(raw, base);
-  return url.origin === base.origin ? url.pathname + url.search + url.hash : '/';
+  // Dot segments can resolve to `//host` (`/.//evil`, `/a/..//evil`): judge the resolved path.
+  if (url.origin !== base.origin || /^\/[/\\]/.test(url.pathname)) return '/';
+  return url.pathname + url.search + url.hash;
 }

@@ -113,8 +113,14 @@ export const notPermitted = (detail = 'Not permitted') => new ApiError(403, { er
 export const loginRequiredJson = () => new ApiError(401, { detail: 'Unauthorized' });
 
 /** Shape C: one FastAPI validation problem. */
-export function validationError(loc: (string | number)[], msg: string, type: string, input: unknown): ApiError {
-  const detail: Record<string, unknown> = { type, loc, msg, input: input ?? null };
+export function validationError(
+  loc: (string | number)[],
+  msg: string,
+  type: string,
+  input: unknown,
+  ctx?: Record<string, unknown>,
+): ApiError {
+  const detail: Record<string, unknown> = { type, loc, msg, input: input ?? null, ...(ctx ? { ctx } : {}) };
   return new ApiError(422, { error: 'RequestValidationError', detail: [detail] });
 }
 

@@ -1,13 +1,13 @@
 /**
- * The store contract: users, organizations, sessions, clients, consents and signing keys, on the
- * engine DATABASE_URL selects (SQLite temp file by default, a fresh PostgreSQL schema otherwise).
- * Codes and tokens: codes-tokens.test.ts; cleanup, transactions, migrations: maintenance.test.ts;
- * races: concurrency.test.ts.
+ * The store contract: users, organizations, sessions and consents, on the engine DATABASE_URL
+ * selects (SQLite temp file by default, a fresh PostgreSQL schema otherwise). Clients and signing
+ * keys: clients-keys.test.ts; codes and tokens: codes-tokens.test.ts; cleanup, transactions and
+ * migrations: maintenance.test.ts; races: concurrency.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { SigningKey, Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
 import {
   type Harness,
@@ -19,7 +19,6 @@ import {
   count,
   harness,
   hex64,
-  metadata,
   sorted,
   storedUser,
 } from './fixtures.js';
@@ -161,45 +160,6 @@ describe(`store contract (${ENGINE})`, () => {
     });
   });
 
-  describe('clients', () => {
-    test('create then findByClientId round-trips the metadata and flags', async () => {
-      const owner = await storedUser(store);
-      const full = aClient({
-        metadata: metadata({
-          redirect_uris: ['https://app.example.com/cb', 'http://localhost:3000/cb'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          client_name: 'Ünïcode “App” \\ 🚀',
-          client_uri: 'https://app.example.com',
-          logo_uri: 'https://app.example.com/logo.png',
-          tos_uri: 'https://app.example.com/tos',
-          policy_uri: 'https://app.example.com/privacy',
-          scope: 'openid profile email products:read',
-          default_sub_type: 'organization',
-        }),
-        firstParty: true,
-        userId: owner.id,
-        clientSecretExpiresAt: NOW + 86_400,
-        modifiedAt: NOW + 1,
-      });
-      const publicClient = aClient({ metadata: metadata({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] }) });
-      await store.clients.create(full);
-      await store.clients.create(publicClient);
-      assert.deepEqual(await store.clients.findByClientId(full.clientId), full);
-      assert.deepEqual(await store.clients.findByClientId(publicClient.clientId), publicClient);
-      assert.equal((await store.clients.findByClientId(full.clientId))?.firstParty, true);
-      assert.equal((await store.clients.findByClientId(publicClient.clientId))?.firstParty, false);
-      assert.equal(await store.clients.findByClientId('polar_ci_missing'), undefined);
-    });
-
-    test('client_id is unique and a deleted client is not found', async () => {
-      const client = aClient();
-      await store.clients.create(client);
-      await assert.rejects(store.clients.create(aClient({ clientId: client.clientId })));
-      await h.raw.run('UPDATE oauth2_clients SET deleted_at = ? WHERE id = ?', [NOW, client.id]);
-      assert.equal(await store.clients.findByClientId(client.clientId), undefined);
-    });
-  });
-
   describe('consents', () => {
     test('remember is an upsert: the second call replaces the scope', async () => {
       const user = await storedUser(store);
@@ -219,27 +179,6 @@ describe(`store contract (${ENGINE})`, () => {
       await store.consents.remember({ clientId, userId: user.id, scope: 'openid' }, NOW);
       assert.equal(await store.consents.find(clientId, other.id), undefined);
       assert.equal(await store.consents.find(aClient().clientId, user.id), undefined);
-    });
-  });
-
-  describe('signing keys', () => {
-    test('list returns every key ordered by creation time, then kid', async () => {
-      assert.deepEqual(await store.signingKeys.list(), []);
-      const key = (kid: string, createdAt: number, retiredAt: number | null = null): SigningKey => ({
-        kid,
-        alg: 'RS256',
-        publicJwk: JSON.stringify({ kty: 'RSA', kid, n: hex64(), e: 'AQAB' }),
-        privateJwkSealed: 'sealed:' + hex64(),
-        createdAt,
-        retiredAt,
-      });
-      const newest = key('k-c', NOW + 200);
-      const oldest = key('k-z', NOW - 200, NOW + 100);
-      const tieB = key('k-b', NOW);
-      const tieA = key('k-a', NOW);
-      for (const k of [newest, oldest, tieB, tieA]) await store.signingKeys.create(k);
-      assert.deepEqual(await store.signingKeys.list(), [oldest, tieA, tieB, newest]);
-      await assert.rejects(store.signingKeys.create(key('k-a', NOW + 1)));
     });
   });
 });

@@ -43,7 +43,9 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
     if (action !== 'allow' && action !== 'deny') {
       throw action === undefined
         ? validationError(['body', 'action'], 'Field required', 'missing', null)
-        : validationError(['body', 'action'], "Input should be 'allow' or 'deny'", 'literal_error', action);
+        : validationError(['body', 'action'], "Input should be 'allow' or 'deny'", 'literal_error', action, {
+            expected: "'allow' or 'deny'",
+          });
     }
     assertCsrfToken(ctx.secret, signedIn.session.id, body.get('csrf_token'));
     const answer: ConsentAnswer = { action, organizations: body.all('organizations') };

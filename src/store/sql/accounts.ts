@@ -20,15 +20,18 @@ const toOrganization = (r: Row): Organization => ({
   createdAt: r.created_at as number,
 });
 
+/** Case-insensitive, Unicode-aware (migration 005). */
+const emailLookup = (email: string) => email.toLowerCase();
+
 export const users = (db: Db): UsersStore => ({
   async create(u) {
     await db.run(
-      'INSERT INTO users (id, email, email_verified, password_hash, name, avatar_url, created_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [u.id, u.email, u.emailVerified ? 1 : 0, u.passwordHash, u.name, u.avatarUrl, u.createdAt, u.blockedAt],
+      'INSERT INTO users (id, email, email_lookup, email_verified, password_hash, name, avatar_url, created_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [u.id, u.email, emailLookup(u.email), u.emailVerified ? 1 : 0, u.passwordHash, u.name, u.avatarUrl, u.createdAt, u.blockedAt],
     );
   },
   async findByEmail(email) {
-    const row = await db.get('SELECT * FROM users WHERE lower(email) = lower(?)', [email]);
+    const row = await db.get('SELECT * FROM users WHERE email_lookup = ?', [emailLookup(email)]);
     return row && toUser(row);
   },
   async findById(id) {
@@ -69,7 +72,7 @@ export const organizations = (db: Db): OrganizationsStore => ({
   },
   async listMembers(organizationId) {
     const rows = await db.all(
-      'SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY lower(u.email)',
+      'SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY u.email_lookup',
       [organizationId],
     );
     return rows.map(toUser);

@@ -108,8 +108,8 @@ export const signingKeys = (db: Db): SigningKeysStore => ({
     });
   },
   async prune(now) {
-    const gone = await db.all<{ kid: string }>('SELECT kid FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ?', [now]);
-    await db.run('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ?', [now]);
+    // One statement: two instances pruning at once each report only what they removed.
+    const gone = await db.all<{ kid: string }>('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ? RETURNING kid', [now]);
     return gone.map((k) => k.kid);
   },
 });

@@ -8,6 +8,7 @@ import { migrate } from './migrate.js';
 import { tokens } from './tokens.js';
 
 function storeOver(db: Db, root: Db): Store {
+  const keys = signingKeys(db);
   return {
     engine: db.engine,
     users: users(db),
@@ -17,7 +18,7 @@ function storeOver(db: Db, root: Db): Store {
     codes: codes(db),
     tokens: tokens(db),
     consents: consents(db),
-    signingKeys: signingKeys(db),
+    signingKeys: keys,
     signInThrottle: signInThrottle(db),
     transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
     async deleteExpired(now) {
@@ -29,7 +30,7 @@ function storeOver(db: Db, root: Db): Store {
         'DELETE FROM oauth2_tokens WHERE expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)',
         [now],
       );
-      removed += (await this.signingKeys.prune(now)).length;
+      removed += (await keys.prune(now)).length;
       removed += await db.run('DELETE FROM sign_in_failures WHERE window_start < ? AND locked_until < ?', [now - 86400, now]);
       return removed;
     },

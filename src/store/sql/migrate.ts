@@ -7,6 +7,7 @@ import * as initial from './migrations/001-initial.js';
 import * as uniqueLiveNonce from './migrations/002-unique-live-nonce.js';
 import * as signInThrottle from './migrations/003-sign-in-throttle.js';
 import * as clientCreationOrder from './migrations/004-client-creation-order.js';
+import * as emailLookup from './migrations/005-email-lookup.js';
 
 interface Migration {
   version: number;
@@ -14,7 +15,7 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder];
+export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {

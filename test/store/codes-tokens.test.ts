@@ -1,0 +1,202 @@
+/** The store contract for authorization codes and tokens (see contract.test.ts for the rest). */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Store, Token, User } from '../../src/store/store.js';
+import { ENGINE } from '../support/server.js';
+import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, sorted, storedUser } from './fixtures.js';
+
+describe(`store contract: codes and tokens (${ENGINE})`, () => {
+  let h: Harness;
+  let store: Store;
+  let user: User;
+  before(async () => {
+    h = await harness();
+    store = h.store;
+    user = await storedUser(store);
+  });
+  after(() => h.close());
+
+  describe('codes', () => {
+    test('create then find returns every field, with the organization rows', async () => {
+      const orgs = [randomUUID(), randomUUID(), randomUUID()];
+      const code = aCode(aClient().clientId, user.id, {
+        nonce: 'n-' + hex64(),
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        codeChallengeMethod: 'S256',
+        organizationIds: orgs,
+      });
+      assert.equal(await store.codes.create(code), 'created');
+      const found = await store.codes.find(code.codeHash);
+      assert.ok(found);
+      assert.deepEqual(sorted(found.organizationIds), sorted(orgs));
+      assert.deepEqual({ ...found, organizationIds: [] }, { ...code, organizationIds: [] });
+
+      const bare = aCode(aClient().clientId, user.id, { redirectUri: null });
+      assert.equal(await store.codes.create(bare), 'created');
+      assert.deepEqual(await store.codes.find(bare.codeHash), bare);
+      assert.equal(await store.codes.find(hex64()), undefined);
+    });
+
+    test('code_hash is unique and a failed create leaves no organization rows', async () => {
+      const code = aCode(aClient().clientId, user.id);
+      await store.codes.create(code);
+      const clash = aCode(aClient().clientId, user.id, { codeHash: code.codeHash, organizationIds: [randomUUID()] });
+      await assert.rejects(store.codes.create(clash));
+      assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_authorization_code_organizations WHERE code_id = ?', [clash.id]), 0);
+    });
+
+    test('create reports nonce-in-use while another live code of the client carries the nonce', async () => {
+      const clientId = aClient().clientId;
+      const nonce = 'n-' + hex64();
+      const first = aCode(clientId, user.id, { nonce });
+      assert.equal(await store.codes.create(first), 'created');
+      const second = aCode(clientId, user.id, { nonce, organizationIds: [randomUUID()] });
+      assert.equal(await store.codes.create(second), 'nonce-in-use');
+      assert.equal(await store.codes.find(second.codeHash), undefined);
+      assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_authorization_code_organizations WHERE code_id = ?', [second.id]), 0);
+      assert.equal(await store.codes.create(aCode(aClient().clientId, user.id, { nonce })), 'created');
+      assert.equal(await store.codes.create(aCode(clientId, user.id)), 'created');
+      assert.equal(await store.codes.create(aCode(clientId, user.id)), 'created');
+      // Once the first is consumed the nonce is free again.
+      assert.equal(await store.codes.consume(first.id, NOW), true);
+      assert.equal(await store.codes.create(second), 'created');
+      assert.equal(await store.codes.create(aCode(clientId, user.id, { nonce })), 'nonce-in-use');
+    });
+
+    test('consume is single-use and records when', async () => {
+      const code = aCode(aClient().clientId, user.id);
+      await store.codes.create(code);
+      assert.equal(await store.codes.consume(code.id, NOW + 5), true);
+      assert.equal(await store.codes.consume(code.id, NOW + 6), false);
+      assert.equal((await store.codes.find(code.codeHash))?.consumedAt, NOW + 5);
+      assert.equal(await store.codes.consume(randomUUID(), NOW), false);
+    });
+
+    test('an expired code cannot be consumed', async () => {
+      const code = aCode(aClient().clientId, user.id, { expiresAt: NOW + 600 });
+      await store.codes.create(code);
+      assert.equal(await store.codes.consume(code.id, NOW + 600), false);
+      assert.equal(await store.codes.consume(code.id, NOW + 10_000), false);
+      assert.equal((await store.codes.find(code.codeHash))?.consumedAt, null);
+      const live = aCode(aClient().clientId, user.id, { expiresAt: NOW + 600 });
+      await store.codes.create(live);
+      assert.equal(await store.codes.consume(live.id, NOW + 599), true);
+    });
+
+    test('nonceInUse: only unconsumed codes of that client count, expired or not', async () => {
+      const clientId = aClient().clientId;
+      const nonce = 'n-' + hex64();
+      assert.equal(await store.codes.nonceInUse(clientId, nonce), false);
+      const code = aCode(clientId, user.id, { nonce });
+      await store.codes.create(code);
+      assert.equal(await store.codes.nonceInUse(clientId, nonce), true);
+      assert.equal(await store.codes.nonceInUse(aClient().clientId, nonce), false);
+      assert.equal(await store.codes.nonceInUse(clientId, 'n-other'), false);
+      assert.equal(await store.codes.consume(code.id, NOW), true);
+      assert.equal(await store.codes.nonceInUse(clientId, nonce), false);
+
+      // polar-oauth2.md §3.4 step 9: the lookup ignores expiry.
+      const expiredNonce = 'n-' + hex64();
+      await store.codes.create(aCode(clientId, user.id, { nonce: expiredNonce, issuedAt: NOW - 1000, expiresAt: NOW - 400 }));
+      assert.equal(await store.codes.nonceInUse(clientId, expiredNonce), true);
+    });
+  });
+
+  describe('tokens', () => {
+    const asStored = (t: ReturnType<typeof aToken>): Token => ({
+      ...t,
+      accessTokenRevokedAt: 0,
+      refreshTokenRevokedAt: 0,
+      rotatedAt: null,
+      rotatedResponse: null,
+    });
+
+    test('create with organization rows, found by refresh and by access hash', async () => {
+      const orgs = [randomUUID(), randomUUID()];
+      const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs, expiresIn: 864_000 });
+      await store.tokens.create(token);
+      for (const found of [await store.tokens.findByAccessHash(token.accessTokenHash), await store.tokens.findByRefreshHash(token.refreshTokenHash!)]) {
+        assert.ok(found);
+        assert.deepEqual(sorted(found.organizationIds), sorted(orgs));
+        assert.deepEqual({ ...found, organizationIds: [] }, { ...asStored(token), organizationIds: [] });
+      }
+      assert.equal(await store.tokens.findByAccessHash(token.refreshTokenHash!), undefined);
+      assert.equal(await store.tokens.findByRefreshHash(token.accessTokenHash), undefined);
+    });
+
+    test('create without organization rows or refresh token', async () => {
+      const token = aToken(aClient().clientId, user.id, { refreshTokenHash: null });
+      await store.tokens.create(token);
+      assert.deepEqual(await store.tokens.findByAccessHash(token.accessTokenHash), asStored(token));
+      assert.equal(await store.tokens.findByRefreshHash(hex64()), undefined);
+      assert.equal(await store.tokens.findByAccessHash(hex64()), undefined);
+      await assert.rejects(store.tokens.create(aToken(token.clientId, user.id, { accessTokenHash: token.accessTokenHash })));
+    });
+
+    test('rotate marks the refresh token used once and keeps the sealed response', async () => {
+      const token = aToken(aClient().clientId, user.id);
+      await store.tokens.create(token);
+      assert.equal(await store.tokens.rotate(token.id, NOW + 7, 'sealed-1'), true);
+      assert.equal(await store.tokens.rotate(token.id, NOW + 8, 'sealed-2'), false);
+      assert.deepEqual(await store.tokens.findByRefreshHash(token.refreshTokenHash!), {
+        ...asStored(token),
+        refreshTokenRevokedAt: NOW + 7,
+        rotatedAt: NOW + 7,
+        rotatedResponse: 'sealed-1',
+      });
+      assert.equal(await store.tokens.rotate(randomUUID(), NOW, 'sealed-x'), false);
+    });
+
+    test('a revoked row cannot be rotated', async () => {
+      const token = aToken(aClient().clientId, user.id);
+      await store.tokens.create(token);
+      await store.tokens.revokeFamily(token.familyId, NOW + 1);
+      assert.equal(await store.tokens.rotate(token.id, NOW + 2, 'sealed'), false);
+      const row = await store.tokens.findByAccessHash(token.accessTokenHash);
+      assert.equal(row?.rotatedAt, null);
+      assert.equal(row?.rotatedResponse, null);
+    });
+
+    test('revokeAccess revokes the access token, which also stops rotation; idempotent', async () => {
+      const token = aToken(aClient().clientId, user.id);
+      const sibling = aToken(token.clientId, user.id, { familyId: token.familyId });
+      await store.tokens.create(token);
+      await store.tokens.create(sibling);
+      await store.tokens.revokeAccess(token.id, NOW + 3);
+      await store.tokens.revokeAccess(token.id, NOW + 9);
+      assert.deepEqual(await store.tokens.findByAccessHash(token.accessTokenHash), { ...asStored(token), accessTokenRevokedAt: NOW + 3 });
+      assert.equal(await store.tokens.rotate(token.id, NOW + 10, 'sealed'), false);
+      assert.deepEqual(await store.tokens.findByAccessHash(sibling.accessTokenHash), asStored(sibling));
+    });
+
+    test('revokeFamily revokes every row of the family, only that family, idempotently', async () => {
+      const clientId = aClient().clientId;
+      const familyId = randomUUID();
+      const rotated = aToken(clientId, user.id, { familyId });
+      const current = aToken(clientId, user.id, { familyId, issuedAt: NOW + 10, organizationIds: [randomUUID()] });
+      const accessOnly = aToken(clientId, user.id, { familyId, refreshTokenHash: null });
+      const bystander = aToken(clientId, user.id);
+      for (const t of [rotated, current, accessOnly, bystander]) await store.tokens.create(t);
+      assert.equal(await store.tokens.rotate(rotated.id, NOW + 5, 'sealed'), true);
+
+      await store.tokens.revokeFamily(familyId, NOW + 20);
+      const after1 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccessHash(t.accessTokenHash)));
+      assert.deepEqual(
+        after1.map((t) => [t?.accessTokenRevokedAt, t?.refreshTokenRevokedAt]),
+        [
+          [NOW + 20, NOW + 5],
+          [NOW + 20, NOW + 20],
+          [NOW + 20, NOW + 20],
+        ],
+      );
+      assert.deepEqual(await store.tokens.findByAccessHash(bystander.accessTokenHash), asStored(bystander));
+
+      await store.tokens.revokeFamily(familyId, NOW + 99);
+      const after2 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccessHash(t.accessTokenHash)));
+      assert.deepEqual(after2, after1);
+      await store.tokens.revokeFamily(randomUUID(), NOW);
+      assert.deepEqual(await store.tokens.findByAccessHash(bystander.accessTokenHash), asStored(bystander));
+    });
+  });
+});

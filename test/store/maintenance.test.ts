@@ -1,0 +1,268 @@
+/** The store contract: deleteExpired (§5.5), transactions, and migrations. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { migrations } from '../../src/store/sql/migrate.js';
+import { migrate, openDb, openStore } from '../../src/store/sql/index.js';
+import type { Store, User } from '../../src/store/store.js';
+import { ENGINE, freshDatabase } from '../support/server.js';
+import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser } from './fixtures.js';
+
+const ALL_VERSIONS = migrations.map((m) => m.version);
+
+describe(`store contract: deleteExpired (${ENGINE})`, () => {
+  let h: Harness;
+  let store: Store;
+  let user: User;
+  before(async () => {
+    h = await harness();
+    store = h.store;
+    user = await storedUser(store);
+  });
+  after(() => h.close());
+
+  test('removes expired codes, sessions and dead tokens; keeps live refresh tokens and unexpired rows', async () => {
+    const clientId = aClient().clientId;
+    const org = anOrganization();
+    await store.organizations.create(org, user.id);
+
+    const expiredCode = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100, organizationIds: [randomUUID()] });
+    const consumedExpiredCode = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100 });
+    const liveCode = aCode(clientId, user.id, { expiresAt: NOW + 600 });
+    for (const c of [expiredCode, consumedExpiredCode, liveCode]) await store.codes.create(c);
+    assert.equal(await store.codes.consume(consumedExpiredCode.id, NOW - 200), true);
+
+    const expiredSession = aSession(user.id, { createdAt: NOW - 1000, expiresAt: NOW - 1, organizationIds: [org.id] });
+    const liveSession = aSession(user.id, { expiresAt: NOW + 1000 });
+    const expiredHash = hex64();
+    const liveHash = hex64();
+    await store.sessions.create(expiredSession, expiredHash);
+    await store.sessions.create(liveSession, liveHash);
+
+    // Access token lifetimes end at issuedAt + expiresIn.
+    const old = { issuedAt: NOW - 5000, expiresIn: 3600 };
+    const noRefresh = aToken(clientId, user.id, { ...old, refreshTokenHash: null, organizationIds: [randomUUID()] });
+    const rotated = aToken(clientId, user.id, old);
+    const familyRevoked = aToken(clientId, user.id, old);
+    const liveRefresh = aToken(clientId, user.id, old);
+    const freshNoRefresh = aToken(clientId, user.id, { refreshTokenHash: null, issuedAt: NOW - 10 });
+    const freshRevoked = aToken(clientId, user.id, { issuedAt: NOW - 10 });
+    const tokens = [noRefresh, rotated, familyRevoked, liveRefresh, freshNoRefresh, freshRevoked];
+    for (const t of tokens) await store.tokens.create(t);
+    assert.equal(await store.tokens.rotate(rotated.id, NOW - 2000, 'sealed'), true);
+    await store.tokens.revokeFamily(familyRevoked.familyId, NOW - 2000);
+    await store.tokens.revokeFamily(freshRevoked.familyId, NOW - 5);
+
+    const key = { alg: 'RS256', publicJwk: '{}', privateJwkSealed: 'x', createdAt: NOW - 9000, retiredAt: NOW - 5000 };
+    await store.signingKeys.create({ ...key, kid: 'k-expired', expiresAt: NOW - 1 });
+    await store.signingKeys.create({ ...key, kid: 'k-published', expiresAt: NOW + 100 });
+    await store.signingKeys.create({ ...key, kid: 'k-live', retiredAt: null, expiresAt: null });
+
+    // 2 codes + 1 session + 3 tokens + 1 signing key.
+    assert.equal(await store.deleteExpired(NOW), 7);
+
+    assert.equal(await store.codes.find(expiredCode.codeHash), undefined);
+    assert.equal(await store.codes.find(consumedExpiredCode.codeHash), undefined);
+    assert.deepEqual(await store.codes.find(liveCode.codeHash), liveCode);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_authorization_code_organizations WHERE code_id = ?', [expiredCode.id]), 0);
+
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_sessions WHERE id = ?', [expiredSession.id]), 0);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_session_organizations WHERE session_id = ?', [expiredSession.id]), 0);
+    assert.deepEqual((await store.sessions.findActive(liveHash, NOW))?.session, liveSession);
+
+    const left = async (t: (typeof tokens)[number]) => (await store.tokens.findByAccessHash(t.accessTokenHash)) !== undefined;
+    assert.deepEqual(await Promise.all(tokens.map(left)), [false, false, false, true, true, true]);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [noRefresh.id]), 0);
+    // The kept expired row still works for refresh (polar-oauth2.md §5.5: refresh tokens have no time-based expiry).
+    assert.equal((await store.tokens.findByRefreshHash(liveRefresh.refreshTokenHash!))?.id, liveRefresh.id);
+
+    assert.deepEqual((await store.signingKeys.list()).map((k) => k.kid).sort(), ['k-live', 'k-published']);
+
+    assert.equal(await store.deleteExpired(NOW), 0);
+    assert.ok(await store.users.findById(user.id));
+  });
+});
+
+describe(`store contract: transactions (${ENGINE})`, () => {
+  let h: Harness;
+  let store: Store;
+  let user: User;
+  before(async () => {
+    h = await harness();
+    store = h.store;
+    user = await storedUser(store);
+  });
+  after(() => h.close());
+
+  test('a throw inside transaction rolls back every write in it', async () => {
+    const clientId = aClient().clientId;
+    const existingCode = aCode(clientId, user.id);
+    const existingToken = aToken(clientId, user.id);
+    await store.codes.create(existingCode);
+    await store.tokens.create(existingToken);
+    await store.consents.remember({ clientId, userId: user.id, scope: 'openid' }, NOW);
+
+    const newcomer = aUser();
+    const org = anOrganization();
+    const session = aSession(newcomer.id, { organizationIds: [org.id] });
+    const sessionHash = hex64();
+    const client = aClient();
+    const code = aCode(clientId, newcomer.id, { organizationIds: [org.id] });
+    const token = aToken(clientId, newcomer.id, { organizationIds: [org.id] });
+    const bareToken = aToken(clientId, user.id);
+    const boom = new Error('boom');
+
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.users.create(newcomer);
+        await tx.organizations.create(org, newcomer.id);
+        await tx.organizations.addMember(org.id, user.id, NOW);
+        await tx.sessions.create(session, sessionHash);
+        await tx.clients.create(client);
+        await tx.codes.create(code);
+        await tx.tokens.create(token);
+        await tx.tokens.create(bareToken);
+        await tx.consents.remember({ clientId, userId: user.id, scope: 'openid email' }, NOW + 1);
+        await tx.signingKeys.create({ kid: 'k-rolled-back', alg: 'RS256', publicJwk: '{}', privateJwkSealed: 'x', createdAt: NOW, retiredAt: null, expiresAt: null });
+        assert.equal(await tx.codes.consume(existingCode.id, NOW), true);
+        assert.equal(await tx.tokens.rotate(existingToken.id, NOW, 'sealed'), true);
+        await tx.tokens.revokeFamily(existingToken.familyId, NOW);
+        // Inside, the transaction sees its own writes.
+        assert.deepEqual(await tx.users.findById(newcomer.id), newcomer);
+        assert.equal((await tx.sessions.findActive(sessionHash, NOW))?.session.id, session.id);
+        throw boom;
+      }),
+      (error) => error === boom,
+    );
+
+    assert.equal(await store.users.findById(newcomer.id), undefined);
+    assert.equal(await store.users.findByEmail(newcomer.email), undefined);
+    assert.equal(await store.organizations.findBySlug(org.slug), undefined);
+    assert.deepEqual(await store.organizations.listForUser(user.id), []);
+    assert.equal(await store.sessions.findActive(sessionHash, NOW), undefined);
+    assert.equal(await store.clients.findByClientId(client.clientId), undefined);
+    assert.equal(await store.codes.find(code.codeHash), undefined);
+    assert.equal(await store.tokens.findByAccessHash(token.accessTokenHash), undefined);
+    assert.equal(await store.tokens.findByAccessHash(bareToken.accessTokenHash), undefined);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [token.id]), 0);
+    assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid' });
+    assert.deepEqual(await store.signingKeys.list(), []);
+    assert.deepEqual(await store.codes.find(existingCode.codeHash), existingCode);
+    assert.deepEqual(await store.tokens.findByAccessHash(existingToken.accessTokenHash), {
+      ...existingToken,
+      accessTokenRevokedAt: 0,
+      refreshTokenRevokedAt: 0,
+      rotatedAt: null,
+      rotatedResponse: null,
+    });
+    // The store is usable afterwards.
+    assert.equal(await store.codes.consume(existingCode.id, NOW), true);
+  });
+
+  test('a failing statement inside transaction rolls back the earlier writes', async () => {
+    const first = aUser();
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.users.create(first);
+        await tx.users.create(aUser({ email: first.email.toUpperCase() }));
+      }),
+    );
+    assert.equal(await store.users.findById(first.id), undefined);
+  });
+
+  test('a transaction that returns commits its writes and yields its value', async () => {
+    const newcomer = aUser();
+    const org = anOrganization();
+    const result = await store.transaction(async (tx) => {
+      await tx.users.create(newcomer);
+      await tx.organizations.create(org, newcomer.id);
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.deepEqual(await store.users.findById(newcomer.id), newcomer);
+    assert.deepEqual(await store.organizations.listForUser(newcomer.id), [org]);
+  });
+});
+
+describe(`store contract: migrations (${ENGINE})`, () => {
+  test('a fresh database gets every migration; a second run and a second store apply nothing', async () => {
+    const database = await freshDatabase();
+    const raw = await openDb(database.url);
+    try {
+      assert.deepEqual(await migrate(raw, NOW), ALL_VERSIONS);
+      assert.deepEqual(await migrate(raw, NOW + 1), []);
+      const second = await openStore(database.url, { migrate: true, now: NOW + 2 });
+      const user = aUser();
+      await second.users.create(user);
+      assert.deepEqual(await second.users.findById(user.id), user);
+      await second.close();
+      assert.deepEqual(
+        await raw.all('SELECT version, name, applied_at FROM schema_migrations ORDER BY version'),
+        migrations.map((m) => ({ version: m.version, name: m.name, applied_at: NOW })),
+      );
+    } finally {
+      await raw.close();
+      await database.drop();
+    }
+  });
+
+  test('concurrent migrate runs through one connection both succeed, applying once', async () => {
+    const database = await freshDatabase();
+    const raw = await openDb(database.url);
+    try {
+      const results = await Promise.all([migrate(raw, NOW), migrate(raw, NOW), migrate(raw, NOW)]);
+      assert.deepEqual(results.flat(), ALL_VERSIONS);
+      assert.equal(await count(raw, 'SELECT count(*) AS n FROM schema_migrations'), ALL_VERSIONS.length);
+    } finally {
+      await raw.close();
+      await database.drop();
+    }
+  });
+
+  test('concurrent migrate runs from separate processes all succeed, applying once', async () => {
+    const database = await freshDatabase();
+    const entry = pathToFileURL(fileURLToPath(new URL('../../src/store/sql/index.ts', import.meta.url))).href;
+    const script = `const { openDb, migrate } = await import(process.argv[1]);
+      const db = await openDb(process.argv[2]);
+      try { process.stdout.write(JSON.stringify(await migrate(db, ${NOW}))); } finally { await db.close(); }`;
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, entry, database.url], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      });
+    try {
+      const outputs = await Promise.all([run(), run(), run()]);
+      assert.deepEqual(outputs.flatMap((o) => JSON.parse(o.stdout) as number[]), ALL_VERSIONS);
+      const raw = await openDb(database.url);
+      try {
+        assert.equal(await count(raw, 'SELECT count(*) AS n FROM schema_migrations'), ALL_VERSIONS.length);
+      } finally {
+        await raw.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  if (ENGINE === 'postgres') {
+    test('concurrent migrate runs from two pools on a fresh schema both succeed (advisory lock)', async () => {
+      const database = await freshDatabase();
+      const pools = await Promise.all([openDb(database.url), openDb(database.url), openDb(database.url), openDb(database.url)]);
+      try {
+        const results = await Promise.all(pools.map((db) => migrate(db, NOW)));
+        assert.deepEqual(results.flat(), ALL_VERSIONS);
+        assert.equal(results.filter((r) => r.length === 0).length, pools.length - 1);
+        const stores = await Promise.all([1, 2].map(() => openStore(database.url, { migrate: true, now: NOW })));
+        const user = aUser();
+        await stores[0]!.users.create(user);
+        assert.deepEqual(await stores[1]!.users.findById(user.id), user);
+        for (const s of stores) await s.close();
+      } finally {
+        for (const db of pools) await db.close();
+        await database.drop();
+      }
+    });
+  }
+});
