@@ -61,6 +61,7 @@ describe('GET /v1/oauth2/authorize', () => {
   async function expectLogin(response: Response) {
     assert.equal(response.status, 401);
     assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal(response.headers.get('www-authenticate'), null);
     assert.equal(await response.text(), '{"detail":"Unauthorized"}');
   }
 
@@ -139,7 +140,7 @@ describe('GET /v1/oauth2/authorize', () => {
   });
 
   test('after allow, the same request auto-approves; prompt=consent and select_account still ask', async () => {
-    const { cookie, client } = await thirdParty();
+    const { user, cookie, client } = await thirdParty();
     const q = query(client);
     const { csrf_token } = await expectConsentJson(await getAuthorize(server, cookie, q));
     await allow(cookie, q, csrf_token);
@@ -148,6 +149,8 @@ describe('GET /v1/oauth2/authorize', () => {
     // A subset of the remembered scope is covered too; a superset is not.
     await expectCode(await getAuthorize(server, cookie, query(client, { scope: 'email' })));
     await expectConsentJson(await getAuthorize(server, cookie, query(client, { scope: 'openid email profile' })));
+    // Auto-approval does not rewrite the memory (§3.4 step 12).
+    assert.equal((await server.borealis.ctx.store.consents.find(client.clientId, user.id))?.scope, 'openid email');
 
     const forced = await expectConsentJson(await getAuthorize(server, cookie, query(client, { prompt: 'consent' })));
     assert.deepEqual(forced.scopes, ['openid', 'email']);
@@ -166,6 +169,16 @@ describe('GET /v1/oauth2/authorize', () => {
       await getAuthorize(server, cookie, query(client, { prompt: 'none', scope: 'openid email profile' })),
       'error=consent_required&state=st',
     );
+  });
+
+  test('a new allow replaces the remembered scope rather than adding to it (§9)', async () => {
+    const { user, cookie, client } = await thirdParty();
+    const first = await expectConsentJson(await getAuthorize(server, cookie, query(client)));
+    await allow(cookie, query(client), first.csrf_token);
+    const profile = query(client, { scope: 'profile' });
+    await allow(cookie, profile, (await expectConsentJson(await getAuthorize(server, cookie, profile))).csrf_token);
+    assert.equal((await server.borealis.ctx.store.consents.find(client.clientId, user.id))?.scope, 'profile');
+    await expectConsentJson(await getAuthorize(server, cookie, query(client)));
   });
 
   test('prompt=login → 401 even with remembered consent, with or without openid', async () => {
