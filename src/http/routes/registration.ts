@@ -4,25 +4,13 @@ import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
 import { webCaller } from '../caller.js';
+import { jsonBody } from '../json-body.js';
 import { sendAuthlib, sendCompact } from '../respond.js';
 import { NO_STORE } from '../../oauth/wire.js';
 
 export interface RegistrationOptions {
   policy: 'open' | 'authenticated' | 'closed';
   perMinute: number;
-}
-
-/** FastAPI answers an unparsable JSON body with 422 `json_invalid` (shape C). */
-function jsonBody(request: FastifyRequest): unknown {
-  const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new ApiError(422, {
-      error: 'RequestValidationError',
-      detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }],
-    });
-  }
 }
 
 async function caller(request: FastifyRequest, ctx: OAuthContext): Promise<Caller> {

@@ -33,7 +33,7 @@ class Collector {
   }
   string(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
     const value = body[field];
-    if (value === undefined || value === null) {
+    if (value === undefined || (value === null && !required)) {
       if (required) this.add({ type: 'missing', loc: ['body', field], msg: 'Field required', input: body });
       return undefined;
     }

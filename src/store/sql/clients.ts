@@ -17,6 +17,10 @@ const toClient = (r: Row): Client => ({
   modifiedAt: r.modified_at as number,
 });
 
+/** Milliseconds × 1000 plus a per-process counter: distinct and increasing even within one millisecond. */
+let sequence = 0;
+const creationStamp = () => Date.now() * 1000 + (sequence++ % 1000);
+
 export const clients = (db: Db): ClientsStore => ({
   async create(c) {
     await db.run(
@@ -38,7 +42,7 @@ export const clients = (db: Db): ClientsStore => ({
         c.userId,
         c.createdAt,
         c.modifiedAt,
-        Date.now(),
+        creationStamp(),
       ],
     );
   },

@@ -1,0 +1,64 @@
+/**
+ * JSON request bodies as FastAPI reads them (polar-oauth2.md §2.3-C): an empty or `null` body is
+ * a missing body; a syntax error is `json_invalid` with the position and Python's wording for the
+ * common cases. Nesting is bounded before parsing so no deep structure is ever walked.
+ */
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '../oauth/errors.js';
+
+const MAX_DEPTH = 32;
+
+const unprocessable = (detail: Record<string, unknown>) => new ApiError(422, { error: 'RequestValidationError', detail: [detail] });
+const invalid = (position: number, error: string) =>
+  unprocessable({ type: 'json_invalid', loc: ['body', position], msg: 'JSON decode error', input: {}, ctx: { error } });
+
+/** The deepest bracket nesting, ignoring brackets inside strings. */
+function depth(text: string): number {
+  let max = 0;
+  let level = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') max = Math.max(max, ++level);
+    else if (c === '}' || c === ']') level--;
+  }
+  return max;
+}
+
+/** Python's json message for the error at `position`, from what precedes it. */
+function pythonMessage(text: string, position: number): string {
+  const before = text.slice(0, position).trimEnd();
+  const last = before.at(-1);
+  const opener = [...before].reduce<string[]>((stack, c) => {
+    if (c === '{' || c === '[') stack.push(c);
+    else if (c === '}' || c === ']') stack.pop();
+    return stack;
+  }, []).at(-1);
+  if (opener === '{' && (last === '{' || last === ',')) return 'Expecting property name enclosed in double quotes';
+  if (opener === '{' && last === '"' && !/:\s*"(?:[^"\\]|\\.)*"$/.test(before)) return "Expecting ':' delimiter";
+  return 'Expecting value';
+}
+
+export function jsonBody(request: FastifyRequest): unknown {
+  const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+  if (raw.trim() === '' || raw.trim() === 'null') return unprocessableMissing();
+  if (depth(raw) > MAX_DEPTH) throw invalid(0, `Nesting deeper than ${MAX_DEPTH} levels`);
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    // V8 names a position for most errors and none at the end of input or on a bad literal,
+    // where Python reports the end, or the start of the value (a bad literal starts the text here).
+    const message = (error as Error).message;
+    const match = /position (\d+)/.exec(message);
+    const position = match ? Number(match[1]) : /end of JSON input/.test(message) ? raw.length : raw.length - raw.trimStart().length;
+    throw invalid(position, pythonMessage(raw, position));
+  }
+}
+
+function unprocessableMissing(): never {
+  throw unprocessable({ type: 'missing', loc: ['body'], msg: 'Field required', input: null });
+}

@@ -1,0 +1,99 @@
+/** The `borealis` command line, run as a user runs it: a child process with --json output. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
+
+const run = promisify(execFile);
+
+describe('borealis CLI', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  before(async () => {
+    database = await freshDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'borealis-cli-'));
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const borealis = async (...args: string[]) => {
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    const { stdout } = await run(process.execPath, ['bin/borealis.js', ...args], { env });
+    return stdout;
+  };
+  const json = async (...args: string[]) => {
+    const stdout = await borealis(...args, '--json');
+    assert.equal(stdout.trim().split('\n').length, 1, 'exactly one JSON object on stdout');
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+
+  test('migrate, users, orgs, clients and keys', async () => {
+    assert.deepEqual(Object.keys(await json('migrate')), ['applied']);
+    const user = await json('users', 'create', '--email', 'Ada@Example.com', '--password', 'correct horse', '--name', 'Ada');
+    assert.deepEqual(Object.keys(user), ['id', 'email', 'name']);
+    assert.equal(user.email, 'Ada@Example.com');
+    const other = await json('users', 'create', '--email', 'bob@example.com', '--password', 'correct horse');
+
+    const org = await json('orgs', 'create', '--slug', 'acme', '--name', 'Acme', '--owner', 'ada@example.com');
+    assert.deepEqual(Object.keys(org), ['id', 'slug', 'name']);
+    const member = await json('orgs', 'add-member', '--slug', 'acme', '--email', 'bob@example.com');
+    assert.deepEqual(member, { organization_id: org.id, slug: 'acme', user_id: other.id, email: 'bob@example.com' });
+
+    const client = await json(
+      'clients', 'create', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9999/cb', '--redirect-uri', 'https://app.example/cb',
+      '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--auth-method', 'client_secret_basic',
+      '--scope', 'openid email', '--first-party', '--default-sub-type', 'organization',
+    );
+    assert.match(String(client.client_id), /^polar_ci_[0-9A-Za-z]{43}$/);
+    assert.match(String(client.client_secret), /^polar_cs_[0-9A-Za-z]{43}$/);
+    assert.deepEqual(client.redirect_uris, ['http://127.0.0.1:9999/cb', 'https://app.example/cb']);
+    assert.equal(client.token_endpoint_auth_method, 'client_secret_basic');
+    assert.equal(client.default_sub_type, 'organization');
+    assert.equal(client.first_party, true);
+
+    const web = await json('clients', 'create', '--name', 'MCP', '--grant-type', 'web');
+    assert.deepEqual(web.grant_types, ['web']);
+    assert.deepEqual(web.response_types, []);
+
+    const keys = (await json('keys', 'list')).keys as { signing: boolean }[];
+    assert.equal(keys.filter((k) => k.signing).length, 1);
+    const rotated = await json('keys', 'rotate');
+    assert.equal(((await json('keys', 'list')).keys as unknown[]).length, 2);
+    assert.equal(typeof rotated.kid, 'string');
+    assert.deepEqual(await json('keys', 'prune'), { removed: [] });
+  });
+
+  test('bad usage exits 2 with a message, never a stack trace', async () => {
+    const cases = [
+      ['users', 'create', '--email', 'x@example.com'],
+      ['users', 'create', '--email', 'not-an-email', '--password', 'correct horse'],
+      ['orgs', 'create', '--slug', 'Bad Slug', '--name', 'x', '--owner', 'ada@example.com'],
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'not a uri'],
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--auth-method', 'magic'],
+      ['nonsense'],
+    ];
+    for (const args of cases) {
+      await assert.rejects(borealis(...args), (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 2, args.join(' '));
+        assert.match(error.stderr, /borealis: |usage: borealis/);
+        assert.doesNotMatch(error.stderr, /\n\s+at /);
+        return true;
+      });
+    }
+  });
+
+  test('production refuses to start without BOREALIS_SECRET', async () => {
+    const env = { ...process.env, NODE_ENV: 'production', BOREALIS_SECRET: '', DATABASE_URL: database.url, BOREALIS_DATA_DIR: dataDir };
+    await assert.rejects(run(process.execPath, ['bin/borealis.js', 'migrate'], { env }), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 2);
+      assert.match(error.stderr, /BOREALIS_SECRET is required when NODE_ENV=production/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * POST /v1/oauth2/register with bad input (polar-oauth2.md §3.11, §2.3-A/C): the FastAPI 422
+ * layer (compact bodies), authlib's 400 invalid_client_metadata layer (Python-style bodies),
+ * oversized and deeply nested bodies — always a 4xx, never a 5xx.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestServer, startServer } from '../support/server.js';
+
+const OK = { client_name: 'Bad Input', redirect_uris: ['https://bad.example/cb'] };
+
+/** Shape C: FastAPI's compact validation body. */
+const invalid = (...detail: Record<string, unknown>[]) => JSON.stringify({ error: 'RequestValidationError', detail });
+/** Shape A: authlib's invalid_client_metadata, Python separators. */
+const badClaim = (claim: string) => `{"error": "invalid_client_metadata", "error_description": "Invalid claim '${claim}'"}`;
+
+const AUTH_METHODS = "'client_secret_basic', 'client_secret_post' or 'none'";
+const GRANTS = "'authorization_code' or 'refresh_token'";
+
+describe('POST /v1/oauth2/register: bad input', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '10000' } });
+  });
+  after(() => server.close());
+
+  async function post(raw: string, contentType = 'application/json') {
+    const response = await fetch(`${server.url}/v1/oauth2/register`, { method: 'POST', headers: { 'content-type': contentType }, body: raw });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+
+  async function expect(raw: string, status: number, text: string, label: string) {
+    const result = await post(raw);
+    assert.equal(result.status, status, `${label}: ${result.text}`);
+    assert.equal(result.text, text, label);
+    assert.equal(result.headers.get('content-type'), 'application/json', label);
+    if (status === 400) {
+      assert.equal(result.headers.get('cache-control'), 'no-store', label);
+      assert.equal(result.headers.get('pragma'), 'no-cache', label);
+    }
+  }
+
+  test('malformed and non-object JSON → 422', async () => {
+    const cases: [string, string][] = [
+      ['not json', invalid({ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
+      ['[]', invalid({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: [] })],
+      ['"a string"', invalid({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: 'a string' })],
+      ['42', invalid({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: 42 })],
+      [`[${JSON.stringify(OK)}]`, invalid({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: [OK] })],
+    ];
+    for (const [raw, text] of cases) await expect(raw, 422, text, raw);
+    for (const raw of ['null', '', '{"client_name": "x",}', '{', '\u00ff\u00fe']) {
+      const result = await post(raw);
+      assert.equal(result.status, 422, raw);
+      assert.equal(JSON.parse(result.text).error, 'RequestValidationError', raw);
+    }
+  });
+
+  test("FastAPI's exact json_invalid position and message; an empty or null body is a missing body", async () => {
+    // FastAPI reports the JSONDecodeError's position and message; an empty or `null` body is `missing`.
+    const cases: [string, string][] = [
+      ['{"client_name": "x",}', invalid({ type: 'json_invalid', loc: ['body', 20], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting property name enclosed in double quotes' } })],
+      ['{"client_name": ', invalid({ type: 'json_invalid', loc: ['body', 16], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
+      ['', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
+      ['null', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
+    ];
+    for (const [raw, text] of cases) await expect(raw, 422, text, JSON.stringify(raw));
+  });
+
+  test('missing required fields → 422 missing, with the whole body as input', async () => {
+    const noName = { redirect_uris: OK.redirect_uris };
+    const noUris = { client_name: OK.client_name };
+    const missing = (field: string, input: unknown) => ({ type: 'missing', loc: ['body', field], msg: 'Field required', input });
+    await expect(JSON.stringify(noName), 422, invalid(missing('client_name', noName)), 'no client_name');
+    await expect(JSON.stringify(noUris), 422, invalid(missing('redirect_uris', noUris)), 'no redirect_uris');
+    await expect('{}', 422, invalid(missing('redirect_uris', {}), missing('client_name', {})), 'empty object');
+  });
+
+  test('an explicit null for a required field is a type error (pydantic), not missing', async () => {
+    const nulls = { client_name: null, redirect_uris: null };
+    await expect(
+      JSON.stringify(nulls),
+      422,
+      invalid(
+        { type: 'list_type', loc: ['body', 'redirect_uris'], msg: 'Input should be a valid list', input: null },
+        { type: 'string_type', loc: ['body', 'client_name'], msg: 'Input should be a valid string', input: null },
+      ),
+      'nulls',
+    );
+  });
+
+  test('wrong types and values → 422, every problem in one body, in field order', async () => {
+    const cases: [Record<string, unknown>, Record<string, unknown>[]][] = [
+      [{ client_name: 42 }, [{ type: 'string_type', loc: ['body', 'client_name'], msg: 'Input should be a valid string', input: 42 }]],
+      [{ client_name: true }, [{ type: 'string_type', loc: ['body', 'client_name'], msg: 'Input should be a valid string', input: true }]],
+      [{ redirect_uris: 'https://bad.example/cb' }, [{ type: 'list_type', loc: ['body', 'redirect_uris'], msg: 'Input should be a valid list', input: 'https://bad.example/cb' }]],
+      [{ redirect_uris: [42] }, [{ type: 'url_type', loc: ['body', 'redirect_uris', 0], msg: 'URL input should be a string or URL', input: 42 }]],
+      [
+        { redirect_uris: ['https://bad.example/cb', 'no scheme'] },
+        [{ type: 'url_parsing', loc: ['body', 'redirect_uris', 1], msg: 'Input should be a valid URL, relative URL without a base', input: 'no scheme', ctx: { error: 'relative URL without a base' } }],
+      ],
+      [
+        { token_endpoint_auth_method: 'private_key_jwt' },
+        [{ type: 'literal_error', loc: ['body', 'token_endpoint_auth_method'], msg: `Input should be ${AUTH_METHODS}`, input: 'private_key_jwt', ctx: { expected: AUTH_METHODS } }],
+      ],
+      [{ grant_types: ['authorization_code', 'web'] }, [{ type: 'literal_error', loc: ['body', 'grant_types', 1], msg: `Input should be ${GRANTS}`, input: 'web', ctx: { expected: GRANTS } }]],
+      [{ grant_types: ['implicit'] }, [{ type: 'literal_error', loc: ['body', 'grant_types', 0], msg: `Input should be ${GRANTS}`, input: 'implicit', ctx: { expected: GRANTS } }]],
+      [{ grant_types: 'authorization_code' }, [{ type: 'list_type', loc: ['body', 'grant_types'], msg: 'Input should be a valid list', input: 'authorization_code' }]],
+      [{ response_types: ['token'] }, [{ type: 'literal_error', loc: ['body', 'response_types', 0], msg: "Input should be 'code'", input: 'token', ctx: { expected: "'code'" } }]],
+      [{ scope: ['openid'] }, [{ type: 'string_type', loc: ['body', 'scope'], msg: 'Input should be a valid string', input: ['openid'] }]],
+      [
+        { default_sub_type: 'team' },
+        [{ type: 'literal_error', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: 'team', ctx: { expected: "'user' or 'organization'" } }],
+      ],
+      [
+        { client_name: 1, grant_types: ['web'], token_endpoint_auth_method: 'x' },
+        [
+          { type: 'literal_error', loc: ['body', 'token_endpoint_auth_method'], msg: `Input should be ${AUTH_METHODS}`, input: 'x', ctx: { expected: AUTH_METHODS } },
+          { type: 'literal_error', loc: ['body', 'grant_types', 0], msg: `Input should be ${GRANTS}`, input: 'web', ctx: { expected: GRANTS } },
+          { type: 'string_type', loc: ['body', 'client_name'], msg: 'Input should be a valid string', input: 1 },
+        ],
+      ],
+    ];
+    for (const [fields, detail] of cases) await expect(JSON.stringify({ ...OK, ...fields }), 422, invalid(...detail), JSON.stringify(fields));
+    for (const field of ['logo_uri', 'tos_uri', 'policy_uri']) {
+      const result = await post(JSON.stringify({ ...OK, [field]: 'not a url' }));
+      assert.equal(result.status, 422, field);
+      assert.deepEqual(
+        (JSON.parse(result.text).detail as { type: string; loc: unknown[] }[]).map((d) => [d.type, d.loc]),
+        [['url_parsing', ['body', field]]],
+      );
+    }
+  });
+
+  test('NUL characters in any string → 422', async () => {
+    const nul = (loc: (string | number)[], input: string) => ({ type: 'value_error', loc, msg: 'Value error, NUL characters are not allowed', input });
+    const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+      [{ client_name: 'a\u0000b' }, nul(['body', 'client_name'], 'a\u0000b')],
+      [{ redirect_uris: ['https://bad.example/\u0000'] }, nul(['body', 'redirect_uris', 0], 'https://bad.example/\u0000')],
+      [{ scope: 'openid\u0000' }, nul(['body', 'scope'], 'openid\u0000')],
+      [{ client_uri: 'https://bad.example/\u0000' }, nul(['body', 'client_uri'], 'https://bad.example/\u0000')],
+      [{ logo_uri: 'https://bad.example/\u0000.png' }, nul(['body', 'logo_uri'], 'https://bad.example/\u0000.png')],
+    ];
+    for (const [fields, problem] of cases) await expect(JSON.stringify({ ...OK, ...fields }), 422, invalid(problem), JSON.stringify(fields));
+  });
+
+  test('second layer → 400 invalid_client_metadata: fragments, reserved or unknown scopes, hostless client_uri', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ redirect_uris: ['https://bad.example/cb#frag'] }, 'redirect_uris'],
+      [{ redirect_uris: ['https://bad.example/cb', 'https://bad.example/cb#'] }, 'redirect_uris'],
+      [{ redirect_uris: ['myapp://cb#x'] }, 'redirect_uris'],
+      [{ redirect_uris: ['http://127.0.0.1:9999/cb#x'] }, 'redirect_uris'],
+      [{ scope: 'organization_access_tokens:read' }, 'scope'],
+      [{ scope: 'openid organization_access_tokens:write' }, 'scope'],
+      [{ scope: 'nope' }, 'scope'],
+      [{ scope: 'openid nope' }, 'scope'],
+      [{ scope: 'OPENID' }, 'scope'],
+      [{ client_uri: 'not a url' }, 'client_uri'],
+      [{ client_uri: 'https://bad.example/#about' }, 'client_uri'],
+      [{ logo_uri: 'https://bad.example/logo.png#x' }, 'logo_uri'],
+    ];
+    for (const [fields, claim] of cases) await expect(JSON.stringify({ ...OK, ...fields }), 400, badClaim(claim), JSON.stringify(fields));
+  });
+
+  test('a body over 64 KiB → 413; just under is fine', async () => {
+    const big = JSON.stringify({ ...OK, client_name: 'x'.repeat(70 * 1024) });
+    const result = await post(big);
+    assert.equal(result.status, 413);
+    assert.equal(result.headers.get('content-type'), 'application/json');
+    assert.equal(JSON.parse(result.text).error, 'invalid_request');
+    const justUnder = await post(JSON.stringify({ ...OK, client_name: 'x'.repeat(60 * 1024) }));
+    assert.equal(justUnder.status, 201);
+  });
+
+  const DEPTH = 10_000;
+  const ARRAYS = '['.repeat(DEPTH) + ']'.repeat(DEPTH);
+  const OBJECTS = '{"a":'.repeat(DEPTH) + '1' + '}'.repeat(DEPTH);
+  const NESTED: [string, string][] = [
+    ['10000 unclosed [', '['.repeat(DEPTH)],
+    ['10000 nested arrays', ARRAYS],
+    ['10000 nested objects', OBJECTS],
+    ['nested arrays as a redirect URI', `{"client_name":"x","redirect_uris":[${ARRAYS}]}`],
+    ['nested arrays as client_name', `{"client_name":${ARRAYS},"redirect_uris":["https://bad.example/cb"]}`],
+    ['nested objects as an unknown field of an invalid body', `{"extra":${OBJECTS}}`],
+  ];
+
+  test('deeply nested JSON is a 4xx, never a 5xx, and the server keeps answering', async () => {
+    for (const [label, raw] of NESTED) {
+      const result = await post(raw);
+      assert.ok(result.status >= 400 && result.status < 500, `${label}: ${result.status} ${result.text.slice(0, 200)}`);
+    }
+    // Nesting is bounded before the body is walked (pitfalls.md), even in a field that would be dropped.
+    const deep = await post(`{"client_name":"x","redirect_uris":["https://bad.example/cb"],"extra":${ARRAYS}}`);
+    assert.equal(deep.status, 422, deep.text.slice(0, 200));
+    assert.match(deep.text, /"ctx":\{"error":"Nesting deeper than 32 levels"\}/);
+    assert.equal((await post(JSON.stringify(OK))).status, 201);
+  });
+
+  test('deeply nested JSON gets a shape-C body, not the framework default leaking an internal error', async () => {
+    for (const [label, raw] of NESTED) {
+      const result = await post(raw);
+      assert.equal(result.status, 422, label);
+      // Regression: echoing a deeply nested input once overflowed the serializer's stack.
+      assert.equal(result.headers.get('content-type'), 'application/json', label);
+      const body = JSON.parse(result.text) as Record<string, unknown>;
+      assert.equal(body.error, 'RequestValidationError', `${label}: ${result.text.slice(0, 200)}`);
+      assert.ok(Array.isArray(body.detail), label);
+      assert.equal(result.text.includes('call stack'), false, label);
+    }
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Who may register (BOREALIS_REGISTRATION: open | authenticated | closed) and the per-IP rate
+ * limit (BOREALIS_REGISTRATION_RATE_LIMIT), polar-oauth2.md §3.11, §11.21.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { REDIRECT_URI, aClient, aUser, signIn } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+const BODY = { client_name: 'Policy', redirect_uris: [REDIRECT_URI] };
+const UNAUTHORIZED = '{"error":"Unauthorized","detail":"Unauthorized"}';
+
+async function register(server: TestServer, headers: Record<string, string> = {}, body: unknown = BODY) {
+  const response = await fetch(`${server.url}/v1/oauth2/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+describe('BOREALIS_REGISTRATION=closed', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REGISTRATION: 'closed' } });
+  });
+  after(() => server.close());
+
+  test('→ 403 NotPermitted, anonymous or signed in, valid body or not', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    for (const [headers, body] of [[{}, BODY], [{ cookie }, BODY], [{}, {}], [{ cookie }, 'x']] as const) {
+      const result = await register(server, headers, body);
+      assert.equal(result.status, 403);
+      assert.equal(result.headers.get('content-type'), 'application/json');
+      assert.equal(result.text, '{"error":"NotPermitted","detail":"Client registration is closed on this server."}');
+    }
+  });
+
+  test('the list and the RFC 7592 endpoints still answer', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const list = await fetch(`${server.url}/v1/oauth2/`, { headers: { cookie } });
+    assert.equal(list.status, 200);
+    const get = await fetch(`${server.url}/v1/oauth2/register/${client.clientId}`);
+    assert.equal(get.status, 400);
+    assert.equal(JSON.parse(await get.text()).error, 'access_denied');
+  });
+});
+
+describe('BOREALIS_REGISTRATION=authenticated', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REGISTRATION: 'authenticated' } });
+  });
+  after(() => server.close());
+
+  test('without a session → 401 Unauthorized, a registration token does not count', async () => {
+    const anonymous = await register(server);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('content-type'), 'application/json');
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="polar"');
+    assert.equal(anonymous.text, UNAUTHORIZED);
+    const cookie = await signIn(server, await aUser(server));
+    const created = JSON.parse((await register(server, { cookie })).text) as { registration_access_token: string };
+    const viaToken = await register(server, { authorization: `Bearer ${created.registration_access_token}` });
+    assert.equal(viaToken.status, 401);
+    assert.equal(viaToken.text, UNAUTHORIZED);
+    const forged = await register(server, { cookie: 'polar_session=polar_us_forged' });
+    assert.equal(forged.status, 401);
+  });
+
+  test('with a session → 201 and the user owns the client', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const result = await register(server, { cookie });
+    assert.equal(result.status, 201, result.text);
+    assert.equal(result.headers.get('cache-control'), 'no-store');
+    const { client_id } = JSON.parse(result.text) as { client_id: string };
+    const row = await server.borealis.ctx.store.clients.findByClientId(client_id);
+    assert.equal(row?.userId, user.id);
+    const list = JSON.parse(await (await fetch(`${server.url}/v1/oauth2/`, { headers: { cookie } })).text()) as { items: { client_id: string }[] };
+    assert.deepEqual(list.items.map((i) => i.client_id), [client_id]);
+  });
+});
+
+describe('BOREALIS_REGISTRATION=open (the default)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  test('anonymous → 201 without an owner', async () => {
+    assert.equal(server.config.registration, 'open');
+    const result = await register(server);
+    assert.equal(result.status, 201);
+    const row = await server.borealis.ctx.store.clients.findByClientId((JSON.parse(result.text) as { client_id: string }).client_id);
+    assert.equal(row?.userId, null);
+  });
+});
+
+describe('BOREALIS_REGISTRATION_RATE_LIMIT', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '3' } });
+  });
+  after(() => server.close());
+
+  test('the 4th registration within a minute → 429 with Retry-After; management is not limited', async () => {
+    const created: { client_id: string; registration_access_token: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await register(server);
+      assert.equal(result.status, 201, `registration ${i + 1}`);
+      created.push(JSON.parse(result.text));
+    }
+    const limited = await register(server);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('content-type'), 'application/json');
+    const retryAfter = limited.headers.get('retry-after');
+    assert.ok(retryAfter, 'retry-after header');
+    assert.match(retryAfter, /^\d+$/);
+    assert.ok(Number(retryAfter) > 0 && Number(retryAfter) <= 60, retryAfter);
+    // A signed-in caller from the same address is limited too; the RFC 7592 endpoints are not.
+    const cookie = await signIn(server, await aUser(server));
+    assert.equal((await register(server, { cookie })).status, 429);
+    const first = created[0] as { client_id: string; registration_access_token: string };
+    for (let i = 0; i < 5; i++) {
+      const get = await fetch(`${server.url}/v1/oauth2/register/${first.client_id}`, { headers: { authorization: `Bearer ${first.registration_access_token}` } });
+      assert.equal(get.status, 200);
+    }
+  });
+});
