@@ -6,7 +6,9 @@
  * Errors that must not redirect are rendered as a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from '../../oauth/authorize/index.js';
+import { accessibleOrganizations } from '../../accounts/organization-access.js';
+import { type AuthorizeResponse, type SignedIn, authorize, authorizeResponse } from '../../oauth/authorize/index.js';
+import { validateAuthorizationRequest } from '../../oauth/authorize/request.js';
 import { errorRedirect } from '../../oauth/authorize/redirect.js';
 import { consent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
@@ -49,25 +51,31 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
     throw error;
   }
 
+  function showConsent(reply: FastifyReply, request: FastifyRequest, signedIn: SignedIn, data: AuthorizeResponse, error?: string) {
+    const token = csrfToken(ctx.secret, signedIn.session.id);
+    const here = `${PAGE}?${rawQuery(request)}`;
+    return sendPage(
+      reply,
+      error ? 400 : 200,
+      consentPage({
+        data,
+        formAction: here,
+        csrfToken: token,
+        createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,
+        user: { email: signedIn.user.email, csrfToken: token },
+        error,
+      }),
+      { consent: true },
+    );
+  }
+
   app.get(PAGE, async (request, reply) => {
     try {
       const { signedIn } = await webCaller(request, ctx);
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
       if (outcome.kind === 'login' || !signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
-      const token = csrfToken(ctx.secret, signedIn.session.id);
-      return sendPage(
-        reply,
-        200,
-        consentPage({
-          data: outcome.response,
-          formAction: `${PAGE}?${rawQuery(request)}`,
-          csrfToken: token,
-          createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(`${PAGE}?${rawQuery(request)}`)}`,
-          user: { email: signedIn.user.email, csrfToken: token },
-        }),
-        { consent: true },
-      );
+      return showConsent(reply, request, signedIn, outcome.response);
     } catch (error) {
       return fail(reply, error);
     }
@@ -82,7 +90,15 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       assertCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'));
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
       // "All organizations" means no down-scope rows, whatever boxes were ticked.
-      const organizations = form.get('organization_mode') === 'all' ? [] : form.all('organizations');
+      const mode = form.get('organization_mode');
+      const organizations = mode === 'all' ? [] : form.all('organizations');
+      if (action === 'allow' && mode === 'specific' && organizations.length === 0) {
+        // An empty selection would mean "unrestricted": the opposite of what the user chose.
+        const params = new Params(queryParams(request), new Map());
+        const pending = await validateAuthorizationRequest(params, ctx);
+        const data = authorizeResponse(pending, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
+        return showConsent(reply, request, signedIn, data, 'Select at least one organization, or choose All organizations.');
+      }
       const location = await consent(new Params(queryParams(request), new Map()), { action, organizations }, signedIn, ctx);
       return sendRedirect(reply, location, 303);
     } catch (error) {

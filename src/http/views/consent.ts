@@ -41,9 +41,10 @@ export interface ConsentPageOptions {
   csrfToken: string;
   createOrgUrl: string;
   user: { email: string; csrfToken: string };
+  error?: string | undefined;
 }
 
-export function consentPage({ data, formAction, csrfToken, createOrgUrl, user }: ConsentPageOptions): string {
+export function consentPage({ data, formAction, csrfToken, createOrgUrl, user, error }: ConsentPageOptions): string {
   const c = data.client;
   const links = [
     c.client_uri ? html`<a href="${c.client_uri}" rel="noopener noreferrer">Website</a>` : '',
@@ -55,6 +56,7 @@ export function consentPage({ data, formAction, csrfToken, createOrgUrl, user }:
     html`<div class="card">
 <div class="app">${c.logo_uri ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
 <p class="muted">Signed in as ${data.sub?.email ?? ''}. ${links.length ? links.map((l, i) => html`${i ? ' · ' : ''}${l}`) : ''}</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${formAction}">
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <h2>It will be able to</h2>

@@ -1,0 +1,115 @@
+/**
+ * Signing in from the authorization page: return_to survives the detour through /login,
+ * prompt=login forces the form, wrong credentials say the same thing whichever part was wrong,
+ * and five failures lock the email out (src/accounts/sign-in.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { type TestServer, startServer } from '../support/server.js';
+import {
+  PASSWORD,
+  type RelyingParty,
+  authorizeUrl,
+  createApp,
+  freshPage,
+  landedOnCallback,
+  launchBrowser,
+  signUp,
+  startRelyingParty,
+  submitSignIn,
+} from './support.js';
+
+describe('browser: sign-in', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let rp: RelyingParty;
+  before(async () => {
+    [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await rp?.close();
+    await server?.close();
+  });
+
+  const alertText = async (page: Page) => ((await page.getByRole('alert').textContent()) ?? '').trim();
+
+  test('signed out, the authorize URL leads to /login and back to consent; prompt=login forces the form', async () => {
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Return User', email: 'return@example.com' });
+    const app = await createApp(page, server.url, { name: 'Return App', redirectUri: rp.callback });
+    await Promise.all([page.waitForURL((url) => url.pathname === '/login'), page.getByRole('button', { name: 'Sign out' }).click()]);
+
+    const target = authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'back-again' });
+    await page.goto(target);
+    const login = new URL(page.url());
+    assert.equal(login.pathname, '/login');
+    assert.equal(login.searchParams.get('return_to'), target.slice(server.url.length), 'return_to is the authorize request');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await submitSignIn(page, 'return@example.com', PASSWORD), 303);
+    assert.equal(page.url(), target, 'after signing in the browser is back on the authorize request');
+    await page.getByRole('heading', { name: 'Return App wants to access your account' }).waitFor();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    let query = await landedOnCallback(page, rp);
+    assert.ok(query.get('code'));
+    assert.equal(query.get('state'), 'back-again');
+
+    // Signed in, consent remembered: prompt=login still asks for the password first.
+    const forced = authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'again', prompt: 'login' });
+    await page.goto(forced);
+    const relogin = new URL(page.url());
+    assert.equal(relogin.pathname, '/login');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const returnTo = new URL(relogin.searchParams.get('return_to') ?? '', server.url);
+    assert.equal(returnTo.pathname, '/oauth2/authorize');
+    assert.equal(returnTo.searchParams.get('prompt'), 'consent', 'prompt=login becomes consent so it does not loop');
+    assert.equal(returnTo.searchParams.get('state'), 'again');
+    assert.equal(await submitSignIn(page, 'return@example.com', PASSWORD), 303);
+    await page.getByRole('heading', { name: 'Return App wants to access your account' }).waitFor();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    query = await landedOnCallback(page, rp);
+    assert.ok(query.get('code'));
+    assert.equal(query.get('state'), 'again');
+    await context.close();
+  });
+
+  test('a wrong password and an unknown email get the same words', async () => {
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Typo User', email: 'typo@example.com' });
+    await context.clearCookies();
+
+    await page.goto(`${server.url}/login`);
+    assert.equal(await submitSignIn(page, 'typo@example.com', 'not the password'), 401);
+    assert.equal(await alertText(page), 'Wrong email or password.');
+    assert.equal(await page.getByLabel('Email').inputValue(), 'typo@example.com', 'the email is kept');
+    assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not echoed');
+
+    await page.goto(`${server.url}/login`);
+    assert.equal(await submitSignIn(page, 'nobody-here@example.com', 'not the password'), 401);
+    assert.equal(await alertText(page), 'Wrong email or password.');
+    await context.close();
+  });
+
+  test('five wrong passwords lock the email; the right password is refused while locked', async () => {
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Locked User', email: 'locked@example.com' });
+    await context.clearCookies();
+
+    await page.goto(`${server.url}/login`);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      assert.equal(await submitSignIn(page, 'locked@example.com', `wrong password ${attempt}`), 401, `attempt ${attempt}`);
+      assert.equal(await alertText(page), 'Wrong email or password.', `attempt ${attempt}`);
+    }
+    assert.equal(await submitSignIn(page, 'locked@example.com', 'wrong password 5'), 429);
+    assert.match(await alertText(page), /^Too many failed attempts\. Try again in \d+ minutes\.$/);
+    assert.match(await alertText(page), /Try again in 15 minutes/);
+
+    assert.equal(await submitSignIn(page, 'locked@example.com', PASSWORD), 429, 'locked even with the right password');
+    assert.match(await alertText(page), /Try again in/);
+    assert.deepEqual(await context.cookies(), [], 'no session cookie was set');
+    await page.goto(`${server.url}/settings/oauth`);
+    assert.equal(new URL(page.url()).pathname, '/login', 'still signed out');
+    await context.close();
+  });
+});
