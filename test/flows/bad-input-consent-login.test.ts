@@ -92,7 +92,7 @@ describe('POST /v1/oauth2/consent: bad input', () => {
     test('missing', async () => assertJson(await consent({ csrf_token: csrf }, { cookie }), 422, MISSING_ACTION));
     test('empty (omitted, RFC 6749 §3.1 / FastAPI forms)', async () => assertJson(await consent({ action: '', csrf_token: csrf }, { cookie }), 422, MISSING_ACTION));
     test('not allow or deny', async () => {
-      // BUG (src/http/routes/authorize.ts / validationError in src/oauth/errors.ts): Pydantic's
+      // Regression (fixed in src/http/routes/authorize.ts, src/oauth/errors.ts): Pydantic's
       // literal_error carries `ctx: {"expected": …}` (FastAPI keeps it, shape C, and
       // src/oauth/registration/validate.ts already sends it); the consent 422 drops it.
       assertJson(
@@ -212,7 +212,7 @@ describe('POST /login: bad input', () => {
       ['raw CR/LF', '/x\r\nSet-Cookie: a=b'],
       ['encoded CR/LF', '/%0d%0aSet-Cookie:a=b'],
       ['a bad escape', '/%E0%A4%A'],
-      // BUG (src/http/return-to.ts): the WHATWG parser resolves dot segments, so these come back as
+      // Regression (fixed in src/http/return-to.ts): the WHATWG parser resolves dot segments, so these come back as
       // `//evil.example`, a scheme-relative Location that sends the browser to evil.example.
       ['a dot segment', '/.//evil.example'],
       ['a dot-dot segment', '/..//evil.example'],
