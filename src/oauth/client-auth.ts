@@ -86,3 +86,12 @@ export async function authenticateClient(
   const list = allowed.map((m) => `'${m}'`).join(', ');
   throw invalidClient(`The client cannot authenticate with methods: [${list}]`, true);
 }
+
+/**
+ * Revocation and introspection (polar-oauth2.md §2.6): Basic or post, whatever the client
+ * registered; public clients cannot use them.
+ */
+export function authenticateEndpointClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<Client> {
+  input.params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
+  return authenticateClient(input, ['client_secret_basic', 'client_secret_post'], deps, false);
+}

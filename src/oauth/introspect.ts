@@ -5,7 +5,7 @@
  * access token is, as in Polar.
  */
 import { isLive } from './bearer.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateEndpointClient } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import { invalidRequest } from './errors.js';
 import type { Params } from './params.js';
@@ -28,11 +28,7 @@ export type IntrospectionResponse =
     };
 
 export async function introspect(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<IntrospectionResponse> {
-  params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
-  const client = await authenticateClient({ params, authorization }, ['client_secret_basic', 'client_secret_post'], {
-    clients: ctx.store.clients,
-    credentials: ctx.credentials,
-  }, false);
+  const client = await authenticateEndpointClient({ params, authorization }, { clients: ctx.store.clients, credentials: ctx.credentials });
   const value = params.fromBody('token');
   if (value === undefined) throw invalidRequest();
   const found = await findToken(value, ctx);

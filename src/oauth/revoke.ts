@@ -5,7 +5,7 @@
  * descend from the same grant (RFC 7009 §2.1).
  */
 import type { Token } from '../store/store.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateEndpointClient } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import { OAuthError, invalidGrant, invalidRequest } from './errors.js';
 import type { Params } from './params.js';
@@ -35,11 +35,7 @@ export async function findToken(value: string, ctx: OAuthContext): Promise<Found
 }
 
 export async function revoke(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<Record<string, never>> {
-  params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
-  const client = await authenticateClient({ params, authorization }, ['client_secret_basic', 'client_secret_post'], {
-    clients: ctx.store.clients,
-    credentials: ctx.credentials,
-  }, false);
+  const client = await authenticateEndpointClient({ params, authorization }, { clients: ctx.store.clients, credentials: ctx.credentials });
   const value = params.fromBody('token');
   if (value === undefined) throw invalidRequest();
   const hint = params.fromBody('token_type_hint');

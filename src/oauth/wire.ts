@@ -12,3 +12,6 @@ export interface TokenResponse {
 
 /** Headers on every token-endpoint answer, success or error (RFC 6749 §5.1). */
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/** Timestamps in FastAPI bodies: ISO 8601 in UTC. */
+export const isoTime = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();

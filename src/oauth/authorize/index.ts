@@ -8,6 +8,7 @@ import type { Organization, Session, User } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
 import type { Params } from '../params.js';
 import { SCOPE_DISPLAY_NAMES, splitScope } from '../scopes.js';
+import { isoTime } from '../wire.js';
 import { issueCode } from './issue-code.js';
 import { resolveOrganizations } from './organizations.js';
 import { decide } from './prompt.js';
@@ -43,15 +44,14 @@ export interface AuthorizeResponse {
   scope_display_names: Record<string, string>;
 }
 
-const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
 export function authorizeResponse(request: AuthorizationRequest, user: User, organizations: Organization[]): AuthorizeResponse {
   const { client } = request;
   const m = client.metadata;
   return {
     client: {
-      created_at: iso(client.createdAt),
-      modified_at: iso(client.modifiedAt),
+      created_at: isoTime(client.createdAt),
+      modified_at: isoTime(client.modifiedAt),
       client_id: client.clientId,
       client_name: m.client_name,
       client_uri: m.client_uri ?? null,

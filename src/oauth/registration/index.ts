@@ -8,6 +8,7 @@ import { createClient, sealContext } from '../clients.js';
 import type { OAuthContext } from '../context.js';
 import { safeEqual } from '../credentials.js';
 import { OAuthError, clientNotFound, invalidRequest } from '../errors.js';
+import { isoTime } from '../wire.js';
 import { validateMetadata } from './validate.js';
 
 export type Caller = { kind: 'user'; userId: string } | { kind: 'registration-token'; token: string } | { kind: 'anonymous' };
@@ -125,14 +126,13 @@ export async function deleteClient(clientId: string, caller: Caller, ctx: OAuthC
   await ctx.store.clients.delete(client.clientId, ctx.now());
 }
 
-const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
 /** One item of GET /v1/oauth2/ (§3.13): the owner sees the secret, public clients included. */
 function listItem(client: Client, ctx: OAuthContext): Record<string, unknown> {
   const m = client.metadata;
   return {
-    created_at: iso(client.createdAt),
-    modified_at: iso(client.modifiedAt),
+    created_at: isoTime(client.createdAt),
+    modified_at: isoTime(client.modifiedAt),
     redirect_uris: m.redirect_uris,
     token_endpoint_auth_method: m.token_endpoint_auth_method,
     grant_types: m.grant_types,

@@ -1,5 +1,6 @@
 import type { Client, ClientsStore } from '../store.js';
 import type { Db, Row } from './db.js';
+import { revokeTokensWhere } from './tokens.js';
 
 const toClient = (r: Row): Client => ({
   id: r.id as string,
@@ -63,13 +64,7 @@ export const clients = (db: Db): ClientsStore => ({
     await db.transaction(async (tx) => {
       await tx.run('UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ? AND deleted_at IS NULL', [now, clientId]);
       await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND consumed_at IS NULL', [now, clientId]);
-      await tx.run(
-        `UPDATE oauth2_tokens
-            SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
-                refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
-          WHERE client_id = ?`,
-        [now, now, clientId],
-      );
+      await revokeTokensWhere(tx, 'client_id = ?', [clientId], now);
     });
   },
   async listByOwner(userId, offset, limit) {

@@ -1,5 +1,6 @@
 import type { ConsentsStore, SignInThrottle, SigningKey, SigningKeysStore } from '../store.js';
 import type { Db, Row } from './db.js';
+import { revokeTokensWhere } from './tokens.js';
 
 export const consents = (db: Db): ConsentsStore => ({
   async find(clientId, userId) {
@@ -33,13 +34,7 @@ export const consents = (db: Db): ConsentsStore => ({
         'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND user_id = ? AND consumed_at IS NULL',
         [now, clientId, userId],
       );
-      await tx.run(
-        `UPDATE oauth2_tokens
-            SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
-                refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
-          WHERE client_id = ? AND user_id = ?`,
-        [now, now, clientId, userId],
-      );
+      await revokeTokensWhere(tx, 'client_id = ? AND user_id = ?', [clientId, userId], now);
     });
   },
 });

@@ -19,6 +19,20 @@ const toToken = (r: Row): Token => ({
   organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
 });
 
+/**
+ * Revokes every token row matching `where` (both columns, keeping earlier revocation times).
+ * Shared by family revocation, client deletion (D12) and consent revocation.
+ */
+export function revokeTokensWhere(db: Db, where: string, params: (string | number)[], now: number): Promise<number> {
+  return db.run(
+    `UPDATE oauth2_tokens
+        SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
+            refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
+      WHERE ${where}`,
+    [now, now, ...params],
+  );
+}
+
 export const tokens = (db: Db): TokensStore => {
   const select = (column: string) =>
     `SELECT t.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS orgs
@@ -75,13 +89,7 @@ export const tokens = (db: Db): TokensStore => {
       await db.run('UPDATE oauth2_tokens SET access_token_revoked_at = ? WHERE id = ? AND access_token_revoked_at = 0', [now, id]);
     },
     async revokeFamily(familyId, now) {
-      await db.run(
-        `UPDATE oauth2_tokens
-            SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
-                refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
-          WHERE family_id = ?`,
-        [now, now, familyId],
-      );
+      await revokeTokensWhere(db, 'family_id = ?', [familyId], now);
     },
   };
 };
