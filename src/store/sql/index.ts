@@ -3,7 +3,9 @@ import { organizations, sessions, users } from './accounts.js';
 import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, openDb } from './db.js';
-import { consents, signInThrottle, signingKeys } from './grants.js';
+import { consents } from './consents.js';
+import { signInThrottle } from './sign-in-throttle.js';
+import { signingKeys } from './signing-keys.js';
 import { migrate } from './migrate.js';
 import { tokens } from './tokens.js';
 

@@ -1,0 +1,40 @@
+import type { ConsentsStore } from '../store.js';
+import type { Db } from './db.js';
+import { revokeTokensWhere } from './tokens.js';
+
+export const consents = (db: Db): ConsentsStore => ({
+  async find(clientId, userId) {
+    const row = await db.get<{ scope: string }>('SELECT scope FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [
+      clientId,
+      userId,
+    ]);
+    return row && { clientId, userId, scope: row.scope };
+  },
+  async remember(c, now) {
+    // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
+    await db.run(
+      `INSERT INTO oauth2_grants (client_id, user_id, scope, created_at, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client_id, user_id) DO UPDATE SET scope = excluded.scope, modified_at = excluded.modified_at`,
+      [c.clientId, c.userId, c.scope, now, now],
+    );
+  },
+  async listForUser(userId) {
+    const rows = await db.all<{ client_id: string; scope: string; modified_at: number }>(
+      `SELECT g.client_id, g.scope, g.modified_at FROM oauth2_grants g
+         JOIN oauth2_clients c ON c.client_id = g.client_id AND c.deleted_at IS NULL
+        WHERE g.user_id = ? ORDER BY g.modified_at DESC, g.client_id`,
+      [userId],
+    );
+    return rows.map((r) => ({ clientId: r.client_id, userId, scope: r.scope, modifiedAt: r.modified_at }));
+  },
+  async revoke(clientId, userId, now) {
+    await db.transaction(async (tx) => {
+      await tx.run('DELETE FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [clientId, userId]);
+      await tx.run(
+        'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND user_id = ? AND consumed_at IS NULL',
+        [now, clientId, userId],
+      );
+      await revokeTokensWhere(tx, 'client_id = ? AND user_id = ?', [clientId, userId], now);
+    });
+  },
+});
