@@ -1,0 +1,88 @@
+/** Contract: sign-in throttle, members, client secret rotation and consent revocation, on both engines. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ENGINE } from '../support/server.js';
+import { NOW, aClient, aCode, aToken, aUser, anOrganization, count, type Harness, harness, hex64 } from './fixtures.js';
+
+describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  test('sign-in throttle: failures counted per key within a window, then a lock; a new window starts over', async () => {
+    const { signInThrottle } = h.store;
+    const policy = { window: 900, maxFailures: 3, lockFor: 600 };
+    const key = `email:${hex64()}@example.com`;
+    assert.equal(await signInThrottle.fail([key], NOW, policy), 0);
+    assert.equal(await signInThrottle.fail([key], NOW + 1, policy), 0);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 1), 0);
+    assert.equal(await signInThrottle.fail([key], NOW + 2, policy), NOW + 2 + 600);
+    assert.equal(await signInThrottle.lockedUntil([key, 'ip:unrelated'], NOW + 3), NOW + 602);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 603), 0);
+    // After the window, counting starts again from one.
+    assert.equal(await signInThrottle.fail([key], NOW + 2000, policy), 0);
+    await signInThrottle.clear(key);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM sign_in_failures WHERE key = ?', [key]), 0);
+  });
+
+  test('sign-in throttle: 20 concurrent failures are all counted', async () => {
+    const key = `ip:${hex64()}`;
+    const policy = { window: 900, maxFailures: 20, lockFor: 600 };
+    const locks = await Promise.all(Array.from({ length: 20 }, () => h.store.signInThrottle.fail([key], NOW, policy)));
+    assert.equal(locks.filter((l) => l > 0).length, 1);
+    assert.equal(await h.store.signInThrottle.lockedUntil([key], NOW), NOW + 600);
+  });
+
+  test('listMembers returns the members ordered by email', async () => {
+    const zed = aUser({ email: `zed-${hex64().slice(0, 6)}@example.com` });
+    const amy = aUser({ email: `Amy-${hex64().slice(0, 6)}@example.com` });
+    for (const u of [zed, amy]) await h.store.users.create(u);
+    const org = anOrganization();
+    await h.store.organizations.create(org, zed.id);
+    await h.store.organizations.addMember(org.id, amy.id, NOW);
+    assert.deepEqual((await h.store.organizations.listMembers(org.id)).map((u) => u.id), [amy.id, zed.id]);
+  });
+
+  test('rotateSecret replaces the hash and the sealed copy', async () => {
+    const client = aClient();
+    await h.store.clients.create(client);
+    const hash = hex64();
+    await h.store.clients.rotateSecret(client.clientId, hash, 'sealed-new', NOW + 10);
+    const after = await h.store.clients.findByClientId(client.clientId);
+    assert.equal(after?.clientSecretHash, hash);
+    assert.equal(after?.clientSecretSealed, 'sealed-new');
+    assert.equal(after?.modifiedAt, NOW + 10);
+  });
+
+  test('consents: listForUser newest first; revoke forgets it and kills that user’s codes and tokens with the client only', async () => {
+    const user = aUser();
+    const other = aUser();
+    for (const u of [user, other]) await h.store.users.create(u);
+    const [a, b] = [aClient(), aClient()];
+    for (const c of [a, b]) await h.store.clients.create(c!);
+    await h.store.consents.remember({ clientId: a!.clientId, userId: user.id, scope: 'openid' }, NOW);
+    await h.store.consents.remember({ clientId: b!.clientId, userId: user.id, scope: 'email' }, NOW + 5);
+    assert.deepEqual(
+      (await h.store.consents.listForUser(user.id)).map((c) => [c.clientId, c.scope]),
+      [[b!.clientId, 'email'], [a!.clientId, 'openid']],
+    );
+    const mine = aToken(a!.clientId, user.id);
+    const theirs = aToken(a!.clientId, other.id);
+    const otherClient = aToken(b!.clientId, user.id);
+    for (const t of [mine, theirs, otherClient]) await h.store.tokens.create(t);
+    const code = aCode(a!.clientId, user.id, { expiresAt: NOW + 300 });
+    await h.store.codes.create(code);
+
+    await h.store.consents.revoke(a!.clientId, user.id, NOW + 10);
+    assert.equal(await h.store.consents.find(a!.clientId, user.id), undefined);
+    const revoked = await h.store.tokens.findByAccessHash(mine.accessTokenHash);
+    assert.equal(revoked?.accessTokenRevokedAt, NOW + 10);
+    assert.equal(revoked?.refreshTokenRevokedAt, NOW + 10);
+    assert.equal((await h.store.tokens.findByAccessHash(theirs.accessTokenHash))?.accessTokenRevokedAt, 0);
+    assert.equal((await h.store.tokens.findByAccessHash(otherClient.accessTokenHash))?.accessTokenRevokedAt, 0);
+    assert.equal(await h.store.codes.consume(code.id, NOW + 11), false);
+    assert.ok(await h.store.consents.find(b!.clientId, user.id));
+  });
+});
