@@ -33,6 +33,9 @@ export async function consent(params: Params, answer: ConsentAnswer, signedIn: S
   const selection = [...request.organizations, ...answer.organizations];
   const organizationIds = resolveOrganizations(selection, accessible, signedIn.session, request.requiresSingleOrganization);
   const location = await issueCode(request, signedIn.session, organizationIds, ctx);
-  await ctx.store.consents.remember({ clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope }, ctx.now());
+  await ctx.store.consents.remember(
+    { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope, organizationIds },
+    ctx.now(),
+  );
   return location;
 }

@@ -187,10 +187,13 @@ export interface TokensStore {
 
 export interface ConsentsStore {
   find(clientId: string, userId: string): Promise<Consent | undefined>;
-  /** Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3). */
-  remember(consent: Consent, now: number): Promise<void>;
+  /**
+   * Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3).
+   * `organizationIds` records the organizations chosen with it (none: all).
+   */
+  remember(consent: Consent & { organizationIds?: string[] }, now: number): Promise<void>;
   /** A user's remembered consents, newest first. */
-  listForUser(userId: string): Promise<(Consent & { modifiedAt: number })[]>;
+  listForUser(userId: string): Promise<(Consent & { modifiedAt: number; organizationIds: string[] })[]>;
   /** Forgets the consent and revokes every code and token the client holds for the user. */
   revoke(clientId: string, userId: string, now: number): Promise<void>;
 }

@@ -63,10 +63,11 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     const [a, b] = [aClient(), aClient()];
     for (const c of [a, b]) await h.store.clients.create(c!);
     await h.store.consents.remember({ clientId: a!.clientId, userId: user.id, scope: 'openid' }, NOW);
-    await h.store.consents.remember({ clientId: b!.clientId, userId: user.id, scope: 'email' }, NOW + 5);
+    const orgs = [crypto.randomUUID(), crypto.randomUUID()];
+    await h.store.consents.remember({ clientId: b!.clientId, userId: user.id, scope: 'email', organizationIds: orgs }, NOW + 5);
     assert.deepEqual(
-      (await h.store.consents.listForUser(user.id)).map((c) => [c.clientId, c.scope]),
-      [[b!.clientId, 'email'], [a!.clientId, 'openid']],
+      (await h.store.consents.listForUser(user.id)).map((c) => [c.clientId, c.scope, c.organizationIds]),
+      [[b!.clientId, 'email', orgs], [a!.clientId, 'openid', []]],
     );
     const mine = aToken(a!.clientId, user.id);
     const theirs = aToken(a!.clientId, other.id);

@@ -89,10 +89,13 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const userId = g.signedIn.user.id;
     const { items } = await ctx.store.clients.listByOwner(userId, 0, 100);
     const consents = await ctx.store.consents.listForUser(userId);
+    const slugs = new Map((await ctx.store.organizations.listForUser(userId)).map((o) => [o.id, o.slug]));
     const authorized = [];
     for (const consent of consents) {
       const client = await ctx.store.clients.findByClientId(consent.clientId);
-      if (client) authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations: [] });
+      if (!client) continue;
+      const organizations = consent.organizationIds.map((id) => slugs.get(id) ?? id);
+      authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations });
     }
     const notice = (request.query as Record<string, string | undefined>).notice;
     return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));

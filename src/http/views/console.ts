@@ -38,7 +38,9 @@ ${
   authorized.length
     ? html`<table><thead><tr><th scope="col">App</th><th scope="col">Access</th><th scope="col"><span class="muted">Actions</span></th></tr></thead><tbody>
 ${authorized.map(
-  (a) => html`<tr><td>${a.name}</td><td><code>${a.scope}</code></td><td>
+  (a) => html`<tr><td>${a.name}</td><td><code>${a.scope}</code><br><span class="muted">${
+    a.organizations.length ? `Organizations: ${a.organizations.join(', ')}` : 'All organizations'
+  }</span></td><td>
 <form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrf(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
 )}</tbody></table>`
     : html`<p class="muted">No app has access to your account.</p>`

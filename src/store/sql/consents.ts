@@ -13,19 +13,26 @@ export const consents = (db: Db): ConsentsStore => ({
   async remember(c, now) {
     // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
     await db.run(
-      `INSERT INTO oauth2_grants (client_id, user_id, scope, created_at, modified_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (client_id, user_id) DO UPDATE SET scope = excluded.scope, modified_at = excluded.modified_at`,
-      [c.clientId, c.userId, c.scope, now, now],
+      `INSERT INTO oauth2_grants (client_id, user_id, scope, organization_ids, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id, user_id) DO UPDATE
+         SET scope = excluded.scope, organization_ids = excluded.organization_ids, modified_at = excluded.modified_at`,
+      [c.clientId, c.userId, c.scope, (c.organizationIds ?? []).join(' '), now, now],
     );
   },
   async listForUser(userId) {
-    const rows = await db.all<{ client_id: string; scope: string; modified_at: number }>(
-      `SELECT g.client_id, g.scope, g.modified_at FROM oauth2_grants g
+    const rows = await db.all<{ client_id: string; scope: string; organization_ids: string; modified_at: number }>(
+      `SELECT g.client_id, g.scope, g.organization_ids, g.modified_at FROM oauth2_grants g
          JOIN oauth2_clients c ON c.client_id = g.client_id AND c.deleted_at IS NULL
         WHERE g.user_id = ? ORDER BY g.modified_at DESC, g.client_id`,
       [userId],
     );
-    return rows.map((r) => ({ clientId: r.client_id, userId, scope: r.scope, modifiedAt: r.modified_at }));
+    return rows.map((r) => ({
+      clientId: r.client_id,
+      userId,
+      scope: r.scope,
+      modifiedAt: r.modified_at,
+      organizationIds: r.organization_ids ? r.organization_ids.split(' ') : [],
+    }));
   },
   async revoke(clientId, userId, now) {
     await db.transaction(async (tx) => {

@@ -8,6 +8,7 @@ import * as uniqueLiveNonce from './migrations/002-unique-live-nonce.js';
 import * as signInThrottle from './migrations/003-sign-in-throttle.js';
 import * as clientCreationOrder from './migrations/004-client-creation-order.js';
 import * as emailLookup from './migrations/005-email-lookup.js';
+import * as consentOrganizations from './migrations/006-consent-organizations.js';
 
 interface Migration {
   version: number;
@@ -15,7 +16,7 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup];
+export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup, consentOrganizations];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {
