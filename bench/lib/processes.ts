@@ -1,0 +1,87 @@
+/** Child servers: start, wait until they answer, sample their memory, stop. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Spawns `node args…` and resolves once GET `readyPath` answers 200. */
+export async function startServer(name: string, args: string[], options: { port: number; env: NodeJS.ProcessEnv; cwd?: string; readyPath: string }): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'inherit', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr += text;
+    // Node 20 warnings from the peer are expected; anything else is worth seeing.
+    if (!/Unsupported runtime|EBADENGINE/.test(text)) process.stderr.write(`[${name}] ${text}`);
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${stderr}`);
+    try {
+      if ((await fetch(url + options.readyPath)).ok) break;
+    } catch {}
+    if (i > 300) throw new Error(`${name} did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Resident memory of a process in MB, from /proc/<pid>/status (VmRSS). */
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** Samples VmRSS every 100 ms until stopped; returns the peak and the mean. */
+export function sampleRss(pid: number) {
+  const samples: number[] = [rssMb(pid)];
+  const timer = setInterval(() => {
+    try {
+      samples.push(rssMb(pid));
+    } catch {}
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return { peak: Math.max(...samples), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+  };
+}
+
+/** Runs a command to completion and returns its stdout; fails with its stderr. */
+export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (err += c));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}${err}`))));
+  });
+}

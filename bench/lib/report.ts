@@ -1,0 +1,152 @@
+/** Medians over rounds, ratios, the targets, and the Markdown/JSON files. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Measured } from './load.js';
+
+export interface Record {
+  scenario: string;
+  server: string;
+  /** Tokens bulk-loaded before the run (scale scenarios). */
+  stored?: number;
+  round: number;
+  result: Measured;
+}
+
+export interface Row extends Omit<Measured, 'statuses' | 'seconds' | 'requests' | 'max' | 'rssMeanMb'> {
+  scenario: string;
+  server: string;
+  stored?: number;
+  rounds: number;
+  requests: number;
+  vsPeer?: number;
+  vsCeiling?: number;
+}
+
+export interface Check {
+  target: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const r2 = (n: number) => Math.round(n * 100) / 100;
+
+export function summarize(records: Record[]): Row[] {
+  const groups = new Map<string, Record[]>();
+  for (const rec of records) {
+    const key = `${rec.scenario}|${rec.server}|${rec.stored ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), rec]);
+  }
+  const rows: Row[] = [...groups.values()].map((group) => {
+    const results = group.map((g) => g.result);
+    const m = (f: (x: Measured) => number) => r2(median(results.map(f)));
+    const sum = (f: (x: Measured) => number) => results.reduce((a, x) => a + f(x), 0);
+    return {
+      scenario: group[0]!.scenario,
+      server: group[0]!.server,
+      ...(group[0]!.stored !== undefined ? { stored: group[0]!.stored } : {}),
+      rounds: group.length,
+      requests: sum((x) => x.requests),
+      rps: Math.round(m((x) => x.rps)),
+      p50: m((x) => x.p50),
+      p90: m((x) => x.p90),
+      p99: m((x) => x.p99),
+      errors: sum((x) => x.errors),
+      non2xx: sum((x) => x.non2xx),
+      invalid: sum((x) => x.invalid),
+      rssPeakMb: Math.max(...results.map((x) => x.rssPeakMb)),
+    };
+  });
+  const find = (scenario: string, server: string) => rows.find((r) => r.scenario === scenario && r.server === server && r.stored === undefined);
+  const ceiling = find('introspect', 'ceiling');
+  for (const row of rows) {
+    if (!row.server.startsWith('borealis')) continue;
+    const peer = row.stored === undefined ? find(row.scenario, 'peer') : undefined;
+    if (peer) row.vsPeer = r2(row.rps / peer.rps);
+    if (ceiling) row.vsCeiling = r2(row.rps / ceiling.rps);
+  }
+  return rows;
+}
+
+export function checks(rows: Row[]): Check[] {
+  const out: Check[] = [];
+  const base = rows.filter((r) => r.server.startsWith('borealis') && r.stored === undefined);
+  const ratio = (scenario: string, field: 'vsPeer' | 'vsCeiling', goal: number, label: string) => {
+    for (const row of base.filter((r) => r.scenario === scenario)) {
+      const value = row[field];
+      out.push({ target: `${label} (${row.server})`, measured: value === undefined ? 'not run' : `${value}×`, pass: value === undefined ? undefined : value >= goal });
+    }
+  };
+  ratio('introspect', 'vsPeer', 3, 'introspection ≥ 3× peer');
+  ratio('introspect', 'vsCeiling', 0.4, 'introspection ≥ 40% of the Fastify ceiling');
+  for (const row of base.filter((r) => r.scenario === 'refresh' && r.server === 'borealis-sqlite')) {
+    out.push({ target: 'refresh SQLite ≥ 3× peer', measured: row.vsPeer === undefined ? 'not run' : `${row.vsPeer}×`, pass: row.vsPeer === undefined ? undefined : row.vsPeer >= 3 });
+  }
+  for (const row of base.filter((r) => r.scenario === 'refresh' && r.server === 'borealis-postgres')) {
+    out.push({ target: 'refresh PostgreSQL ≥ 2,400/s', measured: `${row.rps}/s`, pass: row.rps >= 2400 });
+  }
+  ratio('code-openid', 'vsPeer', 1.2, 'code exchange with openid ≥ 1.2× peer');
+  ratio('code-plain', 'vsPeer', 3, 'code exchange without openid ≥ 3× peer');
+  const all = rows.filter((r) => r.server.startsWith('borealis'));
+  if (all.length) {
+    const worst = all.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+    const over = all.filter((r) => r.p99 > 25).map((r) => `${r.scenario}${r.stored ? `@${r.stored}` : ''}/${r.server.replace('borealis-', '')}`);
+    out.push({ target: 'p99 ≤ 25 ms at 50 connections (every Borealis run)', measured: `worst ${worst.p99} ms (${worst.scenario}, ${worst.server})${over.length ? `; over: ${over.join(', ')}` : ''}`, pass: over.length === 0 });
+    const rss = Math.max(...all.map((r) => r.rssPeakMb));
+    out.push({ target: 'RSS ≤ 200 MB', measured: `peak ${rss} MB`, pass: rss <= 200 });
+  }
+  for (const big of rows.filter((r) => r.stored === 1_000_000)) {
+    const small = rows.find((r) => r.stored === 10_000 && r.scenario === big.scenario && r.server === big.server);
+    if (!small) continue;
+    const q = r2(big.p50 / small.p50);
+    out.push({ target: `1M vs 10k stored, p50 within 1.2× (${big.scenario}, ${big.server})`, measured: `${q}× (${small.p50} → ${big.p50} ms)`, pass: q <= 1.2 });
+  }
+  return out;
+}
+
+export function machine() {
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+}
+
+const cell = (v: number | undefined, suffix = '') => (v === undefined ? '' : `${v}${suffix}`);
+
+export function markdown(rows: Row[], checkList: Check[], meta: { started: string; seconds: number; settings: object; titles: Map<string, string> }): string {
+  const m = machine();
+  const lines = [
+    `# Borealis benchmark — ${meta.started}`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}. Load generator (autocannon) on the same machine.`,
+    `Settings: \`${JSON.stringify(meta.settings)}\`. Total time ${Math.round(meta.seconds)} s.`,
+    'Figures are medians over rounds; latencies in ms; RSS is the server process\'s peak VmRSS during the measured run.',
+    '',
+    '| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | × peer | × ceiling |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map((r) =>
+      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |`,
+    ),
+    '',
+    '## Targets',
+    '',
+    '| target | measured | |',
+    '|---|---|---|',
+    ...checkList.map((c) => `| ${c.target} | ${c.measured} | ${c.pass === undefined ? '—' : c.pass ? 'pass' : '**miss**'} |`),
+    '',
+    '## Scenarios',
+    '',
+    ...[...meta.titles].map(([name, title]) => `- \`${name}\`: ${title}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function write(dir: string, stamp: string, latest: boolean, md: string, json: object) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${stamp}.md`), md);
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(json, null, 2) + '\n');
+  if (latest) writeFileSync(join(dir, 'latest.md'), md);
+}
