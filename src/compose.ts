@@ -7,7 +7,7 @@ import type { AccountsDeps } from './accounts/accounts.js';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
-import { SealedBox } from './keys/sealed-box.js';
+import { SealedBox, deriveKey } from './keys/sealed-box.js';
 import type { OAuthContext } from './oauth/context.js';
 import { Credentials } from './oauth/credentials.js';
 import { openStore } from './store/sql/index.js';
@@ -29,8 +29,9 @@ export async function compose(config: Config, now: () => number = systemClock): 
     store,
     credentials,
     keys,
-    clientSecrets: new SealedBox(config.secret, 'client-credentials'),
+    clientSecrets: SealedBox.forPurpose(config.secret, 'client-credentials'),
     secret: config.secret,
+    graceKey: deriveKey(config.secret, 'refresh-grace'),
     issuer: config.publicUrl,
     refreshGraceSeconds: config.refreshGraceSeconds,
     now,

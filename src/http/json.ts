@@ -3,8 +3,9 @@
  * responses, RFC 6749 errors) are Python `json.dumps` defaults — `", "` and `": "` separators,
  * non-ASCII escaped — while FastAPI's bodies are compact UTF-8. Key order is insertion order.
  */
+const NON_ASCII = /[\u0080-\uffff]/;
 const escapeNonAscii = (s: string) =>
-  s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  NON_ASCII.test(s) ? s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
 
 export function authlibJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return escapeNonAscii(JSON.stringify(value) ?? 'null');

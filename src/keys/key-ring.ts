@@ -43,7 +43,7 @@ export class KeyRing {
     private readonly store: SigningKeysStore,
     secret: string,
   ) {
-    this.box = new SealedBox(secret, 'signing-keys');
+    this.box = SealedBox.forPurpose(secret, 'signing-keys');
   }
 
   /** Loads the keys (generating the first one into an empty database); cheap when nothing changed. */

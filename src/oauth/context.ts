@@ -10,8 +10,10 @@ export interface OAuthContext {
   keys: KeyRing;
   /** Seals client secrets and registration tokens (D3). */
   clientSecrets: SealedBox;
-  /** The server secret, from which per-token grace keys are derived (D4). */
+  /** The server secret (CSRF tokens). */
   secret: string;
+  /** Root of the per-token keys that seal D4 grace responses. */
+  graceKey: Buffer;
   issuer: string;
   refreshGraceSeconds: number;
   /** Epoch seconds; tests pass a fake clock. */

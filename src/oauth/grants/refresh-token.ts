@@ -15,7 +15,7 @@ import { narrowScope, scopeCovers, splitScope } from '../scopes.js';
 import type { TokenResponse } from '../wire.js';
 import type { Grant } from './grant.js';
 
-const graceBox = (ctx: OAuthContext, refreshToken: string) => new SealedBox(`${ctx.secret}\u0000${refreshToken}`, 'refresh-grace');
+const graceBox = (ctx: OAuthContext, refreshToken: string) => SealedBox.keyedBy(ctx.graceKey, refreshToken);
 const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
 
 /**

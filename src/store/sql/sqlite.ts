@@ -52,24 +52,76 @@ export function openSqlite(file: string): Db {
     close: async () => {},
   };
 
-  async function transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    while (lock) await lock;
-    let release!: () => void;
-    lock = new Promise<void>((resolve) => (release = resolve));
+  /**
+   * Group commit: transactions that arrive while one is running are queued and then run one
+   * after another inside a single BEGIN IMMEDIATE … COMMIT, each in its own SAVEPOINT, so a
+   * failure rolls back only its own writes. Each caller is answered only after the COMMIT that
+   * made its writes durable. Transactions still run strictly one at a time, so every
+   * check-and-act inside one (a refresh rotation, a code exchange) sees the others' effects.
+   */
+  interface Pending {
+    work: (db: Db) => Promise<unknown>;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }
+  let queue: Pending[] = [];
+
+  async function runBatch(batch: Pending[]) {
+    const settle: (() => void)[] = [];
     try {
       sqlite.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      sqlite.exec('SAVEPOINT borealis_tx');
       try {
-        const result = await work(inside);
-        sqlite.exec('COMMIT');
-        return result;
+        const value = await item.work(inside);
+        sqlite.exec('RELEASE borealis_tx');
+        settle.push(() => item.resolve(value));
       } catch (error) {
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-        throw error;
+        sqlite.exec('ROLLBACK TO borealis_tx');
+        sqlite.exec('RELEASE borealis_tx');
+        settle.push(() => item.reject(error));
       }
+    }
+    try {
+      sqlite.exec('COMMIT');
+    } catch (error) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const done of settle) done();
+  }
+
+  async function drain() {
+    let release!: () => void;
+    lock = new Promise<void>((resolve) => (release = resolve));
+    const batch = queue;
+    queue = [];
+    try {
+      await runBatch(batch);
     } finally {
       lock = undefined;
       release();
+      // The next batch starts on a later turn, so statements waiting outside a transaction run first.
+      if (queue.length > 0) setImmediate(() => void (lock ? undefined : drain()));
     }
+  }
+
+  function transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!lock && queue.length === 1) void waitThenDrain();
+    });
+  }
+
+  /** Starts a batch once the lock is free (a statement-level wait may be in progress). */
+  async function waitThenDrain() {
+    while (lock) await lock;
+    if (queue.length > 0 && !lock) await drain();
   }
 
   const waitFor = async <T>(fn: () => Promise<T>): Promise<T> => {

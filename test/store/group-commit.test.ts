@@ -1,0 +1,42 @@
+/**
+ * Transactions arriving together (SQLite runs them in one commit, each in a savepoint): a failing
+ * one rolls back only its own writes, and every caller hears the outcome of its own work.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ENGINE } from '../support/server.js';
+import { NOW, aClient, aToken, aUser, count, type Harness, harness } from './fixtures.js';
+
+describe(`store: concurrent transactions are isolated from each other's failures (${ENGINE})`, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  test('20 concurrent transactions, every third fails after writing: exactly the others persist', async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    const client = aClient();
+    await h.store.clients.create(client);
+    const tokens = Array.from({ length: 20 }, () => aToken(client.clientId, user.id, { issuedAt: NOW }));
+    const outcomes = await Promise.allSettled(
+      tokens.map((token, i) =>
+        h.store.transaction(async (tx) => {
+          await tx.tokens.create(token);
+          if (i % 3 === 0) throw new Error(`fail ${i}`);
+          return i;
+        }),
+      ),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (i % 3 === 0) assert.equal(outcome.status === 'rejected' && (outcome.reason as Error).message, `fail ${i}`);
+      else assert.deepEqual(outcome, { status: 'fulfilled', value: i });
+    });
+    for (const [i, token] of tokens.entries()) {
+      const stored = await h.store.tokens.findByAccessHash(token.accessTokenHash);
+      assert.equal(stored !== undefined, i % 3 !== 0, `token ${i}`);
+    }
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 13);
+  });
+});
