@@ -166,6 +166,8 @@ export interface CodesStore {
    * Only an unconsumed, unexpired code can be consumed.
    */
   consume(id: string, now: number): Promise<boolean>;
+  /** `consume`, and in the same atomic step the token the code pays for (only if it won). */
+  exchange(id: string, now: number, token: NewToken): Promise<boolean>;
   /** An unconsumed code of this client carries this nonce (polar-oauth2.md §3.4 step 9). */
   nonceInUse(clientId: string, nonce: string): Promise<boolean>;
 }
@@ -179,6 +181,8 @@ export interface TokensStore {
    * response, only if the row is still live. Of concurrent calls exactly one returns true.
    */
   rotate(id: string, now: number, sealedResponse: string): Promise<boolean>;
+  /** `rotate`, and in the same atomic step the token pair that replaces it (only if it won). */
+  rotateTo(id: string, now: number, sealedResponse: string, next: NewToken): Promise<boolean>;
   /** RFC 7009: the access token stops working — and with it the row's refresh token (§3.8). Idempotent. */
   revokeAccess(id: string, now: number): Promise<void>;
   /** D4/D5: every token of the family stops working. Idempotent. */

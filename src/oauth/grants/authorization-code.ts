@@ -52,11 +52,7 @@ export const authorizationCode: Grant = {
       },
       now,
     );
-    const won = await ctx.store.transaction(async (tx) => {
-      if (!(await tx.codes.consume(code.id, now))) return false;
-      await tx.tokens.create(minted.row);
-      return true;
-    });
+    const won = await ctx.store.codes.exchange(code.id, now, minted.row);
     if (!won) {
       // Lost a race with another exchange of the same code: that is a replay too.
       await ctx.store.tokens.revokeFamily(code.id, now);

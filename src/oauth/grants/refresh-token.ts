@@ -75,11 +75,7 @@ export const refreshToken: Grant = {
       now,
     );
     const sealed = graceBox(ctx, presented).seal(JSON.stringify(minted.response), graceContext(row));
-    const won = await ctx.store.transaction(async (tx) => {
-      if (!(await tx.tokens.rotate(row.id, now, sealed))) return false;
-      await tx.tokens.create(minted.row);
-      return true;
-    });
+    const won = await ctx.store.tokens.rotateTo(row.id, now, sealed, minted.row);
     if (won) return minted.response;
 
     // A concurrent refresh rotated it first; its committed row now carries the grace response.

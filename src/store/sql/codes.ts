@@ -1,5 +1,6 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
 import { type Db, type Row, isUniqueViolation } from './db.js';
+import { claimThenIssue } from './issue-after.js';
 
 const toCode = (r: Row): AuthorizationCode => ({
   id: r.id as string,
@@ -45,6 +46,10 @@ function insert(db: Db, c: AuthorizationCode) {
   });
 }
 
+/** Single statement: the WHERE clause is the invariant, so two racing consumers cannot both win. */
+const CONSUME =
+  'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ? RETURNING id';
+
 export const codes = (db: Db): CodesStore => {
   const store: CodesStore = {
     async create(c) {
@@ -66,13 +71,9 @@ export const codes = (db: Db): CodesStore => {
       return row && toCode(row);
     },
     async consume(id, now) {
-      // Single statement: the WHERE clause is the invariant, so two racing consumers cannot both win.
-      const changed = await db.run(
-        'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?',
-        [now, id, now],
-      );
-      return changed === 1;
+      return (await db.all(CONSUME, [now, id, now])).length === 1;
     },
+    exchange: (id, now, token) => claimThenIssue(db, CONSUME, [now, id, now], token),
     async nonceInUse(clientId, nonce) {
       const row = await db.get(
         'SELECT 1 AS hit FROM oauth2_authorization_codes WHERE client_id = ? AND nonce = ? AND consumed_at IS NULL LIMIT 1',

@@ -1,5 +1,6 @@
 import type { Token, TokensStore } from '../store.js';
 import type { Db, Row } from './db.js';
+import { claimThenIssue, insertToken } from './issue-after.js';
 
 const toToken = (r: Row): Token => ({
   id: r.id as string,
@@ -33,6 +34,13 @@ export function revokeTokensWhere(db: Db, where: string, params: (string | numbe
   );
 }
 
+/**
+ * The WHERE clause is the invariant: only a live row rotates, so one of N racers wins. In
+ * PostgreSQL the losers block on the row lock and then see the winner's committed row.
+ */
+const ROTATE = `UPDATE oauth2_tokens SET refresh_token_revoked_at = ?, rotated_at = ?, rotated_response = ?
+  WHERE id = ? AND refresh_token_revoked_at = 0 AND access_token_revoked_at = 0 RETURNING id`;
+
 export const tokens = (db: Db): TokensStore => {
   const select = (column: string) =>
     `SELECT t.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS orgs
@@ -41,31 +49,8 @@ export const tokens = (db: Db): TokensStore => {
   const byAccess = select('access_token_hash');
   return {
     async create(t) {
-      const write = async (tx: Db) => {
-        await tx.run(
-          `INSERT INTO oauth2_tokens (id, family_id, client_id, user_id, sub_type, access_token_hash, refresh_token_hash, scope,
-             issued_at, expires_in, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            t.id,
-            t.familyId,
-            t.clientId,
-            t.userId,
-            t.subType,
-            t.accessTokenHash,
-            t.refreshTokenHash,
-            t.scope,
-            t.issuedAt,
-            t.expiresIn,
-            t.issuedAt + t.expiresIn,
-          ],
-        );
-        for (const org of t.organizationIds) {
-          await tx.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
-        }
-      };
       // Without down-scope rows the insert is one statement and needs no transaction of its own.
-      await (t.organizationIds.length === 0 ? write(db) : db.transaction(write));
+      await (t.organizationIds.length === 0 ? insertToken(db, t) : db.transaction((tx) => insertToken(tx, t)));
     },
     async findByRefreshHash(hash) {
       const row = await db.get(byRefresh, [hash]);
@@ -76,15 +61,9 @@ export const tokens = (db: Db): TokensStore => {
       return row && toToken(row);
     },
     async rotate(id, now, sealedResponse) {
-      // The WHERE clause is the invariant: only a live row rotates, so one of N racers wins.
-      // In PostgreSQL the losers block on the row lock and then see the winner's committed row.
-      const changed = await db.run(
-        `UPDATE oauth2_tokens SET refresh_token_revoked_at = ?, rotated_at = ?, rotated_response = ?
-          WHERE id = ? AND refresh_token_revoked_at = 0 AND access_token_revoked_at = 0`,
-        [now, now, sealedResponse, id],
-      );
-      return changed === 1;
+      return (await db.all(ROTATE, [now, now, sealedResponse, id])).length === 1;
     },
+    rotateTo: (id, now, sealedResponse, next) => claimThenIssue(db, ROTATE, [now, now, sealedResponse, id], next),
     async revokeAccess(id, now) {
       await db.run('UPDATE oauth2_tokens SET access_token_revoked_at = ? WHERE id = ? AND access_token_revoked_at = 0', [now, id]);
     },
