@@ -4,9 +4,11 @@ import Database from 'better-sqlite3';
 import type { Db, Param, Row } from './db.js';
 
 /**
- * better-sqlite3 is synchronous and holds one connection. A transaction body awaits, so other
- * requests could otherwise run statements inside it; a promise-chain lock makes every statement
- * issued outside the transaction wait until it ends. Statements are prepared once and cached.
+ * Two connections to one WAL database. The writer runs every write and every transaction; a
+ * transaction body awaits, so a lock makes writes issued outside it wait until it ends. Plain
+ * SELECTs outside a transaction go to a read-only connection instead: under WAL it sees the last
+ * committed state and never waits for the writer, so reads keep flowing while writes are
+ * group-committed. Statements are prepared once per connection and cached.
  */
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -16,15 +18,31 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
 
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = sqlite.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
+  const preparer = (connection: Database.Database) => {
+    const statements = new Map<string, Database.Statement>();
+    return (sql: string) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = connection.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    };
   };
+  const prepare = preparer(sqlite);
+  // Opened on first use, after migrations have created the file and its WAL.
+  let reader: Database.Database | undefined;
+  let prepareRead: ((sql: string) => Database.Statement) | undefined;
+  const forRead = (sql: string) => {
+    if (file === ':memory:') return prepare(sql);
+    if (!prepareRead) {
+      reader = new Database(file, { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 5000');
+      prepareRead = preparer(reader);
+    }
+    return prepareRead(sql);
+  };
+  const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
   let lock: Promise<void> | undefined;
   const spaceJoined = (column: string) => `group_concat(${column}, ' ')`;
@@ -106,15 +124,29 @@ export function openSqlite(file: string): Db {
     } finally {
       lock = undefined;
       release();
-      // The next batch starts on a later turn, so statements waiting outside a transaction run first.
-      if (queue.length > 0) setImmediate(() => void (lock ? undefined : drain()));
+      if (queue.length > 0) schedule();
     }
+  }
+
+  /**
+   * A batch starts on the event loop's check phase (setImmediate), after the poll phase has
+   * handed every request that arrived meanwhile to its handler: under load they all queue their
+   * transactions first and share one COMMIT. Idle, it costs one loop turn.
+   */
+  let scheduled = false;
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void waitThenDrain();
+    });
   }
 
   function transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!lock && queue.length === 1) void waitThenDrain();
+      if (!lock) schedule();
     });
   }
 
@@ -132,14 +164,21 @@ export function openSqlite(file: string): Db {
   return {
     engine: 'sqlite',
     spaceJoined,
-    all: <T = Row>(sql: string, params?: Param[]) => (lock ? waitFor(() => direct.all<T>(sql, params)) : direct.all<T>(sql, params)),
-    get: <T = Row>(sql: string, params?: Param[]) => (lock ? waitFor(() => direct.get<T>(sql, params)) : direct.get<T>(sql, params)),
+    all: <T = Row>(sql: string, params: Param[] = []) => {
+      if (isRead(sql)) return Promise.resolve(forRead(sql).all(...params) as T[]);
+      return lock ? waitFor(() => direct.all<T>(sql, params)) : direct.all<T>(sql, params);
+    },
+    get: <T = Row>(sql: string, params: Param[] = []) => {
+      if (isRead(sql)) return Promise.resolve(forRead(sql).get(...params) as T | undefined);
+      return lock ? waitFor(() => direct.get<T>(sql, params)) : direct.get<T>(sql, params);
+    },
     run: (sql, params) => (lock ? waitFor(() => direct.run(sql, params)) : direct.run(sql, params)),
     exec: (sql) => waitFor(() => direct.exec(sql)),
     transaction,
     // BEGIN IMMEDIATE takes SQLite's write lock, which other processes on the same file respect.
     exclusive: transaction,
     close: async () => {
+      reader?.close();
       sqlite.close();
     },
   };
