@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REDIRECT_URI, type TestClient, aClient, aUser, getAuthorize, obtainCode, pkcePair, postToken, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, getAuthorize, obtainCode, pkcePair, postToken, signIn, authorizeQuery, issParam } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('authorization request validation', () => {
@@ -12,18 +12,11 @@ describe('authorization request validation', () => {
   let iss: string;
   before(async () => {
     server = await startServer();
-    iss = `iss=http%3A%2F%2F127.0.0.1%3A${new URL(server.url).port}`;
+    iss = issParam(server);
   });
   after(() => server.close());
 
-  const query = (client: TestClient, extra: Record<string, string | undefined> = {}) => ({
-    response_type: 'code',
-    client_id: client.clientId,
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email',
-    state: 'st',
-    ...extra,
-  });
+  const query = authorizeQuery;
 
   async function signedIn() {
     const user = await aUser(server);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REDIRECT_URI, type TestClient, aClient, aUser, form, getAuthorize, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, aClient, aUser, authorizeQuery, form, getAuthorize, issParam, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 /** §7: the 63 scopes in declaration order. */
@@ -29,18 +29,11 @@ describe('GET /v1/oauth2/authorize', () => {
   let iss: string;
   before(async () => {
     server = await startServer();
-    iss = `iss=http%3A%2F%2F127.0.0.1%3A${new URL(server.url).port}`;
+    iss = issParam(server);
   });
   after(() => server.close());
 
-  const query = (client: TestClient, extra: Record<string, string | undefined> = {}) => ({
-    response_type: 'code',
-    client_id: client.clientId,
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email',
-    state: 'st',
-    ...extra,
-  });
+  const query = authorizeQuery;
 
   /** A 302 with a code: checks the exact Location and returns the code. */
   async function expectCode(response: Response, state: string | undefined = 'st'): Promise<string> {

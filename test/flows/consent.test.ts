@@ -5,28 +5,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { User } from '../../src/store/store.js';
-import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, form, getAuthorize, postToken, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, form, getAuthorize, postToken, signIn, authorizeQuery, issParam, type Query } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
-
-type Query = Record<string, string | undefined>;
 
 describe('POST /v1/oauth2/consent', () => {
   let server: TestServer;
   let iss: string;
   before(async () => {
     server = await startServer();
-    iss = `iss=http%3A%2F%2F127.0.0.1%3A${new URL(server.url).port}`;
+    iss = issParam(server);
   });
   after(() => server.close());
 
-  const query = (client: TestClient, extra: Query = {}): Query => ({
-    response_type: 'code',
-    client_id: client.clientId,
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email',
-    state: 'st',
-    ...extra,
-  });
+  const query = authorizeQuery;
 
   /** Signs in and reads the consent screen; returns what the page would need to post. */
   async function consentScreen(user: User, client: TestClient, q: Query) {

@@ -8,22 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { REDIRECT_URI, type TestClient, aUser, getAuthorize, obtainCode, pkcePair, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
+import { SPEC_PUBLIC_SCOPES } from '../support/spec.js';
 
 /** §7: the 61 public scopes in declaration order (the two organization_access_tokens:* excluded). */
-const PUBLIC_SCOPES = [
-  'openid', 'profile', 'email', 'user:read', 'user:write', 'organizations:read', 'organizations:write',
-  'custom_fields:read', 'custom_fields:write', 'discounts:read', 'discounts:write', 'checkout_links:read',
-  'checkout_links:write', 'checkouts:read', 'checkouts:write', 'transactions:read', 'transactions:write',
-  'payouts:read', 'payouts:write', 'products:read', 'products:write', 'benefits:read', 'benefits:write',
-  'events:read', 'events:write', 'meters:read', 'meters:write', 'files:read', 'files:write',
-  'subscriptions:read', 'subscriptions:write', 'customers:read', 'customers:write', 'members:read',
-  'members:write', 'wallets:read', 'wallets:write', 'disputes:read', 'disputes:write', 'customer_meters:read',
-  'customer_sessions:write', 'member_sessions:write', 'customer_seats:read', 'customer_seats:write',
-  'orders:read', 'orders:write', 'refunds:read', 'refunds:write', 'payments:read', 'metrics:read',
-  'metrics:write', 'webhooks:read', 'webhooks:write', 'license_keys:read', 'license_keys:write',
-  'customer_portal:read', 'customer_portal:write', 'notifications:read', 'notifications:write',
-  'notification_recipients:read', 'notification_recipients:write',
-];
 
 /** Python's json.dumps defaults (§2.3-A): `", "` and `": "`, insertion order. ASCII input only. */
 const py = (v: unknown): string =>
@@ -98,7 +85,7 @@ describe('POST /v1/oauth2/register', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       client_name: 'Acme',
-      scope: PUBLIC_SCOPES.join(' '),
+      scope: SPEC_PUBLIC_SCOPES.join(' '),
       default_sub_type: 'user',
       client_id: json.client_id,
       client_secret: json.client_secret,
@@ -108,7 +95,7 @@ describe('POST /v1/oauth2/register', () => {
       registration_access_token: json.registration_access_token,
     };
     assert.equal(text, py(expected));
-    assert.equal(PUBLIC_SCOPES.length, 61);
+    assert.equal(SPEC_PUBLIC_SCOPES.length, 61);
     assertCredential(json.client_id, 'polar_ci_');
     assert.equal((json.client_id as string).length, 52);
     assertCredential(json.client_secret, 'polar_cs_');

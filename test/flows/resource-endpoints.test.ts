@@ -8,22 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { REDIRECT_URI, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
+import { SPEC_PUBLIC_SCOPES } from '../support/spec.js';
 
 /** The 61 public scopes in declaration order (§7: the 63 minus organization_access_tokens:*). */
-const PUBLIC_SCOPES = [
-  'openid', 'profile', 'email', 'user:read', 'user:write', 'organizations:read', 'organizations:write',
-  'custom_fields:read', 'custom_fields:write', 'discounts:read', 'discounts:write', 'checkout_links:read',
-  'checkout_links:write', 'checkouts:read', 'checkouts:write', 'transactions:read', 'transactions:write',
-  'payouts:read', 'payouts:write', 'products:read', 'products:write', 'benefits:read', 'benefits:write',
-  'events:read', 'events:write', 'meters:read', 'meters:write', 'files:read', 'files:write',
-  'subscriptions:read', 'subscriptions:write', 'customers:read', 'customers:write', 'members:read',
-  'members:write', 'wallets:read', 'wallets:write', 'disputes:read', 'disputes:write', 'customer_meters:read',
-  'customer_sessions:write', 'member_sessions:write', 'customer_seats:read', 'customer_seats:write',
-  'orders:read', 'orders:write', 'refunds:read', 'refunds:write', 'payments:read', 'metrics:read',
-  'metrics:write', 'webhooks:read', 'webhooks:write', 'license_keys:read', 'license_keys:write',
-  'customer_portal:read', 'customer_portal:write', 'notifications:read', 'notifications:write',
-  'notification_recipients:read', 'notification_recipients:write',
-];
 
 const INVALID_TOKEN_DESCRIPTION = 'The access token provided is expired, revoked, malformed, or invalid for other reasons.';
 const INVALID_TOKEN_BODY = `{"error": "invalid_token", "error_description": "${INVALID_TOKEN_DESCRIPTION}"}`;
@@ -56,7 +43,7 @@ describe('discovery and JWKS', () => {
       token_endpoint: `${url}/v1/oauth2/token`,
       jwks_uri: `${url}/.well-known/jwks.json`,
       registration_endpoint: `${url}/v1/oauth2/register`,
-      scopes_supported: PUBLIC_SCOPES,
+      scopes_supported: SPEC_PUBLIC_SCOPES,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'web'],

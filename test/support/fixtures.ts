@@ -53,6 +53,21 @@ export const form = (fields: Record<string, string | undefined>) => {
   return body;
 };
 
+export type Query = Record<string, string | undefined>;
+
+/** A complete authorization request for `client` (code flow, openid email, state "st"). */
+export const authorizeQuery = (client: TestClient, extra: Query = {}): Query => ({
+  response_type: 'code',
+  client_id: client.clientId,
+  redirect_uri: REDIRECT_URI,
+  scope: 'openid email',
+  state: 'st',
+  ...extra,
+});
+
+/** The `iss` parameter (RFC 9207) as it appears, form-encoded, in a redirect from `server`. */
+export const issParam = (server: TestServer) => `iss=${encodeURIComponent(server.url)}`;
+
 export function pkcePair() {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
