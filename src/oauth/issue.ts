@@ -2,10 +2,10 @@
  * Minting and storing an access token (and its refresh token) for any grant. Bearer values
  * exist only in the response; the store receives their HMACs (architecture principle 7).
  */
-import { randomUUID } from 'node:crypto';
 import type { Client, NewToken, Store } from '../store/store.js';
 import type { OAuthContext } from './context.js';
 import type { TokenResponse } from './wire.js';
+import { timeOrderedId } from './ids.js';
 
 /** §5.1 lifetimes. */
 export const LIFETIME = { authorizationCode: 864000, refreshToken: 3600, web: 3600, code: 300 } as const;
@@ -29,7 +29,7 @@ export function mintTokens(ctx: OAuthContext, issuance: Issuance, now: number): 
   const accessToken = ctx.credentials.mint('userAccessToken');
   const refreshToken = issuance.withRefreshToken ? ctx.credentials.mint('userRefreshToken') : undefined;
   const row: NewToken = {
-    id: randomUUID(),
+    id: timeOrderedId(),
     familyId: issuance.familyId,
     clientId: issuance.client.clientId,
     userId: issuance.userId,

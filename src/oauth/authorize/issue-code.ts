@@ -2,13 +2,13 @@
  * Issuing an authorization code (RFC 6749 §4.1.2; polar-oauth2.md §3.5 step 5). The code lives
  * 300 s; only its HMAC is stored. `auth_time` is when the user signed in (D9).
  */
-import { randomUUID } from 'node:crypto';
 import type { Session } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
 import { invalidRequest } from '../errors.js';
 import { LIFETIME } from '../issue.js';
 import { redirectWith } from './redirect.js';
 import type { AuthorizationRequest } from './request.js';
+import { timeOrderedId } from '../ids.js';
 
 export async function issueCode(
   request: AuthorizationRequest,
@@ -19,7 +19,7 @@ export async function issueCode(
   const code = ctx.credentials.mint('authorizationCode');
   const now = ctx.now();
   const created = await ctx.store.codes.create({
-    id: randomUUID(),
+    id: timeOrderedId(),
     codeHash: ctx.credentials.hash(code),
     clientId: request.client.clientId,
     userId: session.userId,

@@ -7,7 +7,7 @@ import { invalidGrant, invalidRequest, invalidScope } from '../errors.js';
 import { LIFETIME, mintTokens, storeTokens } from '../issue.js';
 import { isKnownScope, narrowScope, splitScope } from '../scopes.js';
 import type { Grant } from './grant.js';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../ids.js';
 
 export const web: Grant = {
   type: 'web',
@@ -45,7 +45,7 @@ export const web: Grant = {
         userId: found.user.id,
         scope: narrowScope(scope ?? client.metadata.scope, client.metadata.scope),
         organizationIds,
-        familyId: randomUUID(),
+        familyId: timeOrderedId(),
         expiresIn: LIFETIME.web,
         withRefreshToken: false,
       },

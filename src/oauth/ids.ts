@@ -1,0 +1,18 @@
+/**
+ * Row ids for tokens and codes: UUIDv7 (RFC 9562 §5.7), 48-bit Unix milliseconds then random
+ * bits from the CSPRNG. Time-ordered ids keep the primary-key index append-only, so inserting
+ * into a table of millions of rows touches its rightmost pages instead of a random leaf.
+ * Ids are not secrets (bearer values are separate and random); the timestamp is the issue time.
+ */
+import { randomFillSync } from 'node:crypto';
+
+const bytes = Buffer.alloc(16);
+
+export function timeOrderedId(now = Date.now()): string {
+  randomFillSync(bytes, 6, 10);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f); // version 7
+  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f); // variant 10
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
