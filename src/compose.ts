@@ -45,6 +45,7 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     accounts: borealis.accounts,
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
+    trustProxy: config.trustProxy,
     authorizationEndpoint: config.authorizationEndpoint,
     signupOpen: config.signupOpen,
     registration: { policy: config.registration, perMinute: config.registrationRateLimit },

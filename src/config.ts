@@ -33,6 +33,12 @@ export interface Config {
   readonly tokenNamespace: string;
   /** BOREALIS_REFRESH_GRACE_SECONDS (default 10, 0 disables): D4's concurrent-refresh window. */
   readonly refreshGraceSeconds: number;
+  /**
+   * BOREALIS_TRUST_PROXY: behind a reverse proxy, which hops to trust for the client address
+   * (`true`, a hop count, or comma-separated addresses/CIDRs; default none). Sign-in lockout
+   * and rate limits count per client address, so this matters behind a load balancer.
+   */
+  readonly trustProxy: boolean | number | string;
   /** LOG_LEVEL (default info; `silent` in tests). */
   readonly logLevel: string;
 }
@@ -70,6 +76,13 @@ function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: str
     warn(`BOREALIS_SECRET is not set: generated a development secret in ${file}. Set BOREALIS_SECRET in production.`);
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 function registrationPolicy(raw: string | undefined): Config['registration'] {
@@ -112,6 +125,7 @@ export function loadConfig(
     secret: resolveSecret(env, production, dataDir, warn),
     tokenNamespace: namespace,
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
+    trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
   });
 }

@@ -23,6 +23,8 @@ export interface AppOptions {
   accounts: AccountsDeps;
   publicUrl: string;
   logLevel: string;
+  /** Fastify's trustProxy: which proxy hops may tell the client address (BOREALIS_TRUST_PROXY). */
+  trustProxy: boolean | number | string;
   signupOpen: boolean;
   registration: { policy: 'open' | 'authenticated' | 'closed'; perMinute: number };
   /** Where discovery sends users to authorize (the built-in page unless configured). */
@@ -30,6 +32,9 @@ export interface AppOptions {
 }
 
 export const BODY_LIMIT = 64 * 1024;
+
+/** Trust the nearest `hops` proxies (Fastify's numeric trustProxy, as a function for its types). */
+const hopsWithin = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /** Paths and the methods they answer; any other method gets 405 as FastAPI does. */
 const ROUTES: Record<string, string[]> = {
@@ -46,7 +51,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
-    trustProxy: false,
+    trustProxy: typeof options.trustProxy === 'number' ? hopsWithin(options.trustProxy) : options.trustProxy,
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   });

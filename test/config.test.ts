@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const quiet = () => {};
+
+test('defaults: port 8080, issuer on localhost, SQLite in the data folder, a development secret kept there', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'borealis-config-'));
+  const warnings: string[] = [];
+  const config = loadConfig({ BOREALIS_DATA_DIR: dataDir }, {}, (m) => warnings.push(m));
+  assert.equal(config.port, 8080);
+  assert.equal(config.publicUrl, 'http://localhost:8080');
+  assert.equal(config.databaseUrl, join(dataDir, 'borealis.db'));
+  assert.equal(config.secret, readFileSync(join(dataDir, 'secret'), 'utf8'));
+  assert.equal(warnings.length, 1);
+  assert.equal(loadConfig({ BOREALIS_DATA_DIR: dataDir }, {}, quiet).secret, config.secret, 'generated once, then reused');
+  assert.equal(config.trustProxy, false);
+  assert.equal(config.signupOpen, true);
+  assert.equal(config.registration, 'open');
+  assert.ok(Object.isFrozen(config));
+});
+
+test('production requires BOREALIS_SECRET and closes sign-up by default', () => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production' }, {}, quiet), ConfigError);
+  const config = loadConfig({ NODE_ENV: 'production', BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_PUBLIC_URL: 'https://auth.example/' }, {}, quiet);
+  assert.equal(config.signupOpen, false);
+  assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.publicUrl, 'https://auth.example');
+});
+
+test('bad values are refused with a clear message', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32) };
+  for (const [key, value] of [
+    ['PORT', 'eighty'],
+    ['BOREALIS_SECRET', 'short'],
+    ['BOREALIS_PUBLIC_URL', 'ftp://x'],
+    ['BOREALIS_TOKEN_NAMESPACE', 'Bad-Prefix'],
+    ['BOREALIS_REGISTRATION', 'sometimes'],
+    ['BOREALIS_REFRESH_GRACE_SECONDS', '-1'],
+  ]) {
+    assert.throws(() => loadConfig({ ...env, [key as string]: value as string }, {}, quiet), ConfigError, key);
+  }
+  assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '2' }, {}, quiet).trustProxy, 2);
+  assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '10.0.0.0/8' }, {}, quiet).trustProxy, '10.0.0.0/8');
+});
