@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Response } from 'playwright-core';
 import { type TestServer, startServer } from '../support/server.js';
 import {
-  PASSWORD,
   type RelyingParty,
   authorizeUrl,
   createApp,
@@ -18,7 +17,6 @@ import {
   launchBrowser,
   signUp,
   startRelyingParty,
-  submitSignIn,
 } from './support.js';
 
 /** CSP directives by name, e.g. `script-src` → ["'self'"]. */

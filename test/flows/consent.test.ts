@@ -20,7 +20,7 @@ describe('POST /v1/oauth2/consent', () => {
   const query = authorizeQuery;
 
   /** Signs in and reads the consent screen; returns what the page would need to post. */
-  async function consentScreen(user: User, client: TestClient, q: Query) {
+  async function consentScreen(user: User, _client: TestClient, q: Query) {
     const cookie = await signIn(server, user);
     const response = await getAuthorize(server, cookie, q);
     assert.equal(response.status, 200, await response.clone().text());
