@@ -35,7 +35,7 @@ const context = (kid: string) => `signing_keys.private_jwk:${kid}`;
 
 export class KeyRing {
   private signer: Signer | undefined;
-  private published: PublicJwk[] = [];
+  private published: { keys: PublicJwk[] } = { keys: [] };
   private loadedSignature = '';
   private readonly box: SealedBox;
 
@@ -65,7 +65,8 @@ export class KeyRing {
     const privateJwk = this.box.open(current.privateJwkSealed, context(current.kid));
     if (!privateJwk) throw new Error(`signing key ${current.kid} cannot be opened with this BOREALIS_SECRET`);
     this.signer = { kid: current.kid, alg: 'RS256', key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey };
-    this.published = live.map((k) => JSON.parse(k.publicJwk) as PublicJwk);
+    // A new object only when the set changed, so callers may cache what they derive from it.
+    this.published = { keys: live.map((k) => JSON.parse(k.publicJwk) as PublicJwk) };
     this.loadedSignature = signature;
   }
 
@@ -101,6 +102,6 @@ export class KeyRing {
 
   /** The public JWK Set (RFC 7517 §5): public members only. */
   jwks(): { keys: PublicJwk[] } {
-    return { keys: this.published };
+    return this.published;
   }
 }

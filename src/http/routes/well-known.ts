@@ -1,17 +1,30 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { KeyRing } from '../../keys/key-ring.js';
 import { type DiscoveryOptions, discoveryDocument } from '../../oauth/discovery.js';
-import { sendCompact } from '../respond.js';
+import { compactJson } from '../json.js';
 
-/** Discovery (OIDC Discovery, RFC 8414) and the JWK Set (polar-oauth2.md §3.1, §3.2, D10). */
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' };
+
+/**
+ * Discovery (OIDC Discovery, RFC 8414) and the JWK Set (polar-oauth2.md §3.1, §3.2, D10).
+ * Both bodies are serialised once (the JWKS again only when the key ring changes): they are
+ * the most requested documents and never differ between requests.
+ */
 export function wellKnownRoutes(app: FastifyInstance, keys: KeyRing, discovery: DiscoveryOptions) {
-  const document = discoveryDocument(discovery);
-  const sendDocument = async (_request: unknown, reply: Parameters<typeof sendCompact>[0]) =>
-    sendCompact(reply, 200, document, { 'cache-control': 'public, max-age=300' });
+  const document = Buffer.from(compactJson(discoveryDocument(discovery)));
+  const sendDocument = async (_request: unknown, reply: FastifyReply) => reply.code(200).headers(HEADERS).send(document);
   app.get('/.well-known/openid-configuration', sendDocument);
   app.get('/.well-known/oauth-authorization-server', sendDocument);
+
   // Short-lived cache: after a rotation, relying parties must see the new key within minutes.
-  app.get('/.well-known/jwks.json', async (_request, reply) =>
-    sendCompact(reply, 200, keys.jwks(), { 'cache-control': 'public, max-age=300' }),
-  );
+  let published: { keys: unknown } | undefined;
+  let jwks = Buffer.alloc(0);
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const current = keys.jwks();
+    if (current !== published) {
+      published = current;
+      jwks = Buffer.from(compactJson(current));
+    }
+    return reply.code(200).headers(HEADERS).send(jwks);
+  });
 }
