@@ -7,7 +7,6 @@
 import { invalidRequest } from './errors.js';
 
 export type ParamMap = ReadonlyMap<string, readonly string[]>;
-export const NO_PARAMS: ParamMap = new Map();
 
 /** Names that may legitimately repeat (§2.5: `organizations` is multi-valued). */
 const MULTI_VALUED = new Set(['organizations']);

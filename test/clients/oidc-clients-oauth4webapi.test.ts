@@ -7,35 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { REDIRECT_URI, type TestClient, aClient, aUser, form, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, approve, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const ACCESS_TOKEN = /^polar_at_u_[0-9A-Za-z]{43}$/;
 const REFRESH_TOKEN = /^polar_rt_u_[0-9A-Za-z]{43}$/;
 const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
-/** The browser: authorize (JSON API) with the library's query, approve with the CSRF token. */
-async function approve(server: TestServer, cookie: string, authorizationUrl: URL): Promise<URL> {
-  const query = authorizationUrl.searchParams.toString();
-  const first = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
-  let location: string | null;
-  if (first.status === 302) {
-    location = first.headers.get('location');
-  } else {
-    assert.equal(first.status, 200, await first.clone().text());
-    const { csrf_token } = (await first.json()) as { csrf_token: string };
-    const answer = await fetch(`${server.url}/v1/oauth2/consent?${query}`, {
-      method: 'POST',
-      headers: { cookie },
-      body: form({ action: 'allow', csrf_token }),
-      redirect: 'manual',
-    });
-    assert.equal(answer.status, 302, await answer.clone().text());
-    location = answer.headers.get('location');
-  }
-  assert.ok(location);
-  return new URL(location);
-}
 
 async function discover(server: TestServer, algorithm: 'oidc' | 'oauth2' = 'oidc'): Promise<oauth.AuthorizationServer> {
   const issuer = new URL(server.url);
@@ -64,7 +42,7 @@ async function codeFlow(server: TestServer, { as, c, auth }: Flow, cookie: strin
   if (nonce) url.searchParams.set('nonce', nonce);
   if (options.maxAge !== undefined) url.searchParams.set('max_age', String(options.maxAge));
 
-  const callback = await approve(server, cookie, url);
+  const callback = await approve(server, cookie, url.searchParams.toString());
   const params = oauth.validateAuthResponse(as, c, callback, state);
   const response = await oauth.authorizationCodeGrantRequest(as, c, auth, params, REDIRECT_URI, verifier, INSECURE);
   const result = await oauth.processAuthorizationCodeResponse(as, c, response, {

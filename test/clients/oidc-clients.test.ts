@@ -8,38 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { REDIRECT_URI, type TestClient, aClient, aUser, form, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, approve, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const ACCESS_TOKEN = /^polar_at_u_[0-9A-Za-z]{43}$/;
 const REFRESH_TOKEN = /^polar_rt_u_[0-9A-Za-z]{43}$/;
 const INVALID_TOKEN_DESCRIPTION = 'The access token provided is expired, revoked, malformed, or invalid for other reasons.';
 
-/**
- * The browser: GET /v1/oauth2/authorize with the query of the URL the library built (the page at
- * authorization_endpoint does the same, §3.4), approve with the CSRF token, return the callback URL.
- */
-async function approve(server: TestServer, cookie: string, authorizationUrl: URL): Promise<URL> {
-  const query = authorizationUrl.searchParams.toString();
-  const first = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
-  let location: string | null;
-  if (first.status === 302) {
-    location = first.headers.get('location');
-  } else {
-    assert.equal(first.status, 200, await first.clone().text());
-    const { csrf_token } = (await first.json()) as { csrf_token: string };
-    const answer = await fetch(`${server.url}/v1/oauth2/consent?${query}`, {
-      method: 'POST',
-      headers: { cookie },
-      body: form({ action: 'allow', csrf_token }),
-      redirect: 'manual',
-    });
-    assert.equal(answer.status, 302, await answer.clone().text());
-    location = answer.headers.get('location');
-  }
-  assert.ok(location);
-  return new URL(location);
-}
 
 /** openid-client wraps oauth4webapi's processing errors: a ClientError with the code, the detail in `cause`. */
 const clientError = (code: string, detail: RegExp) => (error: unknown) => {
@@ -100,7 +75,7 @@ describe('openid-client 6', () => {
 
     const { url, checks } = await authorizationUrl(config);
     assert.equal(`${url.origin}${url.pathname}`, metadata.authorization_endpoint);
-    const callback = await approve(server, await signIn(server, user), url);
+    const callback = await approve(server, await signIn(server, user), url.searchParams.toString());
     assert.equal(callback.searchParams.get('iss'), server.url);
     assert.equal(callback.searchParams.get('state'), checks.state);
 
@@ -176,7 +151,7 @@ describe('openid-client 6', () => {
     const config = await discover(server, registered);
     client.enableNonRepudiationChecks(config);
     const { url, checks } = await authorizationUrl(config, 'openid');
-    const tokens = await grant(config, await approve(server, await signIn(server, user), url), checks);
+    const tokens = await grant(config, await approve(server, await signIn(server, user), url.searchParams.toString()), checks);
     assert.equal(tokens.scope, 'openid');
     assert.equal(tokens.claims()?.sub, user.id);
     assert.equal(tokens.claims()?.email, undefined);
@@ -193,7 +168,7 @@ describe('openid-client 6', () => {
     const registered = await aClient(server, { token_endpoint_auth_method: 'client_secret_basic' });
     const config = await discover(server, registered, client.ClientSecretPost());
     const { url, checks } = await authorizationUrl(config);
-    const callback = await approve(server, await signIn(server, user), url);
+    const callback = await approve(server, await signIn(server, user), url.searchParams.toString());
     await assert.rejects(grant(config, callback, checks), (error: unknown) => {
       assert.ok(error instanceof client.WWWAuthenticateChallengeError, String(error));
       assert.equal(error.status, 401);
@@ -210,19 +185,19 @@ describe('openid-client 6', () => {
     const cookie = await signIn(server, user);
 
     const forgedIss = await authorizationUrl(config);
-    const callback = await approve(server, cookie, forgedIss.url);
+    const callback = await approve(server, cookie, forgedIss.url.searchParams.toString());
     callback.searchParams.set('iss', 'https://attacker.example');
     await assert.rejects(grant(config, callback, forgedIss.checks), clientError('OAUTH_INVALID_RESPONSE', /unexpected "iss" \(issuer\) response parameter value/));
 
     const wrongState = await authorizationUrl(config);
     await assert.rejects(
-      grant(config, await approve(server, cookie, wrongState.url), { ...wrongState.checks, state: 'other' }),
+      grant(config, await approve(server, cookie, wrongState.url.searchParams.toString()), { ...wrongState.checks, state: 'other' }),
       clientError('OAUTH_INVALID_RESPONSE', /unexpected "state" response parameter value/),
     );
 
     const wrongNonce = await authorizationUrl(config);
     await assert.rejects(
-      grant(config, await approve(server, cookie, wrongNonce.url), { ...wrongNonce.checks, nonce: 'other' }),
+      grant(config, await approve(server, cookie, wrongNonce.url.searchParams.toString()), { ...wrongNonce.checks, nonce: 'other' }),
       clientError('OAUTH_JWT_CLAIM_COMPARISON_FAILED', /unexpected ID Token "nonce" claim value/),
     );
   });
@@ -234,7 +209,7 @@ describe('openid-client 6', () => {
       execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
     });
     const { url, checks } = await authorizationUrl(config);
-    const tokens = await grant(config, await approve(server, await signIn(server, user), url), checks);
+    const tokens = await grant(config, await approve(server, await signIn(server, user), url.searchParams.toString()), checks);
     assert.equal(tokens.claims()?.sub, user.id);
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '');
     assert.match(refreshed.access_token, ACCESS_TOKEN);

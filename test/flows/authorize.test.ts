@@ -6,23 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REDIRECT_URI, aClient, aUser, authorizeQuery, form, getAuthorize, issParam, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
+import { SPEC_ALL_SCOPES } from '../support/spec.js';
 
-/** §7: the 63 scopes in declaration order. */
-const ALL_SCOPES = [
-  'openid', 'profile', 'email', 'user:read', 'user:write', 'organizations:read', 'organizations:write',
-  'custom_fields:read', 'custom_fields:write', 'discounts:read', 'discounts:write', 'checkout_links:read',
-  'checkout_links:write', 'checkouts:read', 'checkouts:write', 'transactions:read', 'transactions:write',
-  'payouts:read', 'payouts:write', 'products:read', 'products:write', 'benefits:read', 'benefits:write',
-  'events:read', 'events:write', 'meters:read', 'meters:write', 'files:read', 'files:write',
-  'subscriptions:read', 'subscriptions:write', 'customers:read', 'customers:write', 'members:read',
-  'members:write', 'wallets:read', 'wallets:write', 'disputes:read', 'disputes:write', 'customer_meters:read',
-  'customer_sessions:write', 'member_sessions:write', 'customer_seats:read', 'customer_seats:write',
-  'orders:read', 'orders:write', 'refunds:read', 'refunds:write', 'payments:read', 'metrics:read',
-  'metrics:write', 'webhooks:read', 'webhooks:write', 'license_keys:read', 'license_keys:write',
-  'customer_portal:read', 'customer_portal:write', 'notifications:read', 'notifications:write',
-  'notification_recipients:read', 'notification_recipients:write', 'organization_access_tokens:read',
-  'organization_access_tokens:write',
-];
 
 describe('GET /v1/oauth2/authorize', () => {
   let server: TestServer;
@@ -114,7 +99,7 @@ describe('GET /v1/oauth2/authorize', () => {
     assert.equal(Date.parse(body.client.modified_at), stored.modifiedAt * 1000);
 
     const names = body.scope_display_names as Record<string, string>;
-    assert.deepEqual(Object.keys(names), ALL_SCOPES);
+    assert.deepEqual(Object.keys(names), SPEC_ALL_SCOPES);
     assert.equal(names.openid, 'OpenID');
     assert.equal(names.email, 'Read your email address');
     for (const label of Object.values(names)) assert.ok(typeof label === 'string' && label.length > 0);

@@ -81,16 +81,13 @@ export function getAuthorize(server: TestServer, cookie: string | undefined, que
   });
 }
 
-/** Runs authorize then consent (allow) and returns the code from the redirect. */
-export async function obtainCode(
-  server: TestServer,
-  client: TestClient,
-  cookie: string,
-  query: Record<string, string | undefined> = {},
-  organizations: string[] = [],
-): Promise<{ code: string; location: URL }> {
-  const full = { response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'openid email', state: 'st', ...query };
-  const first = await getAuthorize(server, cookie, full);
+/**
+ * What a browser does with an authorization URL's query: GET /v1/oauth2/authorize with the
+ * session; if it shows consent, allow (with its CSRF token and any organizations). Returns the
+ * redirect back to the client.
+ */
+export async function approve(server: TestServer, cookie: string, query: string, organizations: string[] = []): Promise<URL> {
+  const first = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
   let location: string | null;
   if (first.status === 302) {
     location = first.headers.get('location');
@@ -99,14 +96,25 @@ export async function obtainCode(
     const { csrf_token } = (await first.json()) as { csrf_token: string };
     const body = form({ action: 'allow', csrf_token });
     for (const org of organizations) body.append('organizations', org);
-    const answer = await fetch(`${server.url}/v1/oauth2/consent?${form(full)}`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
+    const answer = await fetch(`${server.url}/v1/oauth2/consent?${query}`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
     if (answer.status !== 302) throw new Error(`consent: ${answer.status} ${await answer.text()}`);
     location = answer.headers.get('location');
   }
-  const url = new URL(location ?? '');
-  const code = url.searchParams.get('code');
+  return new URL(location ?? '');
+}
+
+/** Runs authorize then consent (allow) and returns the code from the redirect. */
+export async function obtainCode(
+  server: TestServer,
+  client: TestClient,
+  cookie: string,
+  query: Query = {},
+  organizations: string[] = [],
+): Promise<{ code: string; location: URL }> {
+  const location = await approve(server, cookie, form(authorizeQuery(client, query)).toString(), organizations);
+  const code = location.searchParams.get('code');
   if (!code) throw new Error(`no code in ${location}`);
-  return { code, location: url };
+  return { code, location };
 }
 
 export async function postToken(server: TestServer, fields: Record<string, string | undefined>, headers: Record<string, string> = {}) {

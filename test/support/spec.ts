@@ -3,8 +3,8 @@
  * compares the implementation against the spec rather than against itself.
  */
 
-/** §7: the 61 public scopes, in declaration order. */
-export const SPEC_PUBLIC_SCOPES = [
+/** §7: the 63 scopes in declaration order. */
+export const SPEC_ALL_SCOPES = [
   'openid', 'profile', 'email', 'user:read', 'user:write', 'organizations:read', 'organizations:write',
   'custom_fields:read', 'custom_fields:write', 'discounts:read', 'discounts:write', 'checkout_links:read',
   'checkout_links:write', 'checkouts:read', 'checkouts:write', 'transactions:read', 'transactions:write',
@@ -16,5 +16,9 @@ export const SPEC_PUBLIC_SCOPES = [
   'orders:read', 'orders:write', 'refunds:read', 'refunds:write', 'payments:read', 'metrics:read',
   'metrics:write', 'webhooks:read', 'webhooks:write', 'license_keys:read', 'license_keys:write',
   'customer_portal:read', 'customer_portal:write', 'notifications:read', 'notifications:write',
-  'notification_recipients:read', 'notification_recipients:write',
+  'notification_recipients:read', 'notification_recipients:write', 'organization_access_tokens:read',
+  'organization_access_tokens:write',
 ];
+
+/** §7: the 61 public scopes: all but the two reserved `organization_access_tokens:*`. */
+export const SPEC_PUBLIC_SCOPES = SPEC_ALL_SCOPES.filter((s) => !s.startsWith('organization_access_tokens:'));
