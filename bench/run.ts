@@ -34,7 +34,7 @@ async function once(scenario: string, server: Server, prepare: (run: { seconds: 
     rps = (await measure(server.url, warm.load, { connections, duration: settings.warmup, amount: warm.amount })).rps;
   }
   const { load, amount } = await prepare({ seconds: settings.duration, rps });
-  const result = await measure(server.url, load, { connections, duration: settings.duration, amount, pid: server.pid });
+  const result = await measure(server.url, load, { connections, duration: settings.duration, amount, pid: server.pid, withChildren: server.withChildren });
   records.push({ scenario, server: server.name, ...(stored !== undefined ? { stored } : {}), round: round, result });
   const bad = result.errors + result.non2xx + result.invalid;
   log(
@@ -44,6 +44,7 @@ async function once(scenario: string, server: Server, prepare: (run: { seconds: 
 }
 
 let round = 0;
+const WORKER_SCENARIOS = ['refresh', 'code-plain', 'introspect', 'userinfo'];
 
 async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
@@ -95,10 +96,24 @@ async function main() {
     }
   }
 
+  // Multi-core: `serve --workers N` on PostgreSQL (the engine many processes share in production),
+  // every N started at once and run alternately per scenario, like the A/B above.
+  if (wanted('workers') && settings.engines.includes('postgres')) {
+    const targets: Target[] = [];
+    for (const n of settings.workers) targets.push(await started(startBorealis('postgres', `postgres-w${n}`, n)));
+    for (round = 1; round <= settings.rounds; round++) {
+      for (const scenario of SCENARIOS.filter((s) => WORKER_SCENARIOS.includes(s.name))) {
+        for (const target of targets) await once(scenario.name, target.server, (r) => scenario.prepare(target, { ...r, connections }));
+      }
+    }
+    for (const target of targets) await stopped(target);
+  }
+
   const rows = summarize(records);
   const checkList = checks(rows);
   const seconds = (Date.now() - t0) / 1000;
   const titles = new Map(SCENARIOS.map((s) => [s.name, s.title]));
+  titles.set('workers', `${WORKER_SCENARIOS.join(', ')} on PostgreSQL with \`serve --workers N\`, N = ${settings.workers.join(', ')} (server \`borealis-postgres-wN\`; RSS sums the primary and its workers)`);
   titles.set('scale', `refresh and introspect again with ${settings.scale.map((n) => n.toLocaleString('en')).join(' and ')} live tokens bulk-loaded (introspecting tokens drawn at random from them)`);
   const shown = { ...settings, resultsDir: undefined, borealisDir: undefined };
   const md = markdown(rows, checkList, { started: stamp, seconds, settings: shown, titles });

@@ -49,7 +49,7 @@ const withFields = (req: Request, fields: Partial<Request>): Request => ({ ...re
 export async function measure(
   url: string,
   load: Load,
-  options: { connections: number; duration?: number; amount?: number; pid?: number },
+  options: { connections: number; duration?: number; amount?: number; pid?: number; withChildren?: boolean | undefined },
 ): Promise<Measured> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -58,7 +58,7 @@ export async function measure(
   const check = (status: number, body: string, headers: Record<string, string | string[]>) => {
     if (onResponse?.(status, body, headers) === false && status < 300) invalid++;
   };
-  const stopRss = options.pid ? sampleRss(options.pid) : () => ({ peak: 0, mean: 0 });
+  const stopRss = options.pid ? sampleRss(options.pid, options.withChildren) : () => ({ peak: 0, mean: 0 });
   const started = process.hrtime.bigint();
   let done!: (value: autocannon.Result) => void;
   let failed!: (error: unknown) => void;

@@ -1,12 +1,14 @@
 /** Child servers: start, wait until they answer, sample their memory, stop. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Server {
   name: string;
   url: string;
   pid: number;
+  /** A `serve --workers N` primary: its memory is its own plus its workers'. */
+  withChildren?: boolean;
   stop(): Promise<void>;
 }
 
@@ -53,20 +55,41 @@ export async function startServer(name: string, args: string[], options: { port:
   };
 }
 
-/** Resident memory of a process in MB, from /proc/<pid>/status (VmRSS). */
-export function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
+const vmRss = (pid: number | string) => {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0; // gone meanwhile
+  }
+};
+
+/** The direct children of `pid` (cluster workers), from each process's /proc/<pid>/stat. */
+function children(pid: number): string[] {
+  return readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      // The ppid is the 2nd field after the parenthesised command name.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Resident memory in MB, from /proc/<pid>/status (VmRSS): the process itself, plus its direct
+ * children when `withChildren` (a `serve --workers N` primary and its workers).
+ */
+export function rssMb(pid: number, withChildren = false): number {
+  return vmRss(pid) + (withChildren ? children(pid).reduce((sum, child) => sum + vmRss(child), 0) : 0);
 }
 
 /** Samples VmRSS every 100 ms until stopped; returns the peak and the mean. */
-export function sampleRss(pid: number) {
-  const samples: number[] = [rssMb(pid)];
-  const timer = setInterval(() => {
-    try {
-      samples.push(rssMb(pid));
-    } catch {}
-  }, 100);
+export function sampleRss(pid: number, withChildren = false) {
+  const samples: number[] = [rssMb(pid, withChildren)];
+  const timer = setInterval(() => samples.push(rssMb(pid, withChildren)), withChildren ? 250 : 100);
   return () => {
     clearInterval(timer);
     return { peak: Math.max(...samples), mean: samples.reduce((a, b) => a + b, 0) / samples.length };

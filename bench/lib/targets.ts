@@ -41,7 +41,8 @@ async function freshSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   return { url, drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
-export async function startBorealis(engine: 'sqlite' | 'postgres', label = engine): Promise<Target> {
+/** `workers` > 1 runs `serve --workers N` (node:cluster; RSS then sums the primary and its workers). */
+export async function startBorealis(engine: 'sqlite' | 'postgres', label: string = engine, workers = 1): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'borealis-bench-'));
   const schema = engine === 'postgres' ? await freshSchema() : undefined;
   const databaseUrl = schema?.url ?? join(dataDir, 'bench.db');
@@ -65,12 +66,14 @@ export async function startBorealis(engine: 'sqlite' | 'postgres', label = engin
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    server = await startServer(name, [...profile, BIN(), 'serve', '--port', String(port), '--database', databaseUrl], {
+    const cluster = workers > 1 ? ['--workers', String(workers)] : [];
+    server = await startServer(name, [...profile, BIN(), 'serve', '--port', String(port), '--database', databaseUrl, ...cluster], {
       port,
       env,
       cwd: settings.borealisDir,
       readyPath: '/.well-known/openid-configuration',
     });
+    server.withChildren = workers > 1;
     const cli = async (...args: string[]) => JSON.parse(await run(process.execPath, [BIN(), ...args, '--json'], { cwd: settings.borealisDir, env }));
     const user = await cli('users', 'create', '--email', EMAIL, '--password', PASSWORD);
     const created = await cli('clients', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--auth-method', 'client_secret_post',

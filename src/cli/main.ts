@@ -14,7 +14,9 @@ import { UsageError } from './args.js';
 
 const USAGE = `usage: borealis <command>
 
-  serve [--port N] [--database URL]     run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL)
+  serve [--port N] [--database URL] [--workers N|auto]
+                                        run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL,
+                                        BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
   migrate                               apply pending database migrations
   users create --email E --password P [--name N] [--json]
   orgs create --slug S --name N --owner EMAIL [--json]

@@ -1,0 +1,85 @@
+/**
+ * `borealis serve --workers N`: one primary process supervising N identical workers
+ * (node:cluster), all accepting on the same port. Workers share nothing in memory: every
+ * piece of state (tokens, sessions, lockouts, signing keys) is in the database, so N workers
+ * behave exactly like N separate instances behind a load balancer, only on one host.
+ *
+ * The primary serves no requests. It prepares the database once (migrations, the first
+ * signing key) so N workers do not all race for it at boot, keeps N workers running, and
+ * stops them all on SIGTERM/SIGINT.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import pino from 'pino';
+import { compose } from '../compose.js';
+import type { Config } from '../config.js';
+import { UsageError } from './args.js';
+
+/** A worker that dies within this long of the previous death is a crash loop, not bad luck. */
+const CRASH_WINDOW_MS = 10_000;
+const MAX_CRASHES_IN_WINDOW = 5;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** `--workers N` or `--workers auto` (one per CPU the process may use). */
+export function workerCount(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  if (raw === 'auto') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--workers must be an integer from 1 to 256 or "auto", got "${raw}"`);
+  return n;
+}
+
+export async function superviseWorkers(count: number, config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel }).child({ role: 'primary' });
+  const prepared = await compose(config);
+  await prepared.close();
+
+  let stopping = false;
+  const crashes: number[] = [];
+  const everListened = new WeakSet<Worker>();
+
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.once('listening', () => everListened.add(worker));
+    worker.once('exit', (code, signal) => {
+      if (stopping) return;
+      // A worker that never got to listen will not do better the next time (port taken,
+      // database unreachable, bad configuration): stop instead of looping.
+      if (!everListened.has(worker)) {
+        log.fatal({ worker: worker.process.pid, code, signal }, 'worker failed to start; stopping');
+        void stopAll(1);
+        return;
+      }
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length && crashes[0]! < now - CRASH_WINDOW_MS) crashes.shift();
+      if (crashes.length > MAX_CRASHES_IN_WINDOW) {
+        log.fatal({ crashes: crashes.length, windowMs: CRASH_WINDOW_MS }, 'workers keep dying; stopping');
+        void stopAll(1);
+        return;
+      }
+      log.error({ worker: worker.process.pid, code, signal }, 'worker exited; starting a replacement');
+      fork();
+    });
+  };
+
+  const stopAll = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const w of workers) if (!w.isDead()) w.process.kill('SIGTERM');
+    const timeout = setTimeout(() => {
+      for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    await Promise.all(exited);
+    clearTimeout(timeout);
+    log.info('all workers stopped');
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', () => void stopAll(0));
+  process.once('SIGINT', () => void stopAll(0));
+
+  for (let i = 0; i < count; i++) fork();
+  log.info(`Borealis primary supervising ${count} workers on http://${config.host}:${config.port}`);
+}

@@ -1,0 +1,157 @@
+/**
+ * `borealis serve --workers N` (node:cluster), run as an operator runs it: one primary, N workers
+ * on one port, over the same database as an in-process server the fixtures use. On SQLite this
+ * is several processes writing one WAL file; on PostgreSQL several pools.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { openDb } from '../../src/store/sql/db.js';
+import { type TestClient, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
+import { TEST_SECRET, type TestServer, freePort, startServer } from '../support/server.js';
+
+interface Cluster {
+  url: string;
+  child: ChildProcess;
+  /** Worker pids from their "listening" log lines, in order of appearance. */
+  workers: number[];
+  exited: Promise<number | null>;
+  waitForWorkers(count: number): Promise<void>;
+}
+
+function startCluster(server: TestServer, port: number, workers: string, dataDir: string): Cluster {
+  const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--workers', workers, '--port', String(port), '--database', server.database.url], {
+    env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, BOREALIS_PUBLIC_URL: server.url, LOG_LEVEL: 'info', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const cluster: Cluster = {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    workers: [],
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    async waitForWorkers(count) {
+      for (let i = 0; cluster.workers.length < count; i++) {
+        if (child.exitCode !== null) throw new Error(`cluster exited ${child.exitCode}`);
+        if (i > 300) throw new Error(`only ${cluster.workers.length} of ${count} workers started`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const listening = /Borealis listening .*worker \d+ \(pid (\d+)\)/.exec(line);
+      if (listening) cluster.workers.push(Number(listening[1]));
+    }
+  });
+  child.stderr!.resume();
+  return cluster;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('borealis serve --workers', () => {
+  let server: TestServer;
+  let cluster: Cluster;
+  let client: TestClient;
+  let cookie: string;
+  const dataDir = mkdtempSync(join(tmpdir(), 'borealis-workers-'));
+
+  before(async () => {
+    server = await startServer();
+    cluster = startCluster(server, await freePort(), '2', dataDir);
+    await cluster.waitForWorkers(2);
+    client = await aClient(server);
+    cookie = await signIn(server, await aUser(server));
+  });
+  after(async () => {
+    if (cluster.child.exitCode === null) cluster.child.kill('SIGKILL');
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('two workers share one port; 50 parallel refreshes through it give one answer and one new pair (D4)', async () => {
+    assert.equal(new Set(cluster.workers).size, 2);
+    const first = await tokensFor(server, client, cookie);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        postToken({ url: cluster.url } as TestServer, {
+          grant_type: 'refresh_token',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          refresh_token: first.refresh_token as string,
+        }),
+      ),
+    );
+    assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+    assert.equal(new Set(results.map((r) => r.text)).size, 1);
+    const { ctx } = server.borealis;
+    const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(first.access_token));
+    const db = await openDb(server.database.url);
+    try {
+      const family = await db.all<{ id: string }>('SELECT id FROM oauth2_tokens WHERE family_id = ?', [row!.familyId]);
+      assert.equal(family.length, 2);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a worker that dies is replaced and the port keeps answering', async () => {
+    const victim = cluster.workers[0]!;
+    process.kill(victim, 'SIGKILL');
+    await cluster.waitForWorkers(3);
+    const replacement = cluster.workers[2]!;
+    assert.notEqual(replacement, victim);
+    assert.ok(alive(replacement));
+    for (let i = 0; i < 6; i++) assert.equal((await fetch(`${cluster.url}/.well-known/jwks.json`)).status, 200);
+  });
+
+  test('SIGTERM to the primary stops every worker and exits 0', async () => {
+    const workers = cluster.workers.filter(alive);
+    assert.equal(workers.length, 2);
+    cluster.child.kill('SIGTERM');
+    assert.equal(await cluster.exited, 0);
+    assert.deepEqual(workers.filter(alive), []);
+  });
+
+  test('workers that cannot start (port taken) stop the primary with exit 1 instead of a restart loop', async () => {
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const failing = startCluster(server, port, '2', dataDir);
+      assert.equal(await failing.exited, 1);
+      assert.deepEqual(failing.workers, []);
+    } finally {
+      taken.close();
+    }
+  });
+
+  test('--workers must be a positive integer or auto (usage error, exit 2)', async () => {
+    for (const bad of ['0', '257', 'two', '1.5']) {
+      const failed = await promisify(execFile)(process.execPath, ['bin/borealis.js', 'serve', '--workers', bad], {
+        env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir },
+      }).then(
+        () => assert.fail(`--workers ${bad} was accepted`),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2);
+      assert.match(failed.stderr, /^borealis: --workers must be an integer from 1 to 256 or "auto", got /);
+    }
+  });
+});
