@@ -9,9 +9,20 @@ const escapeNonAscii = (s: string) =>
 
 export function authlibJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return escapeNonAscii(JSON.stringify(value) ?? 'null');
-  if (Array.isArray(value)) return '[' + value.map(authlibJson).join(', ') + ']';
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  return '{' + entries.map(([k, v]) => `${escapeNonAscii(JSON.stringify(k))}: ${authlibJson(v)}`).join(', ') + '}';
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ', ' : '') + authlibJson(value[i]);
+    return out + ']';
+  }
+  // A plain loop: this runs for every token response and introspection answer.
+  out = '{';
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    out += (out.length > 1 ? ', ' : '') + escapeNonAscii(JSON.stringify(key)) + ': ' + authlibJson(v);
+  }
+  return out + '}';
 }
 
 export const compactJson = (value: unknown): string => JSON.stringify(value);

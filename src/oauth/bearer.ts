@@ -17,11 +17,9 @@ export const isLive = (token: Token, now: number): boolean =>
 
 export async function resolveAccessToken(value: string, ctx: OAuthContext): Promise<AccessGrant> {
   if (!ctx.credentials.isWellFormed(value, 'userAccessToken')) throw invalidToken();
-  const token = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(value));
-  if (!token || !isLive(token, ctx.now())) throw invalidToken();
-  const user = await ctx.store.users.findById(token.userId);
-  if (!user || user.blockedAt !== null) throw invalidToken();
-  return { token, user };
+  const grant = await ctx.store.tokens.findAccessGrant(ctx.credentials.hash(value));
+  if (!grant || !isLive(grant.token, ctx.now()) || grant.user.blockedAt !== null) throw invalidToken();
+  return grant;
 }
 
 /** The Bearer value of an `Authorization` header (scheme case-insensitive), if that is its scheme. */

@@ -20,7 +20,7 @@ export interface ClientAuthInput {
 }
 
 export interface ClientAuthDeps {
-  clients: ClientsStore;
+  clients: Pick<ClientsStore, 'findByClientId'>;
   credentials: Credentials;
 }
 
@@ -45,13 +45,8 @@ function fromBasic(header: string | undefined): Presented | undefined {
   }
 }
 
-export async function authenticateClient(
-  input: ClientAuthInput,
-  allowed: readonly AuthMethod[],
-  deps: ClientAuthDeps,
-  /** The token endpoint also requires the method to be the one the client registered (§2.6). */
-  requireRegisteredMethod: boolean,
-): Promise<Client> {
+/** The credentials presented for each allowed method, in the order they are tried. */
+function presentedFor(input: ClientAuthInput, allowed: readonly AuthMethod[]): Presented[] {
   const { params } = input;
   const clientId = params.get('client_id');
   const postedSecret = params.fromBody('client_secret');
@@ -68,8 +63,22 @@ export async function authenticateClient(
       attempts.push({ method, clientId });
     }
   }
+  return attempts;
+}
 
-  for (const attempt of attempts) {
+/** The client id that authentication will look up first, if any: a caller may read it ahead. */
+export function presentedClientId(input: ClientAuthInput, allowed: readonly AuthMethod[]): string | undefined {
+  return presentedFor(input, allowed)[0]?.clientId;
+}
+
+export async function authenticateClient(
+  input: ClientAuthInput,
+  allowed: readonly AuthMethod[],
+  deps: ClientAuthDeps,
+  /** The token endpoint also requires the method to be the one the client registered (§2.6). */
+  requireRegisteredMethod: boolean,
+): Promise<Client> {
+  for (const attempt of presentedFor(input, allowed)) {
     const client = await deps.clients.findByClientId(attempt.clientId);
     if (!client) throw clientNotFound(attempt.method === 'client_secret_basic');
     const registered = client.metadata.token_endpoint_auth_method;
@@ -91,7 +100,9 @@ export async function authenticateClient(
  * Revocation and introspection (polar-oauth2.md §2.6): Basic or post, whatever the client
  * registered; public clients cannot use them.
  */
+export const ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
 export function authenticateEndpointClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<Client> {
   input.params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
-  return authenticateClient(input, ['client_secret_basic', 'client_secret_post'], deps, false);
+  return authenticateClient(input, ENDPOINT_AUTH_METHODS, deps, false);
 }

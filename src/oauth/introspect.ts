@@ -5,11 +5,9 @@
  * access token is, as in Polar.
  */
 import { isLive } from './bearer.js';
-import { authenticateEndpointClient } from './client-auth.js';
 import type { OAuthContext } from './context.js';
-import { invalidRequest } from './errors.js';
 import type { Params } from './params.js';
-import { findToken } from './revoke.js';
+import { authenticateAndFindToken } from './presented-token.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -28,10 +26,7 @@ export type IntrospectionResponse =
     };
 
 export async function introspect(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<IntrospectionResponse> {
-  const client = await authenticateEndpointClient({ params, authorization }, { clients: ctx.store.clients, credentials: ctx.credentials });
-  const value = params.fromBody('token');
-  if (value === undefined) throw invalidRequest();
-  const found = await findToken(value, ctx);
+  const { client, found } = await authenticateAndFindToken(params, authorization, ctx);
   if (!found || found.token.clientId !== client.clientId || !isLive(found.token, ctx.now())) return { active: false };
   const { token, kind } = found;
   return {

@@ -73,7 +73,11 @@ export function decodeForm(raw: string): Map<string, string[]> {
   return out;
 }
 
+/** Credentials, ids and most values are plain ASCII with nothing to decode. */
+const NEEDS_DECODING = /[%+\u0000]/;
+
 function decodeComponent(text: string): string {
+  if (!NEEDS_DECODING.test(text)) return text;
   try {
     const value = decodeURIComponent(text.replaceAll('+', ' '));
     if (value.includes('\u0000')) throw new Error('NUL');

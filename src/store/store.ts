@@ -101,6 +101,12 @@ export interface Token {
   organizationIds: string[];
 }
 
+/** A presented token, as the column its hash is looked up in. */
+export interface PresentedHash {
+  kind: 'access_token' | 'refresh_token';
+  hash: string;
+}
+
 export type NewToken = Omit<Token, 'accessTokenRevokedAt' | 'refreshTokenRevokedAt' | 'rotatedAt' | 'rotatedResponse'>;
 
 export interface Consent {
@@ -176,6 +182,13 @@ export interface TokensStore {
   create(token: NewToken): Promise<void>;
   findByRefreshHash(refreshTokenHash: string): Promise<Token | undefined>;
   findByAccessHash(accessTokenHash: string): Promise<Token | undefined>;
+  /** A Bearer access token's row and its user, read together (one statement). */
+  findAccessGrant(accessTokenHash: string): Promise<{ token: Token; user: User } | undefined>;
+  /**
+   * The calling client (undeleted) and a presented token (by its access or refresh hash), read
+   * together in one statement: introspection and revocation need both on every request.
+   */
+  findWithClient(clientId: string, presented: PresentedHash | undefined): Promise<{ client?: Client; token?: Token }>;
   /**
    * D4 rotation. Atomic: marks the row's refresh token revoked and stores the sealed grace
    * response, only if the row is still live. Of concurrent calls exactly one returns true.

@@ -35,5 +35,7 @@ describe('wire errors (polar-oauth2.md §2.3, §2.4)', () => {
 
   test('authlib JSON: Python separators and ASCII escapes, keys in insertion order', () => {
     assert.equal(authlibJson({ b: 1, a: ['é', null, true], c: { d: 'x"y' } }), '{"b": 1, "a": ["\\u00e9", null, true], "c": {"d": "x\\"y"}}');
+    // Undefined members are left out (as Python never has them); empty containers stay empty.
+    assert.equal(authlibJson({ skipped: undefined, a: {}, b: [], c: undefined, d: [[1, 2], { e: 'ü' }] }), '{"a": {}, "b": [], "d": [[1, 2], {"e": "\\u00fc"}]}');
   });
 });

@@ -134,6 +134,36 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await assert.rejects(store.tokens.create(aToken(token.clientId, user.id, { accessTokenHash: token.accessTokenHash })));
     });
 
+    test('findAccessGrant: the token and its user in one read; nothing for an unknown hash', async () => {
+      const orgs = [randomUUID()];
+      const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs });
+      await store.tokens.create(token);
+      assert.deepEqual(await store.tokens.findAccessGrant(token.accessTokenHash), { token: asStored(token), user });
+      assert.equal(await store.tokens.findAccessGrant(token.refreshTokenHash!), undefined);
+      assert.equal(await store.tokens.findAccessGrant(hex64()), undefined);
+    });
+
+    test('findWithClient: the client and the presented token, either or both missing', async () => {
+      const client = aClient();
+      await store.clients.create(client);
+      const token = aToken(client.clientId, user.id, { organizationIds: [randomUUID()] });
+      await store.tokens.create(token);
+      const storedClient = await store.clients.findByClientId(client.clientId);
+      const both = { client: storedClient, token: asStored(token) };
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'access_token', hash: token.accessTokenHash }), both);
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', hash: token.refreshTokenHash! }), both);
+      // Each hash is looked up in its own column only.
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', hash: token.accessTokenHash }), { client: storedClient });
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, undefined), { client: storedClient });
+      assert.deepEqual(await store.tokens.findWithClient('polar_ci_unknown', { kind: 'access_token', hash: token.accessTokenHash }), { token: asStored(token) });
+      assert.deepEqual(await store.tokens.findWithClient('polar_ci_unknown', undefined), {});
+      // A deleted client is not found; its (revoked, D12) token still is, for the endpoint to judge.
+      await store.clients.delete(client.clientId, NOW + 5);
+      const after = await store.tokens.findWithClient(client.clientId, { kind: 'access_token', hash: token.accessTokenHash });
+      assert.equal(after.client, undefined);
+      assert.equal(after.token?.accessTokenRevokedAt, NOW + 5);
+    });
+
     test('rotate marks the refresh token used once and keeps the sealed response', async () => {
       const token = aToken(aClient().clientId, user.id);
       await store.tokens.create(token);

@@ -2,7 +2,7 @@ import type { Client, ClientsStore } from '../store.js';
 import type { Db, Row } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
-const toClient = (r: Row): Client => ({
+export const toClient = (r: Row): Client => ({
   id: r.id as string,
   clientId: r.client_id as string,
   clientSecretHash: r.client_secret_hash as string,

@@ -1,0 +1,53 @@
+/**
+ * The token presented to introspection (RFC 7662) or revocation (RFC 7009), and the client
+ * presenting it. Both endpoints need both on every request, so they are read in one statement;
+ * authentication then runs exactly as anywhere else, on the client that statement returned.
+ */
+import type { Client, PresentedHash, Token } from '../store/store.js';
+import { ENDPOINT_AUTH_METHODS, authenticateEndpointClient, presentedClientId } from './client-auth.js';
+import type { OAuthContext } from './context.js';
+import type { Credentials } from './credentials.js';
+import { invalidRequest } from './errors.js';
+import type { Params } from './params.js';
+
+export interface FoundToken {
+  token: Token;
+  kind: 'access_token' | 'refresh_token';
+}
+
+/**
+ * Where a presented token is looked up, whatever the hint says: RFC 7009 §2.1 and RFC 7662 §2.1
+ * say a server that cannot find the token under the hint MUST search the other types too
+ * (Polar searches only the hinted column; see docs/compatibility.md). The prefix tells the
+ * kinds apart, so a token is looked up in one column at most and the hint is not needed.
+ */
+function presentedHash(value: string, credentials: Credentials): PresentedHash | undefined {
+  if (credentials.isWellFormed(value, 'userAccessToken')) return { kind: 'access_token', hash: credentials.hash(value) };
+  if (credentials.isWellFormed(value, 'userRefreshToken')) return { kind: 'refresh_token', hash: credentials.hash(value) };
+  return undefined;
+}
+
+/**
+ * Authenticates the calling client (invalid_client first, as before any other check), then
+ * requires `token` (invalid_request). `found` is the token's row whoever it was issued to;
+ * each endpoint decides what a foreign token means.
+ */
+export async function authenticateAndFindToken(
+  params: Params,
+  authorization: string | undefined,
+  ctx: OAuthContext,
+): Promise<{ client: Client; found: FoundToken | undefined }> {
+  const input = { params, authorization };
+  params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
+  const value = params.fromBody('token');
+  const presented = value === undefined ? undefined : presentedHash(value, ctx.credentials);
+  const clientId = presentedClientId(input, ENDPOINT_AUTH_METHODS);
+  const read = clientId === undefined ? {} : await ctx.store.tokens.findWithClient(clientId, presented);
+  // The client read ahead answers for its own id; any other attempt is looked up as usual.
+  const clients = {
+    findByClientId: (id: string) => (id === clientId ? Promise.resolve(read.client) : ctx.store.clients.findByClientId(id)),
+  };
+  const client = await authenticateEndpointClient(input, { clients, credentials: ctx.credentials });
+  if (value === undefined) throw invalidRequest();
+  return { client, found: read.token && presented ? { token: read.token, kind: presented.kind } : undefined };
+}
