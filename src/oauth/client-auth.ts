@@ -71,6 +71,11 @@ export function presentedClientId(input: ClientAuthInput, allowed: readonly Auth
   return presentedFor(input, allowed)[0]?.clientId;
 }
 
+/** A client store that answers `clientId` with a client already read (in a joined statement). */
+export function readAhead(clients: ClientAuthDeps['clients'], clientId: string, client: Client | undefined): ClientAuthDeps['clients'] {
+  return { findByClientId: (id) => (id === clientId ? Promise.resolve(client) : clients.findByClientId(id)) };
+}
+
 export async function authenticateClient(
   input: ClientAuthInput,
   allowed: readonly AuthMethod[],

@@ -4,7 +4,7 @@
  * authentication then runs exactly as anywhere else, on the client that statement returned.
  */
 import type { Client, PresentedHash, Token } from '../store/store.js';
-import { ENDPOINT_AUTH_METHODS, authenticateEndpointClient, presentedClientId } from './client-auth.js';
+import { ENDPOINT_AUTH_METHODS, authenticateEndpointClient, presentedClientId, readAhead } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import type { Credentials } from './credentials.js';
 import { invalidRequest } from './errors.js';
@@ -43,10 +43,7 @@ export async function authenticateAndFindToken(
   const presented = value === undefined ? undefined : presentedHash(value, ctx.credentials);
   const clientId = presentedClientId(input, ENDPOINT_AUTH_METHODS);
   const read = clientId === undefined ? {} : await ctx.store.tokens.findWithClient(clientId, presented);
-  // The client read ahead answers for its own id; any other attempt is looked up as usual.
-  const clients = {
-    findByClientId: (id: string) => (id === clientId ? Promise.resolve(read.client) : ctx.store.clients.findByClientId(id)),
-  };
+  const clients = clientId === undefined ? ctx.store.clients : readAhead(ctx.store.clients, clientId, read.client);
   const client = await authenticateEndpointClient(input, { clients, credentials: ctx.credentials });
   if (value === undefined) throw invalidRequest();
   return { client, found: read.token && presented ? { token: read.token, kind: presented.kind } : undefined };

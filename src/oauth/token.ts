@@ -2,9 +2,10 @@
  * The token endpoint (RFC 6749 §3.2; polar-oauth2.md §3.7):
  * grant_type → client authentication → the client may use the grant → the grant's own checks.
  */
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, presentedClientId, readAhead } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import { unauthorizedClient, unsupportedGrantType } from './errors.js';
+import type { Presented } from './grants/grant.js';
 import { GRANTS } from './grants/index.js';
 import { Params } from './params.js';
 import type { TokenResponse } from './wire.js';
@@ -25,17 +26,24 @@ export async function token(request: TokenRequest, ctx: OAuthContext): Promise<T
   const params = new Params(pick(request.params.query, names), pick(request.params.body, names));
   params.assertSingle(names);
 
-  const client = await authenticateClient(
-    { params, authorization: request.authorization },
-    grant.authMethods,
-    { clients: ctx.store.clients, credentials: ctx.credentials },
-    true,
-  );
+  // The credential the grant presents (a refresh token, a code) is read in one statement with the client.
+  const input = { params, authorization: request.authorization };
+  const presents = grant.presents?.(params, ctx.credentials);
+  const clientId = presents && presentedClientId(input, grant.authMethods);
+  const read = presents === undefined || clientId === undefined ? undefined : await readPresented(ctx, clientId, presents);
+  const clients = read && clientId !== undefined ? readAhead(ctx.store.clients, clientId, read.client) : ctx.store.clients;
+  const client = await authenticateClient(input, grant.authMethods, { clients, credentials: ctx.credentials }, true);
   if (!client.metadata.grant_types.includes(grant.type)) {
     throw unauthorizedClient(`The client is not authorized to use 'grant_type=${grant.type}'`);
   }
   const publicClient = client.metadata.token_endpoint_auth_method === 'none';
-  return grant.handle({ client, params, publicClient }, ctx);
+  return grant.handle({ client, params, publicClient, ...(read ? { presented: read } : {}) }, ctx);
+}
+
+function readPresented(ctx: OAuthContext, clientId: string, presents: Presented) {
+  return presents.kind === 'authorization_code'
+    ? ctx.store.codes.findWithClient(clientId, presents.hash)
+    : ctx.store.tokens.findWithClient(clientId, presents);
 }
 
 function pick(map: ReadonlyMap<string, readonly string[]>, names: readonly string[]): Map<string, readonly string[]> {

@@ -167,6 +167,8 @@ export interface CodesStore {
   /** `nonce-in-use` when another live code of the client carries the same nonce (atomic). */
   create(code: AuthorizationCode): Promise<'created' | 'nonce-in-use'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /** The calling client (undeleted), a presented code and the code's user, read in one statement. */
+  findWithClient(clientId: string, codeHash: string): Promise<{ client?: Client; code?: AuthorizationCode; user?: User }>;
   /**
    * Marks the code used. Atomic: of any number of concurrent calls exactly one returns true.
    * Only an unconsumed, unexpired code can be consumed.

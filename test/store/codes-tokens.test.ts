@@ -38,6 +38,19 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       assert.equal(await store.codes.find(hex64()), undefined);
     });
 
+    test('findWithClient: the client, the code and its user in one read, either side missing', async () => {
+      const client = aClient();
+      await h.store.clients.create(client);
+      const storedClient = await store.codes.findWithClient(client.clientId, hex64());
+      assert.deepEqual(Object.keys(storedClient), ['client']);
+      const orgs = [randomUUID()];
+      const code = aCode(client.clientId, user.id, { organizationIds: orgs });
+      await store.codes.create(code);
+      assert.deepEqual(await store.codes.findWithClient(client.clientId, code.codeHash), { client: storedClient.client, code, user });
+      assert.deepEqual(await store.codes.findWithClient('polar_ci_unknown', code.codeHash), { code, user });
+      assert.deepEqual(await store.codes.findWithClient('polar_ci_unknown', hex64()), {});
+    });
+
     test('code_hash is unique and a failed create leaves no organization rows', async () => {
       const code = aCode(aClient().clientId, user.id);
       await store.codes.create(code);

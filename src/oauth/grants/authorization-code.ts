@@ -18,14 +18,19 @@ export const authorizationCode: Grant = {
   authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
   params: ['code', 'redirect_uri', 'code_verifier'],
 
-  async handle({ client, params, publicClient }, ctx) {
+  presents(params, credentials) {
+    const value = params.fromBody('code');
+    return value === undefined ? undefined : { kind: 'authorization_code', hash: credentials.hash(value) };
+  },
+
+  async handle({ client, params, publicClient, presented: read }, ctx) {
     const value = params.fromBody('code');
     if (value === undefined) throw invalidRequest("Missing 'code' in request.");
     const redirectUri = params.get('redirect_uri');
     const verifier = params.fromBody('code_verifier');
     const now = ctx.now();
 
-    const code = await ctx.store.codes.find(ctx.credentials.hash(value));
+    const code = read ? read.code : await ctx.store.codes.find(ctx.credentials.hash(value));
     if (!code || code.clientId !== client.clientId) throw invalidGrant(INVALID_CODE);
     if (code.consumedAt !== null) {
       await ctx.store.tokens.revokeFamily(code.id, now);
@@ -35,7 +40,7 @@ export const authorizationCode: Grant = {
     if (code.redirectUri && redirectUri !== code.redirectUri) throw invalidGrant("Invalid 'redirect_uri' in request.");
     verifyCodeVerifier(code, verifier, publicClient);
 
-    const user = await ctx.store.users.findById(code.userId);
+    const user = read ? read.user : await ctx.store.users.findById(code.userId);
     if (!user || user.blockedAt !== null) throw invalidGrant("There is no 'user' for this code.");
 
     const scope = narrowScope(code.scope, client.metadata.scope);

@@ -1,6 +1,7 @@
-import type { Client } from '../../store/store.js';
+import type { AuthorizationCode, Client, PresentedHash, Token, User } from '../../store/store.js';
 import type { AuthMethod } from '../client-auth.js';
 import type { OAuthContext } from '../context.js';
+import type { Credentials } from '../credentials.js';
 import type { Params } from '../params.js';
 import type { TokenResponse } from '../wire.js';
 
@@ -11,6 +12,11 @@ export interface Grant {
   readonly authMethods: readonly AuthMethod[];
   /** The parameters the grant reads; the token endpoint hands it no others. */
   readonly params: readonly string[];
+  /**
+   * The credential the request presents (a refresh token, a code), if the grant has one: the
+   * token endpoint reads it in the same statement as the client and hands it over as `presented`.
+   */
+  presents?(params: Params, credentials: Credentials): Presented | undefined;
   handle(request: GrantRequest, ctx: OAuthContext): Promise<TokenResponse>;
 }
 
@@ -19,4 +25,8 @@ export interface GrantRequest {
   params: Params;
   /** How the client authenticated: `none` marks a public client (RFC 7636 §4.4). */
   publicClient: boolean;
+  /** Set when the grant declares `presents`: what was read for it (a member is missing when nothing was found). */
+  presented?: { token?: Token; code?: AuthorizationCode; user?: User };
 }
+
+export type Presented = PresentedHash | { kind: 'authorization_code'; hash: string };

@@ -47,13 +47,18 @@ export const refreshToken: Grant = {
   authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
   params: ['refresh_token', 'scope'],
 
-  async handle({ client, params }, ctx) {
+  presents(params, credentials) {
+    const value = params.fromBody('refresh_token');
+    return value === undefined ? undefined : { kind: 'refresh_token', hash: credentials.hash(value) };
+  },
+
+  async handle({ client, params, presented: read }, ctx) {
     const presented = params.fromBody('refresh_token');
     if (presented === undefined) throw invalidRequest("Missing 'refresh_token' in request.");
     const requestedScope = params.get('scope');
     const now = ctx.now();
 
-    const row = await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
+    const row = read ? read.token : await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
     if (!row || row.clientId !== client.clientId) throw invalidGrant();
     if (row.rotatedAt !== null) return rejectRotated(ctx, row, presented, now);
     if (row.accessTokenRevokedAt !== 0 || row.refreshTokenRevokedAt !== 0) throw invalidGrant();

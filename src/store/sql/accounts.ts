@@ -1,6 +1,8 @@
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
 import type { Db, Row } from './db.js';
 
+export const USER_COLUMNS = ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'] as const;
+
 export const toUser = (r: Row): User => ({
   id: r.id as string,
   email: r.email as string,

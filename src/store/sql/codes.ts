@@ -1,6 +1,13 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
-import { type Db, type Row, isUniqueViolation } from './db.js';
+import { USER_COLUMNS, toUser } from './accounts.js';
+import { toClient } from './clients.js';
+import { type Db, type Row, isUniqueViolation, prefixedColumns, unprefix } from './db.js';
 import { claimThenIssue } from './issue-after.js';
+
+const CODE_COLUMNS = [
+  'id', 'code_hash', 'client_id', 'user_id', 'redirect_uri', 'scope', 'nonce', 'auth_time', 'code_challenge',
+  'code_challenge_method', 'issued_at', 'expires_at', 'consumed_at',
+] as const;
 
 const toCode = (r: Row): AuthorizationCode => ({
   id: r.id as string,
@@ -51,7 +58,24 @@ const CONSUME =
   'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ? RETURNING id';
 
 export const codes = (db: Db): CodesStore => {
+  const orgs = (alias: string) =>
+    `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = ${alias}.id)`;
+  // Either may be missing: client and code are LEFT JOINed to a one-row relation; a code's user
+  // is deleted with it (ON DELETE CASCADE) but may be blocked, which the grant checks.
+  const withClient = `SELECT c.*, ${prefixedColumns('k', CODE_COLUMNS)}, ${orgs('k')} AS k_orgs, ${prefixedColumns('u', USER_COLUMNS)}
+    FROM (SELECT 1 AS one) one
+    LEFT JOIN oauth2_clients c ON c.client_id = ? AND c.deleted_at IS NULL
+    LEFT JOIN oauth2_authorization_codes k ON k.code_hash = ?
+    LEFT JOIN users u ON u.id = k.user_id`;
   const store: CodesStore = {
+    async findWithClient(clientId, codeHash) {
+      const row = await db.get(withClient, [clientId, codeHash]);
+      return {
+        ...(row?.client_id != null ? { client: toClient(row) } : {}),
+        ...(row?.k_id != null ? { code: toCode(unprefix(row, 'k')) } : {}),
+        ...(row?.u_id != null ? { user: toUser(unprefix(row, 'u')) } : {}),
+      };
+    },
     async create(c) {
       try {
         await insert(db, c);
@@ -64,8 +88,7 @@ export const codes = (db: Db): CodesStore => {
     },
     async find(codeHash) {
       const row = await db.get(
-        `SELECT c.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = c.id) AS orgs
-           FROM oauth2_authorization_codes c WHERE c.code_hash = ?`,
+        `SELECT c.*, ${orgs('c')} AS orgs FROM oauth2_authorization_codes c WHERE c.code_hash = ?`,
         [codeHash],
       );
       return row && toCode(row);

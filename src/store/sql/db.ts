@@ -22,6 +22,19 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * Joined reads select each table's columns under its alias (`t.id AS t_id, …`), since the tables
+ * share column names; `unprefix` gives such a row back under the plain names.
+ */
+export const prefixedColumns = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c} AS ${alias}_${c}`).join(', ');
+
+export function unprefix(row: Row, alias: string): Row {
+  const out: Row = {};
+  const prefix = `${alias}_`;
+  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
+  return out;
+}
+
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 export async function openDb(url: string): Promise<Db> {

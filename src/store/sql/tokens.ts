@@ -1,36 +1,30 @@
 import type { Token, TokensStore } from '../store.js';
 import { toUser } from './accounts.js';
 import { toClient } from './clients.js';
-import type { Db, Row } from './db.js';
+import { type Db, type Row, prefixedColumns, unprefix } from './db.js';
 import { claimThenIssue, insertToken } from './issue-after.js';
 
-/** The column names a token row is read under: plain, or with a prefix when joined with another table. */
-const columnsUnder = (p: string) => ({
-  id: `${p}id`, family_id: `${p}family_id`, client_id: `${p}client_id`, user_id: `${p}user_id`, sub_type: `${p}sub_type`,
-  access_token_hash: `${p}access_token_hash`, refresh_token_hash: `${p}refresh_token_hash`, scope: `${p}scope`,
-  issued_at: `${p}issued_at`, expires_in: `${p}expires_in`, access_token_revoked_at: `${p}access_token_revoked_at`,
-  refresh_token_revoked_at: `${p}refresh_token_revoked_at`, rotated_at: `${p}rotated_at`, rotated_response: `${p}rotated_response`,
-  orgs: `${p}orgs`,
-});
-const PLAIN = columnsUnder('');
-const PREFIXED = columnsUnder('t_');
+export const TOKEN_COLUMNS = [
+  'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
+  'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
+] as const;
 
-const toToken = (r: Row, k = PLAIN): Token => ({
-  id: r[k.id] as string,
-  familyId: r[k.family_id] as string,
-  clientId: r[k.client_id] as string,
-  userId: r[k.user_id] as string,
-  subType: r[k.sub_type] as Token['subType'],
-  accessTokenHash: r[k.access_token_hash] as string,
-  refreshTokenHash: (r[k.refresh_token_hash] as string | null) ?? null,
-  scope: r[k.scope] as string,
-  issuedAt: r[k.issued_at] as number,
-  expiresIn: r[k.expires_in] as number,
-  accessTokenRevokedAt: r[k.access_token_revoked_at] as number,
-  refreshTokenRevokedAt: r[k.refresh_token_revoked_at] as number,
-  rotatedAt: (r[k.rotated_at] as number | null) ?? null,
-  rotatedResponse: (r[k.rotated_response] as string | null) ?? null,
-  organizationIds: r[k.orgs] ? String(r[k.orgs]).split(' ') : [],
+const toToken = (r: Row): Token => ({
+  id: r.id as string,
+  familyId: r.family_id as string,
+  clientId: r.client_id as string,
+  userId: r.user_id as string,
+  subType: r.sub_type as Token['subType'],
+  accessTokenHash: r.access_token_hash as string,
+  refreshTokenHash: (r.refresh_token_hash as string | null) ?? null,
+  scope: r.scope as string,
+  issuedAt: r.issued_at as number,
+  expiresIn: r.expires_in as number,
+  accessTokenRevokedAt: r.access_token_revoked_at as number,
+  refreshTokenRevokedAt: r.refresh_token_revoked_at as number,
+  rotatedAt: (r.rotated_at as number | null) ?? null,
+  rotatedResponse: (r.rotated_response as string | null) ?? null,
+  organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
 });
 
 const HASH_COLUMN = { access_token: 'access_token_hash', refresh_token: 'refresh_token_hash' } as const;
@@ -62,8 +56,7 @@ export const tokens = (db: Db): TokensStore => {
        FROM oauth2_tokens t WHERE t.${column} = ?`;
   const byRefresh = select('refresh_token_hash');
   const byAccess = select('access_token_hash');
-  // Joined reads: the token's columns under a `t_` prefix, since the other table has the same names.
-  const prefixed = `${Object.keys(PLAIN).filter((c) => c !== 'orgs').map((c) => `t.${c} AS t_${c}`).join(', ')},
+  const prefixed = `${prefixedColumns('t', TOKEN_COLUMNS)},
     (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS t_orgs`;
   // Users are deleted with their tokens (ON DELETE CASCADE), so the inner join loses no live token.
   const accessGrant = `SELECT ${prefixed}, u.* FROM oauth2_tokens t JOIN users u ON u.id = t.user_id WHERE t.access_token_hash = ?`;
@@ -76,13 +69,13 @@ export const tokens = (db: Db): TokensStore => {
   return {
     async findAccessGrant(hash) {
       const row = await db.get(accessGrant, [hash]);
-      return row && { token: toToken(row, PREFIXED), user: toUser(row) };
+      return row && { token: toToken(unprefix(row, 't')), user: toUser(row) };
     },
     async findWithClient(clientId, presented) {
       const row = await db.get(withClientSql[presented?.kind ?? 'access_token'], [clientId, presented?.hash ?? null]);
       return {
         ...(row?.client_id != null ? { client: toClient(row) } : {}),
-        ...(row?.t_id != null ? { token: toToken(row, PREFIXED) } : {}),
+        ...(row?.t_id != null ? { token: toToken(unprefix(row, 't')) } : {}),
       };
     },
     async create(t) {
