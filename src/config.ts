@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -41,11 +42,15 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   /** LOG_LEVEL (default info; `silent` in tests). */
   readonly logLevel: string;
+  /** BOREALIS_WORKERS (or `serve --workers`): worker processes for `serve`, 1 to 256 or `auto` (one per CPU). */
+  readonly workers: number;
 }
 
 export interface ConfigOverrides {
   port?: number | undefined;
   databaseUrl?: string | undefined;
+  /** `serve --workers` (raw, validated like BOREALIS_WORKERS). */
+  workers?: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +81,14 @@ function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: str
     warn(`BOREALIS_SECRET is not set: generated a development secret in ${file}. Set BOREALIS_SECRET in production.`);
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+function workerCount(name: string, raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  if (raw === 'auto') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`${name} must be an integer from 1 to 256 or "auto", got "${raw}"`);
+  return n;
 }
 
 function trustProxy(raw: string | undefined): Config['trustProxy'] {
@@ -127,5 +140,6 @@ export function loadConfig(
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
+    workers: overrides.workers !== undefined ? workerCount('--workers', overrides.workers) : workerCount('BOREALIS_WORKERS', env.BOREALIS_WORKERS),
   });
 }

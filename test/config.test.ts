@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -45,4 +45,14 @@ test('bad values are refused with a clear message', () => {
   }
   assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '2' }, {}, quiet).trustProxy, 2);
   assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '10.0.0.0/8' }, {}, quiet).trustProxy, '10.0.0.0/8');
+});
+
+test('workers: 1 by default, BOREALIS_WORKERS or --workers (which wins), auto is one per CPU', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
+  assert.equal(loadConfig(env, {}, quiet).workers, 1);
+  assert.equal(loadConfig({ ...env, BOREALIS_WORKERS: '3' }, {}, quiet).workers, 3);
+  assert.equal(loadConfig({ ...env, BOREALIS_WORKERS: '3' }, { workers: '2' }, quiet).workers, 2);
+  assert.equal(loadConfig({ ...env, BOREALIS_WORKERS: 'auto' }, {}, quiet).workers, availableParallelism());
+  assert.throws(() => loadConfig({ ...env, BOREALIS_WORKERS: '0' }, {}, quiet), new ConfigError('BOREALIS_WORKERS must be an integer from 1 to 256 or "auto", got "0"'));
+  assert.throws(() => loadConfig(env, { workers: 'many' }, quiet), new ConfigError('--workers must be an integer from 1 to 256 or "auto", got "many"'));
 });

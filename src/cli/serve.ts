@@ -3,16 +3,15 @@ import { composeApp, compose } from '../compose.js';
 import { loadConfig } from '../config.js';
 import { KEY_REFRESH_SECONDS } from '../keys/key-ring.js';
 import { parse } from './args.js';
-import { superviseWorkers, workerCount } from './workers.js';
+import { superviseWorkers } from './workers.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 
 export async function serveCommand(args: string[]) {
   const values = parse(args, { port: { type: 'string' }, database: { type: 'string' }, workers: { type: 'string' } });
   const port = values.port === undefined ? undefined : Number(values.port);
-  const workers = workerCount(values.workers ?? process.env.BOREALIS_WORKERS);
-  const config = loadConfig(process.env, { port, databaseUrl: values.database });
-  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, config);
+  const config = loadConfig(process.env, { port, databaseUrl: values.database, workers: values.workers });
+  if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const borealis = await compose(config);
   const app = await composeApp(borealis, config);
   await app.listen({ port: config.port, host: config.host });

@@ -9,27 +9,17 @@
  * stops them all on SIGTERM/SIGINT.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
-import { UsageError } from './args.js';
 
 /** A worker that dies within this long of the previous death is a crash loop, not bad luck. */
 const CRASH_WINDOW_MS = 10_000;
 const MAX_CRASHES_IN_WINDOW = 5;
 const STOP_TIMEOUT_MS = 15_000;
 
-/** `--workers N` or `--workers auto` (one per CPU the process may use). */
-export function workerCount(raw: string | undefined): number {
-  if (raw === undefined) return 1;
-  if (raw === 'auto') return availableParallelism();
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--workers must be an integer from 1 to 256 or "auto", got "${raw}"`);
-  return n;
-}
-
-export async function superviseWorkers(count: number, config: Config): Promise<void> {
+export async function superviseWorkers(config: Config): Promise<void> {
+  const count = config.workers;
   const log = pino({ level: config.logLevel }).child({ role: 'primary' });
   const prepared = await compose(config);
   await prepared.close();

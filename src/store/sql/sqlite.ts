@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import type { Db, Param, Row } from './db.js';
 
 /**
@@ -17,6 +18,16 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints move to a thread once this connection has written enough for them to matter;
+  // a CLI command or a short test never pays for the thread.
+  let checkpointer: Checkpointer | undefined;
+  let writes = 0;
+  const noteWrites = (count: number) => {
+    writes += count;
+    if (checkpointer || writes < CHECKPOINT_THREAD_AFTER_WRITES || file === ':memory:') return;
+    checkpointer = startCheckpointer(file);
+    sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  };
 
   const preparer = (connection: Database.Database) => {
     const statements = new Map<string, Database.Statement>();
@@ -56,7 +67,9 @@ export function openSqlite(file: string): Db {
       return prepare(sql).get(...params) as T | undefined;
     },
     async run(sql: string, params: Param[] = []) {
-      return prepare(sql).run(...params).changes;
+      const { changes } = prepare(sql).run(...params);
+      if (!sqlite.inTransaction) noteWrites(1);
+      return changes;
     },
     async exec(sql: string) {
       sqlite.exec(sql);
@@ -111,6 +124,7 @@ export function openSqlite(file: string): Db {
       for (const item of batch) item.reject(error);
       return;
     }
+    noteWrites(batch.length);
     for (const done of settle) done();
   }
 
@@ -178,6 +192,7 @@ export function openSqlite(file: string): Db {
     // BEGIN IMMEDIATE takes SQLite's write lock, which other processes on the same file respect.
     exclusive: transaction,
     close: async () => {
+      await checkpointer?.stop();
       reader?.close();
       sqlite.close();
     },
