@@ -5,7 +5,8 @@
  * so a key for one purpose never decrypts another. The context (table, column, row id) is bound
  * as additional authenticated data: a ciphertext copied to another row fails to open.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { fillRandom } from './random.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -27,7 +28,7 @@ export class SealedBox {
   }
 
   seal(plaintext: string, context: string): string {
-    const iv = randomBytes(IV_BYTES);
+    const iv = fillRandom(Buffer.allocUnsafe(IV_BYTES));
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

@@ -3,7 +3,8 @@
  *   <namespace><kind prefix> + 37 base62 characters (CSPRNG) + CRC32 of those 37 in base62, 6 chars.
  * Only HMAC-SHA256(server secret, full credential) is ever stored (§2.2); lookups go by that hash.
  */
-import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomByte } from '../keys/random.js';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -23,19 +24,6 @@ export const CREDENTIAL_PREFIX = {
   userSession: 'us_',
 } as const;
 export type CredentialKind = keyof typeof CREDENTIAL_PREFIX;
-
-/** CSPRNG bytes drawn from a pool refilled 4 KiB at a time: one syscall per ~50 credentials. */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-function randomByte(): number {
-  if (poolOffset === pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const byte = pool[poolOffset] as number;
-  pool[poolOffset++] = 0; // a used byte never lingers in memory
-  return byte;
-}
 
 function randomBase62(length: number): string {
   let out = '';

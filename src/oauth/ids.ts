@@ -4,12 +4,12 @@
  * into a table of millions of rows touches its rightmost pages instead of a random leaf.
  * Ids are not secrets (bearer values are separate and random); the timestamp is the issue time.
  */
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from '../keys/random.js';
 
 const bytes = Buffer.alloc(16);
 
 export function timeOrderedId(now = Date.now()): string {
-  randomFillSync(bytes, 6, 10);
+  fillRandom(bytes, 6, 10);
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f); // version 7
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f); // variant 10
