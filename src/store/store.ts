@@ -225,6 +225,11 @@ export interface SignInThrottle {
   clear(key: string): Promise<void>;
 }
 
+export interface RateLimits {
+  /** Counts one request for `key` in its current fixed window (a new one starts after `windowMs`). */
+  hit(key: string, nowMs: number, windowMs: number): Promise<{ hits: number; windowStartMs: number }>;
+}
+
 export interface SigningKeysStore {
   list(): Promise<SigningKey[]>;
   create(key: SigningKey): Promise<void>;
@@ -245,6 +250,7 @@ export interface Store {
   readonly consents: ConsentsStore;
   readonly signingKeys: SigningKeysStore;
   readonly signInThrottle: SignInThrottle;
+  readonly rateLimits: RateLimits;
   /** Runs `work` in one transaction; the store it receives writes inside it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Deletes what has expired (§5.5); returns the number of rows removed. */

@@ -130,3 +130,23 @@ describe('BOREALIS_REGISTRATION_RATE_LIMIT', () => {
     }
   });
 });
+
+describe('BOREALIS_REGISTRATION_RATE_LIMIT across instances sharing one database', () => {
+  let a: TestServer;
+  let b: TestServer;
+  before(async () => {
+    a = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '3' } });
+    b = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '3' }, database: a.database });
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  test('the limit is counted in the database: 10 parallel registrations over two instances → exactly 3 succeed', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => register(i % 2 ? b : a)));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
+    assert.equal((await register(a)).status, 429);
+    assert.equal((await register(b)).status, 429);
+  });
+});

@@ -5,6 +5,7 @@ import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
 import { webCaller } from '../caller.js';
 import { jsonBody } from '../json-body.js';
+import { databaseRateLimitStore } from '../rate-limit-store.js';
 import { sendAuthlib, sendCompact } from '../respond.js';
 import { NO_STORE } from '../../oauth/wire.js';
 
@@ -22,7 +23,7 @@ async function caller(request: FastifyRequest, ctx: OAuthContext): Promise<Calle
 
 /** RFC 7591 registration, RFC 7592 management and the owner's list (polar-oauth2.md §3.11–3.13). */
 export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions) {
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(ctx.store.rateLimits) });
 
   app.post(
     '/v1/oauth2/register',

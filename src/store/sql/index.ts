@@ -4,6 +4,7 @@ import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, openDb } from './db.js';
 import { consents } from './consents.js';
+import { rateLimits } from './rate-limits.js';
 import { signInThrottle } from './sign-in-throttle.js';
 import { signingKeys } from './signing-keys.js';
 import { migrate } from './migrate.js';
@@ -22,6 +23,7 @@ function storeOver(db: Db, root: Db): Store {
     consents: consents(db),
     signingKeys: keys,
     signInThrottle: signInThrottle(db),
+    rateLimits: rateLimits(db),
     transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
     async deleteExpired(now) {
       let removed = 0;
@@ -34,6 +36,8 @@ function storeOver(db: Db, root: Db): Store {
       );
       removed += (await keys.prune(now)).length;
       removed += await db.run('DELETE FROM sign_in_failures WHERE window_start < ? AND locked_until < ?', [now - 86400, now]);
+      // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
+      removed += await db.run('DELETE FROM rate_limit_hits WHERE window_start_ms < ?', [(now - 86400) * 1000]);
       return removed;
     },
     close: () => root.close(),

@@ -9,6 +9,7 @@ import * as signInThrottle from './migrations/003-sign-in-throttle.js';
 import * as clientCreationOrder from './migrations/004-client-creation-order.js';
 import * as emailLookup from './migrations/005-email-lookup.js';
 import * as consentOrganizations from './migrations/006-consent-organizations.js';
+import * as rateLimits from './migrations/007-rate-limits.js';
 
 interface Migration {
   version: number;
@@ -16,7 +17,7 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup, consentOrganizations];
+export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup, consentOrganizations, rateLimits];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {

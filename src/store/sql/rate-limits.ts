@@ -1,0 +1,18 @@
+import type { RateLimits } from '../store.js';
+import type { Db } from './db.js';
+
+export const rateLimits = (db: Db): RateLimits => ({
+  async hit(key, nowMs, windowMs) {
+    // One upsert: a new window starts once the old one has passed. Concurrent hits from any
+    // number of processes are all counted (no read-then-write).
+    const row = await db.get<{ hits: number; window_start_ms: number }>(
+      `INSERT INTO rate_limit_hits (key, hits, window_start_ms) VALUES (?, 1, ?)
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN rate_limit_hits.window_start_ms <= ? THEN 1 ELSE rate_limit_hits.hits + 1 END,
+         window_start_ms = CASE WHEN rate_limit_hits.window_start_ms <= ? THEN excluded.window_start_ms ELSE rate_limit_hits.window_start_ms END
+       RETURNING hits, window_start_ms`,
+      [key, nowMs, nowMs - windowMs, nowMs - windowMs],
+    );
+    return { hits: Number(row!.hits), windowStartMs: Number(row!.window_start_ms) };
+  },
+});
