@@ -108,6 +108,19 @@ describe('refresh_token grant', () => {
     assert.equal(stolen.text, '{"error": "invalid_grant"}');
     assert.equal((await refresh(server, owner, first.refresh_token as string)).status, 200);
   });
+
+  test('reuse is still detected after the cleanup: a rotated token is kept while its family can refresh', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const second = JSON.parse((await refresh(server, client, first.refresh_token as string)).text);
+    // Past the first access token's 10 days: Polar's cleanup (§5.5) would delete the rotated row.
+    clock.advance(864_000 + 60);
+    await server.borealis.ctx.store.deleteExpired(clock());
+    const reuse = await refresh(server, client, first.refresh_token as string);
+    assert.equal(reuse.text, '{"error": "invalid_grant"}');
+    assert.equal((await refresh(server, client, second.refresh_token)).text, '{"error": "invalid_grant"}', 'the family is revoked');
+  });
 });
 
 describe('refresh_token grant with the grace window disabled', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { migrations } from '../../src/store/sql/migrate.js';
-import { migrate, openDb, openStore } from '../../src/store/sql/index.js';
+import { REUSE_DETECTION_SECONDS, migrate, openDb, openStore } from '../../src/store/sql/index.js';
 import type { Store, User } from '../../src/store/store.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
 import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser } from './fixtures.js';
@@ -83,6 +83,56 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
 
     assert.equal(await store.deleteExpired(NOW), 0);
     assert.ok(await store.users.findById(user.id));
+  });
+});
+
+describe(`store contract: deleteExpired keeps what reuse detection needs (${ENGINE})`, () => {
+  let h: Harness;
+  let store: Store;
+  let user: User;
+  before(async () => {
+    h = await harness();
+    store = h.store;
+    user = await storedUser(store);
+  });
+  after(() => h.close());
+
+  const alive = async (hash: string) => (await store.tokens.findByAccessHash(hash)) !== undefined;
+
+  test('a rotated row stays while its family can still refresh, at most REUSE_DETECTION_SECONDS after rotation', async () => {
+    const clientId = aClient().clientId;
+    const old = { issuedAt: NOW - 7200, expiresIn: 3600 };
+    // Family A: the parent was rotated into a live child. Family B: rotated, then the family was revoked.
+    const parentA = aToken(clientId, user.id, old);
+    const childA = aToken(clientId, user.id, { familyId: parentA.familyId, issuedAt: NOW - 10 });
+    const parentB = aToken(clientId, user.id, old);
+    const childB = aToken(clientId, user.id, { familyId: parentB.familyId, issuedAt: NOW - 10 });
+    for (const t of [parentA, childA, parentB, childB]) await store.tokens.create(t);
+    assert.equal(await store.tokens.rotate(parentA.id, NOW - 3000, 'sealed'), true);
+    assert.equal(await store.tokens.rotate(parentB.id, NOW - 3000, 'sealed'), true);
+    await store.tokens.revokeFamily(parentB.familyId, NOW - 5);
+
+    await store.deleteExpired(NOW);
+    assert.deepEqual(await Promise.all([parentA, childA, parentB, childB].map((t) => alive(t.accessTokenHash))), [true, true, false, true]);
+    // Long after the rotation the row goes, even though the family lives on.
+    await store.deleteExpired(NOW - 3000 + REUSE_DETECTION_SECONDS + 1);
+    assert.equal(await alive(parentA.accessTokenHash), false);
+  });
+
+  test('a consumed code stays while the tokens it paid for can still refresh; an unused expired code goes', async () => {
+    const clientId = aClient().clientId;
+    const used = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100 });
+    const usedDead = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100 });
+    const unused = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100 });
+    for (const c of [used, usedDead, unused]) await store.codes.create(c);
+    assert.equal(await store.codes.exchange(used.id, NOW - 600, aToken(clientId, user.id, { familyId: used.id })), true);
+    assert.equal(await store.codes.exchange(usedDead.id, NOW - 600, aToken(clientId, user.id, { familyId: usedDead.id })), true);
+    await store.tokens.revokeFamily(usedDead.id, NOW - 1);
+
+    await store.deleteExpired(NOW);
+    assert.equal((await store.codes.find(used.codeHash))?.consumedAt, NOW - 600);
+    assert.equal(await store.codes.find(usedDead.codeHash), undefined);
+    assert.equal(await store.codes.find(unused.codeHash), undefined);
   });
 });
 

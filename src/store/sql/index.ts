@@ -10,6 +10,18 @@ import { signingKeys } from './signing-keys.js';
 import { migrate } from './migrate.js';
 import { tokens } from './tokens.js';
 
+/**
+ * D4/D5 reuse detection outlives the cleanup: a rotated refresh token or a consumed code stays
+ * stored while a token of its family can still be refreshed, up to this long after its use, so
+ * that presenting it again still revokes the family (RFC 9700 §4.14.2, RFC 6749 §4.1.2). Polar's
+ * cleanup (§5.5) would delete it once its access token expired, an hour after rotation.
+ */
+export const REUSE_DETECTION_SECONDS = 30 * 86400;
+
+/** A family (`family_id`, the code's id) still holding a refresh token that can be used. */
+const FAMILY_LIVE = (family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens live WHERE live.family_id = ${family}
+  AND live.refresh_token_hash IS NOT NULL AND live.refresh_token_revoked_at = 0 AND live.access_token_revoked_at = 0)`;
+
 function storeOver(db: Db, root: Db): Store {
   const keys = signingKeys(db);
   return {
@@ -27,12 +39,19 @@ function storeOver(db: Db, root: Db): Store {
     transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
     async deleteExpired(now) {
       let removed = 0;
-      removed += await db.run('DELETE FROM oauth2_authorization_codes WHERE expires_at < ?', [now]);
+      const reuseCutoff = now - REUSE_DETECTION_SECONDS;
+      removed += await db.run(
+        `DELETE FROM oauth2_authorization_codes WHERE expires_at < ?
+           AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes.id')})`,
+        [now, reuseCutoff],
+      );
       removed += await db.run('DELETE FROM user_sessions WHERE expires_at < ?', [now]);
       // §5.5: an expired access token whose refresh token is absent or revoked is of no further use.
+      // A rotated row is kept for reuse detection (above).
       removed += await db.run(
-        'DELETE FROM oauth2_tokens WHERE expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)',
-        [now],
+        `DELETE FROM oauth2_tokens WHERE expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
+           AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens.family_id')})`,
+        [now, reuseCutoff],
       );
       removed += (await keys.prune(now)).length;
       removed += await db.run('DELETE FROM sign_in_failures WHERE window_start < ? AND locked_until < ?', [now - 86400, now]);
