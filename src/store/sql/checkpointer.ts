@@ -5,12 +5,14 @@
  * (a p99 spike). Here a worker thread with its own connection runs PASSIVE checkpoints, which
  * never wait for readers or writers (https://sqlite.org/c3ref/wal_checkpoint_v2.html); the
  * writer's automatic checkpoint stays on as a backstop, at a size the thread keeps it from reaching.
+ * Every 20 ms: at 100 ms the passes grew large enough that their fsyncs showed as ≈ 90 ms p99
+ * stalls at 1M stored tokens (bench/README.md).
  * Measured: SQLite refresh +25–30%, code exchange +40%, p90 halved (bench/README.md).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-const INTERVAL_MS = 100;
+const INTERVAL_MS = 20;
 /** Committed write transactions after which a connection hands its checkpoints to the thread. */
 export const CHECKPOINT_THREAD_AFTER_WRITES = 500;
 /** The writer checkpoints by itself only if the thread falls this far behind (pages; 4 KiB each). */
