@@ -47,7 +47,8 @@ export interface Config {
 }
 
 export interface ConfigOverrides {
-  port?: number | undefined;
+  /** `serve --port` (raw, validated like PORT). */
+  port?: string | undefined;
   databaseUrl?: string | undefined;
   /** `serve --workers` (raw, validated like BOREALIS_WORKERS). */
   workers?: string | undefined;
@@ -112,7 +113,8 @@ export function loadConfig(
   warn: (message: string) => void = (m) => console.warn(`warning: ${m}`),
 ): Config {
   const production = env.NODE_ENV === 'production';
-  const port = overrides.port ?? integer('PORT', env.PORT, 8080);
+  const port = overrides.port !== undefined ? integer('--port', overrides.port, 8080) : integer('PORT', env.PORT, 8080);
+  if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
   const dataDir = resolve(env.BOREALIS_DATA_DIR || 'data');
   const publicUrl = (env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   try {

@@ -56,3 +56,11 @@ test('workers: 1 by default, BOREALIS_WORKERS or --workers (which wins), auto is
   assert.throws(() => loadConfig({ ...env, BOREALIS_WORKERS: '0' }, {}, quiet), new ConfigError('BOREALIS_WORKERS must be an integer from 1 to 256 or "auto", got "0"'));
   assert.throws(() => loadConfig(env, { workers: 'many' }, quiet), new ConfigError('--workers must be an integer from 1 to 256 or "auto", got "many"'));
 });
+
+test('--port overrides PORT and is validated like it', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')), PORT: '9000' };
+  assert.equal(loadConfig(env, {}, quiet).port, 9000);
+  assert.equal(loadConfig(env, { port: '9001' }, quiet).port, 9001);
+  assert.throws(() => loadConfig(env, { port: 'abc' }, quiet), new ConfigError('--port must be an integer ≥ 0, got "abc"'));
+  assert.throws(() => loadConfig(env, { port: '70000' }, quiet), new ConfigError('port must be at most 65535, got 70000'));
+});

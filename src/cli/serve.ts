@@ -9,8 +9,7 @@ const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 
 export async function serveCommand(args: string[]) {
   const values = parse(args, { port: { type: 'string' }, database: { type: 'string' }, workers: { type: 'string' } });
-  const port = values.port === undefined ? undefined : Number(values.port);
-  const config = loadConfig(process.env, { port, databaseUrl: values.database, workers: values.workers });
+  const config = loadConfig(process.env, { port: values.port, databaseUrl: values.database, workers: values.workers });
   if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const borealis = await compose(config);
   const app = await composeApp(borealis, config);

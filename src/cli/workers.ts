@@ -13,9 +13,9 @@ import pino from 'pino';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
 
-/** A worker that dies within this long of the previous death is a crash loop, not bad luck. */
-const CRASH_WINDOW_MS = 10_000;
+/** More than this many workers dying within this window is a crash loop, not bad luck. */
 const MAX_CRASHES_IN_WINDOW = 5;
+const CRASH_WINDOW_MS = 10_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 export async function superviseWorkers(config: Config): Promise<void> {
