@@ -67,9 +67,7 @@ export function openSqlite(file: string): Db {
       return prepare(sql).get(...params) as T | undefined;
     },
     async run(sql: string, params: Param[] = []) {
-      const { changes } = prepare(sql).run(...params);
-      if (!sqlite.inTransaction) noteWrites(1);
-      return changes;
+      return prepare(sql).run(...params).changes;
     },
     async exec(sql: string) {
       sqlite.exec(sql);
@@ -178,15 +176,17 @@ export function openSqlite(file: string): Db {
   return {
     engine: 'sqlite',
     spaceJoined,
+    // A write outside a transaction joins the next group commit like any transaction: one
+    // statement in its own SAVEPOINT is as atomic as in autocommit, and shares the COMMIT.
     all: <T = Row>(sql: string, params: Param[] = []) => {
       if (isRead(sql)) return Promise.resolve(forRead(sql).all(...params) as T[]);
-      return lock ? waitFor(() => direct.all<T>(sql, params)) : direct.all<T>(sql, params);
+      return transaction((tx) => tx.all<T>(sql, params));
     },
     get: <T = Row>(sql: string, params: Param[] = []) => {
       if (isRead(sql)) return Promise.resolve(forRead(sql).get(...params) as T | undefined);
-      return lock ? waitFor(() => direct.get<T>(sql, params)) : direct.get<T>(sql, params);
+      return transaction((tx) => tx.get<T>(sql, params));
     },
-    run: (sql, params) => (lock ? waitFor(() => direct.run(sql, params)) : direct.run(sql, params)),
+    run: (sql, params) => transaction((tx) => tx.run(sql, params)),
     exec: (sql) => waitFor(() => direct.exec(sql)),
     transaction,
     // BEGIN IMMEDIATE takes SQLite's write lock, which other processes on the same file respect.
