@@ -21,7 +21,7 @@ export interface Borealis {
 }
 
 export async function compose(config: Config, now: () => number = systemClock): Promise<Borealis> {
-  const store = await openStore(config.databaseUrl, { migrate: true, now: now() });
+  const store = await openStore(config.databaseUrl, { migrate: true, now: now(), poolSize: config.databasePoolSize });
   const keys = new KeyRing(store.signingKeys, config.secret);
   await keys.load(now());
   const credentials = new Credentials(config.secret, config.tokenNamespace);

@@ -18,6 +18,8 @@ export interface Config {
   readonly publicUrl: string;
   /** DATABASE_URL: `postgres://…` for PostgreSQL, otherwise a SQLite file (default ./data/borealis.db). */
   readonly databaseUrl: string;
+  /** DATABASE_POOL_SIZE: PostgreSQL connections per process (default 10; SQLite ignores it). */
+  readonly databasePoolSize: number;
   /** BOREALIS_AUTHORIZATION_ENDPOINT: an external authorize page; default the built-in `/oauth2/authorize`. */
   readonly authorizationEndpoint: string;
   /** BOREALIS_SIGNUP: `open` or `closed` self-service sign-up at /signup (default open, closed in production). */
@@ -136,6 +138,7 @@ export function loadConfig(
     registration: registrationPolicy(env.BOREALIS_REGISTRATION),
     registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),
+    databasePoolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1),
     dataDir,
     secret: resolveSecret(env, production, dataDir, warn),
     tokenNamespace: namespace,

@@ -64,3 +64,10 @@ test('--port overrides PORT and is validated like it', () => {
   assert.throws(() => loadConfig(env, { port: 'abc' }, quiet), new ConfigError('--port must be an integer ≥ 0, got "abc"'));
   assert.throws(() => loadConfig(env, { port: '70000' }, quiet), new ConfigError('port must be at most 65535, got 70000'));
 });
+
+test('DATABASE_POOL_SIZE: 10 by default, a positive integer otherwise', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
+  assert.equal(loadConfig(env, {}, quiet).databasePoolSize, 10);
+  assert.equal(loadConfig({ ...env, DATABASE_POOL_SIZE: '4' }, {}, quiet).databasePoolSize, 4);
+  assert.throws(() => loadConfig({ ...env, DATABASE_POOL_SIZE: '0' }, {}, quiet), new ConfigError('DATABASE_POOL_SIZE must be an integer ≥ 1, got "0"'));
+});

@@ -37,10 +37,11 @@ export function unprefix(row: Row, alias: string): Row {
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
-export async function openDb(url: string): Promise<Db> {
+/** `poolSize`: PostgreSQL connections per process (SQLite ignores it). */
+export async function openDb(url: string, poolSize?: number): Promise<Db> {
   if (isPostgresUrl(url)) {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(url);
+    return openPostgres(url, poolSize);
   }
   const { openSqlite } = await import('./sqlite.js');
   return openSqlite(url.replace(/^sqlite:(\/\/)?/, ''));

@@ -67,10 +67,12 @@ export interface OpenStoreOptions {
   /** Apply pending migrations first (serve does; the store contract suite does). */
   migrate?: boolean;
   now?: number;
+  /** PostgreSQL connections per process (DATABASE_POOL_SIZE). */
+  poolSize?: number;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const db = await openDb(url);
+  const db = await openDb(url, options.poolSize);
   if (options.migrate) await migrate(db, options.now ?? Math.floor(Date.now() / 1000));
   return storeOver(db, db);
 }

@@ -43,8 +43,11 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
   };
 }
 
-export function openPostgres(url: string): Db {
-  const pool = new pg.Pool({ connectionString: url, types, max: Number(process.env.PGPOOL_MAX || 10) });
+/** Connections per process; 5, 10 and 20 measured within noise on the bench (bench/README.md). */
+export const DEFAULT_POOL_SIZE = 10;
+
+export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
+  const pool = new pg.Pool({ connectionString: url, types, max: poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
 
