@@ -73,10 +73,13 @@ export function summarize(records: Record[]): Row[] {
   return rows;
 }
 
+/** A `serve --workers N` row (server `…-wN`): reported beside the targets, not judged by them. */
+const isWorkersRow = (r: Row) => /-w\d+$/.test(r.server);
+
 export function checks(rows: Row[]): Check[] {
   const out: Check[] = [];
   // Targets are judged on single-process servers; `--workers N` rows (…-wN) are reported beside them.
-  const base = rows.filter((r) => r.server.startsWith('borealis') && r.stored === undefined && !/-w\d+$/.test(r.server));
+  const base = rows.filter((r) => r.server.startsWith('borealis') && r.stored === undefined && !isWorkersRow(r));
   const ratio = (scenario: string, field: 'vsPeer' | 'vsCeiling', goal: number, label: string) => {
     for (const row of base.filter((r) => r.scenario === scenario)) {
       const value = row[field];
@@ -99,7 +102,7 @@ export function checks(rows: Row[]): Check[] {
     const over = all.filter((r) => r.p99 > 25).map((r) => `${r.scenario}${r.stored ? `@${r.stored}` : ''}/${r.server.replace('borealis-', '')}`);
     out.push({ target: 'p99 ≤ 25 ms at 50 connections (every Borealis run)', measured: `worst ${worst.p99} ms (${worst.scenario}, ${worst.server})${over.length ? `; over: ${over.join(', ')}` : ''}`, pass: over.length === 0 });
     // Per server process: a `--workers N` row sums N + 1 processes and is shown, not judged.
-    const judged = all.filter((r) => !/-w\d+$/.test(r.server));
+    const judged = all.filter((r) => !isWorkersRow(r));
     const rss = Math.max(...judged.map((r) => r.rssPeakMb));
     if (judged.length) out.push({ target: 'RSS ≤ 200 MB', measured: `peak ${rss} MB`, pass: rss <= 200 });
   }

@@ -8,14 +8,18 @@ import { randomFillSync } from 'node:crypto';
 const pool = Buffer.alloc(4096);
 let offset = pool.length;
 
+function refillIfEmpty() {
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+}
+
 /** Fills `target[start, start + length)` with random bytes. */
 export function fillRandom(target: Buffer, start = 0, length = target.length - start): Buffer {
   let written = 0;
   while (written < length) {
-    if (offset === pool.length) {
-      randomFillSync(pool);
-      offset = 0;
-    }
+    refillIfEmpty();
     const n = Math.min(length - written, pool.length - offset);
     pool.copy(target, start + written, offset, offset + n);
     pool.fill(0, offset, offset + n);
@@ -27,10 +31,7 @@ export function fillRandom(target: Buffer, start = 0, length = target.length - s
 
 /** One random byte. */
 export function randomByte(): number {
-  if (offset === pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
+  refillIfEmpty();
   const byte = pool[offset] as number;
   pool[offset++] = 0;
   return byte;

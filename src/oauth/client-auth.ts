@@ -66,16 +66,6 @@ function presentedFor(input: ClientAuthInput, allowed: readonly AuthMethod[]): P
   return attempts;
 }
 
-/** The client id that authentication will look up first, if any: a caller may read it ahead. */
-export function presentedClientId(input: ClientAuthInput, allowed: readonly AuthMethod[]): string | undefined {
-  return presentedFor(input, allowed)[0]?.clientId;
-}
-
-/** A client store that answers `clientId` with a client already read (in a joined statement). */
-export function readAhead(clients: ClientAuthDeps['clients'], clientId: string, client: Client | undefined): ClientAuthDeps['clients'] {
-  return { findByClientId: (id) => (id === clientId ? Promise.resolve(client) : clients.findByClientId(id)) };
-}
-
 export async function authenticateClient(
   input: ClientAuthInput,
   allowed: readonly AuthMethod[],
@@ -102,12 +92,22 @@ export async function authenticateClient(
 }
 
 /**
- * Revocation and introspection (polar-oauth2.md §2.6): Basic or post, whatever the client
- * registered; public clients cannot use them.
+ * `authenticateClient`, with the client read by `read` together with whatever else the request
+ * presents (a token, a code): one statement instead of two. `read` gets the client id the first
+ * attempt will use; any other attempt looks its client up as usual.
  */
-export const ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
-
-export function authenticateEndpointClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<Client> {
-  input.params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
-  return authenticateClient(input, ENDPOINT_AUTH_METHODS, deps, false);
+export async function authenticateReadingAhead<R extends { client?: Client }>(
+  input: ClientAuthInput,
+  allowed: readonly AuthMethod[],
+  deps: ClientAuthDeps,
+  requireRegisteredMethod: boolean,
+  read: (clientId: string) => Promise<R>,
+): Promise<{ client: Client; read: R | undefined }> {
+  const clientId = presentedFor(input, allowed)[0]?.clientId;
+  const ahead = clientId === undefined ? undefined : await read(clientId);
+  const clients: ClientAuthDeps['clients'] = {
+    findByClientId: (id) => (ahead && id === clientId ? Promise.resolve(ahead.client) : deps.clients.findByClientId(id)),
+  };
+  const client = await authenticateClient(input, allowed, { ...deps, clients }, requireRegisteredMethod);
+  return { client, read: ahead };
 }

@@ -4,11 +4,14 @@
  * authentication then runs exactly as anywhere else, on the client that statement returned.
  */
 import type { Client, PresentedHash, Token } from '../store/store.js';
-import { ENDPOINT_AUTH_METHODS, authenticateEndpointClient, presentedClientId, readAhead } from './client-auth.js';
+import { type AuthMethod, authenticateReadingAhead } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import type { Credentials } from './credentials.js';
 import { invalidRequest } from './errors.js';
 import type { Params } from './params.js';
+
+/** Revocation and introspection (polar-oauth2.md §2.6): Basic or post, whatever the client registered; public clients cannot use them. */
+const ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
 export interface FoundToken {
   token: Token;
@@ -37,14 +40,17 @@ export async function authenticateAndFindToken(
   authorization: string | undefined,
   ctx: OAuthContext,
 ): Promise<{ client: Client; found: FoundToken | undefined }> {
-  const input = { params, authorization };
   params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
   const value = params.fromBody('token');
   const presented = value === undefined ? undefined : presentedHash(value, ctx.credentials);
-  const clientId = presentedClientId(input, ENDPOINT_AUTH_METHODS);
-  const read = clientId === undefined ? {} : await ctx.store.tokens.findWithClient(clientId, presented);
-  const clients = clientId === undefined ? ctx.store.clients : readAhead(ctx.store.clients, clientId, read.client);
-  const client = await authenticateEndpointClient(input, { clients, credentials: ctx.credentials });
+  const { client, read } = await authenticateReadingAhead(
+    { params, authorization },
+    ENDPOINT_AUTH_METHODS,
+    { clients: ctx.store.clients, credentials: ctx.credentials },
+    false,
+    (clientId) => ctx.store.tokens.findWithClient(clientId, presented),
+  );
   if (value === undefined) throw invalidRequest();
-  return { client, found: read.token && presented ? { token: read.token, kind: presented.kind } : undefined };
+  const token = read?.token;
+  return { client, found: token && presented ? { token, kind: presented.kind } : undefined };
 }

@@ -2,7 +2,7 @@
  * The token endpoint (RFC 6749 §3.2; polar-oauth2.md §3.7):
  * grant_type → client authentication → the client may use the grant → the grant's own checks.
  */
-import { authenticateClient, presentedClientId, readAhead } from './client-auth.js';
+import { authenticateClient, authenticateReadingAhead } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import { unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { Presented } from './grants/grant.js';
@@ -28,11 +28,11 @@ export async function token(request: TokenRequest, ctx: OAuthContext): Promise<T
 
   // The credential the grant presents (a refresh token, a code) is read in one statement with the client.
   const input = { params, authorization: request.authorization };
+  const deps = { clients: ctx.store.clients, credentials: ctx.credentials };
   const presents = grant.presents?.(params, ctx.credentials);
-  const clientId = presents && presentedClientId(input, grant.authMethods);
-  const read = presents === undefined || clientId === undefined ? undefined : await readPresented(ctx, clientId, presents);
-  const clients = read && clientId !== undefined ? readAhead(ctx.store.clients, clientId, read.client) : ctx.store.clients;
-  const client = await authenticateClient(input, grant.authMethods, { clients, credentials: ctx.credentials }, true);
+  const { client, read } = presents
+    ? await authenticateReadingAhead(input, grant.authMethods, deps, true, (clientId) => readPresented(ctx, clientId, presents))
+    : { client: await authenticateClient(input, grant.authMethods, deps, true), read: undefined };
   if (!client.metadata.grant_types.includes(grant.type)) {
     throw unauthorizedClient(`The client is not authorized to use 'grant_type=${grant.type}'`);
   }

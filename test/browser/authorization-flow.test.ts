@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
+  type BrowserSuite,
   type ConsoleApp,
   type RelyingParty,
   authorizeUrl,
@@ -15,10 +16,9 @@ import {
   exchangeCode,
   freshPage,
   landedOnCallback,
-  launchBrowser,
   postForm,
   signUp,
-  startRelyingParty,
+  startBrowserSuite,
   userinfo,
 } from './support.js';
 
@@ -26,14 +26,12 @@ describe('browser: authorization code flow', () => {
   let server: TestServer;
   let browser: Browser;
   let rp: RelyingParty;
+  let suite: BrowserSuite | undefined;
   before(async () => {
-    [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+    suite = await startBrowserSuite();
+    ({ server, browser, rp } = suite);
   });
-  after(async () => {
-    await browser?.close();
-    await rp?.close();
-    await server?.close();
-  });
+  after(() => suite?.close());
 
   /** A new user with a new app registered for the relying party's callback. */
   async function userWithApp(page: Page, email: string, appName: string): Promise<ConsoleApp> {

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
+  type BrowserSuite,
   type ConsoleApp,
   type RelyingParty,
   authorizeUrl,
@@ -17,10 +18,9 @@ import {
   createOrganization,
   freshPage,
   landedOnCallback,
-  launchBrowser,
   screenshotPath,
   signUp,
-  startRelyingParty,
+  startBrowserSuite,
 } from './support.js';
 
 const VIEWPORT = { width: 900, height: 900 };
@@ -33,8 +33,10 @@ describe('browser: documentation screenshots', () => {
   /** Ada, signed in, with two organizations and the "Acme Analytics" app. */
   let ada: { page: Page; close(): Promise<void>; app: ConsoleApp };
 
+  let suite: BrowserSuite | undefined;
   before(async () => {
-    [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+    suite = await startBrowserSuite();
+    ({ server, browser, rp } = suite);
     const { context, page } = await freshPage(browser, { viewport: VIEWPORT, colorScheme: 'light', locale: 'en-US' });
     await signUp(page, server.url, { name: 'Ada Lovelace', email: 'ada@example.com' });
     await createOrganization(page, server.url, 'Analytical Engines', 'analytical-engines');
@@ -44,9 +46,7 @@ describe('browser: documentation screenshots', () => {
   });
   after(async () => {
     await ada?.close();
-    await browser?.close();
-    await rp?.close();
-    await server?.close();
+    await suite?.close();
   });
 
   async function shoot(page: Page, name: string, mask: ReturnType<Page['locator']>[] = []) {

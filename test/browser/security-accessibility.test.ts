@@ -6,17 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Response } from 'playwright-core';
-import { type TestServer, startServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
+  type BrowserSuite,
   type RelyingParty,
   authorizeUrl,
   createApp,
   createOrganization,
   freshPage,
   landedOnCallback,
-  launchBrowser,
   signUp,
-  startRelyingParty,
+  startBrowserSuite,
 } from './support.js';
 
 /** CSP directives by name, e.g. `script-src` → ["'self'"]. */
@@ -52,14 +52,12 @@ describe('browser: errors, security headers, keyboard and small screens', () => 
   let server: TestServer;
   let browser: Browser;
   let rp: RelyingParty;
+  let suite: BrowserSuite | undefined;
   before(async () => {
-    [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+    suite = await startBrowserSuite();
+    ({ server, browser, rp } = suite);
   });
-  after(async () => {
-    await browser?.close();
-    await rp?.close();
-    await server?.close();
-  });
+  after(() => suite?.close());
 
   /** A user (with one organization) and an app, in the given page; returns the authorize URL. */
   async function consentSetup(page: Page, email: string, appName: string, slug: string): Promise<string> {

@@ -6,17 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
   PASSWORD,
+  type BrowserSuite,
   type RelyingParty,
   authorizeUrl,
   createApp,
   freshPage,
   landedOnCallback,
-  launchBrowser,
   signUp,
-  startRelyingParty,
+  startBrowserSuite,
   submitSignIn,
 } from './support.js';
 
@@ -24,14 +24,12 @@ describe('browser: sign-in', () => {
   let server: TestServer;
   let browser: Browser;
   let rp: RelyingParty;
+  let suite: BrowserSuite | undefined;
   before(async () => {
-    [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+    suite = await startBrowserSuite();
+    ({ server, browser, rp } = suite);
   });
-  after(async () => {
-    await browser?.close();
-    await rp?.close();
-    await server?.close();
-  });
+  after(() => suite?.close());
 
   const alertText = async (page: Page) => ((await page.getByRole('alert').textContent()) ?? '').trim();
 

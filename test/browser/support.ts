@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type BrowserContextOptions, type Page, chromium } from 'playwright-core';
+import { type TestServer, startServer } from '../support/server.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -18,6 +19,28 @@ export function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+export interface BrowserSuite {
+  server: TestServer;
+  browser: Browser;
+  rp: RelyingParty;
+  close(): Promise<void>;
+}
+
+/** What every browser test file runs against: Borealis with sign-up open, one Chromium, one relying party. */
+export async function startBrowserSuite(): Promise<BrowserSuite> {
+  const [server, browser, rp] = await Promise.all([startServer({ env: { BOREALIS_SIGNUP: 'open' } }), launchBrowser(), startRelyingParty()]);
+  return {
+    server,
+    browser,
+    rp,
+    async close() {
+      await browser.close();
+      await rp.close();
+      await server.close();
+    },
+  };
 }
 
 /** A fresh context (cookies, storage) and page; `dialogs` collects every dialog that fires. */

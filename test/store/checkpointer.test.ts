@@ -34,7 +34,7 @@ describe('SQLite checkpoints on a worker thread', { skip: ENGINE !== 'sqlite' &&
     const before = statSync(file).size;
     assert.ok(statSync(`${file}-wal`).size > 200 * 1000, 'the rows are in the WAL');
 
-    const checkpointer = startCheckpointer(file);
+    const checkpointer = startCheckpointer(file, () => assert.fail('the checkpoint thread failed'));
     await until(() => statSync(file).size > before + 200 * 1000, 'the database file to receive the rows');
     await checkpointer.stop();
     writer.close();

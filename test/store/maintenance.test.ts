@@ -84,18 +84,6 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     assert.equal(await store.deleteExpired(NOW), 0);
     assert.ok(await store.users.findById(user.id));
   });
-});
-
-describe(`store contract: deleteExpired keeps what reuse detection needs (${ENGINE})`, () => {
-  let h: Harness;
-  let store: Store;
-  let user: User;
-  before(async () => {
-    h = await harness();
-    store = h.store;
-    user = await storedUser(store);
-  });
-  after(() => h.close());
 
   const alive = async (hash: string) => (await store.tokens.findByAccessHash(hash)) !== undefined;
 

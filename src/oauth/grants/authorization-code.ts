@@ -30,7 +30,7 @@ export const authorizationCode: Grant = {
     const verifier = params.fromBody('code_verifier');
     const now = ctx.now();
 
-    const code = read ? read.code : await ctx.store.codes.find(ctx.credentials.hash(value));
+    const code = read?.code; // read with the client and the code's user (`presents` above)
     if (!code || code.clientId !== client.clientId) throw invalidGrant(INVALID_CODE);
     if (code.consumedAt !== null) {
       await ctx.store.tokens.revokeFamily(code.id, now);
@@ -40,7 +40,7 @@ export const authorizationCode: Grant = {
     if (code.redirectUri && redirectUri !== code.redirectUri) throw invalidGrant("Invalid 'redirect_uri' in request.");
     verifyCodeVerifier(code, verifier, publicClient);
 
-    const user = read ? read.user : await ctx.store.users.findById(code.userId);
+    const user = read?.user;
     if (!user || user.blockedAt !== null) throw invalidGrant("There is no 'user' for this code.");
 
     const scope = narrowScope(code.scope, client.metadata.scope);

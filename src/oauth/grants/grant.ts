@@ -25,7 +25,7 @@ export interface GrantRequest {
   params: Params;
   /** How the client authenticated: `none` marks a public client (RFC 7636 §4.4). */
   publicClient: boolean;
-  /** Set when the grant declares `presents`: what was read for it (a member is missing when nothing was found). */
+  /** Set when the grant declares `presents` and it found a value: what was read for it (a member is missing when nothing was found). */
   presented?: { token?: Token; code?: AuthorizationCode; user?: User };
 }
 

@@ -58,7 +58,7 @@ export const refreshToken: Grant = {
     const requestedScope = params.get('scope');
     const now = ctx.now();
 
-    const row = read ? read.token : await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
+    const row = read?.token; // read with the client (`presents` above)
     if (!row || row.clientId !== client.clientId) throw invalidGrant();
     if (row.rotatedAt !== null) return rejectRotated(ctx, row, presented, now);
     if (row.accessTokenRevokedAt !== 0 || row.refreshTokenRevokedAt !== 0) throw invalidGrant();

@@ -41,12 +41,13 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(file: string): Checkpointer {
+/** `failed` runs if the thread dies (say, the driver cannot load in it): the writer must take checkpoints back. */
+export function startCheckpointer(file: string, failed: () => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: INTERVAL_MS } });
   // The thread must never keep the process alive on its own, nor take it down.
   worker.unref();
-  worker.on('error', () => {});
+  worker.on('error', failed);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {

@@ -20,12 +20,15 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoints move to a thread once this connection has written enough for them to matter;
   // a CLI command or a short test never pays for the thread.
+  const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
   let checkpointer: Checkpointer | undefined;
   let writes = 0;
   const noteWrites = (count: number) => {
     writes += count;
     if (checkpointer || writes < CHECKPOINT_THREAD_AFTER_WRITES || file === ':memory:') return;
-    checkpointer = startCheckpointer(file);
+    checkpointer = startCheckpointer(file, () => {
+      if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    });
     sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   };
 

@@ -4,7 +4,8 @@ import { toClient } from './clients.js';
 import { type Db, type Row, prefixedColumns, unprefix } from './db.js';
 import { claimThenIssue, insertToken } from './issue-after.js';
 
-export const TOKEN_COLUMNS = [
+/** Every column of a token row, for joined reads (issue-after.ts lists the ones an insert sets). */
+const SELECTED_COLUMNS = [
   'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
   'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
 ] as const;
@@ -56,7 +57,7 @@ export const tokens = (db: Db): TokensStore => {
        FROM oauth2_tokens t WHERE t.${column} = ?`;
   const byRefresh = select('refresh_token_hash');
   const byAccess = select('access_token_hash');
-  const prefixed = `${prefixedColumns('t', TOKEN_COLUMNS)},
+  const prefixed = `${prefixedColumns('t', SELECTED_COLUMNS)},
     (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS t_orgs`;
   // Users are deleted with their tokens (ON DELETE CASCADE), so the inner join loses no live token.
   const accessGrant = `SELECT ${prefixed}, u.* FROM oauth2_tokens t JOIN users u ON u.id = t.user_id WHERE t.access_token_hash = ?`;
