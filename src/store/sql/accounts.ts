@@ -1,26 +1,27 @@
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
-import type { Db, Row } from './db.js';
+import { type Db, shape, spaceSplit } from './db.js';
 
-export const USER_COLUMNS = ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'] as const;
+export const USER = shape(
+  ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'],
+  (v, at): User => ({
+    id: v[at] as string,
+    email: v[at + 1] as string,
+    emailVerified: v[at + 2] === 1,
+    passwordHash: (v[at + 3] as string | null) ?? null,
+    name: (v[at + 4] as string | null) ?? null,
+    avatarUrl: (v[at + 5] as string | null) ?? null,
+    createdAt: v[at + 6] as number,
+    blockedAt: (v[at + 7] as number | null) ?? null,
+  }),
+);
 
-export const toUser = (r: Row): User => ({
-  id: r.id as string,
-  email: r.email as string,
-  emailVerified: r.email_verified === 1,
-  passwordHash: (r.password_hash as string | null) ?? null,
-  name: (r.name as string | null) ?? null,
-  avatarUrl: (r.avatar_url as string | null) ?? null,
-  createdAt: r.created_at as number,
-  blockedAt: (r.blocked_at as number | null) ?? null,
-});
-
-const toOrganization = (r: Row): Organization => ({
-  id: r.id as string,
-  slug: r.slug as string,
-  name: r.name as string,
-  avatarUrl: (r.avatar_url as string | null) ?? null,
-  createdAt: r.created_at as number,
-});
+const ORGANIZATION = shape(['id', 'slug', 'name', 'avatar_url', 'created_at'], (v, at): Organization => ({
+  id: v[at] as string,
+  slug: v[at + 1] as string,
+  name: v[at + 2] as string,
+  avatarUrl: (v[at + 3] as string | null) ?? null,
+  createdAt: v[at + 4] as number,
+}));
 
 /** Case-insensitive, Unicode-aware (migration 005). */
 const emailLookup = (email: string) => email.toLowerCase();
@@ -33,12 +34,12 @@ export const users = (db: Db): UsersStore => ({
     );
   },
   async findByEmail(email) {
-    const row = await db.get('SELECT * FROM users WHERE email_lookup = ?', [emailLookup(email)]);
-    return row && toUser(row);
+    const row = await db.getValues(`SELECT ${USER.select('u')} FROM users u WHERE u.email_lookup = ?`, [emailLookup(email)]);
+    return row && USER.read(row);
   },
   async findById(id) {
-    const row = await db.get('SELECT * FROM users WHERE id = ?', [id]);
-    return row && toUser(row);
+    const row = await db.getValues(`SELECT ${USER.select('u')} FROM users u WHERE u.id = ?`, [id]);
+    return row && USER.read(row);
   },
 });
 
@@ -56,8 +57,8 @@ export const organizations = (db: Db): OrganizationsStore => ({
     });
   },
   async findBySlug(slug) {
-    const row = await db.get('SELECT * FROM organizations WHERE slug = ?', [slug]);
-    return row && toOrganization(row);
+    const row = await db.getValues(`SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.slug = ?`, [slug]);
+    return row && ORGANIZATION.read(row);
   },
   async addMember(organizationId, userId, now) {
     await db.run(
@@ -66,18 +67,19 @@ export const organizations = (db: Db): OrganizationsStore => ({
     );
   },
   async listForUser(userId) {
-    const rows = await db.all(
-      'SELECT o.* FROM organizations o JOIN memberships m ON m.organization_id = o.id WHERE m.user_id = ? ORDER BY o.created_at, o.slug',
+    const rows = await db.allValues(
+      `SELECT ${ORGANIZATION.select('o')} FROM organizations o JOIN memberships m ON m.organization_id = o.id
+        WHERE m.user_id = ? ORDER BY o.created_at, o.slug`,
       [userId],
     );
-    return rows.map(toOrganization);
+    return rows.map((row) => ORGANIZATION.read(row));
   },
   async listMembers(organizationId) {
-    const rows = await db.all(
-      'SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY u.email_lookup',
+    const rows = await db.allValues(
+      `SELECT ${USER.select('u')} FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY u.email_lookup`,
       [organizationId],
     );
-    return rows.map(toUser);
+    return rows.map((row) => USER.read(row));
   },
 });
 
@@ -98,23 +100,24 @@ export const sessions = (db: Db): SessionsStore => ({
   },
   async findActive(tokenHash, now) {
     // One round trip: the session, its user, and its down-scope rows folded into one column.
-    const row = await db.get(
-      `SELECT s.id AS session_id, s.created_at AS session_created_at, s.expires_at AS session_expires_at,
-              (SELECT ${db.spaceJoined('organization_id')} FROM user_session_organizations WHERE session_id = s.id) AS session_orgs,
-              u.*
+    const row = await db.getValues(
+      `SELECT s.id, s.created_at, s.expires_at,
+              (SELECT ${db.spaceJoined('organization_id')} FROM user_session_organizations WHERE session_id = s.id),
+              ${USER.select('u')}
          FROM user_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = ? AND s.expires_at > ?`,
       [tokenHash, now],
     );
     if (!row) return undefined;
+    const user = USER.read(row, 4);
     const session: Session = {
-      id: row.session_id as string,
-      userId: row.id as string,
-      createdAt: row.session_created_at as number,
-      expiresAt: row.session_expires_at as number,
-      organizationIds: row.session_orgs ? String(row.session_orgs).split(' ') : [],
+      id: row[0] as string,
+      userId: user.id,
+      createdAt: row[1] as number,
+      expiresAt: row[2] as number,
+      organizationIds: spaceSplit(row[3]),
     };
-    return { session, user: toUser(row) };
+    return { session, user };
   },
   async delete(tokenHash) {
     await db.run('DELETE FROM user_sessions WHERE token_hash = ?', [tokenHash]);

@@ -1,22 +1,29 @@
 import type { Client, ClientsStore } from '../store.js';
-import type { Db, Row } from './db.js';
+import { type Db, shape } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
-export const toClient = (r: Row): Client => ({
-  id: r.id as string,
-  clientId: r.client_id as string,
-  clientSecretHash: r.client_secret_hash as string,
-  clientSecretSealed: r.client_secret_sealed as string,
-  registrationTokenHash: r.registration_access_token_hash as string,
-  registrationTokenSealed: r.registration_access_token_sealed as string,
-  clientIdIssuedAt: r.client_id_issued_at as number,
-  clientSecretExpiresAt: r.client_secret_expires_at as number,
-  metadata: JSON.parse(r.metadata as string),
-  firstParty: r.first_party === 1,
-  userId: (r.user_id as string | null) ?? null,
-  createdAt: r.created_at as number,
-  modifiedAt: r.modified_at as number,
-});
+export const CLIENT = shape(
+  [
+    'id', 'client_id', 'client_secret_hash', 'client_secret_sealed', 'registration_access_token_hash',
+    'registration_access_token_sealed', 'client_id_issued_at', 'client_secret_expires_at', 'metadata', 'first_party',
+    'user_id', 'created_at', 'modified_at',
+  ],
+  (v, at): Client => ({
+    id: v[at] as string,
+    clientId: v[at + 1] as string,
+    clientSecretHash: v[at + 2] as string,
+    clientSecretSealed: v[at + 3] as string,
+    registrationTokenHash: v[at + 4] as string,
+    registrationTokenSealed: v[at + 5] as string,
+    clientIdIssuedAt: v[at + 6] as number,
+    clientSecretExpiresAt: v[at + 7] as number,
+    metadata: JSON.parse(v[at + 8] as string),
+    firstParty: v[at + 9] === 1,
+    userId: (v[at + 10] as string | null) ?? null,
+    createdAt: v[at + 11] as number,
+    modifiedAt: v[at + 12] as number,
+  }),
+);
 
 /** Milliseconds × 1000 plus a per-process counter: distinct and increasing even within one millisecond. */
 let sequence = 0;
@@ -68,15 +75,18 @@ export const clients = (db: Db): ClientsStore => ({
     });
   },
   async listByOwner(userId, offset, limit) {
-    const rows = await db.all(
-      'SELECT * FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, created_ms DESC, id DESC LIMIT ? OFFSET ?',
+    const rows = await db.allValues(
+      `SELECT ${CLIENT.select('c')} FROM oauth2_clients c WHERE c.user_id = ? AND c.deleted_at IS NULL
+        ORDER BY c.created_at DESC, c.created_ms DESC, c.id DESC LIMIT ? OFFSET ?`,
       [userId, limit, offset],
     );
     const count = await db.get<{ n: number }>('SELECT count(*) AS n FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);
-    return { items: rows.map(toClient), total: Number(count?.n ?? 0) };
+    return { items: rows.map((row) => CLIENT.read(row)), total: Number(count?.n ?? 0) };
   },
   async findByClientId(clientId) {
-    const row = await db.get('SELECT * FROM oauth2_clients WHERE client_id = ? AND deleted_at IS NULL', [clientId]);
-    return row && toClient(row);
+    const row = await db.getValues(`SELECT ${CLIENT.select('c')} FROM oauth2_clients c WHERE c.client_id = ? AND c.deleted_at IS NULL`, [
+      clientId,
+    ]);
+    return row && CLIENT.read(row);
   },
 });

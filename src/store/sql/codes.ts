@@ -1,30 +1,34 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
-import { USER_COLUMNS, toUser } from './accounts.js';
-import { toClient } from './clients.js';
-import { type Db, type Row, isUniqueViolation, prefixedColumns, unprefix } from './db.js';
+import { USER } from './accounts.js';
+import { CLIENT } from './clients.js';
+import { type Db, isUniqueViolation, shape, spaceSplit } from './db.js';
 import { claimThenIssue } from './issue-after.js';
 
-const CODE_COLUMNS = [
-  'id', 'code_hash', 'client_id', 'user_id', 'redirect_uri', 'scope', 'nonce', 'auth_time', 'code_challenge',
-  'code_challenge_method', 'issued_at', 'expires_at', 'consumed_at',
-] as const;
-
-const toCode = (r: Row): AuthorizationCode => ({
-  id: r.id as string,
-  codeHash: r.code_hash as string,
-  clientId: r.client_id as string,
-  userId: r.user_id as string,
-  redirectUri: (r.redirect_uri as string | null) ?? null,
-  scope: r.scope as string,
-  nonce: (r.nonce as string | null) ?? null,
-  authTime: r.auth_time as number,
-  codeChallenge: (r.code_challenge as string | null) ?? null,
-  codeChallengeMethod: (r.code_challenge_method as string | null) ?? null,
-  issuedAt: r.issued_at as number,
-  expiresAt: r.expires_at as number,
-  consumedAt: (r.consumed_at as number | null) ?? null,
-  organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
-});
+/** A code with its down-scope rows folded into its last column (engine-specific aggregate). */
+const codeShape = (db: Db) =>
+  shape(
+    [
+      'id', 'code_hash', 'client_id', 'user_id', 'redirect_uri', 'scope', 'nonce', 'auth_time', 'code_challenge',
+      'code_challenge_method', 'issued_at', 'expires_at', 'consumed_at',
+      `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = $.id)`,
+    ],
+    (v, at): AuthorizationCode => ({
+      id: v[at] as string,
+      codeHash: v[at + 1] as string,
+      clientId: v[at + 2] as string,
+      userId: v[at + 3] as string,
+      redirectUri: (v[at + 4] as string | null) ?? null,
+      scope: v[at + 5] as string,
+      nonce: (v[at + 6] as string | null) ?? null,
+      authTime: v[at + 7] as number,
+      codeChallenge: (v[at + 8] as string | null) ?? null,
+      codeChallengeMethod: (v[at + 9] as string | null) ?? null,
+      issuedAt: v[at + 10] as number,
+      expiresAt: v[at + 11] as number,
+      consumedAt: (v[at + 12] as number | null) ?? null,
+      organizationIds: spaceSplit(v[at + 13]),
+    }),
+  );
 
 function insert(db: Db, c: AuthorizationCode) {
   return db.transaction(async (tx) => {
@@ -58,22 +62,24 @@ const CONSUME =
   'UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ? RETURNING id';
 
 export const codes = (db: Db): CodesStore => {
-  const orgs = (alias: string) =>
-    `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = ${alias}.id)`;
+  const CODE = codeShape(db);
   // Either may be missing: client and code are LEFT JOINed to a one-row relation; a code's user
   // is deleted with it (ON DELETE CASCADE) but may be blocked, which the grant checks.
-  const withClient = `SELECT c.*, ${prefixedColumns('k', CODE_COLUMNS)}, ${orgs('k')} AS k_orgs, ${prefixedColumns('u', USER_COLUMNS)}
+  const withClient = `SELECT ${CLIENT.select('c')}, ${CODE.select('k')}, ${USER.select('u')}
     FROM (SELECT 1 AS one) one
     LEFT JOIN oauth2_clients c ON c.client_id = ? AND c.deleted_at IS NULL
     LEFT JOIN oauth2_authorization_codes k ON k.code_hash = ?
     LEFT JOIN users u ON u.id = k.user_id`;
   const store: CodesStore = {
     async findWithClient(clientId, codeHash) {
-      const row = await db.get(withClient, [clientId, codeHash]);
+      const row = (await db.getValues(withClient, [clientId, codeHash])) ?? [];
+      const codeAt = CLIENT.width;
+      const userAt = codeAt + CODE.width;
+      // A missing side reads as NULLs; its id (the first column) tells.
       return {
-        ...(row?.client_id != null ? { client: toClient(row) } : {}),
-        ...(row?.k_id != null ? { code: toCode(unprefix(row, 'k')) } : {}),
-        ...(row?.u_id != null ? { user: toUser(unprefix(row, 'u')) } : {}),
+        ...(row[0] != null ? { client: CLIENT.read(row) } : {}),
+        ...(row[codeAt] != null ? { code: CODE.read(row, codeAt) } : {}),
+        ...(row[userAt] != null ? { user: USER.read(row, userAt) } : {}),
       };
     },
     async create(c) {
@@ -87,11 +93,8 @@ export const codes = (db: Db): CodesStore => {
       }
     },
     async find(codeHash) {
-      const row = await db.get(
-        `SELECT c.*, ${orgs('c')} AS orgs FROM oauth2_authorization_codes c WHERE c.code_hash = ?`,
-        [codeHash],
-      );
-      return row && toCode(row);
+      const row = await db.getValues(`SELECT ${CODE.select('k')} FROM oauth2_authorization_codes k WHERE k.code_hash = ?`, [codeHash]);
+      return row && CODE.read(row);
     },
     async consume(id, now) {
       return (await db.all(CONSUME, [now, id, now])).length === 1;

@@ -12,6 +12,10 @@ export interface Db {
   spaceJoined(column: string): string;
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
+  /** The first row as an array in SELECT-list order (entities read through a `Shape`). */
+  getValues(sql: string, params?: Param[]): Promise<unknown[] | undefined>;
+  /** Every row as an array in SELECT-list order. */
+  allValues(sql: string, params?: Param[]): Promise<unknown[][]>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: Param[]): Promise<number>;
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
@@ -23,17 +27,32 @@ export interface Db {
 }
 
 /**
- * Joined reads select each table's columns under its alias (`t.id AS t_id, …`), since the tables
- * share column names; `unprefix` gives such a row back under the plain names.
+ * An entity read by position: its SELECT list under a table alias, and how the values from `at`
+ * of an array row become it. Entities are read as arrays rather than keyed row objects because
+ * better-sqlite3 builds a keyed object property by property, which was ~40% of a joined read's
+ * cost (bench/README.md); positions also let one statement read several tables that share
+ * column names. `read` lists its fields in `columns` order.
  */
-export const prefixedColumns = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c} AS ${alias}_${c}`).join(', ');
-
-export function unprefix(row: Row, alias: string): Row {
-  const out: Row = {};
-  const prefix = `${alias}_`;
-  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
-  return out;
+export interface Shape<T> {
+  readonly width: number;
+  select(alias: string): string;
+  read(values: readonly unknown[], at?: number): T;
 }
+
+/**
+ * `columns` are column names, or SQL expressions written with `$` for the alias (a correlated
+ * subquery folding down-scope rows into one column, for instance).
+ */
+export function shape<T>(columns: readonly string[], read: (values: readonly unknown[], at: number) => T): Shape<T> {
+  return {
+    width: columns.length,
+    select: (alias) => columns.map((c) => (c.includes('$') ? c.replaceAll('$', alias) : `${alias}.${c}`)).join(', '),
+    read: (values, at = 0) => read(values, at),
+  };
+}
+
+/** Down-scope rows folded into one space-separated column (see `Db.spaceJoined`). */
+export const spaceSplit = (value: unknown): string[] => (value ? String(value).split(' ') : []);
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 

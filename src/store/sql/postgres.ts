@@ -28,11 +28,17 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
     const { name, text } = translate(sql);
     return target.query({ name, text, values: params });
   };
+  const values = async (sql: string, params: Param[] = []) => {
+    const { name, text } = translate(sql);
+    return (await target.query<unknown[]>({ name, text, values: params, rowMode: 'array' })).rows;
+  };
   return {
     engine: 'postgres',
     spaceJoined: (column) => `string_agg(${column}, ' ')`,
     all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
     get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,
+    getValues: async (sql, params) => (await values(sql, params))[0],
+    allValues: values,
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     exec: async (sql) => {
       await target.query(sql);

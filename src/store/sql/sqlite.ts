@@ -64,10 +64,16 @@ export function openSqlite(file: string): Db {
     engine: 'sqlite',
     spaceJoined,
     async all<T>(sql: string, params: Param[] = []) {
-      return prepare(sql).all(...params) as T[];
+      return prepare(sql).raw(false).all(...params) as T[];
     },
     async get<T>(sql: string, params: Param[] = []) {
-      return prepare(sql).get(...params) as T | undefined;
+      return prepare(sql).raw(false).get(...params) as T | undefined;
+    },
+    async getValues(sql: string, params: Param[] = []) {
+      return prepare(sql).raw(true).get(...params) as unknown[] | undefined;
+    },
+    async allValues(sql: string, params: Param[] = []) {
+      return prepare(sql).raw(true).all(...params) as unknown[][];
     },
     async run(sql: string, params: Param[] = []) {
       return prepare(sql).run(...params).changes;
@@ -182,12 +188,20 @@ export function openSqlite(file: string): Db {
     // A write outside a transaction joins the next group commit like any transaction: one
     // statement in its own SAVEPOINT is as atomic as in autocommit, and shares the COMMIT.
     all: <T = Row>(sql: string, params: Param[] = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).all(...params) as T[]);
+      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(false).all(...params) as T[]);
       return transaction((tx) => tx.all<T>(sql, params));
     },
     get: <T = Row>(sql: string, params: Param[] = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).get(...params) as T | undefined);
+      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(false).get(...params) as T | undefined);
       return transaction((tx) => tx.get<T>(sql, params));
+    },
+    getValues: (sql, params = []) => {
+      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(true).get(...params) as unknown[] | undefined);
+      return transaction((tx) => tx.getValues(sql, params));
+    },
+    allValues: (sql, params = []) => {
+      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(true).all(...params) as unknown[][]);
+      return transaction((tx) => tx.allValues(sql, params));
     },
     run: (sql, params) => transaction((tx) => tx.run(sql, params)),
     exec: (sql) => waitFor(() => direct.exec(sql)),

@@ -1,32 +1,35 @@
 import type { Token, TokensStore } from '../store.js';
-import { toUser } from './accounts.js';
-import { toClient } from './clients.js';
-import { type Db, type Row, prefixedColumns, unprefix } from './db.js';
+import { USER } from './accounts.js';
+import { CLIENT } from './clients.js';
+import { type Db, shape, spaceSplit } from './db.js';
 import { claimThenIssue, insertToken } from './issue-after.js';
 
-/** Every column of a token row, for joined reads (issue-after.ts lists the ones an insert sets). */
-const SELECTED_COLUMNS = [
-  'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
-  'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
-] as const;
-
-const toToken = (r: Row): Token => ({
-  id: r.id as string,
-  familyId: r.family_id as string,
-  clientId: r.client_id as string,
-  userId: r.user_id as string,
-  subType: r.sub_type as Token['subType'],
-  accessTokenHash: r.access_token_hash as string,
-  refreshTokenHash: (r.refresh_token_hash as string | null) ?? null,
-  scope: r.scope as string,
-  issuedAt: r.issued_at as number,
-  expiresIn: r.expires_in as number,
-  accessTokenRevokedAt: r.access_token_revoked_at as number,
-  refreshTokenRevokedAt: r.refresh_token_revoked_at as number,
-  rotatedAt: (r.rotated_at as number | null) ?? null,
-  rotatedResponse: (r.rotated_response as string | null) ?? null,
-  organizationIds: r.orgs ? String(r.orgs).split(' ') : [],
-});
+/** A token row with its down-scope rows folded into its last column (engine-specific aggregate). */
+const tokenShape = (db: Db) =>
+  shape(
+    [
+      'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
+      'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
+      `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = $.id)`,
+    ],
+    (v, at): Token => ({
+      id: v[at] as string,
+      familyId: v[at + 1] as string,
+      clientId: v[at + 2] as string,
+      userId: v[at + 3] as string,
+      subType: v[at + 4] as Token['subType'],
+      accessTokenHash: v[at + 5] as string,
+      refreshTokenHash: (v[at + 6] as string | null) ?? null,
+      scope: v[at + 7] as string,
+      issuedAt: v[at + 8] as number,
+      expiresIn: v[at + 9] as number,
+      accessTokenRevokedAt: v[at + 10] as number,
+      refreshTokenRevokedAt: v[at + 11] as number,
+      rotatedAt: (v[at + 12] as number | null) ?? null,
+      rotatedResponse: (v[at + 13] as string | null) ?? null,
+      organizationIds: spaceSplit(v[at + 14]),
+    }),
+  );
 
 const HASH_COLUMN = { access_token: 'access_token_hash', refresh_token: 'refresh_token_hash' } as const;
 
@@ -52,31 +55,30 @@ const ROTATE = `UPDATE oauth2_tokens SET refresh_token_revoked_at = ?, rotated_a
   WHERE id = ? AND refresh_token_revoked_at = 0 AND access_token_revoked_at = 0 RETURNING id`;
 
 export const tokens = (db: Db): TokensStore => {
-  const select = (column: string) =>
-    `SELECT t.*, (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS orgs
-       FROM oauth2_tokens t WHERE t.${column} = ?`;
-  const byRefresh = select('refresh_token_hash');
-  const byAccess = select('access_token_hash');
-  const prefixed = `${prefixedColumns('t', SELECTED_COLUMNS)},
-    (SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = t.id) AS t_orgs`;
+  const TOKEN = tokenShape(db);
+  const byHash = (column: string) => `SELECT ${TOKEN.select('t')} FROM oauth2_tokens t WHERE t.${column} = ?`;
+  const byRefresh = byHash('refresh_token_hash');
+  const byAccess = byHash('access_token_hash');
   // Users are deleted with their tokens (ON DELETE CASCADE), so the inner join loses no live token.
-  const accessGrant = `SELECT ${prefixed}, u.* FROM oauth2_tokens t JOIN users u ON u.id = t.user_id WHERE t.access_token_hash = ?`;
+  const accessGrant = `SELECT ${TOKEN.select('t')}, ${USER.select('u')} FROM oauth2_tokens t JOIN users u ON u.id = t.user_id
+    WHERE t.access_token_hash = ?`;
   // Either side may be missing: both are LEFT JOINed to a one-row relation.
   const withClient = (kind: keyof typeof HASH_COLUMN) =>
-    `SELECT c.*, ${prefixed} FROM (SELECT 1 AS one) one
+    `SELECT ${CLIENT.select('c')}, ${TOKEN.select('t')} FROM (SELECT 1 AS one) one
        LEFT JOIN oauth2_clients c ON c.client_id = ? AND c.deleted_at IS NULL
        LEFT JOIN oauth2_tokens t ON t.${HASH_COLUMN[kind]} = ?`;
   const withClientSql = { access_token: withClient('access_token'), refresh_token: withClient('refresh_token') };
   return {
     async findAccessGrant(hash) {
-      const row = await db.get(accessGrant, [hash]);
-      return row && { token: toToken(unprefix(row, 't')), user: toUser(row) };
+      const row = await db.getValues(accessGrant, [hash]);
+      return row && { token: TOKEN.read(row), user: USER.read(row, TOKEN.width) };
     },
     async findWithClient(clientId, presented) {
-      const row = await db.get(withClientSql[presented?.kind ?? 'access_token'], [clientId, presented?.hash ?? null]);
+      const row = (await db.getValues(withClientSql[presented?.kind ?? 'access_token'], [clientId, presented?.hash ?? null])) ?? [];
+      // A missing side reads as NULLs; its id (the first column) tells.
       return {
-        ...(row?.client_id != null ? { client: toClient(row) } : {}),
-        ...(row?.t_id != null ? { token: toToken(unprefix(row, 't')) } : {}),
+        ...(row[0] != null ? { client: CLIENT.read(row) } : {}),
+        ...(row[CLIENT.width] != null ? { token: TOKEN.read(row, CLIENT.width) } : {}),
       };
     },
     async create(t) {
@@ -84,12 +86,12 @@ export const tokens = (db: Db): TokensStore => {
       await (t.organizationIds.length === 0 ? insertToken(db, t) : db.transaction((tx) => insertToken(tx, t)));
     },
     async findByRefreshHash(hash) {
-      const row = await db.get(byRefresh, [hash]);
-      return row && toToken(row);
+      const row = await db.getValues(byRefresh, [hash]);
+      return row && TOKEN.read(row);
     },
     async findByAccessHash(hash) {
-      const row = await db.get(byAccess, [hash]);
-      return row && toToken(row);
+      const row = await db.getValues(byAccess, [hash]);
+      return row && TOKEN.read(row);
     },
     async rotate(id, now, sealedResponse) {
       return (await db.all(ROTATE, [now, now, sealedResponse, id])).length === 1;
