@@ -4,6 +4,9 @@
  * and the peer alternately), and writes bench/results/<timestamp>.{md,json} and latest.md.
  * Exits non-zero if any run had an error, a non-2xx answer or an invalid body.
  */
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Load, measure } from './lib/load.js';
 import { run } from './lib/processes.js';
 import { type Record, checks, machine, markdown, summarize, write } from './lib/report.js';
@@ -52,6 +55,7 @@ async function main() {
     log(`building ${settings.borealisDir}`);
     await run('npm', ['run', 'build'], { cwd: settings.borealisDir });
   }
+  const baselineDir = settings.baseline ? await checkoutBaseline(settings.baseline) : undefined;
   const scenarios = SCENARIOS.filter((s) => wanted(s.name));
   const withPeer = (s: Scenario) => !s.borealisOnly && settings.peerScenarios.includes(s.name);
   const [peer, ceiling, ...borealis] = await Promise.all([
@@ -59,12 +63,17 @@ async function main() {
     wanted('introspect') ? started(startCeiling()) : undefined,
     ...(scenarios.length ? settings.engines.map((engine) => started(startBorealis(engine))) : []),
   ]) as [Target | undefined, Server | undefined, ...Target[]];
-  log(`started ${[...borealis, ...(peer ? [peer] : [])].map((t) => t.name).join(', ')}${ceiling ? ', ceiling' : ''}`);
+  const baselines = baselineDir && scenarios.length
+    ? await Promise.all(settings.engines.map((engine) => started(startBorealis(engine, { name: `baseline-${engine}`, dir: baselineDir }))))
+    : [];
+  log(`started ${[...borealis, ...baselines, ...(peer ? [peer] : [])].map((t) => t.name).join(', ')}${ceiling ? ', ceiling' : ''}`);
 
   for (round = 1; round <= settings.rounds; round++) {
     for (const scenario of scenarios) {
-      // A/B: the peer runs between the two engines, so slow drift hits both sides alike.
-      const order = peer && withPeer(scenario) ? [borealis[0]!, peer, ...borealis.slice(1)] : borealis;
+      // A/B: the peer runs between the two engines, so slow drift hits both sides alike; a
+      // baseline runs beside its engine, first on even rounds.
+      const engines = borealis.map((b, i) => (baselines[i] ? (round % 2 ? [b, baselines[i]!] : [baselines[i]!, b]) : [b]));
+      const order = peer && withPeer(scenario) ? [...engines[0]!, peer, ...engines.slice(1).flat()] : engines.flat();
       for (const target of order) await once(scenario.name, target.server, (r) => scenario.prepare(target, { ...r, connections }));
       if (scenario.name === 'introspect' && ceiling) {
         const load: Load = (await scenario.prepare(borealis[0]!, { seconds: 0, connections })).load;
@@ -73,7 +82,7 @@ async function main() {
       }
     }
   }
-  await Promise.all([...borealis, ...(peer ? [peer] : [])].map((t) => stopped(t)));
+  await Promise.all([...borealis, ...baselines, ...(peer ? [peer] : [])].map((t) => stopped(t)));
   if (ceiling) await stopped(ceiling);
 
   if (wanted('scale')) {
@@ -100,7 +109,7 @@ async function main() {
   // every N started at once and run alternately per scenario, like the A/B above.
   if (wanted('workers') && settings.engines.includes('postgres')) {
     const targets: Target[] = [];
-    for (const n of settings.workers) targets.push(await started(startBorealis('postgres', `postgres-w${n}`, n)));
+    for (const n of settings.workers) targets.push(await started(startBorealis('postgres', { name: `borealis-postgres-w${n}`, workers: n })));
     for (round = 1; round <= settings.rounds; round++) {
       for (const scenario of SCENARIOS.filter((s) => WORKER_SCENARIOS.includes(s.name))) {
         for (const target of targets) await once(scenario.name, target.server, (r) => scenario.prepare(target, { ...r, connections }));
@@ -127,6 +136,19 @@ async function main() {
     process.exitCode = 1;
   }
   log(`done; bench/results/${stamp}.md`);
+}
+
+/** `git archive` of `ref` into a temporary folder, sharing this checkout's node_modules, built. */
+async function checkoutBaseline(ref: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'borealis-baseline-'));
+  running.push({ stop: async () => rmSync(dir, { recursive: true, force: true }) });
+  const archive = join(dir, 'src.tar');
+  await run('git', ['archive', '--format=tar', '-o', archive, ref], { cwd: settings.borealisDir });
+  await run('tar', ['-xf', archive, '-C', dir]);
+  symlinkSync(join(settings.borealisDir, 'node_modules'), join(dir, 'node_modules'));
+  log(`building baseline ${ref} in ${dir}`);
+  await run('npm', ['run', 'build'], { cwd: dir });
+  return dir;
 }
 
 async function started<T extends { stop(): Promise<void> }>(promise: Promise<T>): Promise<T> {

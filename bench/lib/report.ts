@@ -21,6 +21,8 @@ export interface Row extends Omit<Measured, 'statuses' | 'seconds' | 'requests' 
   requests: number;
   vsPeer?: number;
   vsCeiling?: number;
+  /** Against `baseline-<engine>` (BENCH_BASELINE) in the same run. */
+  vsBaseline?: number;
 }
 
 export interface Check {
@@ -69,6 +71,8 @@ export function summarize(records: Record[]): Row[] {
     const peer = row.stored === undefined ? find(row.scenario, 'peer') : undefined;
     if (peer) row.vsPeer = r2(row.rps / peer.rps);
     if (ceiling) row.vsCeiling = r2(row.rps / ceiling.rps);
+    const baseline = row.stored === undefined ? find(row.scenario, row.server.replace(/^borealis-/, 'baseline-')) : undefined;
+    if (baseline) row.vsBaseline = r2(row.rps / baseline.rps);
   }
   return rows;
 }
@@ -129,6 +133,8 @@ const cell = (v: number | undefined, suffix = '') => (v === undefined ? '' : `${
 
 export function markdown(rows: Row[], checkList: Check[], meta: { started: string; seconds: number; settings: object; titles: Map<string, string> }): string {
   const m = machine();
+  // The `× baseline` column only when a baseline ran (BENCH_BASELINE).
+  const withBaseline = rows.some((r) => r.vsBaseline !== undefined);
   const lines = [
     `# Borealis benchmark — ${meta.started}`,
     '',
@@ -136,10 +142,11 @@ export function markdown(rows: Row[], checkList: Check[], meta: { started: strin
     `Settings: \`${JSON.stringify(meta.settings)}\`. Total time ${Math.round(meta.seconds)} s.`,
     'Figures are medians over rounds; latencies in ms; RSS is the server process\'s peak VmRSS during the measured run.',
     '',
-    '| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | × peer | × ceiling |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    `| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | × peer | × ceiling |${withBaseline ? ' × baseline |' : ''}`,
+    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withBaseline ? '--:|' : ''}`,
     ...rows.map((r) =>
-      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |`,
+      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |` +
+      (withBaseline ? ` ${cell(r.vsBaseline, '×')} |` : ''),
     ),
     '',
     '## Targets',

@@ -30,6 +30,12 @@ export const settings = {
   postgresUrl: process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
   /** The Borealis checkout to build and measure (default: this repository). */
   borealisDir: process.env.BENCH_BOREALIS_DIR || new URL('../..', import.meta.url).pathname,
+  /**
+   * A git ref (e.g. `HEAD~1`, `main`) to measure beside this checkout in the same run: it is
+   * exported to a temporary folder, built, and run as `baseline-<engine>` right after
+   * `borealis-<engine>` in every scenario; rows get a `× baseline` ratio.
+   */
+  baseline: process.env.BENCH_BASELINE || '',
   /** Skip `npm run build` (the dist/ already there is measured). */
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
   /** A folder: run Borealis with `node --cpu-prof` and write its profiles there. */

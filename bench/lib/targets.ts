@@ -12,7 +12,7 @@ import { settings } from './settings.js';
 export const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const EMAIL = 'bench@example.com';
 const PASSWORD = 'correct horse battery staple';
-const BIN = () => join(settings.borealisDir, 'bin/borealis.js');
+const bin = (dir: string) => join(dir, 'bin/borealis.js');
 
 export interface Target extends Client {
   name: string;
@@ -41,8 +41,15 @@ async function freshSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   return { url, drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
-/** `workers` > 1 runs `serve --workers N` (node:cluster; RSS then sums the primary and its workers). */
-export async function startBorealis(engine: 'sqlite' | 'postgres', label: string = engine, workers = 1): Promise<Target> {
+/**
+ * `workers` > 1 runs `serve --workers N` (node:cluster; RSS then sums the primary and its
+ * workers). `dir` is the checkout to run (a baseline build, see settings.baseline).
+ */
+export async function startBorealis(
+  engine: 'sqlite' | 'postgres',
+  options: { name?: string; workers?: number; dir?: string } = {},
+): Promise<Target> {
+  const { workers = 1, dir = settings.borealisDir } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'borealis-bench-'));
   const schema = engine === 'postgres' ? await freshSchema() : undefined;
   const databaseUrl = schema?.url ?? join(dataDir, 'bench.db');
@@ -57,7 +64,7 @@ export async function startBorealis(engine: 'sqlite' | 'postgres', label: string
     LOG_LEVEL: 'warn',
     DATABASE_URL: databaseUrl,
   };
-  const name = `borealis-${label}`;
+  const name = options.name ?? `borealis-${engine}`;
   const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
   let server: Server | undefined;
   const cleanup = async () => {
@@ -67,14 +74,14 @@ export async function startBorealis(engine: 'sqlite' | 'postgres', label: string
   };
   try {
     const cluster = workers > 1 ? ['--workers', String(workers)] : [];
-    server = await startServer(name, [...profile, BIN(), 'serve', '--port', String(port), '--database', databaseUrl, ...cluster], {
+    server = await startServer(name, [...profile, bin(dir), 'serve', '--port', String(port), '--database', databaseUrl, ...cluster], {
       port,
       env,
-      cwd: settings.borealisDir,
+      cwd: dir,
       readyPath: '/.well-known/openid-configuration',
     });
     server.withChildren = workers > 1;
-    const cli = async (...args: string[]) => JSON.parse(await run(process.execPath, [BIN(), ...args, '--json'], { cwd: settings.borealisDir, env }));
+    const cli = async (...args: string[]) => JSON.parse(await run(process.execPath, [bin(dir), ...args, '--json'], { cwd: dir, env }));
     const user = await cli('users', 'create', '--email', EMAIL, '--password', PASSWORD);
     const created = await cli('clients', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--auth-method', 'client_secret_post',
       '--scope', 'openid email', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--grant-type', 'web');
