@@ -7,12 +7,13 @@ const NON_ASCII = /[\u0080-\uffff]/;
 const escapeNonAscii = (s: string) =>
   NON_ASCII.test(s) ? s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
 
-export function authlibJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return escapeNonAscii(JSON.stringify(value) ?? 'null');
+/** Python's separators; escaping is left to `authlibJson`, once for the whole text. */
+function dumps(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   let out: string;
   if (Array.isArray(value)) {
     out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ', ' : '') + authlibJson(value[i]);
+    for (let i = 0; i < value.length; i++) out += (i ? ', ' : '') + dumps(value[i]);
     return out + ']';
   }
   // A plain loop: this runs for every token response and introspection answer.
@@ -20,9 +21,12 @@ export function authlibJson(value: unknown): string {
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) continue;
-    out += (out.length > 1 ? ', ' : '') + escapeNonAscii(JSON.stringify(key)) + ': ' + authlibJson(v);
+    out += (out.length > 1 ? ', ' : '') + JSON.stringify(key) + ': ' + dumps(v);
   }
   return out + '}';
 }
+
+/** Non-ASCII can only occur inside strings (JSON's own syntax is ASCII), so one pass escapes it all. */
+export const authlibJson = (value: unknown): string => escapeNonAscii(dumps(value));
 
 export const compactJson = (value: unknown): string => JSON.stringify(value);

@@ -6,9 +6,14 @@ import { authlibJson, compactJson } from './json.js';
 
 const JSON_TYPE = 'application/json';
 
+const AUTHLIB_HEADERS = { ...NO_STORE, 'content-type': JSON_TYPE };
+
 /** authlib answers (token endpoint, RFC 6749 errors) always carry no-store (§2.3-A, §3.7). */
-export function sendAuthlib(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
-  return reply.code(status).headers({ ...NO_STORE, ...headers, 'content-type': JSON_TYPE }).send(Buffer.from(authlibJson(body)));
+export function sendAuthlib(reply: FastifyReply, status: number, body: unknown, headers?: Record<string, string>) {
+  return reply
+    .code(status)
+    .headers(headers ? { ...NO_STORE, ...headers, 'content-type': JSON_TYPE } : AUTHLIB_HEADERS)
+    .send(Buffer.from(authlibJson(body)));
 }
 
 export function sendCompact(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {

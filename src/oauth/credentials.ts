@@ -3,7 +3,7 @@
  *   <namespace><kind prefix> + 37 base62 characters (CSPRNG) + CRC32 of those 37 in base62, 6 chars.
  * Only HMAC-SHA256(server secret, full credential) is ever stored (§2.2); lookups go by that hash.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { randomByte } from '../keys/random.js';
 import { crc32 } from 'node:zlib';
 
@@ -48,12 +48,13 @@ function base62(value: number, width: number): string {
 export const checksum = (randomPart: string): string => base62(crc32(randomPart), CHECKSUM_LENGTH);
 
 export class Credentials {
-  private readonly key: Buffer;
+  /** Imported once: a raw Buffer key would be imported again on every hash. */
+  private readonly key: KeyObject;
   constructor(
     secret: string,
     readonly namespace: string,
   ) {
-    this.key = Buffer.from(secret, 'utf8');
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   prefix(kind: CredentialKind): string {
