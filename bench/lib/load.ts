@@ -1,6 +1,6 @@
 /** One autocannon run with exact latency percentiles and the server's memory sampled alongside. */
 import autocannon from 'autocannon';
-import { sampleRss } from './processes.js';
+import { cpuSeconds, sampleRss } from './processes.js';
 
 export interface Request {
   method: 'GET' | 'POST';
@@ -35,6 +35,8 @@ export interface Measured {
   statuses: Record<string, number>;
   rssPeakMb: number;
   rssMeanMb: number;
+  /** Server CPU (user + system) per request over the measured run, in µs; 0 without a pid. */
+  cpuUs: number;
 }
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -59,6 +61,7 @@ export async function measure(
     if (onResponse?.(status, body, headers) === false && status < 300) invalid++;
   };
   const stopRss = options.pid ? sampleRss(options.pid, options.withChildren) : () => ({ peak: 0, mean: 0 });
+  const cpuBefore = options.pid ? cpuSeconds(options.pid, options.withChildren) : 0;
   const started = process.hrtime.bigint();
   let done!: (value: autocannon.Result) => void;
   let failed!: (error: unknown) => void;
@@ -86,6 +89,7 @@ export async function measure(
   const result = await finished;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rss = stopRss();
+  const cpu = options.pid ? cpuSeconds(options.pid, options.withChildren) - cpuBefore : 0;
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -101,6 +105,7 @@ export async function measure(
     statuses,
     rssPeakMb: round(rss.peak, 1),
     rssMeanMb: round(rss.mean, 1),
+    cpuUs: latencies.length ? Math.round((cpu / latencies.length) * 1e6) : 0,
   };
 }
 

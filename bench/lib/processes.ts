@@ -86,6 +86,30 @@ export function rssMb(pid: number, withChildren = false): number {
   return vmRss(pid) + (withChildren ? children(pid).reduce((sum, child) => sum + vmRss(child), 0) : 0);
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function cpuTicks(pid: number | string): number {
+  try {
+    // utime and stime are the 12th and 13th fields after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds (user + system) the server has used so far, with its live children's when
+ * `withChildren`. The difference over a run, per request, is what a request costs the server:
+ * steadier than req/s on a shared machine, since waiting for a core costs no CPU.
+ */
+export function cpuSeconds(pid: number, withChildren = false): number {
+  const ticks = cpuTicks(pid) + (withChildren ? children(pid).reduce((sum, child) => sum + cpuTicks(child), 0) : 0);
+  return ticks / TICKS_PER_SECOND;
+}
+
 /** Samples VmRSS every 100 ms until stopped; returns the peak and the mean. */
 export function sampleRss(pid: number, withChildren = false) {
   const samples: number[] = [rssMb(pid, withChildren)];

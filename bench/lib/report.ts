@@ -62,6 +62,7 @@ export function summarize(records: Record[]): Row[] {
       non2xx: sum((x) => x.non2xx),
       invalid: sum((x) => x.invalid),
       rssPeakMb: Math.max(...results.map((x) => x.rssPeakMb)),
+      cpuUs: Math.round(m((x) => x.cpuUs)),
     };
   });
   const find = (scenario: string, server: string) => rows.find((r) => r.scenario === scenario && r.server === server && r.stored === undefined);
@@ -140,12 +141,13 @@ export function markdown(rows: Row[], checkList: Check[], meta: { started: strin
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}. Load generator (autocannon) on the same machine.`,
     `Settings: \`${JSON.stringify(meta.settings)}\`. Total time ${Math.round(meta.seconds)} s.`,
-    'Figures are medians over rounds; latencies in ms; RSS is the server process\'s peak VmRSS during the measured run.',
+    'Figures are medians over rounds; latencies in ms; RSS is the server process\'s peak VmRSS during the measured run;',
+    'CPU is the server\'s user + system time per request (µs), the steadier figure on a shared machine.',
     '',
-    `| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | × peer | × ceiling |${withBaseline ? ' × baseline |' : ''}`,
-    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withBaseline ? '--:|' : ''}`,
+    `| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | CPU µs | × peer | × ceiling |${withBaseline ? ' × baseline |' : ''}`,
+    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withBaseline ? '--:|' : ''}`,
     ...rows.map((r) =>
-      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |` +
+      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${r.cpuUs} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |` +
       (withBaseline ? ` ${cell(r.vsBaseline, '×')} |` : ''),
     ),
     '',
