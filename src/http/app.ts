@@ -57,22 +57,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  await app.register(cookie);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
 
   const publicOrigin = new URL(options.publicUrl).origin;
   const secureCookies = options.publicUrl.startsWith('https:');
+  // Machine-to-machine endpoints never read the session cookie; they run without the cookie
+  // plugin's two hooks per request (these are the hot paths, see bench/README.md).
   tokenRoutes(app, options.ctx);
-  authorizeRoutes(app, options.ctx, publicOrigin);
-  loginRoutes(app, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret });
-  authorizePageRoutes(app, options.ctx, publicOrigin);
-  consolePageRoutes(app, options.ctx, publicOrigin);
-  organizationPageRoutes(app, options.accounts, { publicOrigin, secret: options.ctx.secret });
-  assetRoutes(app);
   resourceRoutes(app, options.ctx);
-  await registrationRoutes(app, options.ctx, options.registration);
   wellKnownRoutes(app, options.ctx.keys, { issuer: options.ctx.issuer, authorizationEndpoint: options.authorizationEndpoint });
+  assetRoutes(app);
+  // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
+  await app.register(async (browser) => {
+    await browser.register(cookie);
+    authorizeRoutes(browser, options.ctx, publicOrigin);
+    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret });
+    authorizePageRoutes(browser, options.ctx, publicOrigin);
+    consolePageRoutes(browser, options.ctx, publicOrigin);
+    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret });
+    await registrationRoutes(browser, options.ctx, options.registration);
+  });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 
   for (const [url, methods] of Object.entries(ROUTES)) {
