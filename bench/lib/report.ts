@@ -71,7 +71,8 @@ export function summarize(records: Record[]): Row[] {
     if (!row.server.startsWith('borealis')) continue;
     const peer = row.stored === undefined ? find(row.scenario, 'peer') : undefined;
     if (peer) row.vsPeer = r2(row.rps / peer.rps);
-    if (ceiling) row.vsCeiling = r2(row.rps / ceiling.rps);
+    // The ceiling answers the introspection form POST: a ratio only for that request.
+    if (ceiling && row.scenario === 'introspect') row.vsCeiling = r2(row.rps / ceiling.rps);
     const baseline = row.stored === undefined ? find(row.scenario, row.server.replace(/^borealis-/, 'baseline-')) : undefined;
     if (baseline) row.vsBaseline = r2(row.rps / baseline.rps);
   }
