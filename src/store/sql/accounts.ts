@@ -1,5 +1,5 @@
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
-import { type Db, shape, spaceSplit } from './db.js';
+import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 
 export const USER = shape(
   ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'],
@@ -102,7 +102,7 @@ export const sessions = (db: Db): SessionsStore => ({
     // One round trip: the session, its user, and its down-scope rows folded into one column.
     const row = await db.getValues(
       `SELECT s.id, s.created_at, s.expires_at,
-              (SELECT ${db.spaceJoined('organization_id')} FROM user_session_organizations WHERE session_id = s.id),
+              ${foldedOrganizations(db, 'user_session_organizations', 'session_id', 's')},
               ${USER.select('u')}
          FROM user_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = ? AND s.expires_at > ?`,

@@ -1,16 +1,16 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
 import { USER } from './accounts.js';
 import { CLIENT } from './clients.js';
-import { type Db, isUniqueViolation, shape, spaceSplit } from './db.js';
+import { type Db, foldedOrganizations, isUniqueViolation, shape, spaceSplit } from './db.js';
 import { claimThenIssue } from './issue-after.js';
 
-/** A code with its down-scope rows folded into its last column (engine-specific aggregate). */
+/** A code, with its down-scope organizations in its last column. */
 const codeShape = (db: Db) =>
   shape(
     [
       'id', 'code_hash', 'client_id', 'user_id', 'redirect_uri', 'scope', 'nonce', 'auth_time', 'code_challenge',
       'code_challenge_method', 'issued_at', 'expires_at', 'consumed_at',
-      `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_authorization_code_organizations WHERE code_id = $.id)`,
+      foldedOrganizations(db, 'oauth2_authorization_code_organizations', 'code_id'),
     ],
     (v, at): AuthorizationCode => ({
       id: v[at] as string,

@@ -51,7 +51,14 @@ export function shape<T>(columns: readonly string[], read: (values: readonly unk
   };
 }
 
-/** Down-scope rows folded into one space-separated column (see `Db.spaceJoined`). */
+/**
+ * A row's down-scope organizations (`table`, keyed by `key` = `owner`.id) folded into one
+ * space-separated column, so the row and its organizations come back in one statement.
+ * `owner` defaults to a `Shape`'s alias placeholder. `spaceSplit` reads the column back.
+ */
+export const foldedOrganizations = (db: Db, table: string, key: string, owner = '$') =>
+  `(SELECT ${db.spaceJoined('organization_id')} FROM ${table} WHERE ${key} = ${owner}.id)`;
+
 export const spaceSplit = (value: unknown): string[] => (value ? String(value).split(' ') : []);
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);

@@ -1,16 +1,16 @@
 import type { Token, TokensStore } from '../store.js';
 import { USER } from './accounts.js';
 import { CLIENT } from './clients.js';
-import { type Db, shape, spaceSplit } from './db.js';
+import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 import { claimThenIssue, insertToken } from './issue-after.js';
 
-/** A token row with its down-scope rows folded into its last column (engine-specific aggregate). */
+/** A token row, with its down-scope organizations in its last column. */
 const tokenShape = (db: Db) =>
   shape(
     [
       'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
       'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
-      `(SELECT ${db.spaceJoined('organization_id')} FROM oauth2_token_organizations WHERE token_id = $.id)`,
+      foldedOrganizations(db, 'oauth2_token_organizations', 'token_id'),
     ],
     (v, at): Token => ({
       id: v[at] as string,
