@@ -3,6 +3,7 @@
  * one rolls back only its own writes, and every caller hears the outcome of its own work.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
 import { NOW, aClient, aToken, aUser, count, type Harness, harness } from './fixtures.js';
@@ -38,5 +39,41 @@ describe(`store: concurrent transactions are isolated from each other's failures
       assert.equal(stored !== undefined, i % 3 !== 0, `token ${i}`);
     }
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 13);
+  });
+});
+
+describe('store: a group commit keeps its savepoint sub-journal in memory (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  /** SQLite's temporary files are unlinked as soon as they are opened; they show as "(deleted)". */
+  const deletedFiles = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).endsWith('(deleted)');
+      } catch {
+        return false; // closed between the listing and the read
+      }
+    }).length;
+
+  test('200 rotations in one batch open no temporary file (each page a savepoint touches is journaled)', { skip: process.platform !== 'linux' }, async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    const client = aClient();
+    await h.store.clients.create(client);
+    const parents = Array.from({ length: 200 }, () => aToken(client.clientId, user.id, { issuedAt: NOW }));
+    for (const parent of parents) await h.store.tokens.create(parent);
+    const before = deletedFiles();
+    // 200 transactions in one commit journal far more than SQLite's 64 KiB in-memory start. The
+    // last one of the batch looks while the batch is still open (a spilled file lives until COMMIT).
+    const rotations = parents.map((parent) =>
+      h.store.tokens.rotateTo(parent.id, NOW + 1, 'sealed', aToken(client.clientId, user.id, { familyId: parent.familyId, issuedAt: NOW })),
+    );
+    const during = h.store.transaction(async () => deletedFiles());
+    assert.equal((await Promise.all(rotations)).filter(Boolean).length, 200);
+    assert.equal(await during, before);
   });
 });

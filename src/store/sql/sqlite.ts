@@ -17,6 +17,11 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  // Each transaction of a group commit runs in its own SAVEPOINT, and SQLite copies every page a
+  // savepoint first touches into a sub-journal. On disk (the default) that file outgrows its
+  // in-memory start and is never truncated again, costing two pwrite calls per page: 16 of the
+  // 29 pwrites of a refresh rotation. In memory it is a memcpy.
+  sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoints move to a thread once this connection has written enough for them to matter;
   // a CLI command or a short test never pays for the thread.
