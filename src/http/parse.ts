@@ -24,6 +24,16 @@ export function queryParams(request: FastifyRequest): Map<string, string[]> {
   return at === -1 ? new Map() : decodeForm(request.url.slice(at + 1));
 }
 
+/**
+ * A query parameter that pages and API reads take once (`return_to`, `page`, `notice`). Fastify
+ * turns a repeated key into an array; as in FastAPI, whose scalar query parameters read
+ * Starlette's `query_params`, the last value wins.
+ */
+export function singleQueryValue(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
 function multipart(contentType: string, body: Buffer): Promise<Map<string, string[]>> {
   return new Promise((resolve, reject) => {
     const out = new Map<string, string[]>();

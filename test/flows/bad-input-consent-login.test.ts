@@ -228,6 +228,33 @@ describe('POST /login: bad input', () => {
         assert.equal(answer.text, '');
       });
     }
+    test('GET /login and /signup with return_to repeated: the last value, judged like one (never a 5xx)', async () => {
+      for (const path of ['/login', '/signup']) {
+        for (const [query, kept] of [
+          ['return_to=%2Fa&return_to=%2F%2Fevil.example', '/'],
+          ['return_to=%2F%2Fevil.example&return_to=%2Fb%3Fc%3Dd', '/b?c=d'],
+        ] as const) {
+          const response = await fetch(`${server.url}${path}?${query}`, { redirect: 'manual' });
+          const text = await response.text();
+          assert.equal(response.status, 200, `${path}?${query}: ${text}`);
+          assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+          assert.ok(text.includes(`<input type="hidden" name="return_to" value="${kept.replace('&', '&amp;')}">`), `${path}?${query}`);
+        }
+      }
+    });
+    test('signed-in pages with a repeated query key: the last value (never a 5xx)', async () => {
+      const cookie = await signIn(server, await aUser(server));
+      const get = async (path: string) => {
+        const response = await fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+        return { status: response.status, text: await response.text() };
+      };
+      const organizations = await get('/settings/organizations?return_to=%2Fa&return_to=%2Fb');
+      assert.equal(organizations.status, 200, organizations.text);
+      assert.ok(organizations.text.includes('<input type="hidden" name="return_to" value="/b">'));
+      const console = await get('/settings/oauth?notice=revoked&notice=deleted');
+      assert.equal(console.status, 200, console.text);
+      assert.ok(console.text.includes('The app was deleted.'));
+    });
     test('control: a same-origin path is kept', async () => {
       const user = await aUser(server);
       const answer = await send(server, '/login', form({ email: user.email, password: PASSWORD, return_to: '/v1/oauth2/authorize?a=b&c=%2F' }));

@@ -171,6 +171,24 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     assert.deepEqual(empty, { items: [], pagination: { total_count: 0, max_page: 0 } });
   });
 
+  test('a repeated page or limit: the last value wins, as in FastAPI (never a 5xx)', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const ids: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      ids.push((await register({ client_name: `R${i}`, redirect_uris: [REDIRECT_URI] }, cookie)).client_id);
+    }
+    const second = await listed(cookie, '?page=1&page=2&limit=5&limit=2');
+    assert.deepEqual(second.items.map((i) => i.client_id), [ids[0]]);
+    assert.deepEqual(second.pagination, { total_count: 3, max_page: 2 });
+    const invalidLast = await list('?page=1&page=x', { cookie });
+    assert.equal(invalidLast.status, 422);
+    assert.equal(
+      invalidLast.text,
+      '{"error":"RequestValidationError","detail":[{"type":"int_parsing","loc":["query","page"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]}',
+    );
+  });
+
   test('page and limit validation → 422 (shape C, compact)', async () => {
     const cookie = await signIn(server, await aUser(server));
     const cases: [string, string][] = [

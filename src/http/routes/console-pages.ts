@@ -14,7 +14,7 @@ import { validateMetadata } from '../../oauth/registration/validate.js';
 import type { Client } from '../../store/store.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
-import { formParams } from '../parse.js';
+import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { currentSession } from '../session.js';
 import { type AppFormValues, type PageUser, appPage, consolePage, deletePage, newAppPage } from '../views/console.js';
@@ -97,7 +97,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       const organizations = consent.organizationIds.map((id) => slugs.get(id) ?? id);
       authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations });
     }
-    const notice = (request.query as Record<string, string | undefined>).notice;
+    const notice = singleQueryValue(request, 'notice');
     return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));
   });
 

@@ -4,7 +4,7 @@ import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
-import { formParams } from '../parse.js';
+import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { SESSION_COOKIE, clearSessionCookie, currentSession, setSessionCookie } from '../session.js';
@@ -21,7 +21,7 @@ const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
 
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
-  const returnToOf = (request: FastifyRequest) => safeReturnTo((request.query as Record<string, string | undefined>).return_to);
+  const returnToOf = (request: FastifyRequest) => safeReturnTo(singleQueryValue(request, 'return_to'));
 
   app.get('/login', async (request, reply) =>
     sendPage(reply, 200, loginPage({ returnTo: returnToOf(request), signupOpen: options.signupOpen })),

@@ -4,7 +4,7 @@ import { AccountError, type AccountsDeps, createOrganization } from '../../accou
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
-import { formParams } from '../parse.js';
+import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { currentSession } from '../session.js';
@@ -23,7 +23,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
   app.get('/settings/organizations', async (request, reply) => {
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
-    const raw = (request.query as Record<string, string | undefined>).return_to;
+    const raw = singleQueryValue(request, 'return_to');
     const { status, page } = await render(signedIn, 200, { returnTo: raw ? safeReturnTo(raw) : undefined });
     return sendPage(reply, status, page);
   });

@@ -5,6 +5,7 @@ import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
 import { webCaller } from '../caller.js';
 import { jsonBody } from '../json-body.js';
+import { singleQueryValue } from '../parse.js';
 import { databaseRateLimitStore } from '../rate-limit-store.js';
 import { sendAuthlib, sendCompact } from '../respond.js';
 import { NO_STORE } from '../../oauth/wire.js';
@@ -54,9 +55,8 @@ export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext
   app.get('/v1/oauth2/', async (request, reply) => {
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
-    const query = request.query as Record<string, string | undefined>;
-    const page = pageParam(query.page, 'page', 1);
-    const limit = Math.min(pageParam(query.limit, 'limit', 10), 100);
+    const page = pageParam(singleQueryValue(request, 'page'), 'page', 1);
+    const limit = Math.min(pageParam(singleQueryValue(request, 'limit'), 'limit', 10), 100);
     return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx));
   });
 }
