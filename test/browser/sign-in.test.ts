@@ -72,6 +72,34 @@ describe('browser: sign-in', () => {
     await context.close();
   });
 
+  test('consent remembered: signing in lands straight on the client (the sign-in form posts into a cross-origin redirect)', async () => {
+    const { context, page } = await freshPage(browser);
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await signUp(page, server.url, { name: 'Straight User', email: 'straight@example.com' });
+    const app = await createApp(page, server.url, { name: 'Straight App', redirectUri: rp.callback });
+    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'first' }));
+    await page.getByRole('button', { name: 'Allow' }).click();
+    assert.equal((await landedOnCallback(page, rp)).get('state'), 'first');
+    await page.goto(`${server.url}/settings/oauth`);
+    await Promise.all([page.waitForURL((url) => url.pathname === '/login'), page.getByRole('button', { name: 'Sign out' }).click()]);
+
+    // POST /login → 303 /oauth2/authorize → 302 to the client: a form-action 'self' on the sign-in
+    // page would make Chromium block that last, cross-origin hop (pitfalls.md).
+    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'straight' }));
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill('straight@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const query = await landedOnCallback(page, rp);
+    assert.ok(query.get('code'));
+    assert.equal(query.get('state'), 'straight');
+    assert.deepEqual(violations, []);
+    await context.close();
+  });
+
   test('a wrong password and an unknown email get the same words', async () => {
     const { context, page } = await freshPage(browser);
     await signUp(page, server.url, { name: 'Typo User', email: 'typo@example.com' });

@@ -1,7 +1,7 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD, aUser, form } from '../support/fixtures.js';
+import { PASSWORD, aUser, form, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const login = (server: TestServer, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -55,6 +55,21 @@ describe('sign-in', () => {
     assert.match(page, /<form method="post" action="\/login">/);
     assert.doesNotMatch(page, /<script/);
     assert.match(page, /name="return_to" value="\/x"/);
+  });
+
+  test('form-action only where no form can end at a client: not on sign-in or sign-up, kept on the console', async () => {
+    const csp = async (path: string, headers: Record<string, string> = {}) =>
+      (await fetch(`${server.url}${path}`, { headers, redirect: 'manual' })).headers.get('content-security-policy') ?? '';
+    // Chromium checks form-action on each redirect after the POST: sign-in → authorize → the client.
+    for (const path of ['/login', '/signup']) {
+      const policy = await csp(path);
+      assert.match(policy, /default-src 'none'/, path);
+      assert.doesNotMatch(policy, /form-action/, path);
+    }
+    const cookie = await signIn(server, await aUser(server));
+    assert.match(await csp('/settings/oauth', { cookie }), /form-action 'self'/);
+    assert.match(await csp('/settings/organizations', { cookie }), /form-action 'self'/);
+    assert.doesNotMatch(await csp('/settings/organizations?return_to=%2Foauth2%2Fauthorize%3Fa%3Db', { cookie }), /form-action/);
   });
 
   test('sign-out ends the session', async () => {

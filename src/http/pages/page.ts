@@ -1,8 +1,10 @@
 /**
  * Sending HTML pages with their security headers: a CSP without inline script, no framing
- * (clickjacking), no caching of personal pages. `form-action` is left out on the consent page:
- * Chromium applies it to the redirect that follows the POST, which goes to the client
- * (pitfalls.md).
+ * (clickjacking), no caching of personal pages. Chromium applies `form-action` to every redirect
+ * that follows a form's POST (pitfalls.md), so it is left out on pages whose form can end at a
+ * client's redirect URI: consent (302 to the client), sign-in and sign-up (303 back to an
+ * authorization request, which answers at once with a code when consent is remembered), and the
+ * organization form when it returns to an authorization request.
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -19,13 +21,13 @@ const csp = (formAction: boolean) =>
     "base-uri 'none'",
   ].join('; ');
 
-export function sendPage(reply: FastifyReply, status: number, page: string, options: { consent?: boolean } = {}) {
+export function sendPage(reply: FastifyReply, status: number, page: string, options: { leadsToClient?: boolean } = {}) {
   return reply
     .code(status)
     .headers({
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': csp(!options.consent),
+      'content-security-policy': csp(!options.leadsToClient),
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'strict-origin-when-cross-origin',

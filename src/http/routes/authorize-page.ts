@@ -65,7 +65,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         user: { email: signedIn.user.email, csrfToken: token },
         error,
       }),
-      { consent: true },
+      { leadsToClient: true },
     );
   }
 

@@ -19,12 +19,15 @@ export interface LoginOptions {
 
 const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
 
+/** Both forms return to `return_to`, which may be an authorization request that redirects to a client. */
+const LEADS_TO_CLIENT = { leadsToClient: true };
+
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
   const returnToOf = (request: FastifyRequest) => safeReturnTo(singleQueryValue(request, 'return_to'));
 
   app.get('/login', async (request, reply) =>
-    sendPage(reply, 200, loginPage({ returnTo: returnToOf(request), signupOpen: options.signupOpen })),
+    sendPage(reply, 200, loginPage({ returnTo: returnToOf(request), signupOpen: options.signupOpen }), LEADS_TO_CLIENT),
   );
 
   app.post('/login', async (request, reply) => {
@@ -39,7 +42,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
         result.lockedUntil > 0
           ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
           : 'Wrong email or password.';
-      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }));
+      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), LEADS_TO_CLIENT);
     }
     const { token } = await startSession(deps, result.user);
     setSessionCookie(reply, token, options.secureCookies);
@@ -48,7 +51,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
 
   app.get('/signup', async (request, reply) => {
     if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnToOf(request))}`, 303);
-    return sendPage(reply, 200, signupPage({ returnTo: returnToOf(request), signupOpen: true }));
+    return sendPage(reply, 200, signupPage({ returnTo: returnToOf(request), signupOpen: true }), LEADS_TO_CLIENT);
   });
 
   app.post('/signup', async (request, reply) => {
@@ -64,7 +67,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }));
+      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), LEADS_TO_CLIENT);
     }
   });
 

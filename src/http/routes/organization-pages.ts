@@ -24,8 +24,9 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
     const raw = singleQueryValue(request, 'return_to');
-    const { status, page } = await render(signedIn, 200, { returnTo: raw ? safeReturnTo(raw) : undefined });
-    return sendPage(reply, status, page);
+    const returnTo = raw ? safeReturnTo(raw) : undefined;
+    const { status, page } = await render(signedIn, 200, { returnTo });
+    return sendPage(reply, status, page, { leadsToClient: returnTo !== undefined });
   });
 
   app.post('/settings/organizations', async (request, reply) => {
@@ -42,7 +43,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       const { status, page } = await render(signedIn, 400, { returnTo, error: error.message, slug, name });
-      return sendPage(reply, status, page);
+      return sendPage(reply, status, page, { leadsToClient: returnTo !== undefined });
     }
     return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);
   });
