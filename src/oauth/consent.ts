@@ -8,7 +8,7 @@ import type { SignedIn } from './authorize/index.js';
 import { issueCode } from './authorize/issue-code.js';
 import { resolveOrganizations } from './authorize/organizations.js';
 import { errorRedirect } from './authorize/redirect.js';
-import { validateAuthorizationRequest } from './authorize/request.js';
+import { assertSubType, validateAuthorizationRequest } from './authorize/request.js';
 import type { OAuthContext } from './context.js';
 import { OAuthError } from './errors.js';
 import type { Params } from './params.js';
@@ -20,7 +20,7 @@ export interface ConsentAnswer {
 
 /** Returns the Location of the redirect back to the client. */
 export async function consent(params: Params, answer: ConsentAnswer, signedIn: SignedIn, ctx: OAuthContext): Promise<string> {
-  const request = await validateAuthorizationRequest(params, ctx);
+  const request = await validateAuthorizationRequest(params, ctx, { subTypeLater: true });
   if (answer.action === 'deny') {
     const denied = new OAuthError('access_denied', 'The resource owner or authorization server denied the request', {
       allowRedirect: true,
@@ -28,6 +28,9 @@ export async function consent(params: Params, answer: ConsentAnswer, signedIn: S
     });
     return errorRedirect(denied, request.redirectUri, ctx.issuer);
   }
+  // §3.5 step 1: judged after the decision. With `state`, as every authorization error here
+  // (compatibility.md: Polar's consent wrapper drops it).
+  assertSubType(params.get('sub_type'), request.state);
   const accessible = await accessibleOrganizations(ctx.store, signedIn.session);
   // §2.5: `organizations` is collected from the query (the re-posted authorize query) and the body.
   const selection = [...request.organizations, ...answer.organizations];

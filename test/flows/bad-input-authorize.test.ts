@@ -73,7 +73,8 @@ describe('GET /v1/oauth2/authorize: bad input', () => {
 
   describe('before the redirect URI is verified → JSON 400, never a redirect', () => {
     const cases: [string, () => string, () => string][] = [
-      ['no parameters at all', () => '', () => json('invalid_client', "Missing 'client_id' parameter.")],
+      // §3.4 step 1 comes first: the response type (missing → invalid_request, compatibility.md).
+      ['no parameters at all', () => '', () => json('invalid_request', "Missing 'response_type' in request.")],
       ['no client_id', () => `response_type=code&state=st`, () => json('invalid_client', "Missing 'client_id' parameter.", 'st')],
       ['an empty client_id', () => `response_type=code&client_id=&state=st`, () => json('invalid_client', "Missing 'client_id' parameter.", 'st')],
       ['an unknown client', () => `response_type=code&client_id=polar_ci_nope&state=st`, () => json('invalid_client', 'The client does not exist on this server.', 'st')],
@@ -97,18 +98,23 @@ describe('GET /v1/oauth2/authorize: bad input', () => {
       ]),
       [
         'a non-ASCII redirect_uri (escaped as Python does)',
-        () => `client_id=${client.clientId}&redirect_uri=${enc('https://évil.example/☃')}`,
+        () => `response_type=code&client_id=${client.clientId}&redirect_uri=${enc('https://évil.example/☃')}`,
         () => json('invalid_request', 'Redirect URI https://\\u00e9vil.example/\\u2603 is not supported by client.'),
       ],
       [
         'an astral character in redirect_uri (a surrogate pair, as Python escapes it)',
-        () => `client_id=${client.clientId}&redirect_uri=${enc('https://e.example/😀')}&state=st`,
+        () => `response_type=code&client_id=${client.clientId}&redirect_uri=${enc('https://e.example/😀')}&state=st`,
         () => json('invalid_request', 'Redirect URI https://e.example/\\ud83d\\ude00 is not supported by client.', 'st'),
       ],
       [
-        'an unregistered redirect_uri with a bad response_type still does not redirect',
+        'an unregistered redirect_uri with a bad response_type: the response type error (§3.4 step 1), as JSON, not redirected',
         () => `response_type=token&client_id=${client.clientId}&redirect_uri=${enc('https://evil.example/cb')}&state=st`,
-        () => json('invalid_request', 'Redirect URI https://evil.example/cb is not supported by client.', 'st'),
+        () => json('unsupported_response_type', "The response type 'token' is not supported by the server.", 'st'),
+      ],
+      [
+        'an unknown client with a bad response_type: the response type error (§3.4 step 1)',
+        () => `response_type=token&client_id=polar_ci_nope&state=st`,
+        () => json('unsupported_response_type', "The response type 'token' is not supported by the server.", 'st'),
       ],
       ['no redirect_uri and none registered', () => `response_type=code&client_id=${noRedirect.clientId}&state=st`, () => json('invalid_request', "Missing 'redirect_uri' in request.", 'st')],
       ['an invalid sub_type (JSON even after verification)', () => base('&sub_type=team'), () => json('invalid_request', 'Invalid sub_type', 'st')],

@@ -146,8 +146,22 @@ describe('POST /v1/oauth2/consent: bad input', () => {
   });
 
   describe('the authorization request in the query is validated again', () => {
-    test('no query → JSON invalid_client', async () => {
-      assertJson(await consent({ action: 'allow', csrf_token: csrf }, { cookie }, ''), 400, `{"error": "invalid_client", "error_description": "Missing 'client_id' parameter."}`, NO_STORE);
+    test('no query → JSON invalid_request for the response type (§3.4 step 1 comes first)', async () => {
+      assertJson(await consent({ action: 'allow', csrf_token: csrf }, { cookie }, ''), 400, `{"error": "invalid_request", "error_description": "Missing 'response_type' in request."}`, NO_STORE);
+    });
+    test('no client_id → JSON invalid_client', async () => {
+      const answer = await consent({ action: 'allow', csrf_token: csrf }, { cookie }, 'response_type=code&state=st');
+      assertJson(answer, 400, `{"error": "invalid_client", "error_description": "Missing 'client_id' parameter.", "state": "st"}`, NO_STORE);
+    });
+    test('a bad sub_type is judged after the decision (§3.5 step 1): allow → JSON 400, deny → access_denied', async () => {
+      const allowed = await consent({ action: 'allow', csrf_token: csrf }, { cookie }, `${query}&sub_type=team`);
+      assertJson(allowed, 400, `{"error": "invalid_request", "error_description": "Invalid sub_type", "state": "st"}`, NO_STORE);
+      const denied = await consent({ action: 'deny', csrf_token: csrf }, { cookie }, `${query}&sub_type=team`);
+      assert.equal(denied.status, 302, denied.text);
+      assert.equal(
+        denied.headers.get('location'),
+        `${REDIRECT_URI}?error=access_denied&error_description=The+resource+owner+or+authorization+server+denied+the+request&state=st&${ISS}`,
+      );
     });
     test('a repeated parameter → JSON invalid_request with state', async () => {
       const answer = await consent({ action: 'allow', csrf_token: csrf }, { cookie }, `${query}&scope=email`);

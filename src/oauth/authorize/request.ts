@@ -42,7 +42,16 @@ export interface AuthorizationRequest extends Challenge {
   organizations: string[];
 }
 
-export async function validateAuthorizationRequest(params: Params, ctx: OAuthContext): Promise<AuthorizationRequest> {
+/**
+ * `subTypeLater`: the consent POST judges `sub_type` only after the user's decision (§3.5 step 1),
+ * so a deny with a bad `sub_type` still answers access_denied; the caller checks it with
+ * `assertSubType` once it allows.
+ */
+export async function validateAuthorizationRequest(
+  params: Params,
+  ctx: OAuthContext,
+  options: { subTypeLater?: boolean } = {},
+): Promise<AuthorizationRequest> {
   let state: string | undefined;
   try {
     state = params.get('state');
@@ -55,17 +64,16 @@ export async function validateAuthorizationRequest(params: Params, ctx: OAuthCon
   let redirectTo: string | undefined;
   try {
     const clientId = params.get('client_id');
-    if (clientId === undefined) throw new OAuthError('invalid_client', "Missing 'client_id' parameter.");
-    const client = await ctx.store.clients.findByClientId(clientId);
-    if (!client) throw clientNotFound(false);
-
+    const client = clientId === undefined ? undefined : await ctx.store.clients.findByClientId(clientId);
     const sent = params.get('redirect_uri');
-    const registered = client.metadata.redirect_uris;
-    if (sent !== undefined && !registered.includes(sent)) throw invalidRequest(`Redirect URI ${sent} is not supported by client.`);
+    const registered = client?.metadata.redirect_uris ?? [];
+    const verified = sent === undefined || registered.includes(sent);
     const redirectUri = sent ?? registered[0];
-    if (redirectUri === undefined) throw invalidRequest("Missing 'redirect_uri' in request.");
-    redirectTo = redirectUri;
+    // An error may redirect only to a registered URI of an existing client (RFC 6749 §4.1.2.1).
+    if (client && verified) redirectTo = redirectUri;
 
+    // §3.4 step 1: the response type is judged before the client and the redirect URI, so a
+    // wrong one is `unsupported_response_type` even for an unknown client (as a 400 then).
     const responseType = params.get('response_type');
     if (responseType === undefined) throw invalidRequest("Missing 'response_type' in request.", true);
     if (responseType !== 'code') {
@@ -73,6 +81,11 @@ export async function validateAuthorizationRequest(params: Params, ctx: OAuthCon
         allowRedirect: true,
       });
     }
+
+    if (clientId === undefined) throw new OAuthError('invalid_client', "Missing 'client_id' parameter.");
+    if (!client) throw clientNotFound(false);
+    if (!verified) throw invalidRequest(`Redirect URI ${sent} is not supported by client.`);
+    if (redirectUri === undefined) throw invalidRequest("Missing 'redirect_uri' in request.");
     if (!client.metadata.response_types.includes('code')) {
       throw unauthorizedClient("The client is not authorized to use 'response_type=code'", true);
     }
@@ -93,7 +106,7 @@ export async function validateAuthorizationRequest(params: Params, ctx: OAuthCon
     }
 
     const subType = params.get('sub_type');
-    if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw invalidRequest('Invalid sub_type');
+    if (!options.subTypeLater) assertSubType(subType);
 
     return {
       client,
@@ -115,4 +128,9 @@ export async function validateAuthorizationRequest(params: Params, ctx: OAuthCon
     }
     throw error;
   }
+}
+
+/** §3.4 step 10: `sub_type`, when present, is `user` or `organization`; otherwise a 400 JSON error. */
+export function assertSubType(subType: string | undefined, state?: string): void {
+  if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw invalidRequest('Invalid sub_type').withState(state);
 }
