@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { request as httpRequest } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { REDIRECT_URI, type TestClient, aUser, getAuthorize, obtainCode, pkcePair, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
@@ -76,6 +77,29 @@ describe('POST /v1/oauth2/register', () => {
 
   const asTestClient = (json: Record<string, unknown>): TestClient =>
     ({ clientId: json.client_id, clientSecret: json.client_secret, metadata: json }) as unknown as TestClient;
+
+  test('registration_client_uri is on the configured public URL, whatever Host the request carries', async () => {
+    // Polar builds it from the request host (§3.11); behind a proxy that is an internal name, and
+    // a forged Host would hand the client a management URL elsewhere (docs/compatibility.md).
+    const body = JSON.stringify({ client_name: 'Host', redirect_uris: ['https://host.example/cb'] });
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const url = new URL('/v1/oauth2/register', server.url);
+      const request = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } },
+        (response) => {
+          let data = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (data += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: data }));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    assert.equal(status, 201, text);
+    const json = JSON.parse(text) as { client_id: string; registration_client_uri: string };
+    assert.equal(json.registration_client_uri, `${server.url}/v1/oauth2/register/${json.client_id}`);
+  });
 
   test('defaults, key order, 201, no nulls, credential formats', async () => {
     const { text, json } = await registered({ client_name: 'Acme', redirect_uris: ['https://acme.example/cb'] });
