@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { migrations } from '../../src/store/sql/migrate.js';
-import { REUSE_DETECTION_SECONDS, migrate, openDb, openStore } from '../../src/store/sql/index.js';
+import { CLEANUP_BATCH, REUSE_DETECTION_SECONDS, migrate, openDb, openStore } from '../../src/store/sql/index.js';
 import type { Store, User } from '../../src/store/store.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
 import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser } from './fixtures.js';
@@ -105,6 +105,22 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     // Long after the rotation the row goes, even though the family lives on.
     await store.deleteExpired(NOW - 3000 + REUSE_DETECTION_SECONDS + 1);
     assert.equal(await alive(parentA.accessTokenHash), false);
+  });
+
+  test('a backlog larger than one cleanup statement is deleted whole, in batches of CLEANUP_BATCH', async () => {
+    await store.deleteExpired(NOW);
+    const clientId = aClient().clientId;
+    const backlog = 2 * CLEANUP_BATCH + 7;
+    const dead = Array.from({ length: backlog }, () =>
+      aToken(clientId, user.id, { issuedAt: NOW - 5000, expiresIn: 3600, refreshTokenHash: null }),
+    );
+    const live = Array.from({ length: 3 }, () => aToken(clientId, user.id, { issuedAt: NOW - 10, refreshTokenHash: null }));
+    for (let i = 0; i < dead.length; i += 500) await Promise.all(dead.slice(i, i + 500).map((t) => store.tokens.create(t)));
+    for (const t of live) await store.tokens.create(t);
+
+    assert.equal(await store.deleteExpired(NOW), backlog);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [clientId]), live.length);
+    assert.deepEqual(await Promise.all(live.map((t) => alive(t.accessTokenHash))), [true, true, true]);
   });
 
   test('a consumed code stays while the tokens it paid for can still refresh; an unused expired code goes', async () => {

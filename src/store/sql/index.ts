@@ -2,7 +2,7 @@ import type { Store } from '../store.js';
 import { organizations, sessions, users } from './accounts.js';
 import { clients } from './clients.js';
 import { codes } from './codes.js';
-import { type Db, openDb } from './db.js';
+import { type Db, type Param, openDb } from './db.js';
 import { consents } from './consents.js';
 import { rateLimits } from './rate-limits.js';
 import { signInThrottle } from './sign-in-throttle.js';
@@ -22,6 +22,25 @@ export const REUSE_DETECTION_SECONDS = 30 * 86400;
 const FAMILY_LIVE = (family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens live WHERE live.family_id = ${family}
   AND live.refresh_token_hash IS NOT NULL AND live.refresh_token_revoked_at = 0 AND live.access_token_revoked_at = 0)`;
 
+/**
+ * Rows per cleanup statement. A backlog (the first cleanup after a long stop, a million expired
+ * tokens) is deleted as many short writes instead of one: each holds the write lock briefly, and
+ * in SQLite each runs in a group-commit SAVEPOINT whose page journal is kept in memory (sqlite.ts).
+ */
+export const CLEANUP_BATCH = 1000;
+
+async function deleteInBatches(db: Db, table: string, where: string, params: Param[]): Promise<number> {
+  // The physical row address: every table has one, whatever its primary key.
+  const row = db.engine === 'sqlite' ? 'rowid' : 'ctid';
+  const sql = `DELETE FROM ${table} WHERE ${row} IN (SELECT ${row} FROM ${table} WHERE ${where} LIMIT ${CLEANUP_BATCH})`;
+  let removed = 0;
+  for (;;) {
+    const deleted = await db.run(sql, params);
+    removed += deleted;
+    if (deleted < CLEANUP_BATCH) return removed;
+  }
+}
+
 function storeOver(db: Db, root: Db): Store {
   const keys = signingKeys(db);
   return {
@@ -40,23 +59,26 @@ function storeOver(db: Db, root: Db): Store {
     async deleteExpired(now) {
       let removed = 0;
       const reuseCutoff = now - REUSE_DETECTION_SECONDS;
-      removed += await db.run(
-        `DELETE FROM oauth2_authorization_codes WHERE expires_at < ?
-           AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes.id')})`,
+      removed += await deleteInBatches(
+        db,
+        'oauth2_authorization_codes',
+        `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes.id')})`,
         [now, reuseCutoff],
       );
-      removed += await db.run('DELETE FROM user_sessions WHERE expires_at < ?', [now]);
+      removed += await deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]);
       // §5.5: an expired access token whose refresh token is absent or revoked is of no further use.
       // A rotated row is kept for reuse detection (above).
-      removed += await db.run(
-        `DELETE FROM oauth2_tokens WHERE expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
+      removed += await deleteInBatches(
+        db,
+        'oauth2_tokens',
+        `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
            AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens.family_id')})`,
         [now, reuseCutoff],
       );
       removed += (await keys.prune(now)).length;
-      removed += await db.run('DELETE FROM sign_in_failures WHERE window_start < ? AND locked_until < ?', [now - 86400, now]);
+      removed += await deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]);
       // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
-      removed += await db.run('DELETE FROM rate_limit_hits WHERE window_start_ms < ?', [(now - 86400) * 1000]);
+      removed += await deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]);
       return removed;
     },
     close: () => root.close(),

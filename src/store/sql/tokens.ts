@@ -35,14 +35,16 @@ const HASH_COLUMN = { access_token: 'access_token_hash', refresh_token: 'refresh
 
 /**
  * Revokes every token row matching `where` (both columns, keeping earlier revocation times).
- * Shared by family revocation, client deletion (D12) and consent revocation.
+ * Shared by family revocation, client deletion (D12) and consent revocation. Rows already revoked
+ * on both sides are left alone: a client's history can be far larger than its live tokens, and
+ * rewriting it would only grow the WAL (and SQLite's in-memory savepoint journal).
  */
 export function revokeTokensWhere(db: Db, where: string, params: (string | number)[], now: number): Promise<number> {
   return db.run(
     `UPDATE oauth2_tokens
         SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
             refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
-      WHERE ${where}`,
+      WHERE (${where}) AND (access_token_revoked_at = 0 OR refresh_token_revoked_at = 0)`,
     [now, now, ...params],
   );
 }
