@@ -8,6 +8,7 @@ import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
+import { authorizationTarget } from './pages/form-target.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consolePageRoutes } from './routes/console-pages.js';
@@ -72,10 +73,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (browser) => {
     await browser.register(cookie);
     authorizeRoutes(browser, options.ctx, publicOrigin);
-    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret });
+    const redirectTarget = (returnTo: string) => authorizationTarget(returnTo, options.ctx);
+    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, redirectTarget });
     authorizePageRoutes(browser, options.ctx, publicOrigin);
     consolePageRoutes(browser, options.ctx, publicOrigin);
-    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret });
+    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, redirectTarget });
     await registrationRoutes(browser, options.ctx, options.registration);
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());

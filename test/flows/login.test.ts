@@ -1,7 +1,7 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD, aUser, form, signIn } from '../support/fixtures.js';
+import { PASSWORD, REDIRECT_URI, aClient, aUser, form, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const login = (server: TestServer, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -57,19 +57,24 @@ describe('sign-in', () => {
     assert.match(page, /name="return_to" value="\/x"/);
   });
 
-  test('form-action only where no form can end at a client: not on sign-in or sign-up, kept on the console', async () => {
+  test("form-action: 'self', plus the client's origin where a form can end at its redirect URI", async () => {
     const csp = async (path: string, headers: Record<string, string> = {}) =>
       (await fetch(`${server.url}${path}`, { headers, redirect: 'manual' })).headers.get('content-security-policy') ?? '';
+    const formAction = (policy: string) => policy.split('; ').find((d) => d.startsWith('form-action'));
+    const client = await aClient(server);
+    const authorize = `/oauth2/authorize?${form({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'email' })}`;
+    const unknown = `/oauth2/authorize?${form({ response_type: 'code', client_id: 'polar_ci_nope', redirect_uri: 'https://evil.example/cb' })}`;
     // Chromium checks form-action on each redirect after the POST: sign-in → authorize → the client.
-    for (const path of ['/login', '/signup']) {
-      const policy = await csp(path);
-      assert.match(policy, /default-src 'none'/, path);
-      assert.doesNotMatch(policy, /form-action/, path);
+    for (const page of ['/login', '/signup']) {
+      assert.equal(formAction(await csp(page)), "form-action 'self'", page);
+      assert.equal(formAction(await csp(`${page}?return_to=${encodeURIComponent(authorize)}`)), "form-action 'self' http://127.0.0.1:9999", page);
+      assert.equal(formAction(await csp(`${page}?return_to=${encodeURIComponent(unknown)}`)), "form-action 'self'", `${page}: an unverified redirect_uri is never listed`);
     }
     const cookie = await signIn(server, await aUser(server));
-    assert.match(await csp('/settings/oauth', { cookie }), /form-action 'self'/);
-    assert.match(await csp('/settings/organizations', { cookie }), /form-action 'self'/);
-    assert.doesNotMatch(await csp('/settings/organizations?return_to=%2Foauth2%2Fauthorize%3Fa%3Db', { cookie }), /form-action/);
+    assert.equal(formAction(await csp('/settings/oauth', { cookie })), "form-action 'self'");
+    assert.equal(formAction(await csp('/settings/organizations', { cookie })), "form-action 'self'");
+    assert.equal(formAction(await csp(`/settings/organizations?return_to=${encodeURIComponent(authorize)}`, { cookie })), "form-action 'self' http://127.0.0.1:9999");
+    assert.equal(formAction(await csp(authorize, { cookie })), "form-action 'self' http://127.0.0.1:9999", 'the consent page');
   });
 
   test('sign-out ends the session', async () => {

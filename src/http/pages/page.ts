@@ -1,33 +1,37 @@
 /**
  * Sending HTML pages with their security headers: a CSP without inline script, no framing
- * (clickjacking), no caching of personal pages. Chromium applies `form-action` to every redirect
- * that follows a form's POST (pitfalls.md), so it is left out on pages whose form can end at a
- * client's redirect URI: consent (302 to the client), sign-in and sign-up (303 back to an
- * authorization request, which answers at once with a code when consent is remembered), and the
- * organization form when it returns to an authorization request.
+ * (clickjacking), no caching of personal pages. Forms may post only to this origin, and to the
+ * client a page's form can end at (`redirectsTo`, see form-target.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { formActionSource } from './form-target.js';
 
-const csp = (formAction: boolean) =>
+/** `formAction`: the extra source forms may lead to; null leaves the directive out. */
+const csp = (formAction: string | undefined | null) =>
   [
     "default-src 'none'",
     "style-src 'self'",
     "script-src 'self'",
     "img-src 'self' https: data:",
     "connect-src 'self'",
-    ...(formAction ? ["form-action 'self'"] : []),
+    ...(formAction === null ? [] : [formAction ? `form-action 'self' ${formAction}` : "form-action 'self'"]),
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
 
-export function sendPage(reply: FastifyReply, status: number, page: string, options: { leadsToClient?: boolean } = {}) {
+/** A redirect URI with no CSP source to name it would be blocked: leave the directive out then. */
+const formActionOf = (redirectsTo: string | undefined) =>
+  redirectsTo === undefined ? undefined : (formActionSource(redirectsTo) ?? null);
+
+/** `redirectsTo`: the client redirect URI (already verified) that this page's form can lead to. */
+export function sendPage(reply: FastifyReply, status: number, page: string, options: { redirectsTo?: string | undefined } = {}) {
   return reply
     .code(status)
     .headers({
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': csp(!options.leadsToClient),
+      'content-security-policy': csp(formActionOf(options.redirectsTo)),
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'strict-origin-when-cross-origin',

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accessibleOrganizations } from '../../accounts/organization-access.js';
 import { type AuthorizeResponse, type SignedIn, authorize, authorizeResponse } from '../../oauth/authorize/index.js';
-import { validateAuthorizationRequest } from '../../oauth/authorize/request.js';
+import { type AuthorizationRequest, validateAuthorizationRequest } from '../../oauth/authorize/request.js';
 import { errorRedirect } from '../../oauth/authorize/redirect.js';
 import { consent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
@@ -51,7 +51,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
     throw error;
   }
 
-  function showConsent(reply: FastifyReply, request: FastifyRequest, signedIn: SignedIn, data: AuthorizeResponse, error?: string) {
+  function showConsent(reply: FastifyReply, request: FastifyRequest, signedIn: SignedIn, pending: AuthorizationRequest, data: AuthorizeResponse, error?: string) {
     const token = csrfToken(ctx.secret, signedIn.session.id);
     const here = `${PAGE}?${rawQuery(request)}`;
     return sendPage(
@@ -65,7 +65,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         user: { email: signedIn.user.email, csrfToken: token },
         error,
       }),
-      { leadsToClient: true },
+      { redirectsTo: pending.redirectUri },
     );
   }
 
@@ -75,7 +75,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
       if (outcome.kind === 'login' || !signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
-      return showConsent(reply, request, signedIn, outcome.response);
+      return showConsent(reply, request, signedIn, outcome.request, outcome.response);
     } catch (error) {
       return fail(reply, error);
     }
@@ -97,7 +97,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         const params = new Params(queryParams(request), new Map());
         const pending = await validateAuthorizationRequest(params, ctx);
         const data = authorizeResponse(pending, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
-        return showConsent(reply, request, signedIn, data, 'Select at least one organization, or choose All organizations.');
+        return showConsent(reply, request, signedIn, pending, data, 'Select at least one organization, or choose All organizations.');
       }
       const location = await consent(new Params(queryParams(request), new Map()), { action, organizations }, signedIn, ctx);
       return sendRedirect(reply, location, 303);

@@ -15,20 +15,22 @@ export interface LoginOptions {
   secureCookies: boolean;
   signupOpen: boolean;
   secret: string;
+  /** The client redirect URI that `return_to` can end at (pages/form-target.ts), for the page's CSP. */
+  redirectTarget: (returnTo: string) => Promise<string | undefined>;
 }
 
 const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
 
-/** Both forms return to `return_to`, which may be an authorization request that redirects to a client. */
-const LEADS_TO_CLIENT = { leadsToClient: true };
-
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
   const returnToOf = (request: FastifyRequest) => safeReturnTo(singleQueryValue(request, 'return_to'));
+  // Both forms return to `return_to`: an authorization request there may redirect on to the client.
+  const leadsTo = async (returnTo: string) => ({ redirectsTo: await options.redirectTarget(returnTo) });
 
-  app.get('/login', async (request, reply) =>
-    sendPage(reply, 200, loginPage({ returnTo: returnToOf(request), signupOpen: options.signupOpen }), LEADS_TO_CLIENT),
-  );
+  app.get('/login', async (request, reply) => {
+    const returnTo = returnToOf(request);
+    return sendPage(reply, 200, loginPage({ returnTo, signupOpen: options.signupOpen }), await leadsTo(returnTo));
+  });
 
   app.post('/login', async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
@@ -42,7 +44,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
         result.lockedUntil > 0
           ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
           : 'Wrong email or password.';
-      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), LEADS_TO_CLIENT);
+      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), await leadsTo(returnTo));
     }
     const { token } = await startSession(deps, result.user);
     setSessionCookie(reply, token, options.secureCookies);
@@ -50,8 +52,9 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
   });
 
   app.get('/signup', async (request, reply) => {
-    if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnToOf(request))}`, 303);
-    return sendPage(reply, 200, signupPage({ returnTo: returnToOf(request), signupOpen: true }), LEADS_TO_CLIENT);
+    const returnTo = returnToOf(request);
+    if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+    return sendPage(reply, 200, signupPage({ returnTo, signupOpen: true }), await leadsTo(returnTo));
   });
 
   app.post('/signup', async (request, reply) => {
@@ -67,7 +70,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), LEADS_TO_CLIENT);
+      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), await leadsTo(returnTo));
     }
   });
 

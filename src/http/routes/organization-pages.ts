@@ -11,7 +11,16 @@ import { currentSession } from '../session.js';
 import { organizationsPage } from '../views/organizations.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 
-export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secret: string }) {
+export interface OrganizationPageOptions {
+  publicOrigin: string;
+  secret: string;
+  /** The client redirect URI that `return_to` can end at (pages/form-target.ts), for the page's CSP. */
+  redirectTarget: (returnTo: string) => Promise<string | undefined>;
+}
+
+export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: OrganizationPageOptions) {
+  const leadsTo = async (returnTo: string | undefined) => ({ redirectsTo: returnTo === undefined ? undefined : await options.redirectTarget(returnTo) });
+
   const render = async (signedIn: SignedIn, status: number, extra: { returnTo?: string | undefined; error?: string; slug?: string; name?: string }) => {
     const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
     const withMembers = [];
@@ -26,7 +35,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     const raw = singleQueryValue(request, 'return_to');
     const returnTo = raw ? safeReturnTo(raw) : undefined;
     const { status, page } = await render(signedIn, 200, { returnTo });
-    return sendPage(reply, status, page, { leadsToClient: returnTo !== undefined });
+    return sendPage(reply, status, page, await leadsTo(returnTo));
   });
 
   app.post('/settings/organizations', async (request, reply) => {
@@ -43,7 +52,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       const { status, page } = await render(signedIn, 400, { returnTo, error: error.message, slug, name });
-      return sendPage(reply, status, page, { leadsToClient: returnTo !== undefined });
+      return sendPage(reply, status, page, await leadsTo(returnTo));
     }
     return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);
   });

@@ -1,0 +1,22 @@
+/** The CSP source named for a client's redirect URI in `form-action` (src/http/pages/form-target.ts). */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formActionSource } from '../../src/http/pages/form-target.js';
+
+describe('formActionSource', () => {
+  const cases: [string, string | undefined][] = [
+    ['https://app.example.com/callback?x=1', 'https://app.example.com'],
+    ['https://app.example.com:8443/cb', 'https://app.example.com:8443'],
+    ['http://127.0.0.1:9999/callback', 'http://127.0.0.1:9999'],
+    ['http://[::1]:8080/cb', 'http://[::1]:8080'],
+    // An internationalised host is named in its ASCII form: a CSP source cannot hold anything else.
+    ['https://bücher.example/cb', 'https://xn--bcher-kva.example'],
+    // Native apps (RFC 8252 §7.1): the private-use scheme is the source.
+    ['com.example.app:/oauth2redirect', 'com.example.app:'],
+    ['not a url', undefined],
+    ['', undefined],
+  ];
+  for (const [uri, source] of cases) {
+    test(JSON.stringify(uri), () => assert.equal(formActionSource(uri), source));
+  }
+});
