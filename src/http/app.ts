@@ -72,6 +72,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {
     await browser.register(cookie);
+    // An encoded NUL in the path (`/v1/oauth2/register/a%00b`) names no resource; left to the
+    // routes, PostgreSQL would refuse to even compare it. Only these routes take ids in the path.
+    browser.addHook('onRequest', async (request, reply) => {
+      const end = request.url.indexOf('?');
+      if ((end === -1 ? request.url : request.url.slice(0, end)).includes('%00')) return reply.callNotFound();
+    });
     authorizeRoutes(browser, options.ctx, publicOrigin);
     const redirectTarget = (returnTo: string) => authorizationTarget(returnTo, options.ctx);
     loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, redirectTarget });

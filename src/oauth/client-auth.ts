@@ -39,6 +39,9 @@ function fromBasic(header: string | undefined): Presented | undefined {
   try {
     const clientId = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '));
     const secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '));
+    // No client id or secret holds a NUL, and PostgreSQL cannot even compare text that does:
+    // malformed, as a form body with one would be.
+    if (clientId.includes('\u0000') || secret.includes('\u0000')) return undefined;
     return clientId && secret ? { method: 'client_secret_basic', clientId, secret } : undefined;
   } catch {
     return undefined;

@@ -47,7 +47,7 @@ export function assetRoutes(app: FastifyInstance) {
   };
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
-    if (!asset) return reply.code(404).type('text/plain').send('Not Found');
+    if (!asset) return reply.callNotFound();
     return reply.headers({ 'content-type': asset[0], 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(asset[1]);
   });
 }
