@@ -38,7 +38,7 @@ export const BODY_LIMIT = 64 * 1024;
 const hopsWithin = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /** Paths and the methods they answer; any other method gets 405 as FastAPI does. */
-const ROUTES: Record<string, string[]> = {
+export const ALLOWED_METHODS: Record<string, string[]> = {
   '/v1/oauth2/token': ['POST'],
   '/v1/oauth2/authorize': ['GET'],
   '/v1/oauth2/consent': ['POST'],
@@ -88,7 +88,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 
-  for (const [url, methods] of Object.entries(ROUTES)) {
+  for (const [url, methods] of Object.entries(ALLOWED_METHODS)) {
     const others = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m));
     app.route({
       method: others as ('GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH')[],

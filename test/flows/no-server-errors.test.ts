@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { startSession } from '../../src/accounts/accounts.js';
+import { ALLOWED_METHODS } from '../../src/http/app.js';
 import { csrfToken } from '../../src/http/csrf.js';
 import { register } from '../../src/oauth/registration/index.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, anOrganization, pkcePair, signIn, tokensFor } from '../support/fixtures.js';
@@ -295,16 +296,7 @@ const ROUTES: Route[] = [
 ];
 
 // The 405 answers of the method table in src/http/app.ts.
-const ALLOWED: Record<string, string[]> = {
-  '/v1/oauth2/token': ['POST'],
-  '/v1/oauth2/authorize': ['GET'],
-  '/v1/oauth2/consent': ['POST'],
-  '/v1/oauth2/introspect': ['POST'],
-  '/v1/oauth2/revoke': ['POST'],
-  '/v1/oauth2/userinfo': ['GET', 'POST'],
-  '/v1/oauth2/register': ['POST'],
-};
-for (const [path, methods] of Object.entries(ALLOWED)) {
+for (const [path, methods] of Object.entries(ALLOWED_METHODS)) {
   for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m))) {
     ROUTES.push({ method, path, auths: ['anon'], slim: true });
   }
