@@ -1,6 +1,7 @@
 /**
  * Bulk-loading live tokens straight into the database for the scale scenarios: valid rows
- * (HMAC-SHA256 under the server secret, as src/oauth/credentials.ts stores them), written with
+ * (selector and HMAC-SHA256 under the server secret, as src/oauth/credentials.ts stores them; a
+ * build from before token selectors gets the HMAC alone, as it stored them), written with
  * multi-row INSERTs in one transaction (SQLite) or array INSERTs of 10k rows (PostgreSQL).
  * Returns a sample of the access tokens' plaintexts (at most 100k) to introspect at random.
  */
@@ -24,17 +25,21 @@ interface Row {
 
 export async function bulkTokens(target: Target, count: number): Promise<string[]> {
   // The credentials module of the very build under test.
-  const { Credentials } = (await import(join(settings.borealisDir, 'dist/oauth/credentials.js'))) as typeof import('../../src/oauth/credentials.js');
-  const credentials = new Credentials(SECRET, 'polar_');
+  const built = (await import(join(settings.borealisDir, 'dist/oauth/credentials.js'))) as Partial<typeof import('../../src/oauth/credentials.js')>;
+  const credentials = new built.Credentials!(SECRET, 'polar_');
+  const selectors = 'tokenKey' in credentials && built.tokenSelector;
+  const mint = (kind: 'userAccessToken' | 'userRefreshToken', selector?: number) => credentials.mint(kind, selector);
+  const stored = (token: string) => (selectors ? credentials.tokenKey(token).hash : credentials.hash(token));
   const now = Math.floor(Date.now() / 1000);
   const constants = { client: target.clientId, user: target.userId!, scope: 'openid email', now };
   const sample: string[] = [];
   const every = Math.max(1, Math.ceil(count / SAMPLE));
   const batch = (size: number, offset: number): Row[] =>
     Array.from({ length: size }, (_, i) => {
-      const access = credentials.mint('userAccessToken');
+      const selector = selectors ? selectors() : undefined;
+      const access = mint('userAccessToken', selector);
       if ((offset + i) % every === 0) sample.push(access);
-      return { id: randomUUID(), access, accessHash: credentials.hash(access), refreshHash: credentials.hash(credentials.mint('userRefreshToken')) };
+      return { id: randomUUID(), access, accessHash: stored(access), refreshHash: stored(mint('userRefreshToken', selector)) };
     });
   if (target.databaseUrl!.startsWith('postgres')) await intoPostgres(target.databaseUrl!, count, batch, constants);
   else intoSqlite(target.databaseUrl!, count, batch, constants);

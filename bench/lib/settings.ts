@@ -40,6 +40,11 @@ export const settings = {
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
   /** A folder: run Borealis with `node --cpu-prof` and write its profiles there. */
   profileDir: process.env.BENCH_PROFILE || '',
+  /**
+   * Extra `node` flags (space-separated) for this checkout's Borealis only, never the baseline:
+   * with `BENCH_BASELINE=HEAD` this measures a runtime flag against the same code without it.
+   */
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
   resultsDir: new URL('../results/', import.meta.url).pathname,
 };
 

@@ -66,6 +66,7 @@ export async function startBorealis(
   };
   const name = options.name ?? `borealis-${engine}`;
   const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = dir === settings.borealisDir ? settings.nodeArgs : [];
   let server: Server | undefined;
   const cleanup = async () => {
     await server?.stop();
@@ -74,7 +75,7 @@ export async function startBorealis(
   };
   try {
     const cluster = workers > 1 ? ['--workers', String(workers)] : [];
-    server = await startServer(name, [...profile, bin(dir), 'serve', '--port', String(port), '--database', databaseUrl, ...cluster], {
+    server = await startServer(name, [...nodeArgs, ...profile, bin(dir), 'serve', '--port', String(port), '--database', databaseUrl, ...cluster], {
       port,
       env,
       cwd: dir,

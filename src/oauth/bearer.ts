@@ -17,7 +17,7 @@ export const isLive = (token: Token, now: number): boolean =>
 
 export async function resolveAccessToken(value: string, ctx: OAuthContext): Promise<AccessGrant> {
   if (!ctx.credentials.isWellFormed(value, 'userAccessToken')) throw invalidToken();
-  const grant = await ctx.store.tokens.findAccessGrant(ctx.credentials.hash(value));
+  const grant = await ctx.store.tokens.findAccessGrant(ctx.credentials.tokenKey(value));
   if (!grant || !isLive(grant.token, ctx.now()) || grant.user.blockedAt !== null) throw invalidToken();
   return grant;
 }

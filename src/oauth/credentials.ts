@@ -1,15 +1,28 @@
 /**
  * Opaque credentials, polar-oauth2.md §2.1 and §2.2:
  *   <namespace><kind prefix> + 37 base62 characters (CSPRNG) + CRC32 of those 37 in base62, 6 chars.
- * Only HMAC-SHA256(server secret, full credential) is ever stored (§2.2); lookups go by that hash.
+ * Only HMAC-SHA256(server secret, full credential) is ever stored (§2.2).
+ *
+ * Access and refresh tokens start with a selector: the first 9 of their 37 characters are a
+ * time-ordered number (`tokenSelector`), the other 28 (166 bits) are random. Their row stores
+ * the selector in hex in front of the HMAC (`tokenKey`), so the unique index a token is looked up
+ * in is ordered by issue time: a new token goes in at its end. Keyed by the HMAC alone, every new
+ * token landed on a random leaf of two indexes, and each such page cost a write of its own to
+ * the SQLite WAL (bench/README.md; docs/compatibility.md).
  */
 import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { randomByte } from '../keys/random.js';
 import { crc32 } from 'node:zlib';
+import type { TokenKey } from '../store/store.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const RANDOM_LENGTH = 37;
 const CHECKSUM_LENGTH = 6;
+const SELECTOR_LENGTH = 9;
+/** Random bits below the millisecond in a selector: 2^53 / 2^11 ms lasts until the year 2109. */
+const SELECTOR_RANDOM = 2048;
+/** 2^53 in hex is 14 digits; fixed width keeps string order equal to numeric order. */
+const SELECTOR_HEX_LENGTH = 14;
 
 /** The kinds of credential and their prefixes after the namespace (§2.1 table). */
 export const CREDENTIAL_PREFIX = {
@@ -35,9 +48,10 @@ function randomBase62(length: number): string {
   return out;
 }
 
+/** `value` is a non-negative safe integer. */
 function base62(value: number, width: number): string {
   let out = '';
-  let n = value >>> 0;
+  let n = value;
   do {
     out = BASE62[n % 62] + out;
     n = Math.floor(n / 62);
@@ -46,6 +60,32 @@ function base62(value: number, width: number): string {
 }
 
 export const checksum = (randomPart: string): string => base62(crc32(randomPart), CHECKSUM_LENGTH);
+
+/**
+ * A token row's selector: its issue time in milliseconds, times 2048, plus 11 random bits, so
+ * rows issued later sort later (like the UUIDv7 row ids). It need not be unique: the HMAC after
+ * it is. It is not a secret either; like a JWT's `iat` it tells when the token was issued.
+ */
+export function tokenSelector(now = Date.now()): number {
+  return now * SELECTOR_RANDOM + ((randomByte() << 3) | (randomByte() & 7));
+}
+
+/** Each ASCII code's base62 digit, or -1. */
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE62.length; i++) DIGIT[BASE62.charCodeAt(i)] = i;
+
+/** The selector a token carries, or null when its characters there cannot be one. */
+function selectorOf(value: string): number | null {
+  const start = value.length - RANDOM_LENGTH - CHECKSUM_LENGTH;
+  if (start < 0) return null;
+  let n = 0;
+  for (let i = start; i < start + SELECTOR_LENGTH; i++) {
+    const digit = DIGIT[value.charCodeAt(i)] ?? -1; // past ASCII: undefined
+    if (digit < 0) return null;
+    n = n * 62 + digit;
+  }
+  return Number.isSafeInteger(n) ? n : null;
+}
 
 export class Credentials {
   /** Imported once: a raw Buffer key would be imported again on every hash. */
@@ -61,9 +101,23 @@ export class Credentials {
     return this.namespace + CREDENTIAL_PREFIX[kind];
   }
 
-  mint(kind: CredentialKind): string {
-    const random = randomBase62(RANDOM_LENGTH);
+  /** With `selector` (access and refresh tokens), the random part starts with it. */
+  mint(kind: CredentialKind, selector?: number): string {
+    const random =
+      selector === undefined ? randomBase62(RANDOM_LENGTH) : base62(selector, SELECTOR_LENGTH) + randomBase62(RANDOM_LENGTH - SELECTOR_LENGTH);
     return this.prefix(kind) + random + checksum(random);
+  }
+
+  /**
+   * What an access or refresh token is stored and looked up by: its selector in hex, then its
+   * HMAC. Tokens minted before selectors existed were stored by HMAC alone; `legacyHash` finds
+   * those (every token has 9 characters where a selector would be, so any token may be one).
+   */
+  tokenKey(value: string): TokenKey {
+    const hmac = this.hash(value);
+    const selector = selectorOf(value);
+    if (selector === null) return { hash: hmac, legacyHash: null };
+    return { hash: selector.toString(16).padStart(SELECTOR_HEX_LENGTH, '0') + hmac, legacyHash: hmac };
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { Client, NewToken, Store } from '../store/store.js';
 import type { OAuthContext } from './context.js';
 import type { TokenResponse } from './wire.js';
+import { tokenSelector } from './credentials.js';
 import { timeOrderedId } from './ids.js';
 
 /** §5.1 lifetimes. */
@@ -26,16 +27,18 @@ export interface Minted {
 }
 
 export function mintTokens(ctx: OAuthContext, issuance: Issuance, now: number): Minted {
-  const accessToken = ctx.credentials.mint('userAccessToken');
-  const refreshToken = issuance.withRefreshToken ? ctx.credentials.mint('userRefreshToken') : undefined;
+  // Both tokens of a row carry its selector (credentials.ts).
+  const selector = tokenSelector();
+  const accessToken = ctx.credentials.mint('userAccessToken', selector);
+  const refreshToken = issuance.withRefreshToken ? ctx.credentials.mint('userRefreshToken', selector) : undefined;
   const row: NewToken = {
     id: timeOrderedId(),
     familyId: issuance.familyId,
     clientId: issuance.client.clientId,
     userId: issuance.userId,
     subType: 'user',
-    accessTokenHash: ctx.credentials.hash(accessToken),
-    refreshTokenHash: refreshToken ? ctx.credentials.hash(refreshToken) : null,
+    accessTokenHash: ctx.credentials.tokenKey(accessToken).hash,
+    refreshTokenHash: refreshToken ? ctx.credentials.tokenKey(refreshToken).hash : null,
     scope: issuance.scope,
     issuedAt: now,
     expiresIn: issuance.expiresIn,

@@ -3,7 +3,7 @@
  * presenting it. Both endpoints need both on every request, so they are read in one statement;
  * authentication then runs exactly as anywhere else, on the client that statement returned.
  */
-import type { Client, PresentedHash, Token } from '../store/store.js';
+import type { Client, PresentedToken, Token } from '../store/store.js';
 import { type AuthMethod, authenticateReadingAhead } from './client-auth.js';
 import type { OAuthContext } from './context.js';
 import type { Credentials } from './credentials.js';
@@ -24,9 +24,9 @@ export interface FoundToken {
  * (Polar searches only the hinted column; see docs/compatibility.md). The prefix tells the
  * kinds apart, so a token is looked up in one column at most and the hint is not needed.
  */
-function presentedHash(value: string, credentials: Credentials): PresentedHash | undefined {
-  if (credentials.isWellFormed(value, 'userAccessToken')) return { kind: 'access_token', hash: credentials.hash(value) };
-  if (credentials.isWellFormed(value, 'userRefreshToken')) return { kind: 'refresh_token', hash: credentials.hash(value) };
+function presentedToken(value: string, credentials: Credentials): PresentedToken | undefined {
+  if (credentials.isWellFormed(value, 'userAccessToken')) return { kind: 'access_token', ...credentials.tokenKey(value) };
+  if (credentials.isWellFormed(value, 'userRefreshToken')) return { kind: 'refresh_token', ...credentials.tokenKey(value) };
   return undefined;
 }
 
@@ -42,7 +42,7 @@ export async function authenticateAndFindToken(
 ): Promise<{ client: Client; found: FoundToken | undefined }> {
   params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
   const value = params.fromBody('token');
-  const presented = value === undefined ? undefined : presentedHash(value, ctx.credentials);
+  const presented = value === undefined ? undefined : presentedToken(value, ctx.credentials);
   const { client, read } = await authenticateReadingAhead(
     { params, authorization },
     ENDPOINT_AUTH_METHODS,

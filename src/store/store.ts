@@ -88,6 +88,7 @@ export interface Token {
   clientId: string;
   userId: string;
   subType: 'user' | 'organization';
+  /** Each token's `TokenKey.hash`: its selector in hex, then its HMAC (credentials.ts). */
   accessTokenHash: string;
   refreshTokenHash: string | null;
   scope: string;
@@ -101,10 +102,19 @@ export interface Token {
   organizationIds: string[];
 }
 
-/** A presented token, as the column its hash is looked up in. */
-export interface PresentedHash {
-  kind: 'access_token' | 'refresh_token';
+/**
+ * What a presented access or refresh token is looked up by: the column value a row stores for it
+ * (`hash`), and the value a row from before token selectors would store (`legacyHash`), tried
+ * only when `hash` finds nothing (credentials.ts).
+ */
+export interface TokenKey {
   hash: string;
+  legacyHash: string | null;
+}
+
+/** A presented token: which of the row's two tokens it claims to be, and what it is found by. */
+export interface PresentedToken extends TokenKey {
+  kind: 'access_token' | 'refresh_token';
 }
 
 export type NewToken = Omit<Token, 'accessTokenRevokedAt' | 'refreshTokenRevokedAt' | 'rotatedAt' | 'rotatedResponse'>;
@@ -182,15 +192,15 @@ export interface CodesStore {
 
 export interface TokensStore {
   create(token: NewToken): Promise<void>;
-  findByRefreshHash(refreshTokenHash: string): Promise<Token | undefined>;
-  findByAccessHash(accessTokenHash: string): Promise<Token | undefined>;
+  findByRefresh(refreshToken: TokenKey): Promise<Token | undefined>;
+  findByAccess(accessToken: TokenKey): Promise<Token | undefined>;
   /** A Bearer access token's row and its user, read together (one statement). */
-  findAccessGrant(accessTokenHash: string): Promise<{ token: Token; user: User } | undefined>;
+  findAccessGrant(accessToken: TokenKey): Promise<{ token: Token; user: User } | undefined>;
   /**
-   * The calling client (undeleted) and a presented token (by its access or refresh hash), read
-   * together in one statement: introspection and revocation need both on every request.
+   * The calling client (undeleted) and a presented access or refresh token, read together in one
+   * statement: introspection, revocation and the refresh grant need both on every request.
    */
-  findWithClient(clientId: string, presented: PresentedHash | undefined): Promise<{ client?: Client; token?: Token }>;
+  findWithClient(clientId: string, presented: PresentedToken | undefined): Promise<{ client?: Client; token?: Token }>;
   /**
    * D4 rotation. Atomic: marks the row's refresh token revoked and stores the sealed grace
    * response, only if the row is still live. Of concurrent calls exactly one returns true.

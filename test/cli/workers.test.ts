@@ -101,7 +101,7 @@ describe('borealis serve --workers', () => {
     assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
     assert.equal(new Set(results.map((r) => r.text)).size, 1);
     const { ctx } = server.borealis;
-    const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(first.access_token));
+    const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(first.access_token));
     const db = await openDb(server.database.url);
     try {
       const family = await db.all<{ id: string }>('SELECT id FROM oauth2_tokens WHERE family_id = ?', [row!.familyId]);

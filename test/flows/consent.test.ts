@@ -71,7 +71,7 @@ describe('POST /v1/oauth2/consent', () => {
     assert.equal(result.status, 200, result.text);
     const { access_token } = JSON.parse(result.text) as { access_token: string };
     const ctx = server.borealis.ctx;
-    const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(access_token));
+    const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(access_token));
     assert.ok(row);
     return [...row.organizationIds].sort();
   }

@@ -23,7 +23,7 @@ const refresh = (server: { url: string }, client: TestClient, refreshToken: stri
 
 async function familyRows(server: TestServer, accessToken: string) {
   const { ctx } = server.borealis;
-  const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(accessToken));
+  const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(accessToken));
   assert.ok(row);
   const db = await openDb(server.database.url);
   try {

@@ -262,7 +262,7 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
     assert.equal(after.status, 401);
     assert.equal(await after.text(), py({ error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION }));
     const { ctx } = server.borealis;
-    const row = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(tokens.access_token));
+    const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(tokens.access_token));
     assert.ok(row);
     assert.notEqual(row.accessTokenRevokedAt, 0);
     assert.notEqual(row.refreshTokenRevokedAt, 0);

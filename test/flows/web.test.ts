@@ -15,7 +15,7 @@ describe('web grant', () => {
   const sessionOf = async (cookie: string) => cookie.replace(/^polar_session=/, '');
   const row = async (accessToken: string) => {
     const { ctx } = server.borealis;
-    return ctx.store.tokens.findByAccessHash(ctx.credentials.hash(accessToken));
+    return ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(accessToken));
   };
 
   test('multipart, user subject: 3600 s, no refresh token, the client scope, unrestricted', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { CREDENTIAL_PREFIX, Credentials, checksum, safeEqual } from '../../src/oauth/credentials.js';
+import { CREDENTIAL_PREFIX, Credentials, checksum, safeEqual, tokenSelector } from '../../src/oauth/credentials.js';
 
 const credentials = new Credentials('s'.repeat(40), 'polar_');
 
@@ -41,6 +41,36 @@ describe('credentials (polar-oauth2.md §2.1, §2.2)', () => {
   test('the stored form is HMAC-SHA256(secret, value) in lowercase hex', () => {
     const value = credentials.mint('authorizationCode');
     assert.equal(credentials.hash(value), createHmac('sha256', 's'.repeat(40)).update(value).digest('hex'));
+  });
+
+  test('a token selector is the time in ms × 2048 plus 11 random bits, and leads the random part in base62', () => {
+    const now = Date.UTC(2026, 10, 29);
+    const selectors = Array.from({ length: 200 }, () => tokenSelector(now));
+    for (const selector of selectors) assert.ok(selector >= now * 2048 && selector < (now + 1) * 2048);
+    assert.ok(new Set(selectors).size > 150); // the low bits are random
+    const value = credentials.mint('userAccessToken', selectors[0]);
+    assert.ok(credentials.isWellFormed(value, 'userAccessToken'));
+    const random = value.slice('polar_at_u_'.length, -6);
+    let decoded = 0;
+    for (const c of random.slice(0, 9)) decoded = decoded * 62 + '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.indexOf(c);
+    assert.equal(decoded, selectors[0]);
+    assert.notEqual(random.slice(9), credentials.mint('userAccessToken', selectors[0]).slice('polar_at_u_'.length + 9, -6));
+  });
+
+  test('tokenKey: the selector in 14 hex digits, then the HMAC; the HMAC alone for rows from before selectors', () => {
+    const selector = tokenSelector();
+    const value = credentials.mint('userRefreshToken', selector);
+    const hmac = credentials.hash(value);
+    assert.deepEqual(credentials.tokenKey(value), { hash: selector.toString(16).padStart(14, '0') + hmac, legacyHash: hmac });
+    // Nine characters that decode past 2^53 cannot be a selector: only the HMAC is tried.
+    const random = 'z'.repeat(37);
+    const unselected = `polar_rt_u_${random}${checksum(random)}`;
+    assert.deepEqual(credentials.tokenKey(unselected), { hash: credentials.hash(unselected), legacyHash: null });
+  });
+
+  test('later tokens get greater keys, so their index grows at its end', () => {
+    const keys = [0, 1, 2, 1000, 86_400_000].map((offset) => credentials.tokenKey(credentials.mint('userAccessToken', tokenSelector(Date.UTC(2026, 0, 1) + offset))).hash);
+    assert.deepEqual([...keys].sort(), keys);
   });
 
   test('safeEqual compares whole values of any length', () => {

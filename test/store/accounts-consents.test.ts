@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
-import { NOW, aClient, aCode, aToken, aUser, anOrganization, count, type Harness, harness, hex64 } from './fixtures.js';
+import { NOW, aClient, aCode, aToken, aUser, anOrganization, count, type Harness, harness, hex64, accessKey } from './fixtures.js';
 
 describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () => {
   let h: Harness;
@@ -78,11 +78,11 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
 
     await h.store.consents.revoke(a!.clientId, user.id, NOW + 10);
     assert.equal(await h.store.consents.find(a!.clientId, user.id), undefined);
-    const revoked = await h.store.tokens.findByAccessHash(mine.accessTokenHash);
+    const revoked = await h.store.tokens.findByAccess(accessKey(mine));
     assert.equal(revoked?.accessTokenRevokedAt, NOW + 10);
     assert.equal(revoked?.refreshTokenRevokedAt, NOW + 10);
-    assert.equal((await h.store.tokens.findByAccessHash(theirs.accessTokenHash))?.accessTokenRevokedAt, 0);
-    assert.equal((await h.store.tokens.findByAccessHash(otherClient.accessTokenHash))?.accessTokenRevokedAt, 0);
+    assert.equal((await h.store.tokens.findByAccess(accessKey(theirs)))?.accessTokenRevokedAt, 0);
+    assert.equal((await h.store.tokens.findByAccess(accessKey(otherClient)))?.accessTokenRevokedAt, 0);
     assert.equal(await h.store.codes.consume(code.id, NOW + 11), false);
     assert.ok(await h.store.consents.find(b!.clientId, user.id));
   });

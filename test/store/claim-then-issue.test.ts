@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
-import { NOW, aClient, aCode, aToken, aUser, count, type Harness, harness } from './fixtures.js';
+import { NOW, aClient, aCode, aToken, aUser, count, type Harness, harness, accessKey } from './fixtures.js';
 
 describe(`store: claim then issue (${ENGINE})`, () => {
   let h: Harness;
@@ -29,10 +29,10 @@ describe(`store: claim then issue (${ENGINE})`, () => {
     const results = await Promise.all(successors.map((next) => h.store.tokens.rotateTo(parent.id, NOW + 1, 'sealed', next)));
     assert.equal(results.filter(Boolean).length, 1);
     const winner = successors[results.indexOf(true)]!;
-    const stored = await h.store.tokens.findByAccessHash(winner.accessTokenHash);
+    const stored = await h.store.tokens.findByAccess(accessKey(winner));
     assert.deepEqual(stored?.organizationIds.sort(), [...organizationIds].sort());
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE family_id = ?', [parent.familyId]), 2);
-    const rotated = await h.store.tokens.findByAccessHash(parent.accessTokenHash);
+    const rotated = await h.store.tokens.findByAccess(accessKey(parent));
     assert.equal(rotated?.rotatedAt, NOW + 1);
     assert.equal(rotated?.rotatedResponse, 'sealed');
   });
@@ -43,7 +43,7 @@ describe(`store: claim then issue (${ENGINE})`, () => {
     await h.store.tokens.revokeFamily(parent.familyId, NOW);
     const next = aToken(clientId, userId, { familyId: parent.familyId, issuedAt: NOW });
     assert.equal(await h.store.tokens.rotateTo(parent.id, NOW + 1, 'sealed', next), false);
-    assert.equal(await h.store.tokens.findByAccessHash(next.accessTokenHash), undefined);
+    assert.equal(await h.store.tokens.findByAccess(accessKey(next)), undefined);
   });
 
   test('50 concurrent exchanges of one code: one token; an expired code issues nothing', async () => {
@@ -58,6 +58,6 @@ describe(`store: claim then issue (${ENGINE})`, () => {
     await h.store.codes.create(expired);
     const late = aToken(clientId, userId, { familyId: expired.id, issuedAt: NOW });
     assert.equal(await h.store.codes.exchange(expired.id, NOW + 10, late), false);
-    assert.equal(await h.store.tokens.findByAccessHash(late.accessTokenHash), undefined);
+    assert.equal(await h.store.tokens.findByAccess(accessKey(late)), undefined);
   });
 });

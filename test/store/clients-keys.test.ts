@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { SigningKey, Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, metadata, storedUser } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, metadata, storedUser, accessKey } from './fixtures.js';
 
 describe(`store contract: clients and signing keys (${ENGINE})`, () => {
   let h: Harness;
@@ -79,7 +79,7 @@ describe(`store contract: clients and signing keys (${ENGINE})`, () => {
       assert.equal((await store.codes.find(code.codeHash))?.consumedAt, NOW + 10);
       assert.equal(await store.codes.consume(code.id, NOW + 11), false);
       assert.equal(await store.codes.nonceInUse(client.clientId, code.nonce!), false);
-      const revoked = await Promise.all([rotated, live].map((t) => store.tokens.findByAccessHash(t.accessTokenHash)));
+      const revoked = await Promise.all([rotated, live].map((t) => store.tokens.findByAccess(accessKey(t))));
       assert.deepEqual(
         revoked.map((t) => [t?.accessTokenRevokedAt, t?.refreshTokenRevokedAt]),
         [
@@ -89,7 +89,7 @@ describe(`store contract: clients and signing keys (${ENGINE})`, () => {
       );
       assert.equal(await store.tokens.rotate(live.id, NOW + 11, 'sealed'), false);
       assert.equal(await store.codes.consume(otherCode.id, NOW + 11), true);
-      assert.equal((await store.tokens.findByAccessHash(otherToken.accessTokenHash))?.accessTokenRevokedAt, 0);
+      assert.equal((await store.tokens.findByAccess(accessKey(otherToken)))?.accessTokenRevokedAt, 0);
 
       // A second delete changes nothing; a deleted client is no longer updated.
       await store.clients.delete(client.clientId, NOW + 20);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Store, Token, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, sorted, storedUser } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, sorted, storedUser, accessKey, refreshKey } from './fixtures.js';
 
 describe(`store contract: codes and tokens (${ENGINE})`, () => {
   let h: Harness;
@@ -129,21 +129,21 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       const orgs = [randomUUID(), randomUUID()];
       const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs, expiresIn: 864_000 });
       await store.tokens.create(token);
-      for (const found of [await store.tokens.findByAccessHash(token.accessTokenHash), await store.tokens.findByRefreshHash(token.refreshTokenHash!)]) {
+      for (const found of [await store.tokens.findByAccess(accessKey(token)), await store.tokens.findByRefresh(refreshKey(token))]) {
         assert.ok(found);
         assert.deepEqual(sorted(found.organizationIds), sorted(orgs));
         assert.deepEqual({ ...found, organizationIds: [] }, { ...asStored(token), organizationIds: [] });
       }
-      assert.equal(await store.tokens.findByAccessHash(token.refreshTokenHash!), undefined);
-      assert.equal(await store.tokens.findByRefreshHash(token.accessTokenHash), undefined);
+      assert.equal(await store.tokens.findByAccess({ hash: token.refreshTokenHash!, legacyHash: null }), undefined);
+      assert.equal(await store.tokens.findByRefresh({ hash: token.accessTokenHash, legacyHash: null }), undefined);
     });
 
     test('create without organization rows or refresh token', async () => {
       const token = aToken(aClient().clientId, user.id, { refreshTokenHash: null });
       await store.tokens.create(token);
-      assert.deepEqual(await store.tokens.findByAccessHash(token.accessTokenHash), asStored(token));
-      assert.equal(await store.tokens.findByRefreshHash(hex64()), undefined);
-      assert.equal(await store.tokens.findByAccessHash(hex64()), undefined);
+      assert.deepEqual(await store.tokens.findByAccess(accessKey(token)), asStored(token));
+      assert.equal(await store.tokens.findByRefresh({ hash: hex64(), legacyHash: null }), undefined);
+      assert.equal(await store.tokens.findByAccess({ hash: hex64(), legacyHash: null }), undefined);
       await assert.rejects(store.tokens.create(aToken(token.clientId, user.id, { accessTokenHash: token.accessTokenHash })));
     });
 
@@ -151,9 +151,9 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       const orgs = [randomUUID()];
       const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs });
       await store.tokens.create(token);
-      assert.deepEqual(await store.tokens.findAccessGrant(token.accessTokenHash), { token: asStored(token), user });
-      assert.equal(await store.tokens.findAccessGrant(token.refreshTokenHash!), undefined);
-      assert.equal(await store.tokens.findAccessGrant(hex64()), undefined);
+      assert.deepEqual(await store.tokens.findAccessGrant(accessKey(token)), { token: asStored(token), user });
+      assert.equal(await store.tokens.findAccessGrant({ hash: token.refreshTokenHash!, legacyHash: null }), undefined);
+      assert.equal(await store.tokens.findAccessGrant({ hash: hex64(), legacyHash: null }), undefined);
     });
 
     test('findWithClient: the client and the presented token, either or both missing', async () => {
@@ -163,16 +163,16 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await store.tokens.create(token);
       const storedClient = await store.clients.findByClientId(client.clientId);
       const both = { client: storedClient, token: asStored(token) };
-      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'access_token', hash: token.accessTokenHash }), both);
-      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', hash: token.refreshTokenHash! }), both);
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'access_token', ...accessKey(token) }), both);
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', ...refreshKey(token) }), both);
       // Each hash is looked up in its own column only.
-      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', hash: token.accessTokenHash }), { client: storedClient });
+      assert.deepEqual(await store.tokens.findWithClient(client.clientId, { kind: 'refresh_token', hash: token.accessTokenHash, legacyHash: null }), { client: storedClient });
       assert.deepEqual(await store.tokens.findWithClient(client.clientId, undefined), { client: storedClient });
-      assert.deepEqual(await store.tokens.findWithClient('polar_ci_unknown', { kind: 'access_token', hash: token.accessTokenHash }), { token: asStored(token) });
+      assert.deepEqual(await store.tokens.findWithClient('polar_ci_unknown', { kind: 'access_token', ...accessKey(token) }), { token: asStored(token) });
       assert.deepEqual(await store.tokens.findWithClient('polar_ci_unknown', undefined), {});
       // A deleted client is not found; its (revoked, D12) token still is, for the endpoint to judge.
       await store.clients.delete(client.clientId, NOW + 5);
-      const after = await store.tokens.findWithClient(client.clientId, { kind: 'access_token', hash: token.accessTokenHash });
+      const after = await store.tokens.findWithClient(client.clientId, { kind: 'access_token', ...accessKey(token) });
       assert.equal(after.client, undefined);
       assert.equal(after.token?.accessTokenRevokedAt, NOW + 5);
     });
@@ -182,7 +182,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await store.tokens.create(token);
       assert.equal(await store.tokens.rotate(token.id, NOW + 7, 'sealed-1'), true);
       assert.equal(await store.tokens.rotate(token.id, NOW + 8, 'sealed-2'), false);
-      assert.deepEqual(await store.tokens.findByRefreshHash(token.refreshTokenHash!), {
+      assert.deepEqual(await store.tokens.findByRefresh(refreshKey(token)), {
         ...asStored(token),
         refreshTokenRevokedAt: NOW + 7,
         rotatedAt: NOW + 7,
@@ -196,7 +196,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await store.tokens.create(token);
       await store.tokens.revokeFamily(token.familyId, NOW + 1);
       assert.equal(await store.tokens.rotate(token.id, NOW + 2, 'sealed'), false);
-      const row = await store.tokens.findByAccessHash(token.accessTokenHash);
+      const row = await store.tokens.findByAccess(accessKey(token));
       assert.equal(row?.rotatedAt, null);
       assert.equal(row?.rotatedResponse, null);
     });
@@ -208,9 +208,9 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await store.tokens.create(sibling);
       await store.tokens.revokeAccess(token.id, NOW + 3);
       await store.tokens.revokeAccess(token.id, NOW + 9);
-      assert.deepEqual(await store.tokens.findByAccessHash(token.accessTokenHash), { ...asStored(token), accessTokenRevokedAt: NOW + 3 });
+      assert.deepEqual(await store.tokens.findByAccess(accessKey(token)), { ...asStored(token), accessTokenRevokedAt: NOW + 3 });
       assert.equal(await store.tokens.rotate(token.id, NOW + 10, 'sealed'), false);
-      assert.deepEqual(await store.tokens.findByAccessHash(sibling.accessTokenHash), asStored(sibling));
+      assert.deepEqual(await store.tokens.findByAccess(accessKey(sibling)), asStored(sibling));
     });
 
     test('revokeFamily revokes every row of the family, only that family, idempotently', async () => {
@@ -224,7 +224,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       assert.equal(await store.tokens.rotate(rotated.id, NOW + 5, 'sealed'), true);
 
       await store.tokens.revokeFamily(familyId, NOW + 20);
-      const after1 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccessHash(t.accessTokenHash)));
+      const after1 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccess(accessKey(t))));
       assert.deepEqual(
         after1.map((t) => [t?.accessTokenRevokedAt, t?.refreshTokenRevokedAt]),
         [
@@ -233,13 +233,13 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
           [NOW + 20, NOW + 20],
         ],
       );
-      assert.deepEqual(await store.tokens.findByAccessHash(bystander.accessTokenHash), asStored(bystander));
+      assert.deepEqual(await store.tokens.findByAccess(accessKey(bystander)), asStored(bystander));
 
       await store.tokens.revokeFamily(familyId, NOW + 99);
-      const after2 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccessHash(t.accessTokenHash)));
+      const after2 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccess(accessKey(t))));
       assert.deepEqual(after2, after1);
       await store.tokens.revokeFamily(randomUUID(), NOW);
-      assert.deepEqual(await store.tokens.findByAccessHash(bystander.accessTokenHash), asStored(bystander));
+      assert.deepEqual(await store.tokens.findByAccess(accessKey(bystander)), asStored(bystander));
     });
   });
 });

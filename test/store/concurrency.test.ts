@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey } from './fixtures.js';
 
 const RACERS = 50;
 
@@ -57,7 +57,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
           ),
         );
         assert.equal(results.filter(Boolean).length, 1);
-        const stored = await Promise.all(minted.map((t) => h.store.tokens.findByAccessHash(t.accessTokenHash)));
+        const stored = await Promise.all(minted.map((t) => h.store.tokens.findByAccess(accessKey(t))));
         assert.deepEqual(
           stored.map((t) => t !== undefined),
           results,
@@ -69,7 +69,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
         await h.store.tokens.create(original);
         const results = await Promise.all(Array.from({ length: RACERS }, (_, i) => pick(i).tokens.rotate(original.id, NOW + 1, `sealed-${i}`)));
         assert.equal(results.filter(Boolean).length, 1);
-        const rotated = await h.store.tokens.findByAccessHash(original.accessTokenHash);
+        const rotated = await h.store.tokens.findByAccess(accessKey(original));
         assert.equal(rotated?.rotatedResponse, `sealed-${results.indexOf(true)}`);
       });
 
@@ -92,12 +92,12 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
         assert.equal(results.filter(Boolean).length, 1);
         const winner = results.indexOf(true);
 
-        const rotated = await h.store.tokens.findByRefreshHash(original.refreshTokenHash!);
+        const rotated = await h.store.tokens.findByRefresh(refreshKey(original));
         assert.equal(rotated?.rotatedAt, NOW + 1);
         assert.equal(rotated?.refreshTokenRevokedAt, NOW + 1);
         assert.equal(rotated?.rotatedResponse, `sealed-${winner}`);
 
-        const stored = await Promise.all(minted.map((t) => h.store.tokens.findByAccessHash(t.accessTokenHash)));
+        const stored = await Promise.all(minted.map((t) => h.store.tokens.findByAccess(accessKey(t))));
         assert.deepEqual(
           stored.map((t) => t !== undefined),
           results,

@@ -4,7 +4,7 @@
  * schema when DATABASE_URL is a PostgreSQL URL. Times are explicit epoch seconds.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuthorizationCode, Client, ClientMetadata, NewToken, Organization, Session, Store, User } from '../../src/store/store.js';
+import type { AuthorizationCode, Client, ClientMetadata, NewToken, Organization, Session, Store, TokenKey, User } from '../../src/store/store.js';
 import { type Db, openDb, openStore } from '../../src/store/sql/index.js';
 import { type TestDatabase, freshDatabase } from '../support/server.js';
 
@@ -142,6 +142,10 @@ export const aToken = (clientId: string, userId: string, overrides: Partial<NewT
   organizationIds: [],
   ...overrides,
 });
+
+/** What a stored token's access or refresh token is looked up by (store rows here have no legacy form). */
+export const accessKey = (t: NewToken): TokenKey => ({ hash: t.accessTokenHash, legacyHash: null });
+export const refreshKey = (t: NewToken): TokenKey => ({ hash: t.refreshTokenHash!, legacyHash: null });
 
 /** A user row stored, for the foreign keys of sessions, codes, tokens and consents. */
 export async function storedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
-import { NOW, aClient, aToken, aUser, count, type Harness, harness } from './fixtures.js';
+import { NOW, aClient, aToken, aUser, count, type Harness, harness, accessKey } from './fixtures.js';
 
 describe(`store: concurrent transactions are isolated from each other's failures (${ENGINE})`, () => {
   let h: Harness;
@@ -35,7 +35,7 @@ describe(`store: concurrent transactions are isolated from each other's failures
       else assert.deepEqual(outcome, { status: 'fulfilled', value: i });
     });
     for (const [i, token] of tokens.entries()) {
-      const stored = await h.store.tokens.findByAccessHash(token.accessTokenHash);
+      const stored = await h.store.tokens.findByAccess(accessKey(token));
       assert.equal(stored !== undefined, i % 3 !== 0, `token ${i}`);
     }
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 13);

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { migrations } from '../../src/store/sql/migrate.js';
 import { CLEANUP_BATCH, REUSE_DETECTION_SECONDS, migrate, openDb, openStore } from '../../src/store/sql/index.js';
-import type { Store, User } from '../../src/store/store.js';
+import type { NewToken, Store, User } from '../../src/store/store.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser, accessKey, refreshKey } from './fixtures.js';
 
 const ALL_VERSIONS = migrations.map((m) => m.version);
 
@@ -73,11 +73,11 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_session_organizations WHERE session_id = ?', [expiredSession.id]), 0);
     assert.deepEqual((await store.sessions.findActive(liveHash, NOW))?.session, liveSession);
 
-    const left = async (t: (typeof tokens)[number]) => (await store.tokens.findByAccessHash(t.accessTokenHash)) !== undefined;
+    const left = async (t: (typeof tokens)[number]) => (await store.tokens.findByAccess(accessKey(t))) !== undefined;
     assert.deepEqual(await Promise.all(tokens.map(left)), [false, false, false, true, true, true]);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [noRefresh.id]), 0);
     // The kept expired row still works for refresh (polar-oauth2.md §5.5: refresh tokens have no time-based expiry).
-    assert.equal((await store.tokens.findByRefreshHash(liveRefresh.refreshTokenHash!))?.id, liveRefresh.id);
+    assert.equal((await store.tokens.findByRefresh(refreshKey(liveRefresh)))?.id, liveRefresh.id);
 
     assert.deepEqual((await store.signingKeys.list()).map((k) => k.kid).sort(), ['k-live', 'k-published']);
 
@@ -85,7 +85,7 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     assert.ok(await store.users.findById(user.id));
   });
 
-  const alive = async (hash: string) => (await store.tokens.findByAccessHash(hash)) !== undefined;
+  const alive = async (t: NewToken) => (await store.tokens.findByAccess(accessKey(t))) !== undefined;
 
   test('a rotated row stays while its family can still refresh, at most REUSE_DETECTION_SECONDS after rotation', async () => {
     const clientId = aClient().clientId;
@@ -101,10 +101,10 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     await store.tokens.revokeFamily(parentB.familyId, NOW - 5);
 
     await store.deleteExpired(NOW);
-    assert.deepEqual(await Promise.all([parentA, childA, parentB, childB].map((t) => alive(t.accessTokenHash))), [true, true, false, true]);
+    assert.deepEqual(await Promise.all([parentA, childA, parentB, childB].map((t) => alive(t))), [true, true, false, true]);
     // Long after the rotation the row goes, even though the family lives on.
     await store.deleteExpired(NOW - 3000 + REUSE_DETECTION_SECONDS + 1);
-    assert.equal(await alive(parentA.accessTokenHash), false);
+    assert.equal(await alive(parentA), false);
   });
 
   test('a backlog larger than one cleanup statement is deleted whole, in batches of CLEANUP_BATCH', async () => {
@@ -120,7 +120,7 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
 
     assert.equal(await store.deleteExpired(NOW), backlog);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [clientId]), live.length);
-    assert.deepEqual(await Promise.all(live.map((t) => alive(t.accessTokenHash))), [true, true, true]);
+    assert.deepEqual(await Promise.all(live.map((t) => alive(t))), [true, true, true]);
   });
 
   test('a consumed code stays while the tokens it paid for can still refresh; an unused expired code goes', async () => {
@@ -199,13 +199,13 @@ describe(`store contract: transactions (${ENGINE})`, () => {
     assert.equal(await store.sessions.findActive(sessionHash, NOW), undefined);
     assert.equal(await store.clients.findByClientId(client.clientId), undefined);
     assert.equal(await store.codes.find(code.codeHash), undefined);
-    assert.equal(await store.tokens.findByAccessHash(token.accessTokenHash), undefined);
-    assert.equal(await store.tokens.findByAccessHash(bareToken.accessTokenHash), undefined);
+    assert.equal(await store.tokens.findByAccess(accessKey(token)), undefined);
+    assert.equal(await store.tokens.findByAccess(accessKey(bareToken)), undefined);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [token.id]), 0);
     assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid' });
     assert.deepEqual(await store.signingKeys.list(), []);
     assert.deepEqual(await store.codes.find(existingCode.codeHash), existingCode);
-    assert.deepEqual(await store.tokens.findByAccessHash(existingToken.accessTokenHash), {
+    assert.deepEqual(await store.tokens.findByAccess(accessKey(existingToken)), {
       ...existingToken,
       accessTokenRevokedAt: 0,
       refreshTokenRevokedAt: 0,

@@ -1,4 +1,4 @@
-import type { AuthorizationCode, Client, PresentedHash, Token, User } from '../../store/store.js';
+import type { AuthorizationCode, Client, PresentedToken, Token, User } from '../../store/store.js';
 import type { AuthMethod } from '../client-auth.js';
 import type { OAuthContext } from '../context.js';
 import type { Credentials } from '../credentials.js';
@@ -29,4 +29,4 @@ export interface GrantRequest {
   presented?: { token?: Token; code?: AuthorizationCode; user?: User };
 }
 
-export type Presented = PresentedHash | { kind: 'authorization_code'; hash: string };
+export type Presented = PresentedToken | { kind: 'authorization_code'; hash: string };

@@ -28,7 +28,7 @@ async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, 
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
   if (opened === undefined) return undefined;
   const replay = JSON.parse(opened) as TokenResponse;
-  const child = await ctx.store.tokens.findByAccessHash(ctx.credentials.hash(replay.access_token));
+  const child = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(replay.access_token));
   // A child that was itself rotated is fine (the client raced ahead); a revoked one is not.
   const revoked = !child || child.accessTokenRevokedAt !== 0 || (child.refreshTokenRevokedAt !== 0 && child.rotatedAt === null);
   if (revoked) return undefined;
@@ -49,7 +49,7 @@ export const refreshToken: Grant = {
 
   presents(params, credentials) {
     const value = params.fromBody('refresh_token');
-    return value === undefined ? undefined : { kind: 'refresh_token', hash: credentials.hash(value) };
+    return value === undefined ? undefined : { kind: 'refresh_token', ...credentials.tokenKey(value) };
   },
 
   async handle({ client, params, presented: read }, ctx) {
@@ -84,7 +84,7 @@ export const refreshToken: Grant = {
     if (won) return minted.response;
 
     // A concurrent refresh rotated it first; its committed row now carries the grace response.
-    const rotated = await ctx.store.tokens.findByRefreshHash(ctx.credentials.hash(presented));
+    const rotated = await ctx.store.tokens.findByRefresh(ctx.credentials.tokenKey(presented));
     if (!rotated || rotated.rotatedAt === null) throw invalidGrant();
     return rejectRotated(ctx, rotated, presented, now);
   },

@@ -1,4 +1,4 @@
-import type { Token, TokensStore } from '../store.js';
+import type { Token, TokenKey, TokensStore } from '../store.js';
 import { USER } from './accounts.js';
 import { CLIENT } from './clients.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
@@ -70,14 +70,27 @@ export const tokens = (db: Db): TokensStore => {
        LEFT JOIN oauth2_clients c ON c.client_id = ? AND c.deleted_at IS NULL
        LEFT JOIN oauth2_tokens t ON t.${HASH_COLUMN[kind]} = ?`;
   const withClientSql = { access_token: withClient('access_token'), refresh_token: withClient('refresh_token') };
+  /**
+   * Every lookup of a presented token goes by `key.hash`, then, when that finds nothing, by
+   * `key.legacyHash`: rows stored before token selectors (credentials.ts). Only an unknown token,
+   * or one of those, pays for the second statement.
+   */
+  const tokenBy = async (sql: string, key: TokenKey) => {
+    const row = (await db.getValues(sql, [key.hash])) ?? (key.legacyHash === null ? undefined : await db.getValues(sql, [key.legacyHash]));
+    return row && TOKEN.read(row);
+  };
   return {
-    async findAccessGrant(hash) {
-      const row = await db.getValues(accessGrant, [hash]);
+    async findAccessGrant(key) {
+      const row =
+        (await db.getValues(accessGrant, [key.hash])) ?? (key.legacyHash === null ? undefined : await db.getValues(accessGrant, [key.legacyHash]));
       return row && { token: TOKEN.read(row), user: USER.read(row, TOKEN.width) };
     },
     async findWithClient(clientId, presented) {
-      const row = (await db.getValues(withClientSql[presented?.kind ?? 'access_token'], [clientId, presented?.hash ?? null])) ?? [];
+      const sql = withClientSql[presented?.kind ?? 'access_token'];
       // A missing side reads as NULLs; its id (the first column) tells.
+      let row = await db.getValues(sql, [clientId, presented?.hash ?? null]);
+      if (row?.[CLIENT.width] == null && presented?.legacyHash) row = await db.getValues(sql, [clientId, presented.legacyHash]);
+      row ??= [];
       return {
         ...(row[0] != null ? { client: CLIENT.read(row) } : {}),
         ...(row[CLIENT.width] != null ? { token: TOKEN.read(row, CLIENT.width) } : {}),
@@ -87,14 +100,8 @@ export const tokens = (db: Db): TokensStore => {
       // Without down-scope rows the insert is one statement and needs no transaction of its own.
       await (t.organizationIds.length === 0 ? insertToken(db, t) : db.transaction((tx) => insertToken(tx, t)));
     },
-    async findByRefreshHash(hash) {
-      const row = await db.getValues(byRefresh, [hash]);
-      return row && TOKEN.read(row);
-    },
-    async findByAccessHash(hash) {
-      const row = await db.getValues(byAccess, [hash]);
-      return row && TOKEN.read(row);
-    },
+    findByRefresh: (key) => tokenBy(byRefresh, key),
+    findByAccess: (key) => tokenBy(byAccess, key),
     async rotate(id, now, sealedResponse) {
       return (await db.all(ROTATE, [now, now, sealedResponse, id])).length === 1;
     },
