@@ -4,7 +4,9 @@
  * file needs (sign up, create an organization, create an app in the console), all driven
  * through the real pages.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -192,8 +194,15 @@ export async function exchangeCode(base: string, app: ConsoleApp, code: string, 
 export const userinfo = (base: string, accessToken: string) => fetch(`${base}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
 
 /** Where the screenshots go: docs/img/ at the repository root. */
+/**
+ * Where a screenshot goes: docs/img/ with UPDATE_SCREENSHOTS=1 (`npm run screenshots`), else a
+ * temporary folder, so that `npm test` never rewrites tracked files (Chromium's PNG bytes vary).
+ */
 export function screenshotPath(name: string): string {
-  const dir = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : `${scratch()}/`;
   mkdirSync(dir, { recursive: true });
   return `${dir}${name}`;
 }
+
+let scratchDir: string | undefined;
+const scratch = () => (scratchDir ??= mkdtempSync(join(tmpdir(), 'borealis-screenshots-')));
