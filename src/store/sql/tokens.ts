@@ -75,14 +75,15 @@ export const tokens = (db: Db): TokensStore => {
    * `key.legacyHash`: rows stored before token selectors (credentials.ts). Only an unknown token,
    * or one of those, pays for the second statement.
    */
+  const rowBy = async (sql: string, key: TokenKey) =>
+    (await db.getValues(sql, [key.hash])) ?? (key.legacyHash === null ? undefined : await db.getValues(sql, [key.legacyHash]));
   const tokenBy = async (sql: string, key: TokenKey) => {
-    const row = (await db.getValues(sql, [key.hash])) ?? (key.legacyHash === null ? undefined : await db.getValues(sql, [key.legacyHash]));
+    const row = await rowBy(sql, key);
     return row && TOKEN.read(row);
   };
   return {
     async findAccessGrant(key) {
-      const row =
-        (await db.getValues(accessGrant, [key.hash])) ?? (key.legacyHash === null ? undefined : await db.getValues(accessGrant, [key.legacyHash]));
+      const row = await rowBy(accessGrant, key);
       return row && { token: TOKEN.read(row), user: USER.read(row, TOKEN.width) };
     },
     async findWithClient(clientId, presented) {
