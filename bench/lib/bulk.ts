@@ -28,7 +28,6 @@ export async function bulkTokens(target: Target, count: number): Promise<string[
   const built = (await import(join(settings.borealisDir, 'dist/oauth/credentials.js'))) as Partial<typeof import('../../src/oauth/credentials.js')>;
   const credentials = new built.Credentials!(SECRET, 'polar_');
   const selectors = 'tokenKey' in credentials && built.tokenSelector;
-  const mint = (kind: 'userAccessToken' | 'userRefreshToken', selector?: number) => credentials.mint(kind, selector);
   const stored = (token: string) => (selectors ? credentials.tokenKey(token).hash : credentials.hash(token));
   const now = Math.floor(Date.now() / 1000);
   const constants = { client: target.clientId, user: target.userId!, scope: 'openid email', now };
@@ -37,9 +36,9 @@ export async function bulkTokens(target: Target, count: number): Promise<string[
   const batch = (size: number, offset: number): Row[] =>
     Array.from({ length: size }, (_, i) => {
       const selector = selectors ? selectors() : undefined;
-      const access = mint('userAccessToken', selector);
+      const access = credentials.mint('userAccessToken', selector);
       if ((offset + i) % every === 0) sample.push(access);
-      return { id: randomUUID(), access, accessHash: stored(access), refreshHash: stored(mint('userRefreshToken', selector)) };
+      return { id: randomUUID(), access, accessHash: stored(access), refreshHash: stored(credentials.mint('userRefreshToken', selector)) };
     });
   if (target.databaseUrl!.startsWith('postgres')) await intoPostgres(target.databaseUrl!, count, batch, constants);
   else intoSqlite(target.databaseUrl!, count, batch, constants);

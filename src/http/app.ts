@@ -79,11 +79,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if ((end === -1 ? request.url : request.url.slice(0, end)).includes('%00')) return reply.callNotFound();
     });
     authorizeRoutes(browser, options.ctx, publicOrigin);
-    const redirectTarget = (returnTo: string) => authorizationTarget(returnTo, options.ctx);
-    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, redirectTarget });
+    // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.
+    const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
+    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, formLeadsTo });
     authorizePageRoutes(browser, options.ctx, publicOrigin);
     consolePageRoutes(browser, options.ctx, publicOrigin);
-    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, redirectTarget });
+    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
     await registrationRoutes(browser, options.ctx, options.registration);
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());

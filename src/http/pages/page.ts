@@ -24,8 +24,12 @@ const csp = (formAction: string | undefined | null) =>
 const formActionOf = (redirectsTo: string | undefined) =>
   redirectsTo === undefined ? undefined : (formActionSource(redirectsTo) ?? null);
 
-/** `redirectsTo`: the client redirect URI (already verified) that this page's form can lead to. */
-export function sendPage(reply: FastifyReply, status: number, page: string, options: { redirectsTo?: string | undefined } = {}) {
+export interface PageOptions {
+  /** The client redirect URI (already verified) that this page's form can lead to. */
+  redirectsTo?: string | undefined;
+}
+
+export function sendPage(reply: FastifyReply, status: number, page: string, options: PageOptions = {}) {
   return reply
     .code(status)
     .headers({

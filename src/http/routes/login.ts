@@ -3,7 +3,7 @@ import { AccountError, type AccountsDeps, createUser, startSession } from '../..
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin } from '../csrf.js';
-import { sendPage } from '../pages/page.js';
+import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
@@ -15,8 +15,8 @@ export interface LoginOptions {
   secureCookies: boolean;
   signupOpen: boolean;
   secret: string;
-  /** The client redirect URI that `return_to` can end at (pages/form-target.ts), for the page's CSP. */
-  redirectTarget: (returnTo: string) => Promise<string | undefined>;
+  /** The page options (CSP) for a form that returns to `returnTo` (pages/form-target.ts). */
+  formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
 }
 
 const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
@@ -24,12 +24,10 @@ const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
   const returnToOf = (request: FastifyRequest) => safeReturnTo(singleQueryValue(request, 'return_to'));
-  // Both forms return to `return_to`: an authorization request there may redirect on to the client.
-  const leadsTo = async (returnTo: string) => ({ redirectsTo: await options.redirectTarget(returnTo) });
 
   app.get('/login', async (request, reply) => {
     const returnTo = returnToOf(request);
-    return sendPage(reply, 200, loginPage({ returnTo, signupOpen: options.signupOpen }), await leadsTo(returnTo));
+    return sendPage(reply, 200, loginPage({ returnTo, signupOpen: options.signupOpen }), await options.formLeadsTo(returnTo));
   });
 
   app.post('/login', async (request, reply) => {
@@ -44,7 +42,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
         result.lockedUntil > 0
           ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
           : 'Wrong email or password.';
-      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), await leadsTo(returnTo));
+      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), await options.formLeadsTo(returnTo));
     }
     const { token } = await startSession(deps, result.user);
     setSessionCookie(reply, token, options.secureCookies);
@@ -54,7 +52,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
   app.get('/signup', async (request, reply) => {
     const returnTo = returnToOf(request);
     if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
-    return sendPage(reply, 200, signupPage({ returnTo, signupOpen: true }), await leadsTo(returnTo));
+    return sendPage(reply, 200, signupPage({ returnTo, signupOpen: true }), await options.formLeadsTo(returnTo));
   });
 
   app.post('/signup', async (request, reply) => {
@@ -70,7 +68,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), await leadsTo(returnTo));
+      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), await options.formLeadsTo(returnTo));
     }
   });
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AccountError, type AccountsDeps, createOrganization } from '../../accounts/accounts.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
-import { sendPage } from '../pages/page.js';
+import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
@@ -14,13 +14,11 @@ import type { SignedIn } from '../../oauth/authorize/index.js';
 export interface OrganizationPageOptions {
   publicOrigin: string;
   secret: string;
-  /** The client redirect URI that `return_to` can end at (pages/form-target.ts), for the page's CSP. */
-  redirectTarget: (returnTo: string) => Promise<string | undefined>;
+  /** The page options (CSP) for a form that returns to `returnTo` (pages/form-target.ts). */
+  formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
 }
 
 export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: OrganizationPageOptions) {
-  const leadsTo = async (returnTo: string | undefined) => ({ redirectsTo: returnTo === undefined ? undefined : await options.redirectTarget(returnTo) });
-
   const render = async (signedIn: SignedIn, status: number, extra: { returnTo?: string | undefined; error?: string; slug?: string; name?: string }) => {
     const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
     const withMembers = [];
@@ -35,7 +33,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     const raw = singleQueryValue(request, 'return_to');
     const returnTo = raw ? safeReturnTo(raw) : undefined;
     const { status, page } = await render(signedIn, 200, { returnTo });
-    return sendPage(reply, status, page, await leadsTo(returnTo));
+    return sendPage(reply, status, page, await options.formLeadsTo(returnTo));
   });
 
   app.post('/settings/organizations', async (request, reply) => {
@@ -52,7 +50,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       const { status, page } = await render(signedIn, 400, { returnTo, error: error.message, slug, name });
-      return sendPage(reply, status, page, await leadsTo(returnTo));
+      return sendPage(reply, status, page, await options.formLeadsTo(returnTo));
     }
     return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);
   });
