@@ -52,17 +52,60 @@ export function openSqlite(file: string): Db {
   };
   const prepare = preparer(sqlite);
   // Opened on first use, after migrations have created the file and its WAL.
-  let reader: Database.Database | undefined;
-  let prepareRead: ((sql: string) => Database.Statement) | undefined;
-  const forRead = (sql: string) => {
-    if (file === ':memory:') return prepare(sql);
-    if (!prepareRead) {
-      reader = new Database(file, { readonly: true, fileMustExist: true });
-      reader.pragma('busy_timeout = 5000');
-      prepareRead = preparer(reader);
+  let reader: { connection: Database.Database; prepare: (sql: string) => Database.Statement } | undefined;
+  const readerConnection = () => {
+    if (!reader) {
+      const connection = new Database(file, { readonly: true, fileMustExist: true });
+      connection.pragma('busy_timeout = 5000');
+      reader = { connection, prepare: preparer(connection) };
     }
-    return prepareRead(sql);
+    return reader;
   };
+
+  /**
+   * Reads of one event-loop turn share one read transaction. Each read on its own is a read
+   * transaction, and under WAL every one takes and drops a read lock (two fcntl calls). Reads are
+   * queued and run on the check phase (setImmediate), after the poll phase has handed over every
+   * request that arrived, inside one BEGIN … COMMIT. The snapshot is taken by the first of them,
+   * after every read in the batch was asked for, so each sees every write committed before it
+   * was asked for, by this process or another: as fresh as running it at once. A read asked for
+   * while a batch runs waits for the next one; it never joins a snapshot older than itself.
+   */
+  interface PendingRead {
+    run: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }
+  let reads: PendingRead[] = [];
+  function runReads() {
+    const batch = reads;
+    reads = [];
+    let connection: Database.Database;
+    try {
+      connection = readerConnection().connection;
+      if (batch.length > 1) connection.exec('BEGIN');
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      try {
+        item.resolve(item.run());
+      } catch (error) {
+        item.reject(error);
+      }
+    }
+    // Ending a read transaction only drops its read lock; the answers are already out.
+    if (connection.inTransaction) connection.exec('COMMIT');
+  }
+  function read<T>(sql: string, run: (statement: Database.Statement) => T): Promise<T> {
+    // In memory there is one connection, shared with the writer's transactions: read at once.
+    if (file === ':memory:') return Promise.resolve(run(prepare(sql)));
+    return new Promise<T>((resolve, reject) => {
+      const item = { run: () => run(readerConnection().prepare(sql)), resolve: resolve as (value: unknown) => void, reject };
+      if (reads.push(item) === 1) setImmediate(runReads);
+    });
+  }
   const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
   let lock: Promise<void> | undefined;
@@ -195,19 +238,19 @@ export function openSqlite(file: string): Db {
     // A write outside a transaction joins the next group commit like any transaction: one
     // statement in its own SAVEPOINT is as atomic as in autocommit, and shares the COMMIT.
     all: <T = Row>(sql: string, params: Param[] = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(false).all(...params) as T[]);
+      if (isRead(sql)) return read(sql, (statement) => statement.raw(false).all(...params) as T[]);
       return transaction((tx) => tx.all<T>(sql, params));
     },
     get: <T = Row>(sql: string, params: Param[] = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(false).get(...params) as T | undefined);
+      if (isRead(sql)) return read(sql, (statement) => statement.raw(false).get(...params) as T | undefined);
       return transaction((tx) => tx.get<T>(sql, params));
     },
     getValues: (sql, params = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(true).get(...params) as unknown[] | undefined);
+      if (isRead(sql)) return read(sql, (statement) => statement.raw(true).get(...params) as unknown[] | undefined);
       return transaction((tx) => tx.getValues(sql, params));
     },
     allValues: (sql, params = []) => {
-      if (isRead(sql)) return Promise.resolve(forRead(sql).raw(true).all(...params) as unknown[][]);
+      if (isRead(sql)) return read(sql, (statement) => statement.raw(true).all(...params) as unknown[][]);
       return transaction((tx) => tx.allValues(sql, params));
     },
     run: (sql, params) => transaction((tx) => tx.run(sql, params)),
@@ -217,7 +260,7 @@ export function openSqlite(file: string): Db {
     exclusive: transaction,
     close: async () => {
       await checkpointer?.stop();
-      reader?.close();
+      reader?.connection.close();
       sqlite.close();
     },
   };

@@ -1,0 +1,65 @@
+/**
+ * SQLite answers the reads of one event-loop turn from one read transaction (sqlite.ts). That is
+ * only as fresh as reading at once if the snapshot is taken after every read in it was asked
+ * for. Another process is played by a second connection to the same file, writing synchronously
+ * between two reads of the same turn.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { ENGINE } from '../support/server.js';
+import { type Harness, harness } from './fixtures.js';
+
+describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
+  let h: Harness;
+  let other: Database.Database;
+  const commitElsewhere = () => other.prepare('INSERT INTO probe (n) VALUES (1)').run();
+  const probes = () => h.raw.get<{ n: number }>('SELECT count(*) AS n FROM probe');
+
+  before(async () => {
+    h = await harness();
+    await h.raw.exec('CREATE TABLE probe (n INTEGER)');
+    other = new Database(h.database.url);
+    other.pragma('busy_timeout = 5000');
+  });
+  after(async () => {
+    other.close();
+    await h.close();
+  });
+
+  test('a read asked for after another process committed sees it, though an earlier read of the same turn was waiting', async () => {
+    const before = (await probes())!.n;
+    const first = probes();
+    commitElsewhere();
+    const second = probes();
+    assert.deepEqual(await second, { n: before + 1 });
+    // Both were answered from the one snapshot, taken after both were asked for.
+    assert.deepEqual(await first, { n: before + 1 });
+  });
+
+  test('a read asked for while a batch is being answered waits for the next batch and its fresher snapshot', async () => {
+    const before = (await probes())!.n;
+    const later = probes().then(() => {
+      commitElsewhere();
+      return probes();
+    });
+    assert.deepEqual(await later, { n: before + 1 });
+  });
+
+  test('a failing read is rejected alone; the others of its batch are answered', async () => {
+    const outcomes = await Promise.allSettled([probes(), h.raw.get('SELECT * FROM no_such_table'), probes()]);
+    assert.equal(outcomes[0].status, 'fulfilled');
+    assert.equal(outcomes[1].status === 'rejected' && /no such table/.test(String(outcomes[1].reason)), true);
+    assert.deepEqual(outcomes[2], outcomes[0]);
+  });
+
+  test('reads in one turn and the next are answered in order with what each asked for', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => h.raw.get<{ i: number }>('SELECT ? AS i FROM probe LIMIT 1', [i])),
+    );
+    assert.deepEqual(
+      answers.map((a) => a?.i),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+});
