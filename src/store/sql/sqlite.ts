@@ -7,9 +7,10 @@ import type { Db, Param, Row } from './db.js';
 /**
  * Two connections to one WAL database. The writer runs every write and every transaction; a
  * transaction body awaits, so a lock makes writes issued outside it wait until it ends. Plain
- * SELECTs outside a transaction go to a read-only connection instead: under WAL it sees the last
- * committed state and never waits for the writer, so reads keep flowing while writes are
- * group-committed. Statements are prepared once per connection and cached.
+ * SELECTs outside a transaction go to a read-only connection instead, batched per event-loop turn
+ * (below): under WAL it sees the last committed state and never waits for the writer, so reads
+ * keep flowing while writes are group-committed. Statements are prepared once per connection and
+ * cached.
  */
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -63,13 +64,18 @@ export function openSqlite(file: string): Db {
   };
 
   /**
-   * Reads of one event-loop turn share one read transaction. Each read on its own is a read
-   * transaction, and under WAL every one takes and drops a read lock (two fcntl calls). Reads are
-   * queued and run on the check phase (setImmediate), after the poll phase has handed over every
-   * request that arrived, inside one BEGIN … COMMIT. The snapshot is taken by the first of them,
-   * after every read in the batch was asked for, so each sees every write committed before it
-   * was asked for, by this process or another: as fresh as running it at once. A read asked for
-   * while a batch runs waits for the next one; it never joins a snapshot older than itself.
+   * Reads outside a transaction are queued and answered together on the check phase
+   * (setImmediate), once the poll phase has handed over every request that arrived, inside one
+   * read transaction. Under load a turn then runs stage by stage: every request is parsed, every
+   * read answered, every response written, instead of each request interleaving SQLite with
+   * socket work. That keeps each stage's code hot in the CPU caches, and the responses of a turn
+   * leave in one burst, so the first wakes the client's side and the rest find it awake
+   * (bench/README.md, change 16). The shared transaction also takes the WAL read lock once per
+   * batch instead of once per read.
+   * Freshness: the snapshot is taken by the batch's first statement, after every read in the
+   * batch was asked for, so each read sees every write committed before it was asked for, by this
+   * process or another, as if it had run at once. A read asked for while a batch is being
+   * answered waits for the next batch: it never joins a snapshot older than itself.
    */
   interface PendingRead {
     run: () => unknown;
