@@ -1,14 +1,16 @@
 /**
- * SQLite answers the reads of one event-loop turn from one read transaction (sqlite.ts). That is
- * only as fresh as reading at once if the snapshot is taken after every read in it was asked
- * for. Another process is played by a second connection to the same file, writing synchronously
- * between two reads of the same turn.
+ * Reads of one event-loop turn are answered together: on SQLite from one read transaction
+ * (sqlite.ts), on PostgreSQL as one statement per read statement (postgres-read-batch.ts). That
+ * is only as fresh as reading at once if the snapshot is taken after every read in it was asked
+ * for, and each caller must get its own answer, whatever the others asked. On SQLite another
+ * process is played by a second connection to the same file, writing synchronously between two
+ * reads of the same turn.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ENGINE } from '../support/server.js';
-import { type Harness, harness } from './fixtures.js';
+import { type Harness, aClient, aToken, aUser, accessKey, harness } from './fixtures.js';
 
 describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
   let h: Harness;
@@ -61,5 +63,50 @@ describe('store: reads batched per turn see every commit made before they were a
       answers.map((a) => a?.i),
       Array.from({ length: 50 }, (_, i) => i),
     );
+  });
+});
+
+describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  test('50 lookups of one statement in one turn, found and not found, each answered with its own row', async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    const client = aClient();
+    await h.store.clients.create(client);
+    const tokens = Array.from({ length: 25 }, () => aToken(client.clientId, user.id));
+    for (const token of tokens) await h.store.tokens.create(token);
+    const missing = Array.from({ length: 25 }, () => aToken(client.clientId, user.id));
+    const asked = [...tokens, ...missing].sort(() => Math.random() - 0.5);
+    const answers = await Promise.all(asked.map((t) => h.store.tokens.findWithClient(client.clientId, { kind: 'access_token', ...accessKey(t) })));
+    answers.forEach((answer, i) => {
+      assert.equal(answer.client?.clientId, client.clientId);
+      assert.equal(answer.token?.id, tokens.includes(asked[i]!) ? asked[i]!.id : undefined);
+    });
+  });
+
+  test('a read whose parameters the database refuses fails alone; the others of its turn are answered', async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    // PostgreSQL cannot even compare text holding a NUL; SQLite finds nothing.
+    const outcomes = await Promise.allSettled([h.store.users.findById(user.id), h.store.users.findById('bad\u0000id'), h.store.users.findById(user.id)]);
+    assert.equal(outcomes[0].status === 'fulfilled' && outcomes[0].value?.id, user.id);
+    assert.deepEqual(outcomes[2], outcomes[0]);
+    if (ENGINE === 'postgres') assert.equal(outcomes[1].status, 'rejected');
+    else assert.deepEqual(outcomes[1], { status: 'fulfilled', value: undefined });
+  });
+
+  test('reads asked for after another process committed see the commit', async () => {
+    const other = await h.open();
+    const user = aUser();
+    const concurrent = h.store.users.findById(user.id); // asked before the commit: either answer is right
+    await other.users.create(user);
+    const reads = [h.store.users.findById(user.id), h.store.users.findById(user.id)];
+    for (const read of reads) assert.equal((await read)?.id, user.id);
+    await concurrent;
   });
 });

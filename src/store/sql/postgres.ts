@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Param, Row } from './db.js';
+import { readBatcher } from './postgres-read-batch.js';
 
 /** BIGINT columns hold epoch seconds: safe integers, so parse them as numbers. */
 const types = {
@@ -23,7 +24,10 @@ function translate(sql: string) {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive']): Db {
+const isRead = (sql: string) => /^\s*select\b/i.test(sql);
+
+/** `batchReads`: outside a transaction, reads of one turn share a statement (postgres-read-batch.ts). */
+function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], batchReads = false): Db {
   const query = async (sql: string, params: Param[] = []) => {
     const { name, text } = translate(sql);
     return target.query({ name, text, values: params });
@@ -32,12 +36,14 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
     const { name, text } = translate(sql);
     return (await target.query<unknown[]>({ name, text, values: params, rowMode: 'array' })).rows;
   };
+  const first = async (sql: string, params: Param[] = []) => (await values(sql, params))[0];
+  const batched = batchReads ? readBatcher(first, (config) => target.query(config), (text) => translate(text).name) : undefined;
   return {
     engine: 'postgres',
     spaceJoined: (column) => `string_agg(${column}, ' ')`,
     all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
     get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,
-    getValues: async (sql, params) => (await values(sql, params))[0],
+    getValues: (sql, params = []) => (batched && isRead(sql) ? batched(sql, params) : first(sql, params)),
     allValues: values,
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     exec: async (sql) => {
@@ -81,5 +87,5 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
       return work(db);
     });
 
-  return { ...over(pool, transaction, exclusive), close: () => pool.end() };
+  return { ...over(pool, transaction, exclusive, true), close: () => pool.end() };
 }
