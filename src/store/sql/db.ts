@@ -61,6 +61,9 @@ export const foldedOrganizations = (db: Db, table: string, key: string, owner = 
 
 export const spaceSplit = (value: unknown): string[] => (value ? String(value).split(' ') : []);
 
+/** A plain SELECT: the statements both engines may answer outside a transaction, batched per turn. */
+export const isRead = (sql: string) => /^\s*select\b/i.test(sql);
+
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** `poolSize`: PostgreSQL connections per process (SQLite ignores it). */

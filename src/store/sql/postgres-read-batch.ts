@@ -2,9 +2,9 @@
  * PostgreSQL's counterpart of SQLite's per-turn reads (sqlite.ts): the single-row reads
  * (`getValues`: lookups by a unique key) of one event-loop turn that run the same statement become
  * one statement over their parameters, so N lookups cost one round trip and one backend wake-up
- * instead of N. Each read's parameters are one row of
- * an `unnest` of text arrays; the statement runs once per row through `CROSS JOIN LATERAL`, and
- * the row number tells which read each result row answers.
+ * instead of N. Each read's parameters are one row of an `unnest` of text arrays; the statement
+ * runs once per row through `CROSS JOIN LATERAL`, and the row number tells which read each result
+ * row answers.
  *
  * Only reads whose parameters are all text (or NULL) are batched: in the LATERAL they are text
  * columns, where alone they would be untyped parameters that PostgreSQL types from context.

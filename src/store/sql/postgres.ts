@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, Param, Row } from './db.js';
+import { type Db, type Param, type Row, isRead } from './db.js';
 import { readBatcher } from './postgres-read-batch.js';
 
 /** BIGINT columns hold epoch seconds: safe integers, so parse them as numbers. */
@@ -23,8 +23,6 @@ function translate(sql: string) {
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
-
-const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
 /** `batchReads`: outside a transaction, reads of one turn share a statement (postgres-read-batch.ts). */
 function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], batchReads = false): Db {

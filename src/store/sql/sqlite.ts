@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
-import type { Db, Param, Row } from './db.js';
+import { type Db, type Param, type Row, isRead } from './db.js';
 
 /**
  * Two connections to one WAL database. The writer runs every write and every transaction; a
@@ -112,7 +112,6 @@ export function openSqlite(file: string): Db {
       if (reads.push(item) === 1) setImmediate(runReads);
     });
   }
-  const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
   let lock: Promise<void> | undefined;
   const spaceJoined = (column: string) => `group_concat(${column}, ' ')`;
