@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ENGINE } from '../support/server.js';
-import { type Harness, aClient, aToken, aUser, accessKey, harness } from './fixtures.js';
+import { type Harness, aClient, aToken, aUser, accessKey, harness, storedUser } from './fixtures.js';
 
 describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
   let h: Harness;
@@ -74,8 +74,7 @@ describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
   after(() => h.close());
 
   test('50 lookups of one statement in one turn, found and not found, each answered with its own row', async () => {
-    const user = aUser();
-    await h.store.users.create(user);
+    const user = await storedUser(h.store);
     const client = aClient();
     await h.store.clients.create(client);
     const tokens = Array.from({ length: 25 }, () => aToken(client.clientId, user.id));
@@ -90,8 +89,7 @@ describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
   });
 
   test('a read whose parameters the database refuses fails alone; the others of its turn are answered', async () => {
-    const user = aUser();
-    await h.store.users.create(user);
+    const user = await storedUser(h.store);
     // PostgreSQL cannot even compare text holding a NUL; SQLite finds nothing.
     const outcomes = await Promise.allSettled([h.store.users.findById(user.id), h.store.users.findById('bad\u0000id'), h.store.users.findById(user.id)]);
     assert.equal(outcomes[0].status === 'fulfilled' && outcomes[0].value?.id, user.id);
