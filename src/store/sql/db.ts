@@ -8,6 +8,12 @@ export type Row = Record<string, unknown>;
 
 export interface Db {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Outside a transaction, on the connection pool: PostgreSQL answers the statements of one
+   * event-loop turn together where it can (per-turn.ts). False inside a transaction, and on SQLite,
+   * whose driver batches on its own (sqlite.ts).
+   */
+  readonly batchesPerTurn: boolean;
   /** The engine's string aggregate: `group_concat` in SQLite, `string_agg` in PostgreSQL. */
   spaceJoined(column: string): string;
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;

@@ -4,14 +4,31 @@
  * of concurrent claims exactly one changes a row — and the token is inserted only for that one.
  *
  * PostgreSQL runs it as ONE statement (data-modifying CTEs): no BEGIN/COMMIT round trips, and the
- * row lock the UPDATE takes makes a concurrent claim wait, then find nothing to change.
+ * row lock the UPDATE takes makes a concurrent claim wait, then find nothing to change. On the
+ * pool, the claims of one event-loop turn that share a guard run as one such statement over all
+ * their rows (per-turn.ts): one round trip and one commit for the lot.
  * SQLite has no data-modifying CTEs; there it is a transaction (group-committed, see sqlite.ts).
  */
 import type { NewToken } from '../store.js';
 import type { Db, Param } from './db.js';
+import { type PerTurn, perTurn } from './per-turn.js';
 
-const TOKEN_COLUMNS =
-  'id, family_id, client_id, user_id, sub_type, access_token_hash, refresh_token_hash, scope, issued_at, expires_in, expires_at';
+/** The token columns, with their PostgreSQL types, in `tokenValues` order. */
+const TOKEN_COLUMNS = {
+  id: 'text',
+  family_id: 'text',
+  client_id: 'text',
+  user_id: 'text',
+  sub_type: 'text',
+  access_token_hash: 'text',
+  refresh_token_hash: 'text',
+  scope: 'text',
+  issued_at: 'bigint',
+  expires_in: 'bigint',
+  expires_at: 'bigint',
+} as const;
+const TOKEN_NAMES = Object.keys(TOKEN_COLUMNS).join(', ');
+const TOKEN_TYPES = Object.values(TOKEN_COLUMNS);
 
 const tokenValues = (t: NewToken): Param[] => [
   t.id,
@@ -29,10 +46,16 @@ const tokenValues = (t: NewToken): Param[] => [
 
 /** Inserts a token row and its down-scope rows (inside the caller's transaction when there is one). */
 export async function insertToken(db: Db, t: NewToken): Promise<void> {
-  await db.run(`INSERT INTO oauth2_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tokenValues(t));
+  await db.run(`INSERT INTO oauth2_tokens (${TOKEN_NAMES}) VALUES (${TOKEN_TYPES.map(() => '?').join(', ')})`, tokenValues(t));
   for (const org of t.organizationIds) {
     await db.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
   }
+}
+
+interface Claim {
+  guard: string;
+  guardParams: Param[];
+  token: NewToken;
 }
 
 /**
@@ -40,24 +63,114 @@ export async function insertToken(db: Db, t: NewToken): Promise<void> {
  * token is inserted only then.
  */
 export async function claimThenIssue(db: Db, guard: string, guardParams: Param[], token: NewToken): Promise<boolean> {
+  const claim = { guard, guardParams, token };
   if (db.engine === 'postgres') {
-    const row = await db.get<{ n: number }>(
-      `WITH claimed AS (${guard}),
-            inserted AS (
-              INSERT INTO oauth2_tokens (${TOKEN_COLUMNS})
-              SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint FROM claimed
-              RETURNING id),
-            organizations AS (
-              INSERT INTO oauth2_token_organizations (token_id, organization_id)
-              SELECT inserted.id, org FROM inserted, unnest(string_to_array(?::text, ' ')) AS org)
-       SELECT count(*)::int AS n FROM claimed`,
-      [...guardParams, ...tokenValues(token), token.organizationIds.join(' ')],
-    );
-    return row?.n === 1;
+    const types = db.batchesPerTurn ? guardTypes(guardParams) : undefined;
+    return types ? claimsOf(db)(`${types.join()}|${guard}`, claim) : claimAlone(db, claim);
   }
   return db.transaction(async (tx) => {
     if ((await tx.all(guard, guardParams)).length !== 1) return false;
     await insertToken(tx, token);
     return true;
   });
+}
+
+async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise<boolean> {
+  const row = await db.get<{ n: number }>(
+    `WITH claimed AS (${guard}),
+          inserted AS (
+            INSERT INTO oauth2_tokens (${TOKEN_NAMES})
+            SELECT ${TOKEN_TYPES.map((type) => `?::${type}`).join(', ')} FROM claimed
+            RETURNING id),
+          organizations AS (
+            INSERT INTO oauth2_token_organizations (token_id, organization_id)
+            SELECT inserted.id, org FROM inserted, unnest(string_to_array(?::text, ' ')) AS org)
+     SELECT count(*)::int AS n FROM claimed`,
+    [...guardParams, ...tokenValues(token), token.organizationIds.join(' ')],
+  );
+  return row?.n === 1;
+}
+
+/**
+ * The PostgreSQL type of each guard parameter, the same for every claim batched together; or
+ * undefined when a value has no column type here (the claim then runs alone).
+ */
+function guardTypes(params: Param[]): string[] | undefined {
+  const types = params.map((p) => (typeof p === 'string' || p === null ? 'text' : Number.isSafeInteger(p) ? 'bigint' : undefined));
+  return types.every((t) => t !== undefined) ? (types as string[]) : undefined;
+}
+
+const GUARD = /^\s*(UPDATE\s+\w+\s+SET\s[\s\S]*?)\sWHERE\s([\s\S]*)\sRETURNING\s+id\s*$/i;
+
+/**
+ * Many claims as one statement. Each claim is a row of `claim_params`, read from one JSON
+ * parameter: the guard's parameters `g1…gN`, the token's columns `t1…t11`, its organizations
+ * and its position. The guard becomes `UPDATE … FROM claim_params`, so each row claims its own
+ * target; a target two claims of the batch name is updated once, for one of them (PostgreSQL
+ * updates a row at most once per statement), so exactly one wins as when they race.
+ */
+function claimsStatement(guard: string, types: string[]): string {
+  const parts = GUARD.exec(guard);
+  if (!parts) throw new Error(`A claim guard must read UPDATE <table> SET … WHERE … RETURNING id: ${guard}`);
+  let n = 0;
+  const batched = `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(
+    /\?/g,
+    () => `claim_params.g${++n}`,
+  );
+  const columns = [
+    ...types.map((type, k) => `g${k + 1} ${type}`),
+    ...TOKEN_TYPES.map((type, k) => `t${k + 1} ${type}`),
+    'organization_ids text',
+    'claim_index int',
+  ];
+  const tokenColumns = TOKEN_TYPES.map((_, k) => `t${k + 1}`).join(', ');
+  // The LIMIT is the batch's size and never cuts: it tells the planner the rows are few. Without
+  // it json_to_recordset counts as 100 rows, and the guard becomes a hash join over a sequential
+  // scan of the whole table rather than one index lookup per claim.
+  return `WITH claim_params AS (SELECT * FROM json_to_recordset(?::json) AS claim_params(${columns.join(', ')}) LIMIT ?),
+          claimed AS (${batched}),
+          inserted AS (
+            INSERT INTO oauth2_tokens (${TOKEN_NAMES})
+            SELECT ${tokenColumns} FROM claim_params JOIN claimed USING (claim_index)
+            RETURNING id),
+          organizations AS (
+            INSERT INTO oauth2_token_organizations (token_id, organization_id)
+            SELECT claim_params.t1, org FROM claim_params JOIN claimed USING (claim_index),
+              unnest(string_to_array(claim_params.organization_ids, ' ')) AS org)
+     SELECT claim_index FROM claimed`;
+}
+
+/**
+ * An error the server reported at severity ERROR aborted the statement, which ran in a transaction
+ * of its own: it changed nothing. Anything else (a lost connection) may have come after the
+ * commit, and running the claims again would see them as already claimed.
+ */
+const failedWhole = (error: unknown) => (error as { severity?: unknown } | null)?.severity === 'ERROR';
+
+const batchers = new WeakMap<Db, (key: string, claim: Claim) => Promise<boolean>>();
+
+function claimsOf(db: Db) {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    const statements = new Map<string, string>();
+    const claims: PerTurn<Claim, boolean> = {
+      async together(key, batch) {
+        const { guard, guardParams } = batch[0]!;
+        let sql = statements.get(key);
+        if (!sql) statements.set(key, (sql = claimsStatement(guard, guardTypes(guardParams)!)));
+        const rows = batch.map(({ guardParams, token }, i) => {
+          const row: Record<string, Param> = { organization_ids: token.organizationIds.join(' '), claim_index: i };
+          guardParams.forEach((value, k) => (row[`g${k + 1}`] = value));
+          tokenValues(token).forEach((value, k) => (row[`t${k + 1}`] = value));
+          return row;
+        });
+        const won = new Set((await db.all<{ claim_index: number }>(sql, [JSON.stringify(rows), rows.length])).map((r) => r.claim_index));
+        return batch.map((_, i) => won.has(i));
+      },
+      alone: (_, claim) => claimAlone(db, claim),
+      retryAlone: failedWhole,
+    };
+    batchers.set(db, (batcher = perTurn(claims)));
+  }
+  return batcher;
 }

@@ -8,23 +8,18 @@
  *
  * Only reads whose parameters are all text (or NULL) are batched: in the LATERAL they are text
  * columns, where alone they would be untyped parameters that PostgreSQL types from context.
- * Freshness is SQLite's argument again: the statement starts after every read in it was asked for.
- * If the combined statement fails (one read's parameters are invalid), each read runs again on
- * its own, so only the faulty one fails.
+ * The turn's queue and its freshness are per-turn.ts's. If the combined statement fails (one
+ * read's parameters are invalid), each read runs again on its own, so only the faulty one fails.
  */
 import type pg from 'pg';
 import type { Param } from './db.js';
+import { perTurn } from './per-turn.js';
 
 type Run = (sql: string, params: Param[]) => Promise<unknown[] | undefined>;
 type Query = (config: pg.QueryArrayConfig) => Promise<pg.QueryArrayResult>;
+type TextParams = (string | null)[];
 
-interface PendingRead {
-  params: (string | null)[];
-  resolve: (row: unknown[] | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
-const isText = (params: Param[]): params is (string | null)[] => params.every((p) => p === null || typeof p === 'string');
+const isText = (params: Param[]): params is TextParams => params.every((p) => p === null || typeof p === 'string');
 
 /** `?` placeholders (the store's dialect) become the columns of the parameter row. */
 function overParameterRows(sql: string, width: number): string {
@@ -41,43 +36,22 @@ function overParameterRows(sql: string, width: number): string {
  * statement in array row mode. Returns the same as `run`, batched with the turn's other reads.
  */
 export function readBatcher(run: Run, query: Query, name: (sql: string) => string) {
-  let pending = new Map<string, PendingRead[]>();
-
-  const runAlone = (sql: string, item: PendingRead) => run(sql, item.params).then(item.resolve, item.reject);
-
-  function runTogether(sql: string, items: PendingRead[]) {
-    const width = items[0]!.params.length;
-    const text = overParameterRows(sql, width);
-    const values = Array.from({ length: width }, (_, k) => items.map((item) => item.params[k]));
-    query({ name: name(text), text, values, rowMode: 'array' }).then(
-      (result) => {
-        const answers: (unknown[] | undefined)[] = items.map(() => undefined);
-        for (const row of result.rows) answers[Number(row[0]) - 1] ??= row.slice(1);
-        items.forEach((item, i) => item.resolve(answers[i]));
-      },
-      () => {
-        for (const item of items) void runAlone(sql, item);
-      },
-    );
-  }
-
-  function flush() {
-    const batches = pending;
-    pending = new Map();
-    for (const [sql, items] of batches) {
-      if (items.length === 1 || items[0]!.params.length === 0) for (const item of items) void runAlone(sql, item);
-      else runTogether(sql, items);
-    }
-  }
+  const batched = perTurn<TextParams, unknown[] | undefined>({
+    async together(sql, reads) {
+      const width = reads[0]!.length;
+      const text = overParameterRows(sql, width);
+      const values = Array.from({ length: width }, (_, k) => reads.map((params) => params[k]));
+      const result = await query({ name: name(text), text, values, rowMode: 'array' });
+      const answers: (unknown[] | undefined)[] = reads.map(() => undefined);
+      for (const row of result.rows) answers[Number(row[0]) - 1] ??= row.slice(1);
+      return answers;
+    },
+    alone: run,
+    // A read changes nothing: it can always run again.
+    retryAlone: () => true,
+  });
 
   return function first(sql: string, params: Param[]): Promise<unknown[] | undefined> {
-    if (!isText(params)) return run(sql, params);
-    return new Promise((resolve, reject) => {
-      if (pending.size === 0) setImmediate(flush);
-      const items = pending.get(sql);
-      const item = { params, resolve, reject };
-      if (items) items.push(item);
-      else pending.set(sql, [item]);
-    });
+    return params.length > 0 && isText(params) ? batched(sql, params) : run(sql, params);
   };
 }

@@ -24,8 +24,11 @@ function translate(sql: string) {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/** `batchReads`: outside a transaction, reads of one turn share a statement (postgres-read-batch.ts). */
-function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], batchReads = false): Db {
+/**
+ * `perTurn`: the pool, outside a transaction, where reads of one turn share a statement
+ * (postgres-read-batch.ts) and so do claims (issue-after.ts).
+ */
+function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], perTurn = false): Db {
   const query = async (sql: string, params: Param[] = []) => {
     const { name, text } = translate(sql);
     return target.query({ name, text, values: params });
@@ -35,9 +38,10 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
     return (await target.query<unknown[]>({ name, text, values: params, rowMode: 'array' })).rows;
   };
   const first = async (sql: string, params: Param[] = []) => (await values(sql, params))[0];
-  const batched = batchReads ? readBatcher(first, (config) => target.query(config), (text) => translate(text).name) : undefined;
+  const batched = perTurn ? readBatcher(first, (config) => target.query(config), (text) => translate(text).name) : undefined;
   return {
     engine: 'postgres',
+    batchesPerTurn: perTurn,
     spaceJoined: (column) => `string_agg(${column}, ' ')`,
     all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
     get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,

@@ -117,6 +117,7 @@ export function openSqlite(file: string): Db {
   const spaceJoined = (column: string) => `group_concat(${column}, ' ')`;
   const direct: Omit<Db, 'transaction' | 'exclusive' | 'close'> = {
     engine: 'sqlite',
+    batchesPerTurn: false,
     spaceJoined,
     async all<T>(sql: string, params: Param[] = []) {
       return prepare(sql).raw(false).all(...params) as T[];
@@ -239,6 +240,7 @@ export function openSqlite(file: string): Db {
 
   return {
     engine: 'sqlite',
+    batchesPerTurn: false,
     spaceJoined,
     // A write outside a transaction joins the next group commit like any transaction: one
     // statement in its own SAVEPOINT is as atomic as in autocommit, and shares the COMMIT.
