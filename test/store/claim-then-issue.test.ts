@@ -5,7 +5,7 @@ import { ENGINE } from '../support/server.js';
 import type { Db } from '../../src/store/sql/db.js';
 import { tokens } from '../../src/store/sql/tokens.js';
 import type { NewToken } from '../../src/store/store.js';
-import { NOW, aClient, aCode, aToken, aUser, count, type Harness, harness, accessKey, storedUser } from './fixtures.js';
+import { NOW, aClient, aCode, aToken, aUser, count, type Harness, harness, accessKey, sorted, storedUser } from './fixtures.js';
 
 describe(`store: claim then issue (${ENGINE})`, () => {
   let h: Harness;
@@ -107,20 +107,55 @@ describe(`store: the claims of one turn, each with its own row (${ENGINE})`, () 
     }
   });
 
-  test('on PostgreSQL they are one statement, not one each nor a fallback to one each', { skip: ENGINE !== 'postgres' }, async () => {
+  /** The store's token port over the test's own connection, recording every statement it sends. */
+  function recorded() {
     const statements: string[] = [];
-    const recording: Db = {
+    const db: Db = {
       ...h.raw,
       all: (sql, params) => (statements.push(sql), h.raw.all(sql, params)),
       get: (sql, params) => (statements.push(sql), h.raw.get(sql, params)),
+      run: (sql, params) => (statements.push(sql), h.raw.run(sql, params)),
     };
+    return { statements, tokens: tokens(db) };
+  }
+
+  test('on PostgreSQL they are one statement, not one each nor a fallback to one each', { skip: ENGINE !== 'postgres' }, async () => {
+    const { statements, tokens: recording } = recorded();
     const parents = await Promise.all(Array.from({ length: 12 }, () => storedToken()));
     const successors = parents.map(successorOf);
-    const results = await Promise.all(parents.map((p, i) => tokens(recording).rotateTo(p.id, NOW + 1, 'sealed', successors[i]!)));
+    const results = await Promise.all(parents.map((p, i) => recording.rotateTo(p.id, NOW + 1, 'sealed', successors[i]!)));
     assert.deepEqual(results, parents.map(() => true));
     assert.equal(statements.length, 1);
     assert.match(statements[0]!, /json_to_recordset/);
     assert.equal((await h.store.tokens.findByAccess(accessKey(successors[11]!)))?.id, successors[11]!.id);
+  });
+
+  test('tokens issued in one turn, with and without organizations, are each stored with their own (one statement on PostgreSQL)', async () => {
+    const { statements, tokens: recording } = recorded();
+    const issued = Array.from({ length: 12 }, (_, i) =>
+      aToken(clientId, userId, { organizationIds: i % 3 === 0 ? [] : [crypto.randomUUID(), crypto.randomUUID()].slice(0, i % 3) }),
+    );
+    await Promise.all(issued.map((t) => recording.create(t)));
+    if (ENGINE === 'postgres') assert.equal(statements.length, 1);
+    for (const t of issued) {
+      const stored = await h.store.tokens.findByAccess(accessKey(t));
+      assert.equal(stored?.id, t.id);
+      assert.equal(stored?.familyId, t.familyId);
+      assert.deepEqual(sorted(stored?.organizationIds ?? []), sorted(t.organizationIds));
+    }
+  });
+
+  test('a token of the turn that names no stored user fails alone; the others are stored', async () => {
+    const issued = Array.from({ length: 5 }, () => aToken(clientId, userId, { organizationIds: [crypto.randomUUID()] }));
+    issued[1] = { ...issued[1]!, userId: crypto.randomUUID() };
+    const outcomes = await Promise.allSettled(issued.map((t) => h.store.tokens.create(t)));
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    assert.equal(await h.store.tokens.findByAccess(accessKey(issued[1]!)), undefined);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [issued[1]!.id]), 0);
+    assert.equal((await h.store.tokens.findByAccess(accessKey(issued[4]!)))?.id, issued[4]!.id);
   });
 
   test('live and revoked rows claimed in one turn: only the live ones rotate and issue', async () => {

@@ -8,9 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { Param } from '../../src/store/sql/db.js';
+import { readBatcher } from '../../src/store/sql/postgres-read-batch.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, aClient, aToken, aUser, accessKey, harness, storedUser } from './fixtures.js';
+import { type Harness, NOW, aClient, aSession, aToken, aUser, accessKey, harness, hex64, storedUser } from './fixtures.js';
 
 describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
   let h: Harness;
@@ -86,6 +90,35 @@ describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
       assert.equal(answer.client?.clientId, client.clientId);
       assert.equal(answer.token?.id, tokens.includes(asked[i]!) ? asked[i]!.id : undefined);
     });
+  });
+
+  test('lookups with an integer parameter (active sessions at a time) batch too, each answered with its own row', async () => {
+    const user = await storedUser(h.store);
+    const sessions = Array.from({ length: 20 }, (_, i) => ({ session: aSession(user.id, { expiresAt: NOW + (i % 2 === 0 ? 600 : -600) }), hash: hex64() }));
+    for (const { session, hash } of sessions) await h.store.sessions.create(session, hash);
+    const answers = await Promise.all(sessions.map(({ hash }) => h.store.sessions.findActive(hash, NOW)));
+    answers.forEach((answer, i) => assert.equal(answer?.session.id, i % 2 === 0 ? sessions[i]!.session.id : undefined));
+  });
+
+  test('on PostgreSQL, reads of one statement with text and integer parameters are one statement, not a fallback to one each', { skip: ENGINE !== 'postgres' }, async () => {
+    const pool = new pg.Pool({ connectionString: h.database.url, max: 2 });
+    try {
+      const alone: Param[][] = [];
+      const first = readBatcher(
+        async (_sql, params) => (alone.push(params), undefined),
+        (config) => pool.query(config),
+        (text) => 'test_' + createHash('sha1').update(text).digest('hex').slice(0, 20),
+      );
+      const sql = 'SELECT ? AS name, n.k FROM (SELECT (? + 0)::int AS k) n WHERE n.k > ?';
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => first(sql, [`read ${i}`, i, 4])));
+      assert.deepEqual(alone, []);
+      assert.deepEqual(
+        answers,
+        Array.from({ length: 10 }, (_, i) => (i > 4 ? [`read ${i}`, i] : undefined)),
+      );
+    } finally {
+      await pool.end();
+    }
   });
 
   test('a read whose parameters the database refuses fails alone; the others of its turn are answered', async () => {

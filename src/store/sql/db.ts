@@ -70,6 +70,22 @@ export const spaceSplit = (value: unknown): string[] => (value ? String(value).s
 /** A plain SELECT: the statements both engines may answer outside a transaction, batched per turn. */
 export const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
+/**
+ * PostgreSQL: the column type each parameter gets where a batch passes its statements' parameters
+ * as rows (postgres-read-batch.ts, issue-after.ts): text for strings and NULL, bigint for integers
+ * (the store's epoch seconds and counts). Undefined for anything else: that statement runs alone,
+ * its parameters typed by PostgreSQL from their context.
+ */
+export function columnTypes(params: Param[]): string[] | undefined {
+  const types: string[] = [];
+  for (const p of params) {
+    if (typeof p === 'string' || p === null) types.push('text');
+    else if (Number.isSafeInteger(p)) types.push('bigint');
+    else return undefined;
+  }
+  return types;
+}
+
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** `poolSize`: PostgreSQL connections per process (SQLite ignores it). */

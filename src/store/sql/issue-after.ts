@@ -6,11 +6,12 @@
  * PostgreSQL runs it as ONE statement (data-modifying CTEs): no BEGIN/COMMIT round trips, and the
  * row lock the UPDATE takes makes a concurrent claim wait, then find nothing to change. On the
  * pool, the claims of one event-loop turn that share a guard run as one such statement over all
- * their rows (per-turn.ts): one round trip and one commit for the lot.
+ * their rows (per-turn.ts): one round trip and one commit for the lot. Tokens issued without a
+ * claim (`issue`) are batched the same way, as claims that always win.
  * SQLite has no data-modifying CTEs; there it is a transaction (group-committed, see sqlite.ts).
  */
 import type { NewToken } from '../store.js';
-import type { Db, Param } from './db.js';
+import { type Db, type Param, columnTypes } from './db.js';
 import { type PerTurn, perTurn } from './per-turn.js';
 
 /** The token columns, with their PostgreSQL types, in `tokenValues` order. */
@@ -45,37 +46,49 @@ const tokenValues = (t: NewToken): Param[] => [
 ];
 
 /** Inserts a token row and its down-scope rows (inside the caller's transaction when there is one). */
-export async function insertToken(db: Db, t: NewToken): Promise<void> {
+async function insertToken(db: Db, t: NewToken): Promise<void> {
   await db.run(`INSERT INTO oauth2_tokens (${TOKEN_NAMES}) VALUES (${TOKEN_TYPES.map(() => '?').join(', ')})`, tokenValues(t));
   for (const org of t.organizationIds) {
     await db.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
   }
 }
 
+/** A claim without a guard issues its token unconditionally. */
 interface Claim {
-  guard: string;
+  guard?: string;
   guardParams: Param[];
   token: NewToken;
+}
+
+/** Stores a new token with its down-scope rows, atomically. */
+export function issue(db: Db, token: NewToken): Promise<void> {
+  const claim = { guardParams: [], token };
+  return (db.batchesPerTurn ? claimsOf(db)('issue', claim) : claimAlone(db, claim)).then(() => undefined);
 }
 
 /**
  * `guard` is an `UPDATE … RETURNING id` on the claimed row. Returns whether the claim won; the
  * token is inserted only then.
  */
-export async function claimThenIssue(db: Db, guard: string, guardParams: Param[], token: NewToken): Promise<boolean> {
+export function claimThenIssue(db: Db, guard: string, guardParams: Param[], token: NewToken): Promise<boolean> {
   const claim = { guard, guardParams, token };
-  if (db.engine === 'postgres') {
-    const types = db.batchesPerTurn ? guardTypes(guardParams) : undefined;
-    return types ? claimsOf(db)(`${types.join()}|${guard}`, claim) : claimAlone(db, claim);
-  }
-  return db.transaction(async (tx) => {
-    if ((await tx.all(guard, guardParams)).length !== 1) return false;
-    await insertToken(tx, token);
-    return true;
-  });
+  const types = db.batchesPerTurn ? columnTypes(guardParams) : undefined;
+  return types ? claimsOf(db)(`${types.join()}|${guard}`, claim) : claimAlone(db, claim);
 }
 
 async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise<boolean> {
+  if (guard === undefined) {
+    // Without down-scope rows the insert is one statement and needs no transaction of its own.
+    await (token.organizationIds.length === 0 ? insertToken(db, token) : db.transaction((tx) => insertToken(tx, token)));
+    return true;
+  }
+  if (db.engine === 'sqlite') {
+    return db.transaction(async (tx) => {
+      if ((await tx.all(guard, guardParams)).length !== 1) return false;
+      await insertToken(tx, token);
+      return true;
+    });
+  }
   const row = await db.get<{ n: number }>(
     `WITH claimed AS (${guard}),
           inserted AS (
@@ -91,15 +104,6 @@ async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise
   return row?.n === 1;
 }
 
-/**
- * The PostgreSQL type of each guard parameter, the same for every claim batched together; or
- * undefined when a value has no column type here (the claim then runs alone).
- */
-function guardTypes(params: Param[]): string[] | undefined {
-  const types = params.map((p) => (typeof p === 'string' || p === null ? 'text' : Number.isSafeInteger(p) ? 'bigint' : undefined));
-  return types.every((t) => t !== undefined) ? (types as string[]) : undefined;
-}
-
 const GUARD = /^\s*(UPDATE\s+\w+\s+SET\s[\s\S]*?)\sWHERE\s([\s\S]*)\sRETURNING\s+id\s*$/i;
 
 /**
@@ -109,14 +113,13 @@ const GUARD = /^\s*(UPDATE\s+\w+\s+SET\s[\s\S]*?)\sWHERE\s([\s\S]*)\sRETURNING\s
  * target; a target two claims of the batch name is updated once, for one of them (PostgreSQL
  * updates a row at most once per statement), so exactly one wins as when they race.
  */
-function claimsStatement(guard: string, types: string[]): string {
-  const parts = GUARD.exec(guard);
-  if (!parts) throw new Error(`A claim guard must read UPDATE <table> SET … WHERE … RETURNING id: ${guard}`);
+function claimsStatement(guard: string | undefined, types: string[]): string {
+  const parts = guard === undefined ? undefined : GUARD.exec(guard);
+  if (guard !== undefined && !parts) throw new Error(`A claim guard must read UPDATE <table> SET … WHERE … RETURNING id: ${guard}`);
   let n = 0;
-  const batched = `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(
-    /\?/g,
-    () => `claim_params.g${++n}`,
-  );
+  const claimed = parts
+    ? `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(/\?/g, () => `claim_params.g${++n}`)
+    : 'SELECT claim_index FROM claim_params';
   const columns = [
     ...types.map((type, k) => `g${k + 1} ${type}`),
     ...TOKEN_TYPES.map((type, k) => `t${k + 1} ${type}`),
@@ -128,7 +131,7 @@ function claimsStatement(guard: string, types: string[]): string {
   // it json_to_recordset counts as 100 rows, and the guard becomes a hash join over a sequential
   // scan of the whole table rather than one index lookup per claim.
   return `WITH claim_params AS (SELECT * FROM json_to_recordset(?::json) AS claim_params(${columns.join(', ')}) LIMIT ?),
-          claimed AS (${batched}),
+          claimed AS (${claimed}),
           inserted AS (
             INSERT INTO oauth2_tokens (${TOKEN_NAMES})
             SELECT ${tokenColumns} FROM claim_params JOIN claimed USING (claim_index)
@@ -157,7 +160,7 @@ function claimsOf(db: Db) {
       async together(key, batch) {
         const { guard, guardParams } = batch[0]!;
         let sql = statements.get(key);
-        if (!sql) statements.set(key, (sql = claimsStatement(guard, guardTypes(guardParams)!)));
+        if (!sql) statements.set(key, (sql = claimsStatement(guard, columnTypes(guardParams)!)));
         const rows = batch.map(({ guardParams, token }, i) => {
           const row: Record<string, Param> = { organization_ids: token.organizationIds.join(' '), claim_index: i };
           guardParams.forEach((value, k) => (row[`g${k + 1}`] = value));

@@ -6,29 +6,33 @@
  * runs once per row through `CROSS JOIN LATERAL`, and the row number tells which read each result
  * row answers.
  *
- * Only reads whose parameters are all text (or NULL) are batched: in the LATERAL they are text
- * columns, where alone they would be untyped parameters that PostgreSQL types from context.
+ * Each parameter is a typed column of the parameter rows (`columnTypes`), where alone it would be
+ * an untyped parameter that PostgreSQL types from its context; reads are batched with those of
+ * the same statement and the same parameter types.
  * The turn's queue and its freshness are per-turn.ts's. If the combined statement fails (one
  * read's parameters are invalid), each read runs again on its own, so only the faulty one fails.
  */
 import type pg from 'pg';
-import type { Param } from './db.js';
+import { type Param, columnTypes } from './db.js';
 import { perTurn } from './per-turn.js';
 
 type Run = (sql: string, params: Param[]) => Promise<unknown[] | undefined>;
 type Query = (config: pg.QueryArrayConfig) => Promise<pg.QueryArrayResult>;
-type TextParams = (string | null)[];
-
-const isText = (params: Param[]): params is TextParams => params.every((p) => p === null || typeof p === 'string');
 
 /** `?` placeholders (the store's dialect) become the columns of the parameter row. */
-function overParameterRows(sql: string, width: number): string {
+function overParameterRows(sql: string, types: string[]): string {
   let n = 0;
   const body = sql.replace(/\?/g, () => `read_params.p${++n}`);
-  const columns = Array.from({ length: width }, (_, k) => `p${k + 1}`).join(', ');
-  const arrays = Array.from({ length: width }, (_, k) => `$${k + 1}::text[]`).join(', ');
+  const columns = types.map((_, k) => `p${k + 1}`).join(', ');
+  const arrays = types.map((type, k) => `$${k + 1}::${type}[]`).join(', ');
   return `SELECT read_params.read_index, read_answer.* FROM unnest(${arrays}) WITH ORDINALITY AS read_params(${columns}, read_index)
     CROSS JOIN LATERAL (${body}) read_answer ORDER BY read_params.read_index`;
+}
+
+interface Read {
+  sql: string;
+  types: string[];
+  params: Param[];
 }
 
 /**
@@ -36,22 +40,29 @@ function overParameterRows(sql: string, width: number): string {
  * statement in array row mode. Returns the same as `run`, batched with the turn's other reads.
  */
 export function readBatcher(run: Run, query: Query, name: (sql: string) => string) {
-  const batched = perTurn<TextParams, unknown[] | undefined>({
-    async together(sql, reads) {
-      const width = reads[0]!.length;
-      const text = overParameterRows(sql, width);
-      const values = Array.from({ length: width }, (_, k) => reads.map((params) => params[k]));
-      const result = await query({ name: name(text), text, values, rowMode: 'array' });
+  // The combined statement of each read statement and parameter types: built once.
+  const statements = new Map<string, { name: string; text: string }>();
+  const batched = perTurn<Read, unknown[] | undefined>({
+    async together(key, reads) {
+      const { sql, types } = reads[0]!;
+      let statement = statements.get(key);
+      if (!statement) {
+        const text = overParameterRows(sql, types);
+        statements.set(key, (statement = { name: name(text), text }));
+      }
+      const values = types.map((_, k) => reads.map((read) => read.params[k]));
+      const result = await query({ ...statement, values, rowMode: 'array' });
       const answers: (unknown[] | undefined)[] = reads.map(() => undefined);
       for (const row of result.rows) answers[Number(row[0]) - 1] ??= row.slice(1);
       return answers;
     },
-    alone: run,
+    alone: (_, read) => run(read.sql, read.params),
     // A read changes nothing: it can always run again.
     retryAlone: () => true,
   });
 
   return function first(sql: string, params: Param[]): Promise<unknown[] | undefined> {
-    return params.length > 0 && isText(params) ? batched(sql, params) : run(sql, params);
+    const types = params.length > 0 ? columnTypes(params) : undefined;
+    return types ? batched(`${types.join()}|${sql}`, { sql, types, params }) : run(sql, params);
   };
 }

@@ -2,7 +2,7 @@ import type { Token, TokenKey, TokensStore } from '../store.js';
 import { USER } from './accounts.js';
 import { CLIENT } from './clients.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
-import { claimThenIssue, insertToken } from './issue-after.js';
+import { claimThenIssue, issue } from './issue-after.js';
 
 /** A token row, with its down-scope organizations in its last column. */
 const tokenShape = (db: Db) =>
@@ -97,10 +97,7 @@ export const tokens = (db: Db): TokensStore => {
         ...(row[CLIENT.width] != null ? { token: TOKEN.read(row, CLIENT.width) } : {}),
       };
     },
-    async create(t) {
-      // Without down-scope rows the insert is one statement and needs no transaction of its own.
-      await (t.organizationIds.length === 0 ? insertToken(db, t) : db.transaction((tx) => insertToken(tx, t)));
-    },
+    create: (t) => issue(db, t),
     findByRefresh: (key) => tokenBy(byRefresh, key),
     findByAccess: (key) => tokenBy(byAccess, key),
     async rotate(id, now, sealedResponse) {
