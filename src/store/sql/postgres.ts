@@ -25,20 +25,40 @@ function translate(sql: string) {
 type Queryable = pg.Pool | pg.PoolClient;
 
 /**
+ * A deadlock aborts one statement of the cycle (SQLSTATE 40P01). Outside a transaction that
+ * statement was all its transaction did, so it changed nothing and can simply run again. Batched
+ * claims lock several rows in one statement, which a concurrent multi-row revocation can cross.
+ */
+const DEADLOCK_ATTEMPTS = 3;
+async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (error as { code?: unknown } | null)?.code !== '40P01') throw error;
+    }
+  }
+}
+
+/**
  * `perTurn`: the pool, outside a transaction, where reads of one turn share a statement
- * (postgres-read-batch.ts) and so do claims (issue-after.ts).
+ * (postgres-read-batch.ts) and so do claims (issue-after.ts), and where a statement a deadlock
+ * aborted runs again.
  */
 function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], perTurn = false): Db {
+  const send = <T>(run: () => Promise<T>) => (perTurn ? againAfterDeadlock(run) : run());
   const query = async (sql: string, params: Param[] = []) => {
     const { name, text } = translate(sql);
-    return target.query({ name, text, values: params });
+    return send(() => target.query({ name, text, values: params }));
   };
   const values = async (sql: string, params: Param[] = []) => {
     const { name, text } = translate(sql);
-    return (await target.query<unknown[]>({ name, text, values: params, rowMode: 'array' })).rows;
+    return (await send(() => target.query<unknown[]>({ name, text, values: params, rowMode: 'array' }))).rows;
   };
   const first = async (sql: string, params: Param[] = []) => (await values(sql, params))[0];
-  const batched = perTurn ? readBatcher(first, (config) => target.query(config), (text) => translate(text).name) : undefined;
+  const batched = perTurn
+    ? readBatcher(first, (config) => send(() => target.query(config)), (text) => translate(text).name)
+    : undefined;
   return {
     engine: 'postgres',
     batchesPerTurn: perTurn,
