@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Store, User } from '../../src/store/store.js';
+import type { NewToken, Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
 import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey } from './fixtures.js';
 
@@ -198,4 +198,47 @@ describe('store: a statement aborted by a deadlock (postgres)', { skip: ENGINE !
     );
     assert.equal(await attempts(), 1);
   });
+});
+
+/**
+ * Revocation racing a rotation. Under READ COMMITTED an UPDATE does not see rows committed after
+ * it started: a family revocation that waits on the row a rotation is claiming re-reads that row
+ * once it is free, but never sees the successor the rotation inserted. That successor must not
+ * outlive the revocation (RFC 9700 §4.14.2; nothing revoked ever works again). SQLite runs one
+ * writer at a time, so there the revocation simply comes before or after the rotation.
+ */
+describe('store: a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+  let h: Harness;
+  let user: User;
+  before(async () => {
+    h = await harness();
+    user = aUser();
+    await h.store.users.create(user);
+  });
+  after(() => h.close());
+
+  for (const [label, revoke] of [
+    ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t.familyId, NOW + 2)],
+    ['client deletion', (s: Store, t: NewToken) => s.clients.delete(t.clientId, NOW + 2)],
+    ['consent revocation', (s: Store, t: NewToken) => s.consents.revoke(t.clientId, t.userId, NOW + 2)],
+  ] as const) {
+    test(`${label}: the successor the rotation committed meanwhile is revoked too`, async () => {
+      const client = aClient();
+      await h.store.clients.create(client);
+      const parent = aToken(client.clientId, user.id);
+      await h.store.tokens.create(parent);
+      const child = aToken(client.clientId, user.id, { familyId: parent.familyId });
+      let revoking: Promise<void> | undefined;
+      await h.store.transaction(async (tx) => {
+        assert.equal(await tx.tokens.rotateTo(parent.id, NOW + 1, 'sealed', child), true);
+        // Started while the rotation holds the parent's row lock and has not committed.
+        revoking = revoke(h.store, parent);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      await revoking;
+      const successor = await h.store.tokens.findByAccess(accessKey(child));
+      assert.equal(successor?.accessTokenRevokedAt, NOW + 2);
+      assert.equal(successor?.refreshTokenRevokedAt, NOW + 2);
+    });
+  }
 });

@@ -38,15 +38,24 @@ const HASH_COLUMN = { access_token: 'access_token_hash', refresh_token: 'refresh
  * Shared by family revocation, client deletion (D12) and consent revocation. Rows already revoked
  * on both sides are left alone: a client's history can be far larger than its live tokens, and
  * rewriting it would only grow the WAL (and SQLite's in-memory savepoint journal).
+ *
+ * The UPDATE runs again until it changes nothing. Under PostgreSQL's READ COMMITTED an UPDATE
+ * does not see rows committed after it started: one that waited on the row a rotation was
+ * claiming re-reads that row, but not the successor the rotation inserted, which would stay live.
+ * The next UPDATE sees it; and once one changes nothing, no live row is left for a rotation to
+ * claim (the rows revoked here stay locked until they are committed, then fail the guard).
  */
-export function revokeTokensWhere(db: Db, where: string, params: (string | number)[], now: number): Promise<number> {
-  return db.run(
-    `UPDATE oauth2_tokens
+export async function revokeTokensWhere(db: Db, where: string, params: (string | number)[], now: number): Promise<number> {
+  const sql = `UPDATE oauth2_tokens
         SET access_token_revoked_at = CASE WHEN access_token_revoked_at = 0 THEN ? ELSE access_token_revoked_at END,
             refresh_token_revoked_at = CASE WHEN refresh_token_revoked_at = 0 THEN ? ELSE refresh_token_revoked_at END
-      WHERE (${where}) AND (access_token_revoked_at = 0 OR refresh_token_revoked_at = 0)`,
-    [now, now, ...params],
-  );
+      WHERE (${where}) AND (access_token_revoked_at = 0 OR refresh_token_revoked_at = 0)`;
+  let revoked = 0;
+  for (;;) {
+    const changed = await db.run(sql, [now, now, ...params]);
+    if (changed === 0) return revoked;
+    revoked += changed;
+  }
 }
 
 /**
