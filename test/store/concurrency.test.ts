@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { NewToken, Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey, storedUser } from './fixtures.js';
 
 const RACERS = 50;
 
@@ -17,8 +17,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
   let user: User;
   before(async () => {
     h = await harness();
-    user = aUser();
-    await h.store.users.create(user);
+    user = await storedUser(h.store);
   });
   after(() => h.close());
 
@@ -212,8 +211,7 @@ describe('store: a revocation while a rotation of its tokens commits (postgres)'
   let user: User;
   before(async () => {
     h = await harness();
-    user = aUser();
-    await h.store.users.create(user);
+    user = await storedUser(h.store);
   });
   after(() => h.close());
 
