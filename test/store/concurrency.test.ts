@@ -154,89 +154,78 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
       });
     });
   }
-});
 
-/**
- * A deadlock aborts one statement of the cycle (40P01). Batched claims lock several rows in one
- * statement, so one can cross a concurrent multi-row revocation; outside a transaction the
- * aborted statement changed nothing and runs again (postgres.ts). Played by a function that
- * reports a deadlock on chosen attempts: a sequence counts them, since it ignores rollbacks.
- */
-describe('store: a statement aborted by a deadlock (postgres)', { skip: ENGINE !== 'postgres' }, () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-    await h.raw.exec(`CREATE SEQUENCE attempts;
-      CREATE FUNCTION deadlocked_until(last bigint) RETURNS bigint LANGUAGE plpgsql AS $$
-        DECLARE n bigint := nextval('attempts');
-        BEGIN
-          IF n <= last THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF;
-          RETURN n;
-        END $$`);
-  });
-  after(() => h.close());
-  const restart = () => h.raw.exec("SELECT setval('attempts', 1, false)");
-  const attempts = async () => (await h.raw.get<{ n: number }>('SELECT last_value AS n FROM attempts'))!.n;
-
-  test('outside a transaction it runs again and answers', async () => {
-    await restart();
-    assert.deepEqual(await h.raw.get('SELECT deadlocked_until(2) AS n'), { n: 3 });
-  });
-
-  test('a statement deadlocked on every attempt fails after three, with the deadlock', async () => {
-    await restart();
-    await assert.rejects(h.raw.get('SELECT deadlocked_until(1000) AS n'), { code: '40P01' });
-    assert.equal(await attempts(), 3);
-  });
-
-  test('inside a transaction the deadlock reaches the caller: the transaction is aborted as a whole', async () => {
-    await restart();
-    await assert.rejects(
-      h.raw.transaction((tx) => tx.get('SELECT deadlocked_until(1) AS n')),
-      { code: '40P01' },
-    );
-    assert.equal(await attempts(), 1);
-  });
-});
-
-/**
- * Revocation racing a rotation. Under READ COMMITTED an UPDATE does not see rows committed after
- * it started: a family revocation that waits on the row a rotation is claiming re-reads that row
- * once it is free, but never sees the successor the rotation inserted. That successor must not
- * outlive the revocation (RFC 9700 §4.14.2; nothing revoked ever works again). SQLite runs one
- * writer at a time, so there the revocation simply comes before or after the rotation.
- */
-describe('store: a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' }, () => {
-  let h: Harness;
-  let user: User;
-  before(async () => {
-    h = await harness();
-    user = await storedUser(h.store);
-  });
-  after(() => h.close());
-
-  for (const [label, revoke] of [
-    ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t.familyId, NOW + 2)],
-    ['client deletion', (s: Store, t: NewToken) => s.clients.delete(t.clientId, NOW + 2)],
-    ['consent revocation', (s: Store, t: NewToken) => s.consents.revoke(t.clientId, t.userId, NOW + 2)],
-  ] as const) {
-    test(`${label}: the successor the rotation committed meanwhile is revoked too`, async () => {
-      const client = aClient();
-      await h.store.clients.create(client);
-      const parent = aToken(client.clientId, user.id);
-      await h.store.tokens.create(parent);
-      const child = aToken(client.clientId, user.id, { familyId: parent.familyId });
-      let revoking: Promise<void> | undefined;
-      await h.store.transaction(async (tx) => {
-        assert.equal(await tx.tokens.rotateTo(parent.id, NOW + 1, 'sealed', child), true);
-        // Started while the rotation holds the parent's row lock and has not committed.
-        revoking = revoke(h.store, parent);
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      });
-      await revoking;
-      const successor = await h.store.tokens.findByAccess(accessKey(child));
-      assert.equal(successor?.accessTokenRevokedAt, NOW + 2);
-      assert.equal(successor?.refreshTokenRevokedAt, NOW + 2);
+  /**
+   * A deadlock aborts one statement of the cycle (40P01). Batched claims lock several rows in one
+   * statement, so one can cross a concurrent multi-row revocation; outside a transaction the
+   * aborted statement changed nothing and runs again (postgres.ts). Played by a function that
+   * reports a deadlock on chosen attempts: a sequence counts them, since it ignores rollbacks.
+   */
+  describe('a statement aborted by a deadlock (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+    before(async () => {
+      await h.raw.exec(`CREATE SEQUENCE attempts;
+        CREATE FUNCTION deadlocked_until(last bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+          DECLARE n bigint := nextval('attempts');
+          BEGIN
+            IF n <= last THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF;
+            RETURN n;
+          END $$`);
     });
-  }
+    const restart = () => h.raw.exec("SELECT setval('attempts', 1, false)");
+    const attempts = async () => (await h.raw.get<{ n: number }>('SELECT last_value AS n FROM attempts'))!.n;
+
+    test('outside a transaction it runs again and answers', async () => {
+      await restart();
+      assert.deepEqual(await h.raw.get('SELECT deadlocked_until(2) AS n'), { n: 3 });
+    });
+
+    test('a statement deadlocked on every attempt fails after three, with the deadlock', async () => {
+      await restart();
+      await assert.rejects(h.raw.get('SELECT deadlocked_until(1000) AS n'), { code: '40P01' });
+      assert.equal(await attempts(), 3);
+    });
+
+    test('inside a transaction the deadlock reaches the caller: the transaction is aborted as a whole', async () => {
+      await restart();
+      await assert.rejects(
+        h.raw.transaction((tx) => tx.get('SELECT deadlocked_until(1) AS n')),
+        { code: '40P01' },
+      );
+      assert.equal(await attempts(), 1);
+    });
+  });
+
+  /**
+   * Revocation racing a rotation. Under READ COMMITTED an UPDATE does not see rows committed after
+   * it started: a family revocation that waits on the row a rotation is claiming re-reads that row
+   * once it is free, but never sees the successor the rotation inserted. That successor must not
+   * outlive the revocation (RFC 9700 §4.14.2; nothing revoked ever works again). SQLite runs one
+   * writer at a time, so there the revocation simply comes before or after the rotation.
+   */
+  describe('a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+    for (const [label, revoke] of [
+      ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t.familyId, NOW + 2)],
+      ['client deletion', (s: Store, t: NewToken) => s.clients.delete(t.clientId, NOW + 2)],
+      ['consent revocation', (s: Store, t: NewToken) => s.consents.revoke(t.clientId, t.userId, NOW + 2)],
+    ] as const) {
+      test(`${label}: the successor the rotation committed meanwhile is revoked too`, async () => {
+        const client = aClient();
+        await h.store.clients.create(client);
+        const parent = aToken(client.clientId, user.id);
+        await h.store.tokens.create(parent);
+        const child = aToken(client.clientId, user.id, { familyId: parent.familyId });
+        let revoking: Promise<void> | undefined;
+        await h.store.transaction(async (tx) => {
+          assert.equal(await tx.tokens.rotateTo(parent.id, NOW + 1, 'sealed', child), true);
+          // Started while the rotation holds the parent's row lock and has not committed.
+          revoking = revoke(h.store, parent);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        });
+        await revoking;
+        const successor = await h.store.tokens.findByAccess(accessKey(child));
+        assert.equal(successor?.accessTokenRevokedAt, NOW + 2);
+        assert.equal(successor?.refreshTokenRevokedAt, NOW + 2);
+      });
+    }
+  });
 });
