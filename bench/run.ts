@@ -37,7 +37,7 @@ async function once(scenario: string, server: Server, prepare: (run: { seconds: 
     rps = (await measure(server.url, warm.load, { connections, duration: settings.warmup, amount: warm.amount })).rps;
   }
   const { load, amount } = await prepare({ seconds: settings.duration, rps });
-  const result = await measure(server.url, load, { connections, duration: settings.duration, amount, pid: server.pid, withChildren: server.withChildren });
+  const result = await measure(server.url, load, { connections, duration: settings.duration, amount, pid: server.pid, withChildren: server.withChildren, postgres: server.postgres });
   records.push({ scenario, server: server.name, ...(stored !== undefined ? { stored } : {}), round: round, result });
   const bad = result.errors + result.non2xx + result.invalid;
   log(

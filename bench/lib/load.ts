@@ -1,6 +1,6 @@
 /** One autocannon run with exact latency percentiles and the server's memory sampled alongside. */
 import autocannon from 'autocannon';
-import { cpuSeconds, sampleRss } from './processes.js';
+import { cpuSeconds, postgresCpuSeconds, sampleRss } from './processes.js';
 
 export interface Request {
   method: 'GET' | 'POST';
@@ -37,6 +37,8 @@ export interface Measured {
   rssMeanMb: number;
   /** Server CPU (user + system) per request over the measured run, in µs; 0 without a pid. */
   cpuUs: number;
+  /** PostgreSQL's CPU per request over the same run, in µs, for a server on PostgreSQL; else 0. */
+  postgresCpuUs: number;
 }
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -51,7 +53,7 @@ const withFields = (req: Request, fields: Partial<Request>): Request => ({ ...re
 export async function measure(
   url: string,
   load: Load,
-  options: { connections: number; duration?: number; amount?: number; pid?: number; withChildren?: boolean | undefined },
+  options: { connections: number; duration?: number; amount?: number; pid?: number; withChildren?: boolean | undefined; postgres?: boolean | undefined },
 ): Promise<Measured> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -62,6 +64,7 @@ export async function measure(
   };
   const stopRss = options.pid ? sampleRss(options.pid, options.withChildren) : () => ({ peak: 0, mean: 0 });
   const cpuBefore = options.pid ? cpuSeconds(options.pid, options.withChildren) : 0;
+  const postgresBefore = options.postgres ? postgresCpuSeconds() : 0;
   const started = process.hrtime.bigint();
   let done!: (value: autocannon.Result) => void;
   let failed!: (error: unknown) => void;
@@ -90,6 +93,7 @@ export async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rss = stopRss();
   const cpu = options.pid ? cpuSeconds(options.pid, options.withChildren) - cpuBefore : 0;
+  const postgresCpu = options.postgres ? postgresCpuSeconds() - postgresBefore : 0;
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -106,6 +110,7 @@ export async function measure(
     rssPeakMb: round(rss.peak, 1),
     rssMeanMb: round(rss.mean, 1),
     cpuUs: latencies.length ? Math.round((cpu / latencies.length) * 1e6) : 0,
+    postgresCpuUs: latencies.length ? Math.round((postgresCpu / latencies.length) * 1e6) : 0,
   };
 }
 

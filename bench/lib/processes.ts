@@ -9,6 +9,8 @@ export interface Server {
   pid: number;
   /** A `serve --workers N` primary: its memory is its own plus its workers'. */
   withChildren?: boolean;
+  /** Served from PostgreSQL, whose backends' CPU is measured beside the server's. */
+  postgres?: boolean;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,25 @@ function cpuTicks(pid: number | string): number {
  */
 export function cpuSeconds(pid: number, withChildren = false): number {
   const ticks = cpuTicks(pid) + (withChildren ? children(pid).reduce((sum, child) => sum + cpuTicks(child), 0) : 0);
+  return ticks / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds every PostgreSQL process on the machine has used so far: during a run, the
+ * backends of the server's pool doing its statements (and the WAL writer and checkpointer doing
+ * their share). A run's difference per request is what a request costs the database, on the same
+ * cores as the server and the load generator.
+ */
+export function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks += cpuTicks(pid);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
   return ticks / TICKS_PER_SECOND;
 }
 

@@ -63,6 +63,7 @@ export function summarize(records: Record[]): Row[] {
       invalid: sum((x) => x.invalid),
       rssPeakMb: Math.max(...results.map((x) => x.rssPeakMb)),
       cpuUs: Math.round(m((x) => x.cpuUs)),
+      postgresCpuUs: Math.round(m((x) => x.postgresCpuUs)),
     };
   });
   const find = (scenario: string, server: string) => rows.find((r) => r.scenario === scenario && r.server === server && r.stored === undefined);
@@ -143,12 +144,13 @@ export function markdown(rows: Row[], checkList: Check[], meta: { started: strin
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}. Load generator (autocannon) on the same machine.`,
     `Settings: \`${JSON.stringify(meta.settings)}\`. Total time ${Math.round(meta.seconds)} s.`,
     'Figures are medians over rounds; latencies in ms; RSS is the server process\'s peak VmRSS during the measured run;',
-    'CPU is the server\'s user + system time per request (µs), the steadier figure on a shared machine.',
+    'CPU is the server\'s user + system time per request (µs), the steadier figure on a shared machine;',
+    'PG CPU is PostgreSQL\'s (all its processes) per request, for a server on PostgreSQL.',
     '',
-    `| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | CPU µs | × peer | × ceiling |${withBaseline ? ' × baseline |' : ''}`,
-    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withBaseline ? '--:|' : ''}`,
+    `| scenario | server | stored | req/s | p50 | p90 | p99 | errors | non-2xx | invalid | RSS MB | CPU µs | PG CPU µs | × peer | × ceiling |${withBaseline ? ' × baseline |' : ''}`,
+    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withBaseline ? '--:|' : ''}`,
     ...rows.map((r) =>
-      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${r.cpuUs} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |` +
+      `| ${r.scenario} | ${r.server} | ${r.stored?.toLocaleString('en') ?? ''} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.invalid} | ${r.rssPeakMb} | ${r.cpuUs} | ${r.postgresCpuUs || ''} | ${cell(r.vsPeer, '×')} | ${cell(r.vsCeiling === undefined ? undefined : Math.round(r.vsCeiling * 100), '%')} |` +
       (withBaseline ? ` ${cell(r.vsBaseline, '×')} |` : ''),
     ),
     '',

@@ -82,6 +82,7 @@ export async function startBorealis(
       readyPath: '/.well-known/openid-configuration',
     });
     server.withChildren = workers > 1;
+    server.postgres = engine === 'postgres';
     const cli = async (...args: string[]) => JSON.parse(await run(process.execPath, [bin(dir), ...args, '--json'], { cwd: dir, env }));
     const user = await cli('users', 'create', '--email', EMAIL, '--password', PASSWORD);
     const created = await cli('clients', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--auth-method', 'client_secret_post',
