@@ -1,6 +1,6 @@
 /** One autocannon run with exact latency percentiles and the server's memory sampled alongside. */
 import autocannon from 'autocannon';
-import { cpuSeconds, postgresCpuSeconds, sampleRss } from './processes.js';
+import { cpuSeconds, postgresCpu, sampleRss } from './processes.js';
 
 export interface Request {
   method: 'GET' | 'POST';
@@ -64,7 +64,7 @@ export async function measure(
   };
   const stopRss = options.pid ? sampleRss(options.pid, options.withChildren) : () => ({ peak: 0, mean: 0 });
   const cpuBefore = options.pid ? cpuSeconds(options.pid, options.withChildren) : 0;
-  const postgresBefore = options.postgres ? postgresCpuSeconds() : 0;
+  const postgresSince = options.postgres ? postgresCpu() : () => 0;
   const started = process.hrtime.bigint();
   let done!: (value: autocannon.Result) => void;
   let failed!: (error: unknown) => void;
@@ -93,7 +93,7 @@ export async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rss = stopRss();
   const cpu = options.pid ? cpuSeconds(options.pid, options.withChildren) - cpuBefore : 0;
-  const postgresCpu = options.postgres ? postgresCpuSeconds() - postgresBefore : 0;
+  const databaseCpu = postgresSince();
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -110,7 +110,7 @@ export async function measure(
     rssPeakMb: round(rss.peak, 1),
     rssMeanMb: round(rss.mean, 1),
     cpuUs: latencies.length ? Math.round((cpu / latencies.length) * 1e6) : 0,
-    postgresCpuUs: latencies.length ? Math.round((postgresCpu / latencies.length) * 1e6) : 0,
+    postgresCpuUs: latencies.length ? Math.round((databaseCpu / latencies.length) * 1e6) : 0,
   };
 }
 

@@ -113,22 +113,34 @@ export function cpuSeconds(pid: number, withChildren = false): number {
 }
 
 /**
- * CPU seconds every PostgreSQL process on the machine has used so far: during a run, the
- * backends of the server's pool doing its statements (and the WAL writer and checkpointer doing
- * their share). A run's difference per request is what a request costs the database, on the same
- * cores as the server and the load generator.
+ * CPU ticks of each PostgreSQL process on the machine so far: during a run, the backends of the
+ * server's pool doing its statements, and the WAL writer and checkpointer doing their share.
  */
-export function postgresCpuSeconds(): number {
-  let ticks = 0;
+function postgresTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks += cpuTicks(pid);
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks.set(pid, cpuTicks(pid));
     } catch {
       // The process ended while we looked.
     }
   }
-  return ticks / TICKS_PER_SECOND;
+  return ticks;
+}
+
+/**
+ * Starts counting PostgreSQL's CPU; the returned function gives the seconds used since, summed
+ * per process, so that a backend ending meanwhile (another server's idle connection) does not
+ * take its past CPU out of the sum. What a backend that ended used during the run is not counted.
+ */
+export function postgresCpu(): () => number {
+  const before = postgresTicks();
+  return () => {
+    let ticks = 0;
+    for (const [pid, now] of postgresTicks()) ticks += now - (before.get(pid) ?? 0);
+    return ticks / TICKS_PER_SECOND;
+  };
 }
 
 /** Samples VmRSS every 100 ms until stopped; returns the peak and the mean. */
