@@ -59,7 +59,7 @@ export async function mintCodes(client: Client, n: number, scope: string): Promi
         else failures++;
       },
     },
-    { connections: 16, amount: n },
+    { connections: Math.min(16, n), amount: n },
   );
   if (failures > 0 || codes.length < n) throw new Error(`minting codes: ${failures} failed, ${codes.length}/${n} issued`);
   return codes;
