@@ -121,38 +121,6 @@ describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
     }
   });
 
-  test('on PostgreSQL, every connection of the pool plans each prepared statement once, for any parameters', { skip: ENGINE !== 'postgres' }, async () => {
-    // Three transactions at once hold three connections of the pool: each was set up on connect.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const modes: string[] = [];
-    const transactions = Array.from({ length: 3 }, () =>
-      h.raw.transaction(async (tx) => {
-        modes.push((await tx.get<{ plan_cache_mode: string }>('SHOW plan_cache_mode'))!.plan_cache_mode);
-        if (modes.length === 3) release();
-        await held;
-        return (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
-      }),
-    );
-    const pids = await Promise.all(transactions);
-    assert.equal(new Set(pids).size, 3);
-    assert.deepEqual(modes, ['force_generic_plan', 'force_generic_plan', 'force_generic_plan']);
-
-    // A batched read run again and again, with batches of different sizes, is never planned anew.
-    const user = await storedUser(h.store);
-    const sessions = Array.from({ length: 12 }, () => ({ session: aSession(user.id, { expiresAt: NOW + 600 }), hash: hex64() }));
-    for (const { session, hash } of sessions) await h.store.sessions.create(session, hash);
-    for (let size = 1; size <= sessions.length; size++) {
-      const answers = await Promise.all(sessions.slice(0, size).map(({ hash }) => h.raw.getValues('SELECT s.id FROM user_sessions s WHERE s.token_hash = ?', [hash])));
-      assert.deepEqual(answers.map((row) => row?.[0]), sessions.slice(0, size).map(({ session }) => session.id));
-    }
-    const plans = await h.raw.all<{ generic_plans: string; custom_plans: string }>(
-      "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest%user_sessions%'",
-    );
-    assert.ok(plans.length > 0);
-    for (const plan of plans) assert.equal(Number(plan.custom_plans), 0);
-  });
-
   test('a read whose parameters the database refuses fails alone; the others of its turn are answered', async () => {
     const user = await storedUser(h.store);
     // PostgreSQL cannot even compare text holding a NUL; SQLite finds nothing.

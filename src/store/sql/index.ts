@@ -29,17 +29,10 @@ const FAMILY_LIVE = (family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens liv
  */
 export const CLEANUP_BATCH = 1000;
 
-/**
- * Deletes the rows matching `where`, oldest first by `oldest`, an indexed column the condition
- * bounds. The order makes the index the plan whatever the parameters: PostgreSQL plans these
- * statements once for any parameters (postgres.ts), and would otherwise guess a third of the table
- * matches and scan all of it for the first thousand.
- */
-async function deleteInBatches(db: Db, table: string, oldest: string, where: string, params: Param[]): Promise<number> {
+async function deleteInBatches(db: Db, table: string, where: string, params: Param[]): Promise<number> {
   // The physical row address: every table has one, whatever its primary key.
   const row = db.engine === 'sqlite' ? 'rowid' : 'ctid';
-  const sql = `DELETE FROM ${table} WHERE ${row} IN
-    (SELECT ${row} FROM ${table} WHERE ${where} ORDER BY ${oldest} LIMIT ${CLEANUP_BATCH})`;
+  const sql = `DELETE FROM ${table} WHERE ${row} IN (SELECT ${row} FROM ${table} WHERE ${where} LIMIT ${CLEANUP_BATCH})`;
   let removed = 0;
   for (;;) {
     const deleted = await db.run(sql, params);
@@ -69,25 +62,23 @@ function storeOver(db: Db, root: Db): Store {
       removed += await deleteInBatches(
         db,
         'oauth2_authorization_codes',
-        'expires_at',
         `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes.id')})`,
         [now, reuseCutoff],
       );
-      removed += await deleteInBatches(db, 'user_sessions', 'expires_at', 'expires_at < ?', [now]);
+      removed += await deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]);
       // §5.5: an expired access token whose refresh token is absent or revoked is of no further use.
       // A rotated row is kept for reuse detection (above).
       removed += await deleteInBatches(
         db,
         'oauth2_tokens',
-        'expires_at',
         `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
            AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens.family_id')})`,
         [now, reuseCutoff],
       );
       removed += (await keys.prune(now)).length;
-      removed += await deleteInBatches(db, 'sign_in_failures', 'window_start', 'window_start < ? AND locked_until < ?', [now - 86400, now]);
+      removed += await deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]);
       // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
-      removed += await deleteInBatches(db, 'rate_limit_hits', 'window_start_ms', 'window_start_ms < ?', [(now - 86400) * 1000]);
+      removed += await deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]);
       return removed;
     },
     close: () => root.close(),
