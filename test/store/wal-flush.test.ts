@@ -1,6 +1,6 @@
 /**
  * SQLite's WAL reaches the disk within FLUSH_DELAY_MS of a commit even on a quiet store, before
- * the checkpoint thread has started (wal-sync.ts). The flushes are observed as fsync calls on
+ * the checkpoint thread has started (wal-flush.ts). The flushes are observed as fsync calls on
  * a file handle of the database's WAL (read back from /proc).
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, mock, test } from 'node:test';
 import { openStore } from '../../src/store/sql/index.js';
-import { FLUSH_DELAY_MS } from '../../src/store/sql/wal-sync.js';
+import { FLUSH_DELAY_MS } from '../../src/store/sql/wal-flush.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
 import { NOW, type Harness, aUser, harness } from './fixtures.js';
 

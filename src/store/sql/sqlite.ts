@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
-import { walFlush } from './wal-sync.js';
+import { walFlush } from './wal-flush.js';
 
 /**
  * Two connections to one WAL database. The writer runs every write and every transaction; a
@@ -17,7 +17,7 @@ export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
-  // Durable across a process crash; a power loss can take the last few tens of ms (wal-sync.ts).
+  // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   // Each transaction of a group commit runs in its own SAVEPOINT, and SQLite copies every page a
@@ -155,7 +155,7 @@ export function openSqlite(file: string): Db {
    * Group commit: transactions that arrive while one is running are queued and then run one
    * after another inside a single BEGIN IMMEDIATE … COMMIT, each in its own SAVEPOINT, so a
    * failure rolls back only its own writes. Each caller is answered only after the COMMIT that
-   * made its writes, which survives a process crash (a power loss: wal-sync.ts). Transactions
+   * made its writes, which survives a process crash (a power loss: wal-flush.ts). Transactions
    * still run strictly one at a time, so every check-and-act inside one (a refresh rotation, a
    * code exchange) sees the others' effects.
    */
