@@ -17,6 +17,13 @@ describe('store: the SQLite WAL is flushed soon after a commit', { skip: ENGINE 
   const synced: string[] = [];
   const walOf = (h: { database: { url: string } }) => `${h.database.url}-wal`;
   const flushesOf = (file: string) => synced.filter((path) => path === file).length;
+  /** Waits for the flush the migrations' commits scheduled, so that later counts are the test's own. */
+  const migrationsFlushed = async (file: string) => {
+    for (let waited = 0; flushesOf(file) === 0; waited += 10) {
+      assert.ok(waited < 5000, 'the migrations were never flushed');
+      await sleep(10);
+    }
+  };
   let h: Harness;
 
   before(async () => {
@@ -29,7 +36,7 @@ describe('store: the SQLite WAL is flushed soon after a commit', { skip: ENGINE 
       return original.call(this);
     });
     h = await harness();
-    await sleep(FLUSH_DELAY_MS * 5); // the migrations' own flush
+    await migrationsFlushed(walOf(h));
   });
   after(async () => {
     await h.close();
@@ -48,7 +55,7 @@ describe('store: the SQLite WAL is flushed soon after a commit', { skip: ENGINE 
     const database = await freshDatabase();
     try {
       const store = await openStore(database.url, { migrate: true, now: NOW });
-      await sleep(FLUSH_DELAY_MS * 5);
+      await migrationsFlushed(walOf({ database }));
       const before = flushesOf(walOf({ database }));
       await store.users.create(aUser());
       await store.close();
