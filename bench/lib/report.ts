@@ -42,24 +42,28 @@ const median = (values: number[]) => {
 const r2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * The median over rounds of one round's req/s for `server` over the same round's for `other`.
+ * The median over rounds of one round's req/s in `mine` over the same round's in `theirs`.
  * A round runs the two back to back, so they share whatever else the machine was doing then;
  * the ratio of the two medians can pair one's calm round with the other's busy one.
  */
-function pairedRatio(records: Record[], scenario: string, server: string, other: string): number | undefined {
-  const byRound = (name: string) =>
-    new Map(records.filter((r) => r.scenario === scenario && r.server === name && r.stored === undefined).map((r) => [r.round, r.result.rps]));
-  const theirs = byRound(other);
-  const ratios = [...byRound(server)].flatMap(([round, rps]) => (theirs.get(round) ? [rps / theirs.get(round)!] : []));
+function pairedRatio(mine: Record[], theirs: Record[]): number | undefined {
+  const other = new Map(theirs.map((r) => [r.round, r.result.rps]));
+  const ratios = mine.flatMap((r) => {
+    const rps = other.get(r.round);
+    return rps ? [r.result.rps / rps] : [];
+  });
   return ratios.length ? r2(median(ratios)) : undefined;
 }
+
+const groupKey = (scenario: string, server: string, stored?: number) => `${scenario}|${server}|${stored ?? ''}`;
 
 export function summarize(records: Record[]): Row[] {
   const groups = new Map<string, Record[]>();
   for (const rec of records) {
-    const key = `${rec.scenario}|${rec.server}|${rec.stored ?? ''}`;
+    const key = groupKey(rec.scenario, rec.server, rec.stored);
     groups.set(key, [...(groups.get(key) ?? []), rec]);
   }
+  const roundsOf = (row: Row, server = row.server) => groups.get(groupKey(row.scenario, server, row.stored)) ?? [];
   const rows: Row[] = [...groups.values()].map((group) => {
     const results = group.map((g) => g.result);
     const m = (f: (x: Measured) => number) => r2(median(results.map(f)));
@@ -89,14 +93,14 @@ export function summarize(records: Record[]): Row[] {
     const peer = row.stored === undefined ? find(row.scenario, 'peer') : undefined;
     if (peer) {
       row.vsPeer = r2(row.rps / peer.rps);
-      row.vsPeerPaired = pairedRatio(records, row.scenario, row.server, 'peer');
+      row.vsPeerPaired = pairedRatio(roundsOf(row), roundsOf(row, peer.server));
     }
     // The ceiling answers the introspection form POST: a ratio only for that request.
     if (ceiling && row.scenario === 'introspect') row.vsCeiling = r2(row.rps / ceiling.rps);
     const baseline = row.stored === undefined ? find(row.scenario, row.server.replace(/^borealis-/, 'baseline-')) : undefined;
     if (baseline) {
       row.vsBaseline = r2(row.rps / baseline.rps);
-      row.vsBaselinePaired = pairedRatio(records, row.scenario, row.server, baseline.server);
+      row.vsBaselinePaired = pairedRatio(roundsOf(row), roundsOf(row, baseline.server));
     }
   }
   return rows;
