@@ -17,7 +17,7 @@ export async function revoke(params: Params, authorization: string | undefined, 
   if (!found) return {};
   if (found.token.clientId !== client.clientId) throw invalidGrant();
   const now = ctx.now();
-  if (found.kind === 'refresh_token') await ctx.store.tokens.revokeFamily(found.token.familyId, now);
+  if (found.kind === 'refresh_token') await ctx.store.tokens.revokeFamily(found.token, now);
   else await ctx.store.tokens.revokeAccess(found.token.id, now);
   return {};
 }

@@ -81,6 +81,16 @@ export interface AuthorizationCode {
   organizationIds: string[];
 }
 
+/**
+ * A token family (D4/D5): the tokens one grant issued and their rotations. Its id is the code's
+ * (or, for the `web` grant, the first token's own); every token of it has the same client and user.
+ */
+export interface FamilyRef {
+  familyId: string;
+  clientId: string;
+  userId: string;
+}
+
 /** One row per access token, with its refresh token, as Polar (§5.3), plus a family id (D4/D5). */
 export interface Token {
   id: string;
@@ -211,7 +221,7 @@ export interface TokensStore {
   /** RFC 7009: the access token stops working — and with it the row's refresh token (§3.8). Idempotent. */
   revokeAccess(id: string, now: number): Promise<void>;
   /** D4/D5: every token of the family stops working. Idempotent. */
-  revokeFamily(familyId: string, now: number): Promise<void>;
+  revokeFamily(family: FamilyRef, now: number): Promise<void>;
 }
 
 export interface ConsentsStore {

@@ -43,7 +43,7 @@ describe(`store: claim then issue (${ENGINE})`, () => {
   test('rotateTo of a revoked row issues nothing', async () => {
     const parent = aToken(clientId, userId, { issuedAt: NOW });
     await h.store.tokens.create(parent);
-    await h.store.tokens.revokeFamily(parent.familyId, NOW);
+    await h.store.tokens.revokeFamily(parent, NOW);
     const next = aToken(clientId, userId, { familyId: parent.familyId, issuedAt: NOW });
     assert.equal(await h.store.tokens.rotateTo(parent.id, NOW + 1, 'sealed', next), false);
     assert.equal(await h.store.tokens.findByAccess(accessKey(next)), undefined);
@@ -161,7 +161,7 @@ describe(`store: the claims of one turn, each with its own row (${ENGINE})`, () 
   test('live and revoked rows claimed in one turn: only the live ones rotate and issue', async () => {
     const parents = await Promise.all(Array.from({ length: 10 }, () => storedToken()));
     const revoked = new Set([1, 4, 5, 9]);
-    for (const i of revoked) await h.store.tokens.revokeFamily(parents[i]!.familyId, NOW);
+    for (const i of revoked) await h.store.tokens.revokeFamily(parents[i]!, NOW);
     const successors = parents.map(successorOf);
     const results = await Promise.all(parents.map((p, i) => h.store.tokens.rotateTo(p.id, NOW + 1, 'sealed', successors[i]!)));
     assert.deepEqual(results, parents.map((_, i) => !revoked.has(i)));

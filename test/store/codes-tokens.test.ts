@@ -194,7 +194,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
     test('a revoked row cannot be rotated', async () => {
       const token = aToken(aClient().clientId, user.id);
       await store.tokens.create(token);
-      await store.tokens.revokeFamily(token.familyId, NOW + 1);
+      await store.tokens.revokeFamily(token, NOW + 1);
       assert.equal(await store.tokens.rotate(token.id, NOW + 2, 'sealed'), false);
       const row = await store.tokens.findByAccess(accessKey(token));
       assert.equal(row?.rotatedAt, null);
@@ -216,6 +216,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
     test('revokeFamily revokes every row of the family, only that family, idempotently', async () => {
       const clientId = aClient().clientId;
       const familyId = randomUUID();
+      const family = { familyId, clientId, userId: user.id };
       const rotated = aToken(clientId, user.id, { familyId });
       const current = aToken(clientId, user.id, { familyId, issuedAt: NOW + 10, organizationIds: [randomUUID()] });
       const accessOnly = aToken(clientId, user.id, { familyId, refreshTokenHash: null });
@@ -223,7 +224,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       for (const t of [rotated, current, accessOnly, bystander]) await store.tokens.create(t);
       assert.equal(await store.tokens.rotate(rotated.id, NOW + 5, 'sealed'), true);
 
-      await store.tokens.revokeFamily(familyId, NOW + 20);
+      await store.tokens.revokeFamily(family, NOW + 20);
       const after1 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccess(accessKey(t))));
       assert.deepEqual(
         after1.map((t) => [t?.accessTokenRevokedAt, t?.refreshTokenRevokedAt]),
@@ -235,10 +236,10 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       );
       assert.deepEqual(await store.tokens.findByAccess(accessKey(bystander)), asStored(bystander));
 
-      await store.tokens.revokeFamily(familyId, NOW + 99);
+      await store.tokens.revokeFamily(family, NOW + 99);
       const after2 = await Promise.all([rotated, current, accessOnly].map((t) => store.tokens.findByAccess(accessKey(t))));
       assert.deepEqual(after2, after1);
-      await store.tokens.revokeFamily(randomUUID(), NOW);
+      await store.tokens.revokeFamily({ ...family, familyId: randomUUID() }, NOW);
       assert.deepEqual(await store.tokens.findByAccess(accessKey(bystander)), asStored(bystander));
     });
   });

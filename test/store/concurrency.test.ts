@@ -204,7 +204,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
    */
   describe('a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' }, () => {
     for (const [label, revoke] of [
-      ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t.familyId, NOW + 2)],
+      ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t, NOW + 2)],
       ['client deletion', (s: Store, t: NewToken) => s.clients.delete(t.clientId, NOW + 2)],
       ['consent revocation', (s: Store, t: NewToken) => s.consents.revoke(t.clientId, t.userId, NOW + 2)],
     ] as const) {

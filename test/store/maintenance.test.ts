@@ -53,8 +53,8 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     const tokens = [noRefresh, rotated, familyRevoked, liveRefresh, freshNoRefresh, freshRevoked];
     for (const t of tokens) await store.tokens.create(t);
     assert.equal(await store.tokens.rotate(rotated.id, NOW - 2000, 'sealed'), true);
-    await store.tokens.revokeFamily(familyRevoked.familyId, NOW - 2000);
-    await store.tokens.revokeFamily(freshRevoked.familyId, NOW - 5);
+    await store.tokens.revokeFamily(familyRevoked, NOW - 2000);
+    await store.tokens.revokeFamily(freshRevoked, NOW - 5);
 
     const key = { alg: 'RS256', publicJwk: '{}', privateJwkSealed: 'x', createdAt: NOW - 9000, retiredAt: NOW - 5000 };
     await store.signingKeys.create({ ...key, kid: 'k-expired', expiresAt: NOW - 1 });
@@ -98,7 +98,7 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     for (const t of [parentA, childA, parentB, childB]) await store.tokens.create(t);
     assert.equal(await store.tokens.rotate(parentA.id, NOW - 3000, 'sealed'), true);
     assert.equal(await store.tokens.rotate(parentB.id, NOW - 3000, 'sealed'), true);
-    await store.tokens.revokeFamily(parentB.familyId, NOW - 5);
+    await store.tokens.revokeFamily(parentB, NOW - 5);
 
     await store.deleteExpired(NOW);
     assert.deepEqual(await Promise.all([parentA, childA, parentB, childB].map((t) => alive(t))), [true, true, false, true]);
@@ -131,7 +131,7 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     for (const c of [used, usedDead, unused]) await store.codes.create(c);
     assert.equal(await store.codes.exchange(used.id, NOW - 600, aToken(clientId, user.id, { familyId: used.id })), true);
     assert.equal(await store.codes.exchange(usedDead.id, NOW - 600, aToken(clientId, user.id, { familyId: usedDead.id })), true);
-    await store.tokens.revokeFamily(usedDead.id, NOW - 1);
+    await store.tokens.revokeFamily({ familyId: usedDead.id, clientId, userId: user.id }, NOW - 1);
 
     await store.deleteExpired(NOW);
     assert.equal((await store.codes.find(used.codeHash))?.consumedAt, NOW - 600);
@@ -183,7 +183,7 @@ describe(`store contract: transactions (${ENGINE})`, () => {
         await tx.signingKeys.create({ kid: 'k-rolled-back', alg: 'RS256', publicJwk: '{}', privateJwkSealed: 'x', createdAt: NOW, retiredAt: null, expiresAt: null });
         assert.equal(await tx.codes.consume(existingCode.id, NOW), true);
         assert.equal(await tx.tokens.rotate(existingToken.id, NOW, 'sealed'), true);
-        await tx.tokens.revokeFamily(existingToken.familyId, NOW);
+        await tx.tokens.revokeFamily(existingToken, NOW);
         // Inside, the transaction sees its own writes.
         assert.deepEqual(await tx.users.findById(newcomer.id), newcomer);
         assert.equal((await tx.sessions.findActive(sessionHash, NOW))?.session.id, session.id);

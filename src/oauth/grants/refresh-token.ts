@@ -38,7 +38,7 @@ async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, 
 async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
   const replay = await graceReplay(ctx, row, refreshToken, now);
   if (replay) return replay;
-  await ctx.store.tokens.revokeFamily(row.familyId, now);
+  await ctx.store.tokens.revokeFamily(row, now);
   throw invalidGrant();
 }
 

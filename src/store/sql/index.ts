@@ -18,8 +18,13 @@ import { tokens } from './tokens.js';
  */
 export const REUSE_DETECTION_SECONDS = 30 * 86400;
 
-/** A family (`family_id`, the code's id) still holding a refresh token that can be used. */
-const FAMILY_LIVE = (family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens live WHERE live.family_id = ${family}
+/**
+ * The family of a row of `table` (`family` is its column holding the family id: a code's own id)
+ * still holds a refresh token that can be used. Looked up through the `(client_id, user_id)`
+ * index every row of a family shares (tokens.ts, FAMILY_ROWS).
+ */
+const FAMILY_LIVE = (table: string, family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens live
+  WHERE live.client_id = ${table}.client_id AND live.user_id = ${table}.user_id AND live.family_id = ${table}.${family}
   AND live.refresh_token_hash IS NOT NULL AND live.refresh_token_revoked_at = 0 AND live.access_token_revoked_at = 0)`;
 
 /**
@@ -62,7 +67,7 @@ function storeOver(db: Db, root: Db): Store {
       removed += await deleteInBatches(
         db,
         'oauth2_authorization_codes',
-        `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes.id')})`,
+        `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes', 'id')})`,
         [now, reuseCutoff],
       );
       removed += await deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]);
@@ -72,7 +77,7 @@ function storeOver(db: Db, root: Db): Store {
         db,
         'oauth2_tokens',
         `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
-           AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens.family_id')})`,
+           AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens', 'family_id')})`,
         [now, reuseCutoff],
       );
       removed += (await keys.prune(now)).length;

@@ -10,6 +10,7 @@ import * as clientCreationOrder from './migrations/004-client-creation-order.js'
 import * as emailLookup from './migrations/005-email-lookup.js';
 import * as consentOrganizations from './migrations/006-consent-organizations.js';
 import * as rateLimits from './migrations/007-rate-limits.js';
+import * as noFamilyIndex from './migrations/008-no-family-index.js';
 
 interface Migration {
   version: number;
@@ -17,7 +18,16 @@ interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [initial, uniqueLiveNonce, signInThrottle, clientCreationOrder, emailLookup, consentOrganizations, rateLimits];
+export const migrations: readonly Migration[] = [
+  initial,
+  uniqueLiveNonce,
+  signInThrottle,
+  clientCreationOrder,
+  emailLookup,
+  consentOrganizations,
+  rateLimits,
+  noFamilyIndex,
+];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {

@@ -31,6 +31,14 @@ const tokenShape = (db: Db) =>
     }),
   );
 
+/**
+ * A family's rows, found through the `(client_id, user_id)` index that all of them share. An
+ * index on `family_id` alone would put every rotation's new row on a random leaf of its own (the
+ * family's), a page written per rotation; under that index's key a user's rows only append
+ * (bench/README.md, change 20). Revocation reads the user's rows at the client, a few in practice.
+ */
+export const FAMILY_ROWS = 'client_id = ? AND user_id = ? AND family_id = ?';
+
 const HASH_COLUMN = { access_token: 'access_token_hash', refresh_token: 'refresh_token_hash' } as const;
 
 /**
@@ -116,8 +124,8 @@ export const tokens = (db: Db): TokensStore => {
     async revokeAccess(id, now) {
       await db.run('UPDATE oauth2_tokens SET access_token_revoked_at = ? WHERE id = ? AND access_token_revoked_at = 0', [now, id]);
     },
-    async revokeFamily(familyId, now) {
-      await revokeTokensWhere(db, 'family_id = ?', [familyId], now);
+    async revokeFamily({ familyId, clientId, userId }, now) {
+      await revokeTokensWhere(db, FAMILY_ROWS, [clientId, userId, familyId], now);
     },
   };
 };
