@@ -1,7 +1,10 @@
 /**
  * Summarises a V8 .cpuprofile (from `BENCH_PROFILE=<dir> npm run bench`): where the server's
  * CPU went, by self time, by inclusive time, and by package or source file.
- *   npx tsx bench/profile.ts <file.cpuprofile> [top=25]
+ *   npx tsx bench/profile.ts <file.cpuprofile> [top=25] [last=busy seconds]
+ * `last` keeps only the last that many seconds of busy samples: with `BENCH_ONLY` one scenario,
+ * that is its measured run, without the setup before it (the code scenarios mint their codes
+ * through the authorization flow first, in the same server).
  */
 import { readFileSync } from 'node:fs';
 
@@ -16,9 +19,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (!file) throw new Error('usage: tsx bench/profile.ts <file.cpuprofile> [top]');
+const [file, topArg, lastArg] = process.argv.slice(2);
+if (!file) throw new Error('usage: tsx bench/profile.ts <file.cpuprofile> [top] [last busy seconds]');
 const top = Number(topArg ?? 25);
+const lastMicros = lastArg === undefined ? Infinity : Number(lastArg) * 1e6;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -40,11 +44,18 @@ const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
 const buckets = new Map<string, number>();
 const add = (map: Map<string, number>, key: string, v: number) => map.set(key, (map.get(key) ?? 0) + v);
+const isIdle = (id: number) => byId.get(id)!.callFrame.functionName === '(idle)';
+// Busy time from each sample to the end of the profile, to cut at `last`.
+const busyAfter: number[] = [];
+for (let i = profile.samples.length - 1, busy = 0; i >= 0; i--) {
+  if (!isIdle(profile.samples[i]!)) busy += profile.timeDeltas[i] ?? 0;
+  busyAfter[i] = busy;
+}
 let total = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   const leaf = byId.get(id)!;
-  if (leaf.callFrame.functionName === '(idle)') return;
+  if (isIdle(id) || busyAfter[i]! > lastMicros) return;
   total += dt;
   add(self, label(leaf.callFrame), dt);
   add(buckets, bucket(leaf.callFrame), dt);
