@@ -25,7 +25,7 @@ export interface Target extends Client {
 }
 
 /** A fresh PostgreSQL schema, reached through `?options=-c search_path=<schema>`. */
-async function freshSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: settings.postgresUrl });
