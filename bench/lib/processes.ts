@@ -11,6 +11,8 @@ export interface Server {
   withChildren?: boolean;
   /** Served from PostgreSQL, whose backends' CPU is measured beside the server's. */
   postgres?: boolean;
+  /** PostgreSQL: refreshes the planner's statistics of the server's tables (run.ts, after the warm-up). */
+  analyze?: () => Promise<void>;
   stop(): Promise<void>;
 }
 

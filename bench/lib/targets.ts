@@ -24,8 +24,15 @@ export interface Target extends Client {
   stop(): Promise<void>;
 }
 
+/**
+ * The tables a scenario writes to, whose statistics autovacuum would keep current. This machine's
+ * PostgreSQL runs with autovacuum off, where a plan cached while a table was small keeps scanning
+ * it as it grows (bench/README.md, "Cached plans made on small tables").
+ */
+const WRITTEN_TABLES = ['oauth2_tokens', 'oauth2_token_organizations', 'oauth2_authorization_codes', 'user_sessions'];
+
 /** A fresh PostgreSQL schema, reached through `?options=-c search_path=<schema>`. */
-export async function freshSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshSchema(): Promise<{ url: string; analyze(): Promise<void>; drop(): Promise<void> }> {
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: settings.postgresUrl });
@@ -38,7 +45,11 @@ export async function freshSchema(): Promise<{ url: string; drop(): Promise<void
   };
   await admin(`CREATE SCHEMA ${schema}`);
   const url = `${settings.postgresUrl}${settings.postgresUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return { url, drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+  return {
+    url,
+    analyze: () => admin(`ANALYZE ${WRITTEN_TABLES.map((table) => `${schema}.${table}`).join(', ')}`),
+    drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
+  };
 }
 
 /**
@@ -83,6 +94,7 @@ export async function startBorealis(
     });
     server.withChildren = workers > 1;
     server.postgres = engine === 'postgres';
+    if (schema) server.analyze = schema.analyze;
     const cli = async (...args: string[]) => JSON.parse(await run(process.execPath, [bin(dir), ...args, '--json'], { cwd: dir, env }));
     const user = await cli('users', 'create', '--email', EMAIL, '--password', PASSWORD);
     const created = await cli('clients', 'create', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--auth-method', 'client_secret_post',
