@@ -271,7 +271,10 @@ export interface Store {
   readonly signingKeys: SigningKeysStore;
   readonly signInThrottle: SignInThrottle;
   readonly rateLimits: RateLimits;
-  /** Runs `work` in one transaction; the store it receives writes inside it. */
+  /**
+   * Runs `work` in one transaction; the store it receives writes inside it. On SQLite `work` may
+   * run twice (a failure in its group commit reruns the group), so it must act only through that store.
+   */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Deletes what has expired (§5.5); returns the number of rows removed. */
   deleteExpired(now: number): Promise<number>;

@@ -1,6 +1,7 @@
 /**
- * Transactions arriving together (SQLite runs them in one commit, each in a savepoint): a failing
- * one rolls back only its own writes, and every caller hears the outcome of its own work.
+ * Transactions arriving together (SQLite runs them in one commit, and after a failure runs the
+ * group again with each in a savepoint): a failing one rolls back only its own writes, and every
+ * caller hears the outcome of its own work.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -40,6 +41,44 @@ describe(`store: concurrent transactions are isolated from each other's failures
     }
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 13);
   });
+
+  test('20 concurrent transactions that all succeed: each work runs exactly once', async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    const client = aClient();
+    await h.store.clients.create(client);
+    const runs = Array.from({ length: 20 }, () => 0);
+    const values = await Promise.all(
+      runs.map((_, i) =>
+        h.store.transaction(async (tx) => {
+          runs[i]! += 1;
+          await tx.tokens.create(aToken(client.clientId, user.id, { issuedAt: NOW }));
+          return i;
+        }),
+      ),
+    );
+    assert.deepEqual(values, runs.map((_, i) => i));
+    assert.deepEqual(runs, runs.map(() => 1));
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 20);
+  });
+
+  test('a transaction failing alone writes nothing and runs once', async () => {
+    const user = aUser();
+    await h.store.users.create(user);
+    const client = aClient();
+    await h.store.clients.create(client);
+    let runs = 0;
+    await assert.rejects(
+      h.store.transaction(async (tx) => {
+        runs += 1;
+        await tx.tokens.create(aToken(client.clientId, user.id, { issuedAt: NOW }));
+        throw new Error('alone');
+      }),
+      /alone/,
+    );
+    assert.equal(runs, 1);
+    assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 0);
+  });
 });
 
 describe('store: a group commit keeps its savepoint sub-journal in memory (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
@@ -59,7 +98,7 @@ describe('store: a group commit keeps its savepoint sub-journal in memory (sqlit
       }
     }).length;
 
-  test('200 rotations in one batch open no temporary file (each page a savepoint touches is journaled)', { skip: process.platform !== 'linux' }, async () => {
+  test('200 rotations in one batch, each in a savepoint, open no temporary file (each page a savepoint touches is journaled)', { skip: process.platform !== 'linux' }, async () => {
     const user = aUser();
     await h.store.users.create(user);
     const client = aClient();
@@ -67,12 +106,17 @@ describe('store: a group commit keeps its savepoint sub-journal in memory (sqlit
     const parents = Array.from({ length: 200 }, () => aToken(client.clientId, user.id, { issuedAt: NOW }));
     for (const parent of parents) await h.store.tokens.create(parent);
     const before = deletedFiles();
+    // A failing transaction first: the batch then runs again with a savepoint around each one.
+    const failing = h.store.transaction(async () => {
+      throw new Error('fails');
+    });
     // 200 transactions in one commit journal far more than SQLite's 64 KiB in-memory start. The
     // last one of the batch looks while the batch is still open (a spilled file lives until COMMIT).
     const rotations = parents.map((parent) =>
       h.store.tokens.rotateTo(parent.id, NOW + 1, 'sealed', aToken(client.clientId, user.id, { familyId: parent.familyId, issuedAt: NOW })),
     );
     const during = h.store.transaction(async () => deletedFiles());
+    await assert.rejects(failing, /fails/);
     assert.equal((await Promise.all(rotations)).filter(Boolean).length, 200);
     assert.equal(await during, before);
   });

@@ -12,7 +12,7 @@
  */
 import type { NewToken } from '../store.js';
 import { type Db, type Param, columnTypes } from './db.js';
-import { type PerTurn, perTurn } from './per-turn.js';
+import { type PerTurn, perTurn, statementKey } from './per-turn.js';
 
 /** The token columns, with their PostgreSQL types, in `tokenValues` order. */
 const TOKEN_COLUMNS = {
@@ -30,6 +30,7 @@ const TOKEN_COLUMNS = {
 } as const;
 const TOKEN_NAMES = Object.keys(TOKEN_COLUMNS).join(', ');
 const TOKEN_TYPES = Object.values(TOKEN_COLUMNS);
+const INSERT_TOKEN = `INSERT INTO oauth2_tokens (${TOKEN_NAMES}) VALUES (${TOKEN_TYPES.map(() => '?').join(', ')})`;
 
 const tokenValues = (t: NewToken): Param[] => [
   t.id,
@@ -47,7 +48,7 @@ const tokenValues = (t: NewToken): Param[] => [
 
 /** Inserts a token row and its down-scope rows (inside the caller's transaction when there is one). */
 async function insertToken(db: Db, t: NewToken): Promise<void> {
-  await db.run(`INSERT INTO oauth2_tokens (${TOKEN_NAMES}) VALUES (${TOKEN_TYPES.map(() => '?').join(', ')})`, tokenValues(t));
+  await db.run(INSERT_TOKEN, tokenValues(t));
   for (const org of t.organizationIds) {
     await db.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
   }
@@ -73,7 +74,7 @@ export function issue(db: Db, token: NewToken): Promise<void> {
 export function claimThenIssue(db: Db, guard: string, guardParams: Param[], token: NewToken): Promise<boolean> {
   const claim = { guard, guardParams, token };
   const types = db.batchesPerTurn ? columnTypes(guardParams) : undefined;
-  return types ? claimsOf(db)(`${types.join()}|${guard}`, claim) : claimAlone(db, claim);
+  return types ? claimsOf(db)(statementKey(guard, types), claim) : claimAlone(db, claim);
 }
 
 async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise<boolean> {

@@ -19,6 +19,21 @@ export interface PerTurn<I, R> {
   retryAlone(error: unknown): boolean;
 }
 
+/**
+ * The key of a statement and its parameter types, as the same string object every time. Built
+ * anew for each item, a key (the SQL: hundreds of characters) would be hashed and compared in
+ * full at every lookup of the turn's queue. Statements are the store's constants, so this stays small.
+ */
+const keys = new Map<string, Map<string, string>>();
+export function statementKey(sql: string, types: string[]): string {
+  let byTypes = keys.get(sql);
+  if (!byTypes) keys.set(sql, (byTypes = new Map()));
+  const typeList = types.join();
+  let key = byTypes.get(typeList);
+  if (key === undefined) byTypes.set(typeList, (key = `${typeList}|${sql}`));
+  return key;
+}
+
 interface Pending<I, R> {
   item: I;
   resolve: (value: R) => void;

@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import { type Param, columnTypes } from './db.js';
-import { perTurn } from './per-turn.js';
+import { perTurn, statementKey } from './per-turn.js';
 
 type Run = (sql: string, params: Param[]) => Promise<unknown[] | undefined>;
 type Query = (config: pg.QueryArrayConfig) => Promise<pg.QueryArrayResult>;
@@ -63,6 +63,6 @@ export function readBatcher(run: Run, query: Query, name: (sql: string) => strin
 
   return function first(sql: string, params: Param[]): Promise<unknown[] | undefined> {
     const types = params.length > 0 ? columnTypes(params) : undefined;
-    return types ? batched(`${types.join()}|${sql}`, { sql, types, params }) : run(sql, params);
+    return types ? batched(statementKey(sql, types), { sql, types, params }) : run(sql, params);
   };
 }

@@ -153,11 +153,17 @@ export function openSqlite(file: string): Db {
 
   /**
    * Group commit: transactions that arrive while one is running are queued and then run one
-   * after another inside a single BEGIN IMMEDIATE … COMMIT, each in its own SAVEPOINT, so a
-   * failure rolls back only its own writes. Each caller is answered only after the COMMIT that
-   * made its writes, which survives a process crash (a power loss: wal-flush.ts). Transactions
-   * still run strictly one at a time, so every check-and-act inside one (a refresh rotation, a
-   * code exchange) sees the others' effects.
+   * after another inside a single BEGIN IMMEDIATE … COMMIT. Each caller is answered only after
+   * the COMMIT that made its writes, which survives a process crash (a power loss: wal-flush.ts).
+   * Transactions still run strictly one at a time, so every check-and-act inside one (a refresh
+   * rotation, a code exchange) sees the others' effects.
+   *
+   * A failing transaction must roll back only its own writes. Almost none fails, so a group first
+   * runs with nothing between its transactions; if one throws, the group is rolled back whole and
+   * run again with each transaction in its own SAVEPOINT, where a failure rolls back just that
+   * one. A SAVEPOINT around every transaction would cost each of them a copy of every page it
+   * touches, into the savepoint's journal (bench/README.md, change 21). So a transaction's work
+   * may run twice: it must act only through the `Db` it is given (every store's does).
    */
   interface Pending {
     work: (db: Db) => Promise<unknown>;
@@ -166,24 +172,33 @@ export function openSqlite(file: string): Db {
   }
   let queue: Pending[] = [];
 
-  async function runBatch(batch: Pending[]) {
+  /** One attempt at a batch; false when it must run again, isolated (nothing committed, nobody answered). */
+  async function attempt(batch: Pending[], isolated: boolean): Promise<boolean> {
     const settle: (() => void)[] = [];
     try {
       sqlite.exec('BEGIN IMMEDIATE');
     } catch (error) {
       for (const item of batch) item.reject(error);
-      return;
+      return true;
     }
     for (const item of batch) {
-      sqlite.exec('SAVEPOINT borealis_tx');
+      if (isolated) sqlite.exec('SAVEPOINT borealis_tx');
       try {
         const value = await item.work(inside);
-        sqlite.exec('RELEASE borealis_tx');
+        if (isolated) sqlite.exec('RELEASE borealis_tx');
         settle.push(() => item.resolve(value));
       } catch (error) {
-        sqlite.exec('ROLLBACK TO borealis_tx');
-        sqlite.exec('RELEASE borealis_tx');
-        settle.push(() => item.reject(error));
+        if (isolated) {
+          sqlite.exec('ROLLBACK TO borealis_tx');
+          sqlite.exec('RELEASE borealis_tx');
+          settle.push(() => item.reject(error));
+          continue;
+        }
+        // Some errors (a full disk) end the transaction by themselves.
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        if (batch.length > 1) return false;
+        item.reject(error);
+        return true;
       }
     }
     try {
@@ -191,10 +206,15 @@ export function openSqlite(file: string): Db {
     } catch (error) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       for (const item of batch) item.reject(error);
-      return;
+      return true;
     }
     noteWrites(batch.length);
     for (const done of settle) done();
+    return true;
+  }
+
+  async function runBatch(batch: Pending[]) {
+    if (!(await attempt(batch, false))) await attempt(batch, true);
   }
 
   async function drain() {
