@@ -4,9 +4,11 @@ import { type Db, type Param, type Row, isRead } from './db.js';
 import { readBatcher } from './postgres-read-batch.js';
 
 /** BIGINT columns hold epoch seconds: safe integers, so parse them as numbers. */
+const BIGINT = 20;
+const toNumber = (value: string) => Number(value);
 const types = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
+  // Asked for every column of every result: no new function each time.
+  getTypeParser: (oid: number, format?: string) => (oid === BIGINT ? toNumber : pg.types.getTypeParser(oid, format as 'text')),
 };
 
 /** `?` placeholders become `$1…$n`; each distinct statement gets a stable name so pg prepares it once per connection. */

@@ -20,12 +20,13 @@ export function openSqlite(file: string): Db {
   // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  // Each transaction of a group commit runs in its own SAVEPOINT, and SQLite copies every page a
-  // savepoint first touches into a sub-journal. On disk (the default) that file outgrows its
-  // in-memory start and is never truncated again, costing two pwrite calls per page: 16 of the
-  // 29 pwrites of a refresh rotation. In memory it is a memcpy. The journal grows with the pages
-  // one statement changes, so statements that could change very many rows are bounded: the cleanup
-  // deletes in batches, revocation skips rows already revoked.
+  // SQLite copies every page a SAVEPOINT (a group commit run again after a failure, below) or a
+  // statement that may fail halfway first touches into a sub-journal. On disk (the default) that
+  // file outgrows its in-memory start and is never truncated again, costing two pwrite calls per
+  // page: 16 of the 29 pwrites of a refresh rotation when every transaction had a savepoint. In
+  // memory it is a memcpy. The journal grows with the pages one statement changes, so statements
+  // that could change very many rows are bounded: the cleanup deletes in batches, revocation
+  // skips rows already revoked.
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoints move to a thread once this connection has written enough for them to matter;
