@@ -52,6 +52,25 @@ describe('store: reads batched per turn see every commit made before they were a
     assert.deepEqual(await later, { n: before + 1 });
   });
 
+  test('a read asked for while a transaction body awaits is answered at once, without its uncommitted writes', async () => {
+    const before = (await probes())!.n;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let wrote!: () => void;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const open = h.raw.transaction(async (tx) => {
+      await tx.run('INSERT INTO probe (n) VALUES (1)');
+      wrote();
+      await gate; // awaits something other than the store: the writer stays inside its transaction
+    });
+    await written;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await probes(), { n: before });
+    release();
+    await open;
+    assert.deepEqual(await probes(), { n: before + 1 });
+  });
+
   test('a failing read is rejected alone; the others of its batch are answered', async () => {
     const outcomes = await Promise.allSettled([probes(), h.raw.get('SELECT * FROM no_such_table'), probes()]);
     assert.equal(outcomes[0].status, 'fulfilled');

@@ -30,7 +30,7 @@ const FAMILY_LIVE = (table: string, family: string) => `EXISTS (SELECT 1 FROM oa
 /**
  * Rows per cleanup statement. A backlog (the first cleanup after a long stop, a million expired
  * tokens) is deleted as many short writes instead of one: each holds the write lock briefly, and
- * in SQLite each runs in a group-commit SAVEPOINT whose page journal is kept in memory (sqlite.ts).
+ * in SQLite a statement's page journal is kept in memory, and grows with the rows it changes (sqlite.ts).
  */
 export const CLEANUP_BATCH = 1000;
 

@@ -6,12 +6,11 @@ import { type Db, type Param, type Row, isRead } from './db.js';
 import { walFlush } from './wal-flush.js';
 
 /**
- * Two connections to one WAL database. The writer runs every write and every transaction; a
+ * One WAL database, written by one connection. It runs every write and every transaction; a
  * transaction body awaits, so a lock makes writes issued outside it wait until it ends. Plain
- * SELECTs outside a transaction go to a read-only connection instead, batched per event-loop turn
- * (below): under WAL it sees the last committed state and never waits for the writer, so reads
- * keep flowing while writes are group-committed. Statements are prepared once per connection and
- * cached.
+ * SELECTs outside a transaction are batched per event-loop turn (below) and answered by the same
+ * connection between its transactions, or by a read-only one while it is inside one. Statements
+ * are prepared once per connection and cached.
  */
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -58,7 +57,7 @@ export function openSqlite(file: string): Db {
     };
   };
   const prepare = preparer(sqlite);
-  // Opened on first use, after migrations have created the file and its WAL.
+  // Opened on first use, after migrations have created the file and its WAL; see `runReads`.
   let reader: { connection: Database.Database; prepare: (sql: string) => Database.Statement } | undefined;
   const readerConnection = () => {
     if (!reader) {
@@ -82,9 +81,16 @@ export function openSqlite(file: string): Db {
    * batch was asked for, so each read sees every write committed before it was asked for, by this
    * process or another, as if it had run at once. A read asked for while a batch is being
    * answered waits for the next batch: it never joins a snapshot older than itself.
+   * Connection: the writer's, unless it is inside a transaction. SQLite keeps a connection's page
+   * cache across its own commits but empties it whenever another connection has written, so a
+   * separate reader read again, from the WAL, every page the writer had just changed: a `pread`
+   * each (bench/README.md, change 22). The writer is inside a transaction only while a transaction
+   * body awaits something other than the store, which none does today; its uncommitted writes
+   * must not be seen, so such a batch goes to a read-only connection.
    */
   interface PendingRead {
-    run: () => unknown;
+    sql: string;
+    run: (statement: Database.Statement) => unknown;
     resolve: (value: unknown) => void;
     reject: (error: unknown) => void;
   }
@@ -92,9 +98,10 @@ export function openSqlite(file: string): Db {
   function runReads() {
     const batch = reads;
     reads = [];
-    let connection: Database.Database;
+    let connection = sqlite;
+    let prepareOn = prepare;
     try {
-      connection = readerConnection().connection;
+      if (sqlite.inTransaction) ({ connection, prepare: prepareOn } = readerConnection());
       if (batch.length > 1) connection.exec('BEGIN');
     } catch (error) {
       for (const item of batch) item.reject(error);
@@ -102,7 +109,7 @@ export function openSqlite(file: string): Db {
     }
     for (const item of batch) {
       try {
-        item.resolve(item.run());
+        item.resolve(item.run(prepareOn(item.sql)));
       } catch (error) {
         item.reject(error);
       }
@@ -114,7 +121,7 @@ export function openSqlite(file: string): Db {
     // In memory there is one connection, shared with the writer's transactions: read at once.
     if (file === ':memory:') return Promise.resolve(run(prepare(sql)));
     return new Promise<T>((resolve, reject) => {
-      const item = { run: () => run(readerConnection().prepare(sql)), resolve: resolve as (value: unknown) => void, reject };
+      const item = { sql, run, resolve: resolve as (value: unknown) => void, reject };
       if (reads.push(item) === 1) setImmediate(runReads);
     });
   }
