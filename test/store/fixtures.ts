@@ -154,4 +154,11 @@ export async function storedUser(store: Store, overrides: Partial<User> = {}): P
   return user;
 }
 
+/** A client row stored, for the tokens and codes it is issued. */
+export async function storedClient(store: Store, overrides: Partial<Client> = {}): Promise<Client> {
+  const client = aClient(overrides);
+  await store.clients.create(client);
+  return client;
+}
+
 export const sorted = (ids: readonly string[]) => [...ids].sort();

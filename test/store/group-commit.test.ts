@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
-import { NOW, aClient, aToken, aUser, count, type Harness, harness, accessKey } from './fixtures.js';
+import { NOW, aToken, count, type Harness, harness, accessKey, storedClient, storedUser } from './fixtures.js';
 
 describe(`store: concurrent transactions are isolated from each other's failures (${ENGINE})`, () => {
   let h: Harness;
@@ -17,10 +17,8 @@ describe(`store: concurrent transactions are isolated from each other's failures
   after(() => h.close());
 
   test('20 concurrent transactions, every third fails after writing: exactly the others persist', async () => {
-    const user = aUser();
-    await h.store.users.create(user);
-    const client = aClient();
-    await h.store.clients.create(client);
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
     const tokens = Array.from({ length: 20 }, () => aToken(client.clientId, user.id, { issuedAt: NOW }));
     const outcomes = await Promise.allSettled(
       tokens.map((token, i) =>
@@ -43,10 +41,8 @@ describe(`store: concurrent transactions are isolated from each other's failures
   });
 
   test('20 concurrent transactions that all succeed: each work runs exactly once', async () => {
-    const user = aUser();
-    await h.store.users.create(user);
-    const client = aClient();
-    await h.store.clients.create(client);
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
     const runs = Array.from({ length: 20 }, () => 0);
     const values = await Promise.all(
       runs.map((_, i) =>
@@ -63,10 +59,8 @@ describe(`store: concurrent transactions are isolated from each other's failures
   });
 
   test('a transaction failing alone writes nothing and runs once', async () => {
-    const user = aUser();
-    await h.store.users.create(user);
-    const client = aClient();
-    await h.store.clients.create(client);
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
     let runs = 0;
     await assert.rejects(
       h.store.transaction(async (tx) => {
@@ -99,10 +93,8 @@ describe('store: a group commit keeps its savepoint sub-journal in memory (sqlit
     }).length;
 
   test('200 rotations in one batch, each in a savepoint, open no temporary file (each page a savepoint touches is journaled)', { skip: process.platform !== 'linux' }, async () => {
-    const user = aUser();
-    await h.store.users.create(user);
-    const client = aClient();
-    await h.store.clients.create(client);
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
     const parents = Array.from({ length: 200 }, () => aToken(client.clientId, user.id, { issuedAt: NOW }));
     for (const parent of parents) await h.store.tokens.create(parent);
     const before = deletedFiles();

@@ -8,7 +8,7 @@
  * pool, the claims of one event-loop turn that share a guard run as one such statement over all
  * their rows (per-turn.ts): one round trip and one commit for the lot. Tokens issued without a
  * claim (`issue`) are batched the same way, as claims that always win.
- * SQLite has no data-modifying CTEs; there it is a transaction (group-committed, see sqlite.ts).
+ * SQLite has no data-modifying CTEs; there it is a transaction (group-committed, see group-commit.ts).
  */
 import type { NewToken } from '../store.js';
 import { type Db, type Param, columnTypes } from './db.js';

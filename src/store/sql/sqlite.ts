@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
+import { groupCommit } from './group-commit.js';
 import { walFlush } from './wal-flush.js';
 
 /**
@@ -19,8 +20,8 @@ export function openSqlite(file: string): Db {
   // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  // SQLite copies every page a SAVEPOINT (a group commit run again after a failure, below) or a
-  // statement that may fail halfway first touches into a sub-journal. On disk (the default) that
+  // SQLite copies every page a SAVEPOINT (group-commit.ts, after a failure) or a statement that
+  // may fail halfway first touches into a sub-journal. On disk (the default) that
   // file outgrows its in-memory start and is never truncated again, costing two pwrite calls per
   // page: 16 of the 29 pwrites of a refresh rotation when every transaction had a savepoint. In
   // memory it is a memcpy. The journal grows with the pages one statement changes, so statements
@@ -126,7 +127,6 @@ export function openSqlite(file: string): Db {
     });
   }
 
-  let lock: Promise<void> | undefined;
   const spaceJoined = (column: string) => `group_concat(${column}, ' ')`;
   const direct: Omit<Db, 'transaction' | 'exclusive' | 'close'> = {
     engine: 'sqlite',
@@ -159,125 +159,14 @@ export function openSqlite(file: string): Db {
     close: async () => {},
   };
 
-  /**
-   * Group commit: transactions that arrive while one is running are queued and then run one
-   * after another inside a single BEGIN IMMEDIATE … COMMIT. Each caller is answered only after
-   * the COMMIT that made its writes, which survives a process crash (a power loss: wal-flush.ts).
-   * Transactions still run strictly one at a time, so every check-and-act inside one (a refresh
-   * rotation, a code exchange) sees the others' effects.
-   *
-   * A failing transaction must roll back only its own writes. Almost none fails, so a group first
-   * runs with nothing between its transactions; if one throws, the group is rolled back whole and
-   * run again with each transaction in its own SAVEPOINT, where a failure rolls back just that
-   * one. A SAVEPOINT around every transaction would cost each of them a copy of every page it
-   * touches, into the savepoint's journal (bench/README.md, change 21). So a transaction's work
-   * may run twice: it must act only through the `Db` it is given (every store's does).
-   */
-  interface Pending {
-    work: (db: Db) => Promise<unknown>;
-    resolve: (value: unknown) => void;
-    reject: (error: unknown) => void;
-  }
-  let queue: Pending[] = [];
-
-  /** One attempt at a batch; false when it must run again, isolated (nothing committed, nobody answered). */
-  async function attempt(batch: Pending[], isolated: boolean): Promise<boolean> {
-    const settle: (() => void)[] = [];
-    try {
-      sqlite.exec('BEGIN IMMEDIATE');
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return true;
-    }
-    for (const item of batch) {
-      if (isolated) sqlite.exec('SAVEPOINT borealis_tx');
-      try {
-        const value = await item.work(inside);
-        if (isolated) sqlite.exec('RELEASE borealis_tx');
-        settle.push(() => item.resolve(value));
-      } catch (error) {
-        if (isolated) {
-          sqlite.exec('ROLLBACK TO borealis_tx');
-          sqlite.exec('RELEASE borealis_tx');
-          settle.push(() => item.reject(error));
-          continue;
-        }
-        // Some errors (a full disk) end the transaction by themselves.
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-        if (batch.length > 1) return false;
-        item.reject(error);
-        return true;
-      }
-    }
-    try {
-      sqlite.exec('COMMIT');
-    } catch (error) {
-      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      for (const item of batch) item.reject(error);
-      return true;
-    }
-    noteWrites(batch.length);
-    for (const done of settle) done();
-    return true;
-  }
-
-  async function runBatch(batch: Pending[]) {
-    if (!(await attempt(batch, false))) await attempt(batch, true);
-  }
-
-  async function drain() {
-    let release!: () => void;
-    lock = new Promise<void>((resolve) => (release = resolve));
-    const batch = queue;
-    queue = [];
-    try {
-      await runBatch(batch);
-    } finally {
-      lock = undefined;
-      release();
-      if (queue.length > 0) schedule();
-    }
-  }
-
-  /**
-   * A batch starts on the event loop's check phase (setImmediate), after the poll phase has
-   * handed every request that arrived meanwhile to its handler: under load they all queue their
-   * transactions first and share one COMMIT. Idle, it costs one loop turn.
-   */
-  let scheduled = false;
-  function schedule() {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      void waitThenDrain();
-    });
-  }
-
-  function transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!lock) schedule();
-    });
-  }
-
-  /** Starts a batch once the lock is free (a statement-level wait may be in progress). */
-  async function waitThenDrain() {
-    while (lock) await lock;
-    if (queue.length > 0 && !lock) await drain();
-  }
-
-  const waitFor = async <T>(fn: () => Promise<T>): Promise<T> => {
-    while (lock) await lock;
-    return fn();
-  };
+  const { transaction, waitFor } = groupCommit(sqlite, inside, noteWrites);
 
   return {
     engine: 'sqlite',
     batchesPerTurn: false,
     spaceJoined,
     // A write outside a transaction joins the next group commit like any transaction: one
-    // statement in its own SAVEPOINT is as atomic as in autocommit, and shares the COMMIT.
+    // statement is as atomic as in autocommit, and shares the COMMIT.
     all: <T = Row>(sql: string, params: Param[] = []) => {
       if (isRead(sql)) return read(sql, (statement) => statement.raw(false).all(...params) as T[]);
       return transaction((tx) => tx.all<T>(sql, params));
