@@ -84,6 +84,28 @@ describe('refresh_token grant', () => {
     assert.equal(rows.length, 2);
   });
 
+  test('revoking the replaced access token does not turn a parallel refresh into reuse (D4)', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const rotated = await refresh(server, client, first.refresh_token as string);
+    const revoked = await fetch(`${server.url}/v1/oauth2/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: first.access_token, client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    assert.equal(revoked.status, 200);
+    clock.advance(1);
+    const straggler = await refresh(server, client, first.refresh_token as string);
+    assert.equal(straggler.status, 200);
+    assert.equal(straggler.text, rotated.text);
+    const { ctx } = server.borealis;
+    const row = (accessToken: string) => ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(accessToken));
+    assert.notEqual((await row(first.access_token))?.accessTokenRevokedAt, 0);
+    assert.equal((await row(JSON.parse(rotated.text).access_token))?.accessTokenRevokedAt, 0);
+    const next = await refresh(server, client, JSON.parse(rotated.text).refresh_token);
+    assert.equal(next.status, 200);
+  });
+
   test('reuse after the grace window is refused and revokes every token of the family', async () => {
     const client = await aClient(server);
     const cookie = await signIn(server, await aUser(server));

@@ -19,11 +19,13 @@ const graceBox = (ctx: OAuthContext, refreshToken: string) => SealedBox.keyedBy(
 const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
 
 /**
- * The replay within the window, or undefined when the window is over, the family is revoked,
- * or the pair it would hand out again has itself been revoked meanwhile.
+ * The replay within the window, or undefined when the window is over or the pair it would hand
+ * out again has been revoked meanwhile (as it is when its family, client or consent is). The
+ * rotated row's own access token is not asked: revoking that already-replaced token (RFC 7009)
+ * revokes nothing the replay hands out, and must not turn a parallel refresh into reuse.
  */
 async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | undefined> {
-  if (row.rotatedAt === null || row.rotatedResponse === null || row.accessTokenRevokedAt !== 0) return undefined;
+  if (row.rotatedAt === null || row.rotatedResponse === null) return undefined;
   if (ctx.refreshGraceSeconds <= 0 || now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
   if (opened === undefined) return undefined;
