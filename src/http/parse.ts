@@ -34,16 +34,23 @@ export function singleQueryValue(request: FastifyRequest, name: string): string 
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
+/** Far more than any OAuth request sends; a bound on the parser's work. */
+const MULTIPART_FIELDS = 200;
+
 function multipart(contentType: string, body: Buffer): Promise<Map<string, string[]>> {
   return new Promise((resolve, reject) => {
     const out = new Map<string, string[]>();
     const malformed = () => reject(invalidRequest('The request is malformed: invalid multipart body.'));
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 65536, fields: 200 } });
+      parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 65536, fields: MULTIPART_FIELDS } });
     } catch {
       return malformed();
     }
+    // busboy drops the fields past its limit without failing: a dropped field (a repeated
+    // parameter, a narrowing `scope`) would change the request silently. (No value reaches
+    // `fieldSize`: the whole body is at most 64 KiB.)
+    parser.on('fieldsLimit', () => reject(invalidRequest(`The request is malformed: more than ${MULTIPART_FIELDS} fields.`)));
     parser.on('field', (name, value) => {
       if (value === '') return; // RFC 6749 §3.1: empty means omitted.
       if (value.includes('\u0000') || value.includes('\ufffd')) return reject(invalidRequest('The request is malformed: invalid characters.'));

@@ -248,6 +248,13 @@ describe('POST /v1/oauth2/token: reading the request', () => {
       ['a part without Content-Disposition', MULTIPART, Buffer.from('--XyZ\r\n\r\nweb\r\n--XyZ--\r\n'), BAD_MULTIPART],
       ['a NUL byte in a value', MULTIPART, Buffer.concat([part('grant_type', 'we\u0000b'), END]), BAD_CHARS],
       ['invalid UTF-8 in a value', MULTIPART, Buffer.concat([part('grant_type', Buffer.from([0x77, 0xff])), END]), BAD_CHARS],
+      // Past busboy's limits a field would be dropped or cut: a repeat after 200 fillers went unseen.
+      [
+        'more than 200 fields',
+        MULTIPART,
+        Buffer.concat([...Array.from({ length: 200 }, (_, i) => part(`f${i}`, 'x')), part('grant_type', 'web'), END]),
+        invalidRequest('The request is malformed: more than 200 fields.'),
+      ],
     ];
     for (const [name, contentType, body, text] of cases) {
       test(name, async () => assertOAuthError(await call(server, 'POST', '/v1/oauth2/token', body, { 'content-type': contentType }), 400, text));
