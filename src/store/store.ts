@@ -133,6 +133,8 @@ export interface Consent {
   clientId: string;
   userId: string;
   scope: string;
+  /** The organizations the user chose with it; none: all of theirs. */
+  organizationIds: string[];
 }
 
 export interface SigningKey {
@@ -226,13 +228,10 @@ export interface TokensStore {
 
 export interface ConsentsStore {
   find(clientId: string, userId: string): Promise<Consent | undefined>;
-  /**
-   * Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3).
-   * `organizationIds` records the organizations chosen with it (none: all).
-   */
-  remember(consent: Consent & { organizationIds?: string[] }, now: number): Promise<void>;
+  /** Insert-or-replace in one statement: concurrent approvals leave one row (Appendix B.3). */
+  remember(consent: Consent, now: number): Promise<void>;
   /** A user's remembered consents, newest first. */
-  listForUser(userId: string): Promise<(Consent & { modifiedAt: number; organizationIds: string[] })[]>;
+  listForUser(userId: string): Promise<(Consent & { modifiedAt: number })[]>;
   /** Forgets the consent and revokes every code and token the client holds for the user. */
   revoke(clientId: string, userId: string, now: number): Promise<void>;
 }

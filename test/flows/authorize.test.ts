@@ -188,6 +188,7 @@ describe('GET /v1/oauth2/authorize', () => {
       clientId: client.clientId,
       userId: user.id,
       scope: 'openid email profile products:read',
+      organizationIds: [],
     });
     await expectCode(await getAuthorize(server, cookie, query(client, { prompt: 'none' })));
     await expectCode(await getAuthorize(server, cookie, query(client, { prompt: 'consent' })));

@@ -185,6 +185,69 @@ describe('POST /v1/oauth2/consent', () => {
     assert.deepEqual(await tokenOrganizations(client, code), [a.id]);
   });
 
+  // Polar's consent memory keeps scopes only; Borealis stays within the organizations chosen with
+  // the consent (docs/compatibility.md, "Further differences").
+  test('a remembered consent approves only within the organizations chosen with it', async () => {
+    const { user, a, b } = await userWithTwoOrgs();
+    const client = await aClient(server);
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, q);
+    assert.deepEqual(await tokenOrganizations(client, await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [b.id]))), [b.id]);
+
+    // Asked again without organizations, with or without prompt=none, or naming the chosen one:
+    // approved at once, for the chosen organization only.
+    for (const extra of [{}, { prompt: 'none' }, { organizations: b.id }, { organizations: b.id.toUpperCase() }]) {
+      const code = await expectCode(await getAuthorize(server, cookie, query(client, extra)));
+      assert.deepEqual(await tokenOrganizations(client, code), [b.id], JSON.stringify(extra));
+    }
+    // Naming another organization asks the user again; prompt=none cannot ask.
+    const other = await getAuthorize(server, cookie, query(client, { organizations: a.id }));
+    assert.equal(other.status, 200);
+    assert.equal(((await other.json()) as { client: { client_id: string } }).client.client_id, client.clientId);
+    const silent = await getAuthorize(server, cookie, query(client, { organizations: a.id, prompt: 'none' }));
+    assert.equal(silent.status, 302);
+    assert.equal(silent.headers.get('location'), `${REDIRECT_URI}?error=consent_required&state=st&${iss}`);
+
+    // Consent for all organizations: whatever the request names, as before.
+    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }));
+    assert.deepEqual(await tokenOrganizations(client, await expectCode(await getAuthorize(server, cookie, query(client)))), []);
+    const named = await expectCode(await getAuthorize(server, cookie, query(client, { organizations: a.id })));
+    assert.deepEqual(await tokenOrganizations(client, named), [a.id]);
+  });
+
+  test('organization mode: the organization chosen at consent is approved again (no §9 dead end)', async () => {
+    const { user, a } = await userWithTwoOrgs();
+    const client = await aClient(server, { default_sub_type: 'organization' });
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, q);
+    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id]));
+    const code = await expectCode(await getAuthorize(server, cookie, q));
+    assert.deepEqual(await tokenOrganizations(client, code), [a.id]);
+  });
+
+  test('chosen organizations the session cannot reach are not approved again; none left → ask', async () => {
+    const { user, a, b } = await userWithTwoOrgs();
+    const client = await aClient(server);
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, q);
+    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id, b.id]));
+    // A session down-scoped to `a` (as an SSO session is, §3.4) reaches only `a` of the two.
+    const onlyA = await downScopedSession(user, [a.id]);
+    assert.deepEqual(await tokenOrganizations(client, await expectCode(await getAuthorize(server, onlyA, q))), [a.id]);
+    const other = await userWithTwoOrgs();
+    const neither = await downScopedSession(user, [other.a.id]);
+    assert.equal((await getAuthorize(server, neither, q)).status, 200);
+  });
+
+  /** A web session restricted to `organizationIds`, made through the store (sign-in makes unrestricted ones). */
+  async function downScopedSession(user: User, organizationIds: string[]): Promise<string> {
+    const { credentials, store, now } = server.borealis.ctx;
+    const token = credentials.mint('userSession');
+    const at = now();
+    await store.sessions.create({ id: crypto.randomUUID(), userId: user.id, createdAt: at, expiresAt: at + 3600, organizationIds }, credentials.hash(token));
+    return `polar_session=${token}`;
+  }
+
   // §2.5 collects `organizations` from the query and then the body, and §3.5 has the page re-post
   // the authorize query verbatim, so a preselection in that query (honoured at GET, §9 caveat)
   // down-scopes the code, in single-organization mode too.
@@ -232,7 +295,7 @@ describe('POST /v1/oauth2/consent', () => {
     const codes = await Promise.all(responses.map(expectCode));
     assert.equal(new Set(codes).size, 10);
     const remembered = await server.borealis.ctx.store.consents.find(client.clientId, user.id);
-    assert.deepEqual(remembered, { clientId: client.clientId, userId: user.id, scope: 'openid email' });
+    assert.deepEqual(remembered, { clientId: client.clientId, userId: user.id, scope: 'openid email', organizationIds: [] });
     const followUp = await getAuthorize(server, cookie, query(client));
     assert.equal(followUp.status, 302);
   });

@@ -151,7 +151,7 @@ describe('CSRF on the HTML forms (D14)', () => {
     assertNotPermitted(await post(server, path, { csrf_token: 'wrong' }, { cookie, 'sec-fetch-site': 'same-origin' }), CSRF);
 
     assert.equal(await userinfoStatus(tokens.access_token), 200);
-    assert.deepEqual(await ctx.store.consents.find(client.clientId, user.id), { clientId: client.clientId, userId: user.id, scope: 'openid email' });
+    assert.deepEqual(await ctx.store.consents.find(client.clientId, user.id), { clientId: client.clientId, userId: user.id, scope: 'openid email', organizationIds: [] });
 
     // Control: with the console's token access is revoked.
     const csrf = csrfOf((await get(server, '/settings/oauth', cookie)).text);

@@ -62,7 +62,7 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     for (const u of [user, other]) await h.store.users.create(u);
     const [a, b] = [aClient(), aClient()];
     for (const c of [a, b]) await h.store.clients.create(c!);
-    await h.store.consents.remember({ clientId: a!.clientId, userId: user.id, scope: 'openid' }, NOW);
+    await h.store.consents.remember({ clientId: a!.clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
     const orgs = [crypto.randomUUID(), crypto.randomUUID()];
     await h.store.consents.remember({ clientId: b!.clientId, userId: user.id, scope: 'email', organizationIds: orgs }, NOW + 5);
     assert.deepEqual(
@@ -84,6 +84,7 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     assert.equal((await h.store.tokens.findByAccess(accessKey(theirs)))?.accessTokenRevokedAt, 0);
     assert.equal((await h.store.tokens.findByAccess(accessKey(otherClient)))?.accessTokenRevokedAt, 0);
     assert.equal(await h.store.codes.consume(code.id, NOW + 11), false);
-    assert.ok(await h.store.consents.find(b!.clientId, user.id));
+    // The organizations chosen with a consent come back with it: auto-approval stays within them.
+    assert.deepEqual(await h.store.consents.find(b!.clientId, user.id), { clientId: b!.clientId, userId: user.id, scope: 'email', organizationIds: orgs });
   });
 });

@@ -125,7 +125,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
         const clientId = aClient().clientId;
         const scopes = Array.from({ length: 20 }, (_, i) => `openid scope:${i}`);
         const outcomes = await Promise.allSettled(
-          scopes.map((scope, i) => pick(i).consents.remember({ clientId, userId: user.id, scope }, NOW + i)),
+          scopes.map((scope, i) => pick(i).consents.remember({ clientId, userId: user.id, scope, organizationIds: [] }, NOW + i)),
         );
         assert.deepEqual(
           outcomes.filter((o) => o.status === 'rejected'),

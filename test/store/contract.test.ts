@@ -165,10 +165,10 @@ describe(`store contract (${ENGINE})`, () => {
       const user = await storedUser(store);
       const clientId = aClient().clientId;
       assert.equal(await store.consents.find(clientId, user.id), undefined);
-      await store.consents.remember({ clientId, userId: user.id, scope: 'openid' }, NOW);
-      assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid' });
-      await store.consents.remember({ clientId, userId: user.id, scope: 'openid email profile' }, NOW + 10);
-      assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid email profile' });
+      await store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
+      assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid', organizationIds: [] });
+      await store.consents.remember({ clientId, userId: user.id, scope: 'openid email profile', organizationIds: [] }, NOW + 10);
+      assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid email profile', organizationIds: [] });
       assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [clientId, user.id]), 1);
     });
 
@@ -176,7 +176,7 @@ describe(`store contract (${ENGINE})`, () => {
       const user = await storedUser(store);
       const other = await storedUser(store);
       const clientId = aClient().clientId;
-      await store.consents.remember({ clientId, userId: user.id, scope: 'openid' }, NOW);
+      await store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
       assert.equal(await store.consents.find(clientId, other.id), undefined);
       assert.equal(await store.consents.find(aClient().clientId, user.id), undefined);
     });

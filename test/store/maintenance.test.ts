@@ -157,7 +157,7 @@ describe(`store contract: transactions (${ENGINE})`, () => {
     const existingToken = aToken(clientId, user.id);
     await store.codes.create(existingCode);
     await store.tokens.create(existingToken);
-    await store.consents.remember({ clientId, userId: user.id, scope: 'openid' }, NOW);
+    await store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
 
     const newcomer = aUser();
     const org = anOrganization();
@@ -179,7 +179,7 @@ describe(`store contract: transactions (${ENGINE})`, () => {
         await tx.codes.create(code);
         await tx.tokens.create(token);
         await tx.tokens.create(bareToken);
-        await tx.consents.remember({ clientId, userId: user.id, scope: 'openid email' }, NOW + 1);
+        await tx.consents.remember({ clientId, userId: user.id, scope: 'openid email', organizationIds: [] }, NOW + 1);
         await tx.signingKeys.create({ kid: 'k-rolled-back', alg: 'RS256', publicJwk: '{}', privateJwkSealed: 'x', createdAt: NOW, retiredAt: null, expiresAt: null });
         assert.equal(await tx.codes.consume(existingCode.id, NOW), true);
         assert.equal(await tx.tokens.rotate(existingToken.id, NOW, 'sealed'), true);
@@ -202,7 +202,7 @@ describe(`store contract: transactions (${ENGINE})`, () => {
     assert.equal(await store.tokens.findByAccess(accessKey(token)), undefined);
     assert.equal(await store.tokens.findByAccess(accessKey(bareToken)), undefined);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [token.id]), 0);
-    assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid' });
+    assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid', organizationIds: [] });
     assert.deepEqual(await store.signingKeys.list(), []);
     assert.deepEqual(await store.codes.find(existingCode.codeHash), existingCode);
     assert.deepEqual(await store.tokens.findByAccess(accessKey(existingToken)), {

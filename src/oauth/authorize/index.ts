@@ -12,6 +12,7 @@ import { isoTime } from '../wire.js';
 import { issueCode } from './issue-code.js';
 import { resolveOrganizations } from './organizations.js';
 import { decide } from './prompt.js';
+import { rememberedSelection } from './remembered.js';
 import { type AuthorizationRequest, validateAuthorizationRequest } from './request.js';
 
 export interface SignedIn {
@@ -71,21 +72,21 @@ export function authorizeResponse(request: AuthorizationRequest, user: User, org
 export async function authorize(params: Params, signedIn: SignedIn | undefined, ctx: OAuthContext): Promise<AuthorizeOutcome> {
   const request = await validateAuthorizationRequest(params, ctx);
   const remembered = signedIn && (await ctx.store.consents.find(request.client.clientId, signedIn.user.id));
-  const decision = decide(request, signedIn !== undefined, remembered?.scope);
+  const accessible = signedIn ? await accessibleOrganizations(ctx.store, signedIn.session) : [];
+  const approved = rememberedSelection(remembered, request, accessible);
+  const decision = decide(request, signedIn !== undefined, approved !== undefined);
   if (decision === 'login' || !signedIn) return { kind: 'login' };
-
-  const accessible = await accessibleOrganizations(ctx.store, signedIn.session);
   if (decision === 'consent') return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
 
   // Auto-approval: first-party clients remember their whole scope (§3.4 step 11).
   if (request.client.firstParty) {
     await ctx.store.consents.remember(
-      { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.client.metadata.scope },
+      { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.client.metadata.scope, organizationIds: [] },
       ctx.now(),
     );
   }
   const organizationIds = resolveOrganizations(
-    request.organizations,
+    request.client.firstParty ? request.organizations : (approved ?? []),
     accessible,
     signedIn.session,
     request.requiresSingleOrganization,

@@ -11,12 +11,12 @@
  *   7. remembered consent covers the request    → approve; else ask
  */
 import { OAuthError, invalidRequest } from '../errors.js';
-import { scopeCovers } from '../scopes.js';
 import type { AuthorizationRequest } from './request.js';
 
 export type Decision = 'login' | 'consent' | 'approve';
 
-export function decide(request: AuthorizationRequest, signedIn: boolean, remembered: string | undefined): Decision {
+/** `covered`: a remembered consent covers the request, its scope and organizations (remembered.ts). */
+export function decide(request: AuthorizationRequest, signedIn: boolean, covered: boolean): Decision {
   const { prompt } = request;
   const redirectError = (error: OAuthError) => {
     error.withState(request.state).redirectTo = request.redirectUri;
@@ -29,7 +29,6 @@ export function decide(request: AuthorizationRequest, signedIn: boolean, remembe
   }
   if (prompt.has('login')) return 'login';
   if (request.client.firstParty) return 'approve';
-  const covered = remembered !== undefined && scopeCovers(remembered, request.scope);
   if (prompt.has('none')) {
     if (covered) return 'approve';
     throw redirectError(new OAuthError('consent_required', undefined, { allowRedirect: true }));

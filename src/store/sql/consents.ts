@@ -1,14 +1,14 @@
 import type { ConsentsStore } from '../store.js';
-import type { Db } from './db.js';
+import { type Db, spaceSplit } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
 export const consents = (db: Db): ConsentsStore => ({
   async find(clientId, userId) {
-    const row = await db.get<{ scope: string }>('SELECT scope FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [
-      clientId,
-      userId,
-    ]);
-    return row && { clientId, userId, scope: row.scope };
+    const row = await db.get<{ scope: string; organization_ids: string }>(
+      'SELECT scope, organization_ids FROM oauth2_grants WHERE client_id = ? AND user_id = ?',
+      [clientId, userId],
+    );
+    return row && { clientId, userId, scope: row.scope, organizationIds: spaceSplit(row.organization_ids) };
   },
   async remember(c, now) {
     // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
@@ -16,7 +16,7 @@ export const consents = (db: Db): ConsentsStore => ({
       `INSERT INTO oauth2_grants (client_id, user_id, scope, organization_ids, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_id, user_id) DO UPDATE
          SET scope = excluded.scope, organization_ids = excluded.organization_ids, modified_at = excluded.modified_at`,
-      [c.clientId, c.userId, c.scope, (c.organizationIds ?? []).join(' '), now, now],
+      [c.clientId, c.userId, c.scope, c.organizationIds.join(' '), now, now],
     );
   },
   async listForUser(userId) {
@@ -31,7 +31,7 @@ export const consents = (db: Db): ConsentsStore => ({
       userId,
       scope: r.scope,
       modifiedAt: r.modified_at,
-      organizationIds: r.organization_ids ? r.organization_ids.split(' ') : [],
+      organizationIds: spaceSplit(r.organization_ids),
     }));
   },
   async revoke(clientId, userId, now) {

@@ -1,0 +1,31 @@
+/**
+ * What a remembered consent lets the authorization endpoint approve without asking
+ * (polar-oauth2.md §9 "has granted"; OIDC Core §3.1.2.4). Polar compares scopes only, and its
+ * consent memory keeps no organizations, so a user who chose one organization would be
+ * re-authorized silently for all of them, or for whichever the client names. Borealis keeps the
+ * organizations chosen with the consent and stays within them (docs/compatibility.md).
+ */
+import type { Consent, Organization } from '../../store/store.js';
+import { scopeCovers } from '../scopes.js';
+import type { AuthorizationRequest } from './request.js';
+
+/**
+ * The organization selection the consent approves for `request`, or undefined when the user must
+ * be asked. A consent for all organizations approves whatever the request names (resolved and
+ * checked as any selection is); one for chosen organizations approves a subset of them, or, when
+ * the request names none, those of them the session can still reach.
+ */
+export function rememberedSelection(
+  remembered: Consent | undefined,
+  request: Pick<AuthorizationRequest, 'scope' | 'organizations'>,
+  accessible: Organization[],
+): string[] | undefined {
+  if (!remembered || !scopeCovers(remembered.scope, request.scope)) return undefined;
+  const chosen = remembered.organizationIds;
+  if (chosen.length === 0) return request.organizations;
+  if (request.organizations.length > 0) {
+    return request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
+  }
+  const reachable = chosen.filter((id) => accessible.some((o) => o.id === id));
+  return reachable.length > 0 ? reachable : undefined;
+}
