@@ -272,7 +272,8 @@ export interface Store {
   readonly rateLimits: RateLimits;
   /**
    * Runs `work` in one transaction; the store it receives writes inside it. On SQLite `work` may
-   * run twice (a failure in its group commit reruns the group), so it must act only through that store.
+   * run more than once (a failure in its group commit reruns the group), so it must act only
+   * through that store.
    */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Deletes what has expired (§5.5); returns the number of rows removed. */

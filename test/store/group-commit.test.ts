@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { tokens as tokensOn } from '../../src/store/sql/tokens.js';
 import { ENGINE } from '../support/server.js';
 import { NOW, aToken, count, type Harness, harness, accessKey, storedClient, storedUser } from './fixtures.js';
 
@@ -72,6 +73,47 @@ describe(`store: concurrent transactions are isolated from each other's failures
     );
     assert.equal(runs, 1);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 0);
+  });
+});
+
+describe('store: a full disk inside a group commit (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  // SQLITE_FULL ends the whole transaction, savepoints included; `max_page_count` stands in for
+  // the full disk. Before, the isolated rerun then failed on its own ROLLBACK TO: no caller was
+  // ever answered and the rejection took the process down.
+  test('every caller is answered: those that no longer fit fail, one that fits commits; the writer stays usable', async () => {
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
+    const existing = aToken(client.clientId, user.id, { issuedAt: NOW });
+    await h.store.tokens.create(existing);
+    const pages = (await h.raw.get<{ page_count: number }>('PRAGMA page_count'))!.page_count;
+    await h.raw.exec(`PRAGMA max_page_count = ${pages}`);
+    try {
+      const fits = h.raw.transaction((tx) => tx.run('UPDATE oauth2_tokens SET scope = ? WHERE id = ?', ['email', existing.id]));
+      const tooBig = Array.from({ length: 2 }, () =>
+        h.raw.transaction(async (tx) => {
+          for (let k = 0; k < 40; k++) await tokensOn(tx).create(aToken(client.clientId, user.id, { issuedAt: NOW }));
+        }),
+      );
+      const outcomes = await Promise.race([
+        Promise.allSettled([fits, ...tooBig]),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a caller was never answered')), 5000)),
+      ]);
+      assert.deepEqual(outcomes[0], { status: 'fulfilled', value: 1 });
+      for (const outcome of outcomes.slice(1)) {
+        assert.equal(outcome.status === 'rejected' && (outcome.reason as Error).message, 'database or disk is full');
+      }
+      assert.equal((await h.store.tokens.findByAccess(accessKey(existing)))?.scope, 'email');
+      assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_tokens WHERE client_id = ?', [client.clientId]), 1);
+    } finally {
+      await h.raw.exec('PRAGMA max_page_count = 1073741823');
+    }
+    assert.equal(await h.raw.run('UPDATE oauth2_tokens SET scope = ? WHERE id = ?', ['openid', existing.id]), 1);
   });
 });
 

@@ -10,7 +10,7 @@
  * run again with each transaction in its own SAVEPOINT, where a failure rolls back just that
  * one. A SAVEPOINT around every transaction would cost each of them a copy of every page it
  * touches, into the savepoint's journal (bench/README.md, change 21). So a transaction's work
- * may run twice: it must act only through the `Db` it is given (every store's does).
+ * may run more than once: it must act only through the `Db` it is given (every store's does).
  */
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
@@ -32,14 +32,17 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
   let lock: Promise<void> | undefined;
   let queue: Pending[] = [];
 
-  /** One attempt at a batch; false when it must run again, isolated (nothing committed, nobody answered). */
-  async function attempt(batch: Pending[], isolated: boolean): Promise<boolean> {
+  /**
+   * One attempt at a batch. Returns the transactions still to run, isolated: none when every
+   * caller has been answered.
+   */
+  async function attempt(batch: Pending[], isolated: boolean): Promise<Pending[]> {
     const settle: (() => void)[] = [];
     try {
       sqlite.exec('BEGIN IMMEDIATE');
     } catch (error) {
       for (const item of batch) item.reject(error);
-      return true;
+      return [];
     }
     for (const item of batch) {
       if (isolated) sqlite.exec('SAVEPOINT borealis_tx');
@@ -48,17 +51,22 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
         if (isolated) sqlite.exec('RELEASE borealis_tx');
         settle.push(() => item.resolve(value));
       } catch (error) {
+        // Some errors (a full disk, an I/O error) end the whole transaction by themselves,
+        // savepoints included: the others' writes are gone too, so they run again without it.
+        if (!sqlite.inTransaction) {
+          item.reject(error);
+          return batch.filter((other) => other !== item);
+        }
         if (isolated) {
           sqlite.exec('ROLLBACK TO borealis_tx');
           sqlite.exec('RELEASE borealis_tx');
           settle.push(() => item.reject(error));
           continue;
         }
-        // Some errors (a full disk) end the transaction by themselves.
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-        if (batch.length > 1) return false;
+        sqlite.exec('ROLLBACK');
+        if (batch.length > 1) return batch;
         item.reject(error);
-        return true;
+        return [];
       }
     }
     try {
@@ -66,15 +74,20 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
     } catch (error) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       for (const item of batch) item.reject(error);
-      return true;
+      return [];
     }
-    committed(batch.length);
-    for (const done of settle) done();
-    return true;
+    try {
+      committed(batch.length);
+    } finally {
+      for (const done of settle) done();
+    }
+    return [];
   }
 
+  /** Each isolated rerun leaves out at least the transaction that failed, so this ends. */
   async function runBatch(batch: Pending[]) {
-    if (!(await attempt(batch, false))) await attempt(batch, true);
+    let rest = await attempt(batch, false);
+    while (rest.length > 0) rest = await attempt(rest, true);
   }
 
   async function drain() {
@@ -84,6 +97,11 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
     queue = [];
     try {
       await runBatch(batch);
+    } catch (error) {
+      // Unforeseen (a savepoint statement failing): nobody may wait forever, nor the writer stay
+      // inside the transaction. Callers already answered keep their answer.
+      for (const item of batch) item.reject(error);
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
     } finally {
       lock = undefined;
       release();
