@@ -195,6 +195,22 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
     });
   });
 
+  /** A failover, a restart or an idle-in-transaction timeout ends a backend mid-transaction. */
+  describe('a connection lost inside a transaction (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+    test('the transaction fails; the process and the store live on', async () => {
+      await assert.rejects(
+        h.raw.transaction(async (tx) => {
+          const { pid } = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!;
+          await h.raw.get('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE pid = ?', [pid]);
+          await tx.get('SELECT 1 AS n');
+        }),
+      );
+      // Before, the checked-out client's 'error' event had no listener and ended the process.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(await h.raw.transaction((tx) => tx.get('SELECT 1 AS n')), { n: 1 });
+    });
+  });
+
   /**
    * Revocation racing a rotation. Under READ COMMITTED an UPDATE does not see rows committed after
    * it started: a family revocation that waits on the row a rotation is claiming re-reads that row

@@ -89,6 +89,12 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
 
   async function withClient<T>(begin: string, work: (db: Db) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A checked-out client has no pool listener: a backend lost mid-transaction (a restart, a
+    // failover, pg_terminate_backend) would emit an unhandled 'error' and end the process. The
+    // pending query rejects anyway; the broken connection is destroyed, not pooled again.
+    let lost: Error | undefined;
+    const onError = (error: Error) => (lost = error);
+    client.on('error', onError);
     const db = over(client, (inner) => inner(db), (inner) => inner(db));
     try {
       await client.query(begin);
@@ -99,7 +105,8 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(lost);
     }
   }
 
