@@ -59,6 +59,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       error ? 400 : 200,
       consentPage({
         data,
+        preselected: pending.organizations.map((id) => id.toLowerCase()),
         formAction: here,
         csrfToken: token,
         createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,
@@ -99,7 +100,12 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         const data = authorizeResponse(pending, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
         return showConsent(reply, request, signedIn, pending, data, 'Select at least one organization, or choose All organizations.');
       }
-      const location = await consent(new Params(queryParams(request), new Map()), { action, organizations }, signedIn, ctx);
+      // The page showed the request's `organizations` as ticked boxes, so the form alone says
+      // what the user chose; merged with the query as well (§2.5, the JSON API's rule), a box the
+      // user unticked would still be granted.
+      const query = queryParams(request);
+      query.delete('organizations');
+      const location = await consent(new Params(query, new Map()), { action, organizations }, signedIn, ctx);
       return sendRedirect(reply, location, 303);
     } catch (error) {
       return fail(reply, error);

@@ -15,28 +15,38 @@ function scopeGroups(data: AuthorizeResponse): Html[] {
   return [...groups].map(([name, labels]) => html`<h3>${name}</h3><ul class="scopes">${labels.map((l) => html`<li>${l}</li>`)}</ul>`);
 }
 
-function organizationPicker(data: AuthorizeResponse, createOrgUrl: string): Html {
+/**
+ * `preselected`: the organizations the authorization request named (§3.4, `organizations`),
+ * shown ticked; what the user leaves ticked is what the form posts, and all it grants.
+ */
+function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string): Html {
   if (data.organizations.length === 0) {
     return html`<fieldset><legend>Organizations</legend>
 <p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one.' : ''}
 <a href="${createOrgUrl}">Create an organization</a>.</p></fieldset>`;
   }
+  const ticked = (id: string) => preselected.includes(id);
+  const checked = (on: boolean) => (on ? html` checked` : '');
   if (data.requires_single_organization) {
+    const chosen = data.organizations.find((o) => ticked(o.id)) ?? data.organizations[0];
     return html`<fieldset><legend>Choose the organization this app may act for</legend>
 ${data.organizations.map(
-  (o, i) => html`<label class="choice"><input type="radio" name="organizations" value="${o.id}"${i === 0 ? html` checked` : ''}> ${o.slug}</label>`,
+  (o) => html`<label class="choice"><input type="radio" name="organizations" value="${o.id}"${checked(o === chosen)}> ${o.slug}</label>`,
 )}
 </fieldset>`;
   }
+  const specific = data.organizations.some((o) => ticked(o.id));
   return html`<fieldset><legend>Organizations this app may act for</legend>
-<label class="choice"><input type="radio" name="organization_mode" value="all" checked> All organizations, including ones you join later</label>
-<label class="choice"><input type="radio" name="organization_mode" value="specific"> Only the organizations selected below</label>
-${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"> ${o.slug}</label>`)}
+<label class="choice"><input type="radio" name="organization_mode" value="all"${checked(!specific)}> All organizations, including ones you join later</label>
+<label class="choice"><input type="radio" name="organization_mode" value="specific"${checked(specific)}> Only the organizations selected below</label>
+${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"${checked(ticked(o.id))}> ${o.slug}</label>`)}
 </fieldset>`;
 }
 
 export interface ConsentPageOptions {
   data: AuthorizeResponse;
+  /** Organization ids the request named, lowercase. */
+  preselected: string[];
   formAction: string;
   csrfToken: string;
   createOrgUrl: string;
@@ -44,7 +54,7 @@ export interface ConsentPageOptions {
   error?: string | undefined;
 }
 
-export function consentPage({ data, formAction, csrfToken, createOrgUrl, user, error }: ConsentPageOptions): string {
+export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, user, error }: ConsentPageOptions): string {
   const c = data.client;
   const links = [
     c.client_uri ? html`<a href="${c.client_uri}" rel="noopener noreferrer">Website</a>` : '',
@@ -61,7 +71,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
-${organizationPicker(data, createOrgUrl)}
+${organizationPicker(data, preselected, createOrgUrl)}
 <div class="actions">
 <button type="submit" name="action" value="allow">Allow</button>
 <button type="submit" name="action" value="deny" class="secondary">Deny</button>

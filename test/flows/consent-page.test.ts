@@ -1,0 +1,76 @@
+/**
+ * The organizations on the built-in consent page (POST /oauth2/authorize, polar-oauth2.md §3.6):
+ * those the authorization request names are shown ticked, and the form alone says what is
+ * granted. The JSON consent API keeps Polar's merge of query and body (§2.5; consent.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, authorizeQuery, form, postToken, signIn } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+describe('consent page: the organizations the user leaves ticked are the ones granted', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  async function setUp(metadata: Parameters<typeof aClient>[1] = {}) {
+    const user = await aUser(server);
+    const a = await anOrganization(server, user);
+    const b = await anOrganization(server, user);
+    return { a, b, client: await aClient(server, metadata), cookie: await signIn(server, user) };
+  }
+
+  async function page(cookie: string, query: string): Promise<string> {
+    const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { headers: { cookie } });
+    assert.equal(response.status, 200);
+    return response.text();
+  }
+
+  /** Submits the page's form with `fields`; returns the organizations of the token its code buys. */
+  async function allow(client: TestClient, cookie: string, query: string, html: string, fields: [string, string][]): Promise<string[]> {
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const body = new URLSearchParams([['csrf_token', csrf], ['action', 'allow'], ...fields]);
+    const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
+    assert.equal(response.status, 303, await response.text());
+    const code = new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const token = await postToken(server, { grant_type: 'authorization_code', client_id: client.clientId, client_secret: client.clientSecret, code, redirect_uri: REDIRECT_URI });
+    assert.equal(token.status, 200, token.text);
+    const { ctx } = server.borealis;
+    const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(JSON.parse(token.text).access_token));
+    return [...(row?.organizationIds ?? [])];
+  }
+
+  const box = (name: string, value: string, checked: boolean) =>
+    `name="${name}" value="${value}"${checked ? ' checked' : ''}>`;
+
+  test('nothing named: "All organizations" is chosen and no box is ticked', async () => {
+    const { a, b, cookie, client } = await setUp();
+    const html = await page(cookie, form(authorizeQuery(client)).toString());
+    for (const expected of [box('organization_mode', 'all', true), box('organization_mode', 'specific', false), box('organizations', a.id, false), box('organizations', b.id, false)]) {
+      assert.ok(html.includes(expected), expected);
+    }
+  });
+
+  test('a named organization is shown ticked; the user ticks another instead → only that one', async () => {
+    const { a, b, cookie, client } = await setUp();
+    const query = form(authorizeQuery(client, { organizations: a.id.toUpperCase() })).toString();
+    const html = await page(cookie, query);
+    for (const expected of [box('organization_mode', 'specific', true), box('organizations', a.id, true), box('organizations', b.id, false)]) {
+      assert.ok(html.includes(expected), expected);
+    }
+    assert.deepEqual(await allow(client, cookie, query, html, [['organization_mode', 'specific'], ['organizations', b.id]]), [b.id]);
+    // Switching to "All organizations" grants all of them: no down-scope at all.
+    assert.deepEqual(await allow(client, cookie, query, await page(cookie, query), [['organization_mode', 'all']]), []);
+  });
+
+  test('single-organization mode: the named one is the selected radio; choosing the other grants the other', async () => {
+    const { a, b, cookie, client } = await setUp({ default_sub_type: 'organization' });
+    const query = form(authorizeQuery(client, { organizations: b.id })).toString();
+    const html = await page(cookie, query);
+    assert.ok(html.includes(box('organizations', b.id, true)));
+    assert.ok(html.includes(box('organizations', a.id, false)));
+    assert.deepEqual(await allow(client, cookie, query, html, [['organizations', a.id]]), [a.id]);
+  });
+});
