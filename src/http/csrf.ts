@@ -2,13 +2,16 @@
  * CSRF defence for state-changing forms (D14):
  *  1. Fetch metadata: a browser that says the POST is cross-site (`Sec-Fetch-Site`), or whose
  *     `Origin` is another origin, is refused. Non-browser clients send neither and pass.
- *  2. For session-bound forms, a token derived from the session (HMAC under the server secret),
- *     so it needs no storage and dies with the session.
+ *  2. A token in the form, from a browser: for session-bound forms, derived from the session
+ *     (HMAC under the server secret), so it needs no storage and dies with the session; for the
+ *     forms shown before there is a session (sign-in, sign-up: login CSRF), derived the same
+ *     way from a random value in a cookie of its own that the page sets.
  * `Origin: null` alone is not trusted, but a same-origin `Sec-Fetch-Site` is (pitfalls.md:
  * Chromium sends `Origin: null` under `Referrer-Policy: no-referrer`).
  */
-import { createHmac } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import '@fastify/cookie';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../oauth/credentials.js';
 import { notPermitted } from '../oauth/errors.js';
 
@@ -27,4 +30,31 @@ export const csrfToken = (secret: string, sessionId: string): string =>
 
 export function assertCsrfToken(secret: string, sessionId: string, presented: string | undefined): void {
   if (!presented || !safeEqual(presented, csrfToken(secret, sessionId))) throw notPermitted('Invalid or missing CSRF token.');
+}
+
+/**
+ * A browser's form POST: browsers send `Sec-Fetch-Site` or `Origin` with it. Scripts that sign in
+ * over HTTP send neither, and cannot be a CSRF victim; they need no token.
+ */
+export const fromBrowser = (request: FastifyRequest): boolean =>
+  request.headers['sec-fetch-site'] !== undefined || request.headers.origin !== undefined;
+
+const PRE_SESSION_COOKIE = 'borealis_csrf';
+const PRE_SESSION_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The form token of a page shown before sign-in; sets its cookie when the browser has none. */
+export function preSessionToken(secret: string, request: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+  let value = request.cookies[PRE_SESSION_COOKIE];
+  if (!value || !PRE_SESSION_VALUE.test(value)) {
+    value = randomBytes(32).toString('base64url');
+    reply.setCookie(PRE_SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+  }
+  return csrfToken(secret, `pre-session:${value}`);
+}
+
+/** Whether `presented` is the token of the pre-session cookie this browser holds. */
+export function isPreSessionToken(secret: string, request: FastifyRequest, presented: string | undefined): boolean {
+  const value = request.cookies[PRE_SESSION_COOKIE];
+  if (!value || !PRE_SESSION_VALUE.test(value) || !presented) return false;
+  return safeEqual(presented, csrfToken(secret, `pre-session:${value}`));
 }

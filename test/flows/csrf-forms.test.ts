@@ -2,7 +2,8 @@
  * D14 (decisions.md: CSRF protection on every state-changing form, Origin / Sec-Fetch-Site check
  * and a token) on the forms beyond the consent API, which bad-input-consent-login.test.ts covers:
  * the HTML consent form at POST /oauth2/authorize (polar-oauth2.md §3.6), the console forms
- * (rotate secret, revoke an authorized app), POST /signup, POST /logout, and the
+ * (rotate secret, revoke an authorized app), POST /login and /signup (a token bound to a
+ * pre-session cookie), POST /logout, and the
  * `Origin: null` + `Sec-Fetch-Site: same-origin` case src/http/csrf.ts trusts. Each refusal is
  * checked for its exact answer and for having changed nothing.
  */
@@ -161,6 +162,51 @@ describe('CSRF on the HTML forms (D14)', () => {
     assert.equal(await userinfoStatus(tokens.access_token), 401);
   });
 
+  /** What a browser holds once it has loaded a sign-in or sign-up page: its pre-session cookie and the form's token. */
+  async function preSession(path: '/login' | '/signup') {
+    const response = await fetch(`${server.url}${path}`);
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    assert.match(cookie, /^borealis_csrf=[A-Za-z0-9_-]{43}$/);
+    return { cookie, csrf_token: csrfOf(await response.text()) };
+  }
+
+  // Login CSRF: a forged sign-in would put the victim in the attacker's account. Scripts that
+  // send neither Sec-Fetch-Site nor Origin need no token (test/support/fixtures.ts signIn).
+  test('POST /login and /signup from a browser without the page\'s token → 403 form again, no session, no user; with it → 303', async () => {
+    const user = await aUser(server);
+    const other = await preSession('/login');
+    const mine = await preSession('/login');
+    assert.notEqual(other.csrf_token, mine.csrf_token);
+    const login = { email: user.email, password: PASSWORD, return_to: '/settings/oauth' };
+    const email = `csrf-token-${Date.now().toString(36)}@example.com`;
+    const signup = { email, password: PASSWORD, name: 'Token Test', return_to: '/' };
+    const refusals: [string, Record<string, string>, string | undefined][] = [
+      ['no token, no cookie', { 'sec-fetch-site': 'same-origin' }, undefined],
+      ['no token', { cookie: mine.cookie, 'sec-fetch-site': 'same-origin' }, undefined],
+      ['a wrong token', { cookie: mine.cookie, origin: server.url }, 'wrong'],
+      ["another browser's token", { cookie: mine.cookie, 'sec-fetch-site': 'same-origin' }, other.csrf_token],
+      ['the token without its cookie', { origin: server.url }, mine.csrf_token],
+    ];
+    for (const [label, headers, csrf_token] of refusals) {
+      for (const [path, fields] of [['/login', login], ['/signup', signup]] as const) {
+        const answer = await post(server, path, { ...fields, csrf_token }, headers);
+        assert.equal(answer.status, 403, `${path}, ${label}`);
+        assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
+        assert.match(answer.text, /<p class="error" role="alert">The form expired. Please try again.<\/p>/);
+        assert.doesNotMatch(answer.headers.get('set-cookie') ?? '', /polar_session/, `${path}, ${label}`);
+      }
+    }
+    assert.equal(await server.borealis.ctx.store.users.findByEmail(email), undefined);
+
+    const signedIn = await post(server, '/login', { ...login, csrf_token: mine.csrf_token }, { cookie: mine.cookie, origin: server.url });
+    assert.equal(signedIn.status, 303, signedIn.text);
+    assert.match(signedIn.headers.get('set-cookie') ?? '', /^polar_session=/);
+    const fresh = await preSession('/signup');
+    const created = await post(server, '/signup', { ...signup, csrf_token: fresh.csrf_token }, { cookie: fresh.cookie, 'sec-fetch-site': 'same-origin' });
+    assert.equal(created.status, 303, created.text);
+    assert.ok(await server.borealis.ctx.store.users.findByEmail(email));
+  });
+
   test('POST /signup cross-site (Sec-Fetch-Site or a foreign Origin) → 403, no user created', async () => {
     const email = `csrf-signup-${Date.now().toString(36)}@example.com`;
     const fields = { email, password: PASSWORD, name: 'Mallory Victim', return_to: '/' };
@@ -170,10 +216,11 @@ describe('CSRF on the HTML forms (D14)', () => {
     assert.equal(await server.borealis.ctx.store.users.findByEmail(email), undefined);
     const login = await post(server, '/login', { email, password: PASSWORD, return_to: '/' });
     assert.equal(login.status, 401);
-    assert.equal(login.headers.get('set-cookie'), null);
+    assert.doesNotMatch(login.headers.get('set-cookie') ?? '', /polar_session/);
 
-    // Control: the same form from the same origin creates the account.
-    const signup = await post(server, '/signup', fields, { 'sec-fetch-site': 'same-origin' });
+    // Control: the same form from the same origin, with its page's token, creates the account.
+    const { cookie, csrf_token } = await preSession('/signup');
+    const signup = await post(server, '/signup', { ...fields, csrf_token }, { cookie, 'sec-fetch-site': 'same-origin' });
     assert.equal(signup.status, 303, signup.text);
     assert.ok(await server.borealis.ctx.store.users.findByEmail(email));
   });
@@ -209,7 +256,8 @@ describe('CSRF on the HTML forms (D14)', () => {
     const fields = { email: user.email, password: PASSWORD, return_to: '/settings/oauth' };
     assertNotPermitted(await post(server, '/login', fields, { origin: 'null' }), CROSS_SITE);
 
-    const answer = await post(server, '/login', fields, { origin: 'null', 'sec-fetch-site': 'same-origin' });
+    const { cookie, csrf_token } = await preSession('/login');
+    const answer = await post(server, '/login', { ...fields, csrf_token }, { cookie, origin: 'null', 'sec-fetch-site': 'same-origin' });
     assert.equal(answer.status, 303, answer.text);
     assert.equal(answer.text, '');
     assert.equal(answer.headers.get('location'), '/settings/oauth');

@@ -29,10 +29,12 @@ describe('sign-in', () => {
     const unknown = await login(server, { email: 'nobody@example.com', password: 'not the password' });
     assert.equal(wrong.status, 401);
     assert.equal(unknown.status, 401);
-    assert.equal(wrong.headers.get('set-cookie'), null);
-    // Identical pages but for the email the form keeps for the user to correct.
-    const wrongPage = (await wrong.text()).replace(user.email, 'EMAIL');
-    const unknownPage = (await unknown.text()).replace('nobody@example.com', 'EMAIL');
+    assert.doesNotMatch(wrong.headers.get('set-cookie') ?? '', /polar_session/);
+    // Identical pages but for the email the form keeps for the user to correct, and the form's
+    // CSRF token (each answer here starts a pre-session cookie of its own).
+    const token = /name="csrf_token" value="[^"]+"/;
+    const wrongPage = (await wrong.text()).replace(user.email, 'EMAIL').replace(token, 'TOKEN');
+    const unknownPage = (await unknown.text()).replace('nobody@example.com', 'EMAIL').replace(token, 'TOKEN');
     assert.equal(wrongPage, unknownPage);
     assert.match(wrongPage, /<p class="error" role="alert">Wrong email or password.<\/p>/);
   });

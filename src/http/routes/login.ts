@@ -1,14 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createUser, startSession } from '../../accounts/accounts.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
-import { assertCsrfToken, assertSameOrigin } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { SESSION_COOKIE, clearSessionCookie, currentSession, setSessionCookie } from '../session.js';
-import { loginPage, signupPage } from '../views/login.js';
+import { type AuthFormOptions, loginPage, signupPage } from '../views/login.js';
 
 export interface LoginOptions {
   publicOrigin: string;
@@ -25,16 +25,34 @@ const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
   const returnToOf = (request: FastifyRequest) => safeReturnTo(singleQueryValue(request, 'return_to'));
 
-  app.get('/login', async (request, reply) => {
-    const returnTo = returnToOf(request);
-    return sendPage(reply, 200, loginPage({ returnTo, signupOpen: options.signupOpen }), await options.formLeadsTo(returnTo));
-  });
+  /** A sign-in or sign-up page, with its pre-session CSRF token (D14). */
+  async function authPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    view: (options: AuthFormOptions) => string,
+    fields: Omit<AuthFormOptions, 'csrfToken' | 'signupOpen'>,
+  ) {
+    const csrfToken = preSessionToken(options.secret, request, reply, options.secureCookies);
+    return sendPage(reply, status, view({ ...fields, csrfToken, signupOpen: options.signupOpen }), await options.formLeadsTo(fields.returnTo));
+  }
+
+  /**
+   * A browser's POST must carry the token of the page it came from (login CSRF: a forged sign-in
+   * into the attacker's account). A refused one gets the form again, nothing done.
+   */
+  const tokenRefused = (request: FastifyRequest, form: Params) =>
+    fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'));
+  const EXPIRED = 'The form expired. Please try again.';
+
+  app.get('/login', async (request, reply) => authPage(request, reply, 200, loginPage, { returnTo: returnToOf(request) }));
 
   app.post('/login', async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
     const form = new Params(new Map(), await formParams(request));
     const returnTo = safeReturnTo(form.get('return_to'));
     const email = form.get('email') ?? '';
+    if (tokenRefused(request, form)) return authPage(request, reply, 403, loginPage, { returnTo, error: EXPIRED, email });
     const result = await signInWithPassword(deps, email, form.get('password') ?? '', request.ip);
     if (!result.ok) {
       // The same words for an unknown email and a wrong password: do not reveal which.
@@ -42,7 +60,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
         result.lockedUntil > 0
           ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
           : 'Wrong email or password.';
-      return sendPage(reply, result.lockedUntil > 0 ? 429 : 401, loginPage({ returnTo, error, email, signupOpen: options.signupOpen }), await options.formLeadsTo(returnTo));
+      return authPage(request, reply, result.lockedUntil > 0 ? 429 : 401, loginPage, { returnTo, error, email });
     }
     const { token } = await startSession(deps, result.user);
     setSessionCookie(reply, token, options.secureCookies);
@@ -52,7 +70,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
   app.get('/signup', async (request, reply) => {
     const returnTo = returnToOf(request);
     if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
-    return sendPage(reply, 200, signupPage({ returnTo, signupOpen: true }), await options.formLeadsTo(returnTo));
+    return authPage(request, reply, 200, signupPage, { returnTo });
   });
 
   app.post('/signup', async (request, reply) => {
@@ -61,6 +79,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     const returnTo = safeReturnTo(form.get('return_to'));
     if (!options.signupOpen) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
     const email = form.get('email') ?? '';
+    if (tokenRefused(request, form)) return authPage(request, reply, 403, signupPage, { returnTo, error: EXPIRED, email });
     try {
       const user = await createUser(deps, { email, password: form.get('password') ?? '', name: form.get('name') });
       const { token } = await startSession(deps, user);
@@ -68,7 +87,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return sendPage(reply, 400, signupPage({ returnTo, error: error.message, email, signupOpen: true }), await options.formLeadsTo(returnTo));
+      return authPage(request, reply, 400, signupPage, { returnTo, error: error.message, email });
     }
   });
 
@@ -76,9 +95,9 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     assertSameOrigin(request, options.publicOrigin);
     const signedIn = await currentSession(request, deps);
     if (signedIn) {
-      // A browser form carries the session's CSRF token; API clients (no Sec-Fetch-Site) may omit it.
+      // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may omit it.
       const form = new Params(new Map(), await formParams(request));
-      if (request.headers['sec-fetch-site'] !== undefined) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+      if (fromBrowser(request)) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
       await deps.store.sessions.delete(deps.credentials.hash(request.cookies[SESSION_COOKIE] ?? ''));
     }
     clearSessionCookie(reply, options.secureCookies);

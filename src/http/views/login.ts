@@ -3,12 +3,14 @@ import { layout } from './layout.js';
 
 export interface AuthFormOptions {
   returnTo: string;
+  /** The form's pre-session CSRF token (csrf.ts, D14). */
+  csrfToken: string;
   error?: string | undefined;
   email?: string | undefined;
   signupOpen: boolean;
 }
 
-export function loginPage({ returnTo, error, email, signupOpen }: AuthFormOptions): string {
+export function loginPage({ returnTo, csrfToken, error, email, signupOpen }: AuthFormOptions): string {
   const signupLink = `/signup?return_to=${encodeURIComponent(returnTo)}`;
   return layout(
     { title: 'Sign in', narrow: true },
@@ -16,6 +18,7 @@ export function loginPage({ returnTo, error, email, signupOpen }: AuthFormOption
 <h1>Sign in</h1>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="return_to" value="${returnTo}">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required autofocus>
@@ -28,13 +31,14 @@ ${signupOpen ? html`<p class="muted">No account yet? <a href="${signupLink}">Cre
   );
 }
 
-export function signupPage({ returnTo, error, email }: AuthFormOptions): string {
+export function signupPage({ returnTo, csrfToken, error, email }: AuthFormOptions): string {
   return layout(
     { title: 'Create an account', narrow: true },
     html`<div class="card">
 <h1>Create an account</h1>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/signup">
+<input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="return_to" value="${returnTo}">
 <label for="name">Name</label>
 <input id="name" name="name" type="text" autocomplete="name">
