@@ -65,6 +65,15 @@ function integer(name: string, raw: string | undefined, fallback: number, min = 
   return value;
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * In development a secret is generated once and kept in the data folder, so tokens survive a
  * restart; production must be given one, because a generated secret on an ephemeral disk would
@@ -119,11 +128,9 @@ export function loadConfig(
   if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
   const dataDir = resolve(env.BOREALIS_DATA_DIR || 'data');
   const publicUrl = (env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  try {
-    const url = new URL(publicUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-  } catch {
-    throw new ConfigError(`BOREALIS_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  const authorizationEndpoint = env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`;
+  for (const [name, value] of [['BOREALIS_PUBLIC_URL', publicUrl], ['BOREALIS_AUTHORIZATION_ENDPOINT', authorizationEndpoint]] as const) {
+    if (!isHttpUrl(value)) throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
   }
   if (production && publicUrl.startsWith('http:')) warn('BOREALIS_PUBLIC_URL is not https in production.');
   const namespace = env.BOREALIS_TOKEN_NAMESPACE ?? 'polar_';
@@ -133,7 +140,7 @@ export function loadConfig(
     port,
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     publicUrl,
-    authorizationEndpoint: env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`,
+    authorizationEndpoint,
     signupOpen: (env.BOREALIS_SIGNUP || (production ? 'closed' : 'open')) === 'open',
     registration: registrationPolicy(env.BOREALIS_REGISTRATION),
     registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),

@@ -37,6 +37,7 @@ test('bad values are refused with a clear message', () => {
     ['PORT', 'eighty'],
     ['BOREALIS_SECRET', 'short'],
     ['BOREALIS_PUBLIC_URL', 'ftp://x'],
+    ['BOREALIS_AUTHORIZATION_ENDPOINT', 'app.example/authorize'],
     ['BOREALIS_TOKEN_NAMESPACE', 'Bad-Prefix'],
     ['BOREALIS_REGISTRATION', 'sometimes'],
     ['BOREALIS_REFRESH_GRACE_SECONDS', '-1'],

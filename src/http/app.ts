@@ -78,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const end = request.url.indexOf('?');
       if ((end === -1 ? request.url : request.url.slice(0, end)).includes('%00')) return reply.callNotFound();
     });
-    authorizeRoutes(browser, options.ctx, publicOrigin);
+    authorizeRoutes(browser, options.ctx, publicOrigin, new URL(options.authorizationEndpoint).origin);
     // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
     loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, formLeadsTo });

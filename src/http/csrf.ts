@@ -15,11 +15,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../oauth/credentials.js';
 import { notPermitted } from '../oauth/errors.js';
 
-export function assertSameOrigin(request: FastifyRequest, publicOrigin: string): void {
+/**
+ * `pageOrigin`: the origin of an authorization page served elsewhere
+ * (BOREALIS_AUTHORIZATION_ENDPOINT), whose consent form posts here from its own origin.
+ */
+export function assertSameOrigin(request: FastifyRequest, publicOrigin: string, pageOrigin?: string): void {
   const site = request.headers['sec-fetch-site'];
   if (site === 'same-origin' || site === 'none') return;
-  if (site !== undefined) throw notPermitted('Cross-site request refused.');
   const origin = request.headers.origin;
+  if (pageOrigin !== undefined && origin === pageOrigin) return;
+  if (site !== undefined) throw notPermitted('Cross-site request refused.');
   if (origin === undefined) return;
   const own = `${request.protocol}://${request.host}`;
   if (origin !== publicOrigin && origin !== own) throw notPermitted('Cross-site request refused.');

@@ -266,3 +266,31 @@ describe('CSRF on the HTML forms (D14)', () => {
     assert.equal((await get(server, '/settings/oauth', setCookie.split(';')[0] as string)).status, 200);
   });
 });
+
+// BOREALIS_AUTHORIZATION_ENDPOINT puts the authorization page elsewhere (polar-oauth2.md §3.4:
+// Polar's frontend); its consent form posts to the API from that page's origin.
+describe('an authorization page served at another origin (BOREALIS_AUTHORIZATION_ENDPOINT)', () => {
+  const PAGE_ORIGIN = 'https://app.example.test';
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_AUTHORIZATION_ENDPOINT: `${PAGE_ORIGIN}/oauth2/authorize` } });
+  });
+  after(() => server.close());
+
+  test("its consent form is accepted from its origin, with the session's token; any other origin is refused", async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const query = form(authorizeQuery(client)).toString();
+    const consentData = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie } });
+    const { csrf_token } = (await consentData.json()) as { csrf_token: string };
+    const consent = (headers: Record<string, string>, token = csrf_token) =>
+      post(server, `/v1/oauth2/consent?${query}`, { action: 'allow', csrf_token: token }, { cookie, ...headers });
+
+    assertNotPermitted(await consent({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
+    assertNotPermitted(await consent({ origin: 'https://app.example.test.evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
+    assertNotPermitted(await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' }, 'wrong'), CSRF);
+    const allowed = await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' });
+    assert.equal(allowed.status, 302, allowed.text);
+    assert.match(allowed.headers.get('location') ?? '', new RegExp(`^${REDIRECT_URI}\\?code=polar_ac_[0-9A-Za-z]{43}&state=st&${issParam(server)}$`));
+  });
+});

@@ -14,7 +14,7 @@ import { Params } from '../../oauth/params.js';
  * GET /v1/oauth2/authorize (§3.4) and POST /v1/oauth2/consent (§3.5): the JSON API the
  * authorization page is built on.
  */
-export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
+export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string, pageOrigin: string) {
   /** Redirect errors go to the verified redirect URI; the others stay JSON (RFC 6749 §4.1.2.1). */
   const redirectable = (error: unknown): string | undefined =>
     error instanceof OAuthError && error.allowRedirect && error.redirectTo ? errorRedirect(error, error.redirectTo, ctx.issuer) : undefined;
@@ -35,7 +35,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
   });
 
   app.post('/v1/oauth2/consent', async (request, reply) => {
-    assertSameOrigin(request, publicOrigin);
+    // An authorization page of our own served at another origin posts its consent form here.
+    assertSameOrigin(request, publicOrigin, pageOrigin);
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
     const body = new Params(new Map(), await formParams(request));
