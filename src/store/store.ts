@@ -186,8 +186,12 @@ export interface ClientsStore {
 }
 
 export interface CodesStore {
-  /** `nonce-in-use` when another live code of the client carries the same nonce (atomic). */
-  create(code: AuthorizationCode): Promise<'created' | 'nonce-in-use'>;
+  /**
+   * `nonce-in-use` when another live code of the client carries the same nonce (atomic).
+   * `whileConsented`: only if the user's remembered consent for the client still exists, judged
+   * atomically with a concurrent `consents.revoke` (`not-consented` otherwise).
+   */
+  create(code: AuthorizationCode, options?: { whileConsented?: boolean }): Promise<'created' | 'nonce-in-use' | 'not-consented'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
   /** The calling client (undeleted), a presented code and the code's user, read in one statement. */
   findWithClient(clientId: string, codeHash: string): Promise<{ client?: Client; code?: AuthorizationCode; user?: User }>;

@@ -77,6 +77,21 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       assert.equal(await store.codes.create(aCode(clientId, user.id, { nonce })), 'nonce-in-use');
     });
 
+    test('create whileConsented: only while the consent stands; after its revocation nothing is written', async () => {
+      const clientId = aClient().clientId;
+      const orphan = aCode(clientId, user.id, { organizationIds: [randomUUID()] });
+      assert.equal(await store.codes.create(orphan, { whileConsented: true }), 'not-consented');
+      assert.equal(await store.codes.find(orphan.codeHash), undefined);
+      assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_authorization_code_organizations WHERE code_id = ?', [orphan.id]), 0);
+
+      await store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
+      const code = aCode(clientId, user.id);
+      assert.equal(await store.codes.create(code, { whileConsented: true }), 'created');
+      await store.consents.revoke(clientId, user.id, NOW + 1);
+      assert.equal((await store.codes.find(code.codeHash))?.consumedAt, NOW + 1);
+      assert.equal(await store.codes.create(aCode(clientId, user.id), { whileConsented: true }), 'not-consented');
+    });
+
     test('consume is single-use and records when', async () => {
       const code = aCode(aClient().clientId, user.id);
       await store.codes.create(code);

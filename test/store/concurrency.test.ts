@@ -195,6 +195,41 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
     });
   });
 
+  /**
+   * A consent revoked while an authorization request approved on it creates its code: the code
+   * waits for the revocation's deletion and then is not created (store.ts, codes.create). SQLite
+   * runs one writer at a time, so there one simply comes before the other.
+   */
+  describe('a code created on a consent being revoked (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+    test('waits for the revocation, then writes nothing', async () => {
+      const user = await storedUser(h.store);
+      const clientId = `polar_ci_${randomUUID()}`;
+      await h.store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let deleted!: () => void;
+      const deleting = new Promise<void>((resolve) => (deleted = resolve));
+      const revocation = h.raw.transaction(async (tx) => {
+        await tx.run('DELETE FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [clientId, user.id]);
+        deleted();
+        await gate;
+      });
+      await deleting;
+      const code = aCode(clientId, user.id);
+      let settled = false;
+      const creation = h.store.codes.create(code, { whileConsented: true }).finally(() => (settled = true));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(settled, false, 'the creation waits for the deleting transaction');
+      } finally {
+        release();
+        await revocation;
+      }
+      assert.equal(await creation, 'not-consented');
+      assert.equal(await h.store.codes.find(code.codeHash), undefined);
+    });
+  });
+
   /** A failover, a restart or an idle-in-transaction timeout ends a backend mid-transaction. */
   describe('a connection lost inside a transaction (postgres)', { skip: ENGINE !== 'postgres' }, () => {
     test('the transaction fails; the process and the store live on', async () => {

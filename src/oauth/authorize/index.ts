@@ -85,11 +85,18 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
       ctx.now(),
     );
   }
+  const firstParty = request.client.firstParty;
   const organizationIds = resolveOrganizations(
-    request.client.firstParty ? request.organizations : (approved ?? []),
+    firstParty ? request.organizations : (approved ?? []),
     accessible,
     signedIn.session,
     request.requiresSingleOrganization,
   );
-  return { kind: 'redirect', location: await issueCode(request, signedIn.session, organizationIds, ctx) };
+  if (firstParty) return { kind: 'redirect', location: await issueCode(request, signedIn.session, organizationIds, ctx) };
+  // Approved on a remembered consent: the code is created only while that consent stands, so a
+  // revocation racing this request cannot leave a code behind it.
+  const location = await issueCode(request, signedIn.session, organizationIds, ctx, true);
+  if (location !== undefined) return { kind: 'redirect', location };
+  decide(request, true, false); // revoked meanwhile: as if never given (prompt=none → consent_required)
+  return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
 }

@@ -10,12 +10,25 @@ import { redirectWith } from './redirect.js';
 import type { AuthorizationRequest } from './request.js';
 import { timeOrderedId } from '../ids.js';
 
+/**
+ * Returns the redirect that carries the code. With `whileConsented`, undefined when the user's
+ * remembered consent was revoked meanwhile: no code is created (store.ts, `codes.create`).
+ */
+export async function issueCode(request: AuthorizationRequest, session: Session, organizationIds: string[], ctx: OAuthContext): Promise<string>;
 export async function issueCode(
   request: AuthorizationRequest,
   session: Session,
   organizationIds: string[],
   ctx: OAuthContext,
-): Promise<string> {
+  whileConsented: true,
+): Promise<string | undefined>;
+export async function issueCode(
+  request: AuthorizationRequest,
+  session: Session,
+  organizationIds: string[],
+  ctx: OAuthContext,
+  whileConsented = false,
+): Promise<string | undefined> {
   const code = ctx.credentials.mint('authorizationCode');
   const now = ctx.now();
   const created = await ctx.store.codes.create({
@@ -34,7 +47,8 @@ export async function issueCode(
     expiresAt: now + LIFETIME.code,
     consumedAt: null,
     organizationIds,
-  });
+  }, { whileConsented });
+  if (created === 'not-consented') return undefined;
   if (created === 'nonce-in-use') {
     const replay = invalidRequest('Replay attack', true).withState(request.state);
     replay.redirectTo = request.redirectUri;

@@ -30,8 +30,17 @@ const codeShape = (db: Db) =>
     }),
   );
 
-function insert(db: Db, c: AuthorizationCode) {
+/** False, inserting nothing, when `whileConsented` and the consent is gone. */
+function insert(db: Db, c: AuthorizationCode, whileConsented: boolean): Promise<boolean> {
   return db.transaction(async (tx) => {
+    // A revocation deletes the consent, then consumes the user's codes for the client. Under
+    // PostgreSQL's READ COMMITTED, FOR SHARE waits for such a deletion and then finds no row, or
+    // holds the row so the revocation waits and then consumes this code; SQLite runs one writer at a time.
+    if (whileConsented) {
+      const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
+      const held = await tx.get(`SELECT 1 AS held FROM oauth2_grants WHERE client_id = ? AND user_id = ?${lock}`, [c.clientId, c.userId]);
+      if (!held) return false;
+    }
     await tx.run(
       `INSERT INTO oauth2_authorization_codes (id, code_hash, client_id, user_id, redirect_uri, scope, nonce, auth_time,
          code_challenge, code_challenge_method, issued_at, expires_at)
@@ -54,6 +63,7 @@ function insert(db: Db, c: AuthorizationCode) {
     for (const org of c.organizationIds) {
       await tx.run('INSERT INTO oauth2_authorization_code_organizations (code_id, organization_id) VALUES (?, ?)', [c.id, org]);
     }
+    return true;
   });
 }
 
@@ -82,10 +92,9 @@ export const codes = (db: Db): CodesStore => {
         ...(row[userAt] != null ? { user: USER.read(row, userAt) } : {}),
       };
     },
-    async create(c) {
+    async create(c, options) {
       try {
-        await insert(db, c);
-        return 'created';
+        return (await insert(db, c, options?.whileConsented === true)) ? 'created' : 'not-consented';
       } catch (error) {
         // The live-nonce unique index (migration 002) lost a race: report it, do not crash.
         if (c.nonce !== null && isUniqueViolation(error)) return 'nonce-in-use';
