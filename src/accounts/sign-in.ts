@@ -1,8 +1,10 @@
 /**
- * Password sign-in with lockout (OWASP authentication guidance): failures are counted per email
- * and per IP address in the database, so every instance enforces the same limits. A locked
- * account or address is refused before the password is checked.
+ * Password sign-in with lockout (OWASP authentication guidance): attempts are counted per email
+ * and per IP address in the database, so every instance enforces the same limits. An attempt is
+ * counted before its password is checked: a lock read first and a failure recorded after would
+ * let every attempt sent at once through to the check. Past the maximum, nothing is checked.
  */
+import { createHash } from 'node:crypto';
 import type { User } from '../store/store.js';
 import { type AccountsDeps, authenticate } from './accounts.js';
 
@@ -13,22 +15,25 @@ export const SIGN_IN_POLICY = {
 
 export type SignInResult = { ok: true; user: User } | { ok: false; lockedUntil: number };
 
-const emailKey = (email: string) => `email:${email.trim().toLowerCase()}`;
+/** Hashed: an email of any length makes a key PostgreSQL can index. */
+const emailKey = (email: string) => `email:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
 export async function signInWithPassword(deps: AccountsDeps, email: string, password: string, ip: string): Promise<SignInResult> {
   const throttle = deps.store.signInThrottle;
   const now = deps.now();
-  const locked = await throttle.lockedUntil([emailKey(email), ipKey(ip)], now);
+  const [byEmail, byIp] = [emailKey(email), ipKey(ip)];
+  const locked = await throttle.lockedUntil([byEmail, byIp], now);
   if (locked > now) return { ok: false, lockedUntil: locked };
-  const user = await authenticate(deps, email, password);
-  if (user) {
-    await throttle.clear(emailKey(email));
-    return { ok: true, user };
+  const emailCount = await throttle.attempt(byEmail, now, SIGN_IN_POLICY.email);
+  const ipCount = await throttle.attempt(byIp, now, SIGN_IN_POLICY.ip);
+  const lockedUntil = Math.max(emailCount.lockedUntil, ipCount.lockedUntil);
+  if (emailCount.attempts > SIGN_IN_POLICY.email.maxFailures || ipCount.attempts > SIGN_IN_POLICY.ip.maxFailures) {
+    return { ok: false, lockedUntil };
   }
-  const lockedUntil = Math.max(
-    await throttle.fail([emailKey(email)], now, SIGN_IN_POLICY.email),
-    await throttle.fail([ipKey(ip)], now, SIGN_IN_POLICY.ip),
-  );
-  return { ok: false, lockedUntil };
+  const user = await authenticate(deps, email, password);
+  if (!user) return { ok: false, lockedUntil };
+  await throttle.clear(byEmail);
+  await throttle.succeeded(byIp, SIGN_IN_POLICY.ip);
+  return { ok: true, user };
 }

@@ -240,11 +240,23 @@ export interface ConsentsStore {
   revoke(clientId: string, userId: string, now: number): Promise<void>;
 }
 
+export interface ThrottlePolicy {
+  window: number;
+  maxFailures: number;
+  lockFor: number;
+}
+
 export interface SignInThrottle {
-  /** Records a failure for each key; returns the lock expiry (0 when not locked) per key. */
-  fail(keys: string[], now: number, policy: { window: number; maxFailures: number; lockFor: number }): Promise<number>;
+  /**
+   * Counts a sign-in attempt for `key` before its password is checked, in one atomic statement:
+   * of attempts sent at once each gets a count of its own. Returns the attempts in the current
+   * window, this one included, and the lock they set (0 when none): reaching the maximum locks.
+   */
+  attempt(key: string, now: number, policy: ThrottlePolicy): Promise<{ attempts: number; lockedUntil: number }>;
   /** The latest lock expiry among the keys (0 when none is locked). */
   lockedUntil(keys: string[], now: number): Promise<number>;
+  /** An attempt counted for `key` signed in: it no longer counts, nor does a lock it set. */
+  succeeded(key: string, policy: ThrottlePolicy): Promise<void>;
   clear(key: string): Promise<void>;
 }
 

@@ -1,6 +1,8 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { signInWithPassword } from '../../src/accounts/sign-in.js';
+import type { Store } from '../../src/store/store.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, form, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
@@ -37,6 +39,28 @@ describe('sign-in', () => {
     const unknownPage = (await unknown.text()).replace('nobody@example.com', 'EMAIL').replace(token, 'TOKEN');
     assert.equal(wrongPage, unknownPage);
     assert.match(wrongPage, /<p class="error" role="alert">Wrong email or password.<\/p>/);
+  });
+
+  // A lock read first and a failure recorded after the password check let every attempt sent at
+  // once through to the check. Counted first, no more than the email's maximum (5) are checked.
+  test('30 wrong passwords at once: no more than five are checked; then the right one is refused while locked', async () => {
+    const user = await aUser(server);
+    const { accounts } = server.borealis;
+    let checked = 0;
+    const users: Store['users'] = { ...accounts.store.users, findByEmail: (email) => (checked++, accounts.store.users.findByEmail(email)) };
+    const store = Object.create(accounts.store, { users: { value: users } }) as Store;
+    const attempts = Array.from({ length: 30 }, (_, i) => `wrong ${i}`);
+    const results = await Promise.all(attempts.map((password) => signInWithPassword({ ...accounts, store }, user.email, password, '203.0.113.7')));
+    assert.ok(checked <= 5, `${checked} passwords were checked`);
+    assert.equal(results.filter((r) => !r.ok && r.lockedUntil > 0).length, 26, 'the fifth locks; the 25 after it are refused unchecked');
+    assert.equal((await signInWithPassword(accounts, user.email, PASSWORD, '203.0.113.8')).ok, false);
+  });
+
+  test('an email of any length is an ordinary wrong sign-in, never a 5xx', async () => {
+    for (const length of [300, 3000, 30000]) {
+      const response = await login(server, { email: `${'a'.repeat(length)}@example.com`, password: 'whatever' });
+      assert.equal(response.status, 401, String(length));
+    }
   });
 
   test('a cross-site form post is refused (D14)', async () => {

@@ -11,27 +11,31 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
   });
   after(() => h.close());
 
-  test('sign-in throttle: failures counted per key within a window, then a lock; a new window starts over', async () => {
+  test('sign-in throttle: attempts counted per key within a window, a lock at the maximum; a new window starts over', async () => {
     const { signInThrottle } = h.store;
     const policy = { window: 900, maxFailures: 3, lockFor: 600 };
-    const key = `email:${hex64()}@example.com`;
-    assert.equal(await signInThrottle.fail([key], NOW, policy), 0);
-    assert.equal(await signInThrottle.fail([key], NOW + 1, policy), 0);
+    const key = `email:${hex64()}`;
+    assert.deepEqual(await signInThrottle.attempt(key, NOW, policy), { attempts: 1, lockedUntil: 0 });
+    assert.deepEqual(await signInThrottle.attempt(key, NOW + 1, policy), { attempts: 2, lockedUntil: 0 });
     assert.equal(await signInThrottle.lockedUntil([key], NOW + 1), 0);
-    assert.equal(await signInThrottle.fail([key], NOW + 2, policy), NOW + 2 + 600);
+    assert.deepEqual(await signInThrottle.attempt(key, NOW + 2, policy), { attempts: 3, lockedUntil: NOW + 2 + 600 });
     assert.equal(await signInThrottle.lockedUntil([key, 'ip:unrelated'], NOW + 3), NOW + 602);
-    assert.equal(await signInThrottle.lockedUntil([key], NOW + 603), 0);
+    // The attempt that reached the maximum signed in: it no longer counts, nor does its lock.
+    await signInThrottle.succeeded(key, policy);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 3), 0);
+    assert.deepEqual(await signInThrottle.attempt(key, NOW + 3, policy), { attempts: 3, lockedUntil: NOW + 603 });
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 604), 0);
     // After the window, counting starts again from one.
-    assert.equal(await signInThrottle.fail([key], NOW + 2000, policy), 0);
+    assert.deepEqual(await signInThrottle.attempt(key, NOW + 2000, policy), { attempts: 1, lockedUntil: 0 });
     await signInThrottle.clear(key);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM sign_in_failures WHERE key = ?', [key]), 0);
   });
 
-  test('sign-in throttle: 20 concurrent failures are all counted', async () => {
+  test('sign-in throttle: 20 concurrent attempts each get a count of their own', async () => {
     const key = `ip:${hex64()}`;
-    const policy = { window: 900, maxFailures: 20, lockFor: 600 };
-    const locks = await Promise.all(Array.from({ length: 20 }, () => h.store.signInThrottle.fail([key], NOW, policy)));
-    assert.equal(locks.filter((l) => l > 0).length, 1);
+    const policy = { window: 900, maxFailures: 5, lockFor: 600 };
+    const counts = await Promise.all(Array.from({ length: 20 }, () => h.store.signInThrottle.attempt(key, NOW, policy)));
+    assert.deepEqual(counts.map((c) => c.attempts).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
     assert.equal(await h.store.signInThrottle.lockedUntil([key], NOW), NOW + 600);
   });
 
