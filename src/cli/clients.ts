@@ -1,4 +1,5 @@
 import { createClient, withDefaults } from '../oauth/clients.js';
+import { checkRedirectUri } from '../oauth/registration/redirect-uri.js';
 import { PUBLIC_SCOPES } from '../oauth/scopes.js';
 import type { ClientMetadata } from '../store/store.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
@@ -23,18 +24,27 @@ export async function clientsCommand(args: string[]) {
   const redirectUris = values['redirect-uri'] ?? [];
   const grantTypes = values['grant-type'];
   if (redirectUris.length === 0 && !(grantTypes ?? []).every((g) => g === 'web')) throw new UsageError('--redirect-uri is required');
-  for (const uri of redirectUris) {
-    if (!URL.canParse(uri) || uri.includes('#')) throw new UsageError(`--redirect-uri must be an absolute URI without fragment: ${uri}`);
-  }
+  // The rules registration applies (registration/redirect-uri.ts), and its normalised form.
+  const normalisedUris = redirectUris.map((uri) => {
+    const checked = checkRedirectUri(uri);
+    if (checked.problem === 'http_not_local') throw new UsageError(`--redirect-uri must use https unless its host is local: ${uri}`);
+    if (checked.normalised === undefined || checked.problem) {
+      throw new UsageError(`--redirect-uri must be an absolute URI with an application scheme and no fragment: ${uri}`);
+    }
+    return checked.normalised;
+  });
   for (const grant of grantTypes ?? []) if (!GRANT_TYPES.includes(grant)) throw new UsageError(`unknown --grant-type ${grant}`);
   const method = values['auth-method'];
   if (method !== undefined && !AUTH_METHODS.includes(method)) throw new UsageError(`unknown --auth-method ${method}`);
+  if (method === 'none' && grantTypes?.includes('web')) throw new UsageError('a public client (--auth-method none) cannot use the web grant');
+  const unknownScope = values.scope?.split(' ').find((scope) => !PUBLIC_SCOPES.includes(scope));
+  if (unknownScope !== undefined) throw new UsageError(`unknown --scope ${unknownScope}`);
   const subType = values['default-sub-type'];
   if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw new UsageError('--default-sub-type is user or organization');
 
   const metadata = withDefaults({
     client_name: name,
-    redirect_uris: redirectUris,
+    redirect_uris: normalisedUris,
     grant_types: grantTypes,
     response_types: grantTypes && !grantTypes.includes('authorization_code') ? [] : ['code'],
     token_endpoint_auth_method: method as ClientMetadata['token_endpoint_auth_method'] | undefined,

@@ -76,6 +76,11 @@ describe('borealis CLI', () => {
       ['orgs', 'create', '--slug', 'Bad Slug', '--name', 'x', '--owner', 'ada@example.com'],
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'not a uri'],
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--auth-method', 'magic'],
+      // Registration's rules (registration/redirect-uri.ts) and scopes, and no unusable client.
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'http://evil.example/cb'],
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'javascript:alert(1)'],
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid admin'],
+      ['clients', 'create', '--name', 'x', '--auth-method', 'none', '--grant-type', 'web'],
       ['nonsense'],
     ];
     for (const args of cases) {

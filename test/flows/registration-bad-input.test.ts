@@ -144,12 +144,16 @@ describe('POST /v1/oauth2/register: bad input', () => {
     for (const [fields, problem] of cases) await expect(JSON.stringify({ ...OK, ...fields }), 422, invalid(problem), JSON.stringify(fields));
   });
 
-  test('second layer → 400 invalid_client_metadata: fragments, reserved or unknown scopes, hostless client_uri', async () => {
+  test('second layer → 400 invalid_client_metadata: fragments, script schemes, reserved or unknown scopes, hostless client_uri', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ redirect_uris: ['https://bad.example/cb#frag'] }, 'redirect_uris'],
       [{ redirect_uris: ['https://bad.example/cb', 'https://bad.example/cb#'] }, 'redirect_uris'],
       [{ redirect_uris: ['myapp://cb#x'] }, 'redirect_uris'],
       [{ redirect_uris: ['http://127.0.0.1:9999/cb#x'] }, 'redirect_uris'],
+      // Schemes a browser would run or read locally, with or without a "host".
+      ...['javascript:alert(1)', 'javascript://x/%0Aalert(1)', 'JavaScript:alert(1)', 'vbscript:msgbox', 'data:text/html,<script>alert(1)</script>', 'file:///etc/passwd', 'blob:https://a.example/x', 'about:blank'].map(
+        (uri): [Record<string, unknown>, string] => [{ redirect_uris: ['https://ok.example/cb', uri] }, 'redirect_uris'],
+      ),
       [{ scope: 'organization_access_tokens:read' }, 'scope'],
       [{ scope: 'openid organization_access_tokens:write' }, 'scope'],
       [{ scope: 'nope' }, 'scope'],

@@ -1,6 +1,6 @@
 /**
  * Redirect URI rules at registration (polar-oauth2.md §3.11, §8.2; RFC 8252 §7):
- * any scheme, but `http` only for a local host — a private, loopback or link-local IPv4
+ * any application scheme, but `http` only for a local host — a private, loopback or link-local IPv4
  * literal (0.0.0.0 included), `localhost` or `*.localhost`. No fragment (RFC 6749 §3.1.2).
  * Stored normalised by the URL parser: lowercase scheme and host, and a bare origin gains `/`.
  */
@@ -23,10 +23,18 @@ export interface CheckedUri {
   problem?: UriProblem;
 }
 
+/**
+ * Schemes a browser runs or reads locally instead of navigating to an application: a redirect to
+ * one would run the attacker's script or page on our error and success redirects, whatever its
+ * "host" (`javascript://x/%0Aalert(1)` has one). Polar refuses them too, for having no host.
+ */
+const SCRIPT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
+
 /** Checks and normalises a redirect URI. */
 export function checkRedirectUri(raw: string): CheckedUri {
   if (!URL.canParse(raw)) return { problem: 'url_parsing' };
   const url = new URL(raw);
+  if (SCRIPT_SCHEMES.has(url.protocol)) return { problem: 'no_host' };
   if (url.hash !== '' || raw.includes('#')) return { problem: 'fragment' };
   if (url.protocol === 'http:' && !isLocalHost(url.hostname)) return { problem: 'http_not_local' };
   if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname === '') return { problem: 'no_host' };
