@@ -167,6 +167,10 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     assert.deepEqual(two.pagination, { total_count: 3, max_page: 2 });
     const beyond = await listed(cookie, '?page=9&limit=2');
     assert.deepEqual(beyond, { items: [], pagination: { total_count: 3, max_page: 2 } });
+    // Pages no integer column holds the offset of are just as empty (never a 5xx).
+    for (const page of ['9223372036854775807', '99999999999999999999', '1' + '0'.repeat(400)]) {
+      assert.deepEqual(await listed(cookie, `?page=${page}&limit=100`), { items: [], pagination: { total_count: 3, max_page: 1 } }, page);
+    }
     const empty = await listed(await signIn(server, await aUser(server)));
     assert.deepEqual(empty, { items: [], pagination: { total_count: 0, max_page: 0 } });
   });

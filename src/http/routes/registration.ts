@@ -55,11 +55,15 @@ export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext
   app.get('/v1/oauth2/', async (request, reply) => {
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
-    const page = pageParam(singleQueryValue(request, 'page'), 'page', 1);
+    // Past any real page the answer is the same empty one; clamped, the offset stays an integer
+    // both databases accept (a page of 2^64 was a 500).
+    const page = Math.min(pageParam(singleQueryValue(request, 'page'), 'page', 1), LAST_PAGE);
     const limit = Math.min(pageParam(singleQueryValue(request, 'limit'), 'limit', 10), 100);
     return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx));
   });
 }
+
+const LAST_PAGE = 2 ** 31;
 
 function pageParam(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
