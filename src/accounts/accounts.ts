@@ -39,7 +39,7 @@ export async function createUser(
     createdAt: deps.now(),
     blockedAt: null,
   };
-  await deps.store.users.create(user);
+  if ((await deps.store.users.create(user)) === 'email-taken') throw new AccountError('A user with this email already exists.');
   return user;
 }
 
@@ -53,7 +53,7 @@ export async function createOrganization(
   if (!owner) throw new AccountError(`No user with email ${input.ownerEmail}.`);
   if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
-  await deps.store.organizations.create(org, owner.id);
+  if ((await deps.store.organizations.create(org, owner.id)) === 'slug-taken') throw new AccountError(`The slug ${input.slug} is taken.`);
   return org;
 }
 

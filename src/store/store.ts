@@ -150,13 +150,15 @@ export interface SigningKey {
 }
 
 export interface UsersStore {
-  create(user: User): Promise<void>;
+  /** `email-taken` when another user has the email, however close the two creations were. */
+  create(user: User): Promise<'created' | 'email-taken'>;
   findByEmail(email: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
 }
 
 export interface OrganizationsStore {
-  create(org: Organization, ownerId: string): Promise<void>;
+  /** `slug-taken` when another organization has the slug, however close the two creations were. */
+  create(org: Organization, ownerId: string): Promise<'created' | 'slug-taken'>;
   findBySlug(slug: string): Promise<Organization | undefined>;
   /** Idempotent. */
   addMember(organizationId: string, userId: string, now: number): Promise<void>;

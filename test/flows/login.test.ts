@@ -63,6 +63,17 @@ describe('sign-in', () => {
     }
   });
 
+  test('the same email signed up 8 times at once: one account, the others an ordinary 400 (never a 5xx)', async () => {
+    const email = `race-${Date.now().toString(36)}@example.com`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${server.url}/signup`, { method: 'POST', body: form({ email, password: PASSWORD, return_to: '/' }), redirect: 'manual' }),
+      ),
+    );
+    assert.deepEqual(answers.map((a) => a.status).sort(), [303, 400, 400, 400, 400, 400, 400, 400]);
+    for (const answer of answers.filter((a) => a.status === 400)) assert.match(await answer.text(), /A user with this email already exists\./);
+  });
+
   test('a cross-site form post is refused (D14)', async () => {
     const user = await aUser(server);
     const response = await login(server, { email: user.email, password: PASSWORD }, { 'sec-fetch-site': 'cross-site' });
