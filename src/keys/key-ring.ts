@@ -5,7 +5,8 @@
  *   - the signer is the newest unretired key whose start time has come (ties: smallest kid);
  *   - the JWKS lists every key not yet expired, including one rotated in but not yet signing.
  * Rotation publishes the new key PUBLISH_AHEAD seconds before it signs, longer than the refresh
- * interval, so no instance signs with a key another instance does not yet publish. The old key
+ * interval and the JWKS's cache lifetime together, so no instance signs with a key another
+ * instance, or a cached copy of the JWKS, does not yet publish. The old key
  * stays published until every id_token it signed has expired, then `prune` removes it.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,8 +27,14 @@ export interface Signer {
 
 /** Instances re-read the keys this often (seconds). */
 export const KEY_REFRESH_SECONDS = 30;
-/** A rotated-in key is published this long before it signs. */
-export const PUBLISH_AHEAD = 2 * KEY_REFRESH_SECONDS;
+/** How long relying parties and shared caches may keep the JWKS (its Cache-Control max-age). */
+export const JWKS_MAX_AGE = 300;
+/**
+ * A rotated-in key is published this long before it signs: every instance has re-read the keys,
+ * and every JWKS copy cached before that has expired (OIDC Core §10.1.1). A relying party that
+ * re-fetches on an unknown `kid` would cope sooner; a CDN honouring max-age would not.
+ */
+export const PUBLISH_AHEAD = 2 * KEY_REFRESH_SECONDS + JWKS_MAX_AGE;
 /** A retired key stays published this long after its last signature: the id_token lifetime plus slack. */
 export const RETIRED_KEY_LIFETIME = ID_TOKEN_LIFETIME + 5 * 60;
 

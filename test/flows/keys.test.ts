@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { PUBLISH_AHEAD, RETIRED_KEY_LIFETIME } from '../../src/keys/key-ring.js';
+import { KEY_REFRESH_SECONDS, PUBLISH_AHEAD, RETIRED_KEY_LIFETIME } from '../../src/keys/key-ring.js';
 import { aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
 
@@ -27,6 +27,15 @@ describe('signing keys', () => {
     assert.deepEqual(await jwks(server), await jwks(second));
     assert.equal(server.borealis.ctx.keys.current().kid, second.borealis.ctx.keys.current().kid);
     assert.equal((await jwks(server)).keys.length, 1);
+  });
+
+  // OIDC Core §10.1.1: a new key is in the JWKS before it is used, also in copies cached by relying
+  // parties and CDNs. The worst case: a copy fetched from an instance that has not re-read the keys yet.
+  test("a JWKS copy cached before a rotation has expired before the new key signs", async () => {
+    const response = await fetch(`${server.url}/.well-known/jwks.json`);
+    const maxAge = Number(/(?:^|,\s*)max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1]);
+    assert.ok(maxAge > 0, response.headers.get('cache-control') ?? 'no cache-control');
+    assert.ok(KEY_REFRESH_SECONDS + maxAge < PUBLISH_AHEAD, `max-age ${maxAge} s, refresh ${KEY_REFRESH_SECONDS} s, new keys sign after ${PUBLISH_AHEAD} s`);
   });
 
   test('rotate → published at once, signs after PUBLISH_AHEAD, old key kept until its tokens expire, then pruned', async () => {

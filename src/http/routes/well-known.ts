@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { KeyRing } from '../../keys/key-ring.js';
+import { JWKS_MAX_AGE, type KeyRing } from '../../keys/key-ring.js';
 import { type DiscoveryOptions, discoveryDocument } from '../../oauth/discovery.js';
 import { compactJson } from '../json.js';
 
-const HEADERS = { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' };
+/** Key rotation waits out this cache lifetime before a new key signs (keys/key-ring.ts). */
+const HEADERS = { 'content-type': 'application/json', 'cache-control': `public, max-age=${JWKS_MAX_AGE}` };
 
 /**
  * Discovery (OIDC Discovery, RFC 8414) and the JWK Set (polar-oauth2.md §3.1, §3.2, D10).
@@ -16,7 +17,6 @@ export function wellKnownRoutes(app: FastifyInstance, keys: KeyRing, discovery: 
   app.get('/.well-known/openid-configuration', sendDocument);
   app.get('/.well-known/oauth-authorization-server', sendDocument);
 
-  // Short-lived cache: after a rotation, relying parties must see the new key within minutes.
   let published: { keys: unknown } | undefined;
   let jwks = Buffer.alloc(0);
   app.get('/.well-known/jwks.json', async (_request, reply) => {
