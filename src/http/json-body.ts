@@ -43,8 +43,23 @@ function pythonMessage(text: string, position: number): string {
   return 'Expecting value';
 }
 
+/**
+ * FastAPI parses the body as JSON only without a Content-Type or with `application/json` or
+ * `application/*+json`; any other body is validated as the raw text, which no model accepts.
+ * A form-like type (`text/plain`) is what a cross-site page can send without a preflight.
+ */
+function declaredJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[^/]+\+json$/.test(mediaType);
+}
+
 export function jsonBody(request: FastifyRequest): unknown {
   const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+  if (raw === '') return unprocessableMissing();
+  if (!declaredJson(request.headers['content-type'])) {
+    throw unprocessable({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: raw });
+  }
   if (raw.trim() === '' || raw.trim() === 'null') return unprocessableMissing();
   if (depth(raw) > MAX_DEPTH) throw invalid(0, `Nesting deeper than ${MAX_DEPTH} levels`);
   try {

@@ -56,6 +56,24 @@ describe('POST /v1/oauth2/register: bad input', () => {
     }
   });
 
+  // FastAPI reads JSON only under a JSON media type (or none); a text/plain body, which any page
+  // can send cross-site without a preflight, is validated as text and refused.
+  test('a JSON body under another media type → 422 model_attributes_type with the text; JSON types are read', async () => {
+    const raw = JSON.stringify(OK);
+    for (const contentType of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/jsonx']) {
+      const result = await post(raw, contentType);
+      assert.equal(result.status, 422, contentType);
+      assert.equal(
+        result.text,
+        invalid({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: raw }),
+        contentType,
+      );
+    }
+    for (const contentType of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.example+json']) {
+      assert.equal((await post(raw, contentType)).status, 201, contentType);
+    }
+  });
+
   test("FastAPI's exact json_invalid position and message; an empty or null body is a missing body", async () => {
     // FastAPI reports the JSONDecodeError's position and message; an empty or `null` body is `missing`.
     const cases: [string, string][] = [
