@@ -217,6 +217,12 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
       400,
       `{"error": "invalid_client_metadata", "error_description": "Invalid claim 'scope'"}`,
     );
+    // authlib's claim checks come after the caller's and the client_id's (§3.12): a bad scope
+    // from no one, from someone else, or for another client_id is answered as such.
+    const badScope = { ...BASE, client_id: client.client_id, scope: 'openid nope' };
+    assertRfc(await call('PUT', path(client), { json: badScope }), 400, '{"error": "access_denied", "error_description": "The resource owner or authorization server denied the request"}');
+    assertRfc(await call('PUT', path(client), { json: badScope, bearer: other.registration_access_token as string }), 401, '{"error": "invalid_client", "error_description": "The client does not exist on this server."}');
+    assertRfc(await call('PUT', path(client), { json: { ...badScope, client_id: other.client_id }, bearer }), 400, '{"error": "invalid_request"}');
     // Nothing changed.
     assertRfc(await call('GET', path(client), { bearer }), 200, configuration(client, baseMetadata()));
   });

@@ -9,7 +9,7 @@ import type { OAuthContext } from '../context.js';
 import { safeEqual } from '../credentials.js';
 import { OAuthError, clientNotFound, invalidRequest } from '../errors.js';
 import { isoTime } from '../wire.js';
-import { validateMetadata } from './validate.js';
+import { parseMetadata, validateMetadata } from './validate.js';
 
 export type Caller = { kind: 'user'; userId: string } | { kind: 'registration-token'; token: string } | { kind: 'anonymous' };
 
@@ -112,10 +112,13 @@ export async function readConfiguration(clientId: string, caller: Caller, ctx: O
 
 /** RFC 7592 §2.2 as Polar: omitted fields are reset to their defaults (§3.12 PUT). */
 export async function updateConfiguration(clientId: string, body: unknown, caller: Caller, ctx: OAuthContext) {
-  // FastAPI validates the body before the endpoint runs: 422s come before authorization.
-  const { client_id: bodyClientId, ...metadata } = validateMetadata(body, true);
+  // FastAPI validates the body before the endpoint runs: 422s come before authorization, and
+  // authlib's claim checks (400 invalid_client_metadata) after it and the client_id check.
+  const parsed = parseMetadata(body, true);
   const client = await authorizeManagement(clientId, caller, ctx);
+  const { client_id: bodyClientId, ...metadata } = parsed.metadata;
   if (bodyClientId !== client.clientId) throw invalidRequest();
+  parsed.checkClaims();
   const now = ctx.now();
   await ctx.store.clients.updateMetadata(client.clientId, metadata, now);
   return configurationResponse({ ...client, metadata, modifiedAt: now }, ctx);

@@ -70,8 +70,21 @@ class Collector {
 const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
 const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim '${claim}'`);
 
-/** The first layer (422) and the second (400), in that order. `requireClientId` for RFC 7592 PUT. */
-export function validateMetadata(body: unknown, requireClientId = false): RegistrationInput & { client_id?: string } {
+type Validated = RegistrationInput & { client_id?: string };
+
+/** The first layer (422) and the second (400), in that order. */
+export function validateMetadata(body: unknown): Validated {
+  const parsed = parseMetadata(body, false);
+  parsed.checkClaims();
+  return parsed.metadata;
+}
+
+/**
+ * The first layer (422, Pydantic's, which FastAPI runs before the endpoint) now; the second (400,
+ * authlib's claims) when `checkClaims` is called: RFC 7592 PUT authorizes the caller between them
+ * (polar-oauth2.md §3.12). `requireClientId` for that PUT.
+ */
+export function parseMetadata(body: unknown, requireClientId: boolean): { metadata: Validated; checkClaims: () => void } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw unprocessable([
       { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body },
@@ -123,14 +136,16 @@ export function validateMetadata(body: unknown, requireClientId = false): Regist
   if (c.problems.length > 0) throw unprocessable(c.problems);
 
   // Second layer (authlib's metadata claims): 400 invalid_client_metadata.
-  if (scope !== undefined && !splitScope(scope).every((s) => PUBLIC.has(s))) throw invalidMetadata('scope');
-  if (badRedirect) throw invalidMetadata('redirect_uris');
-  if (clientUri !== undefined && checkWebUrl(clientUri).problem) throw invalidMetadata('client_uri');
-  for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
-    if (urls[field] !== undefined && checkWebUrl(urls[field] as string).problem) throw invalidMetadata(field);
-  }
+  const checkClaims = () => {
+    if (scope !== undefined && !splitScope(scope).every((s) => PUBLIC.has(s))) throw invalidMetadata('scope');
+    if (badRedirect) throw invalidMetadata('redirect_uris');
+    if (clientUri !== undefined && checkWebUrl(clientUri).problem) throw invalidMetadata('client_uri');
+    for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
+      if (urls[field] !== undefined && checkWebUrl(urls[field] as string).problem) throw invalidMetadata(field);
+    }
+  };
 
-  return {
+  const metadata: Validated = {
     redirect_uris: redirectUris,
     token_endpoint_auth_method: authMethod as ClientMetadata['token_endpoint_auth_method'],
     grant_types: (grantTypes as string[] | undefined) ?? ['authorization_code', 'refresh_token'],
@@ -142,4 +157,5 @@ export function validateMetadata(body: unknown, requireClientId = false): Regist
     default_sub_type: subType as ClientMetadata['default_sub_type'],
     ...(clientId !== undefined ? { client_id: clientId } : {}),
   };
+  return { metadata, checkClaims };
 }
