@@ -107,6 +107,25 @@ describe('POST /v1/oauth2/register: bad input', () => {
     );
   });
 
+  // polar-sdk-surface.md: only the four URIs are `Optional`; the other optional fields have
+  // defaults but are not nullable, so Pydantic refuses an explicit null for them.
+  test('null for an optional field: the URIs mean omitted; grant_types, response_types, scope, default_sub_type → 422', async () => {
+    const nulls = { grant_types: null, response_types: null, scope: null, default_sub_type: null };
+    await expect(
+      JSON.stringify({ ...OK, ...nulls }),
+      422,
+      invalid(
+        { type: 'list_type', loc: ['body', 'grant_types'], msg: 'Input should be a valid list', input: null },
+        { type: 'list_type', loc: ['body', 'response_types'], msg: 'Input should be a valid list', input: null },
+        { type: 'string_type', loc: ['body', 'scope'], msg: 'Input should be a valid string', input: null },
+        { type: 'literal_error', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: null, ctx: { expected: "'user' or 'organization'" } },
+      ),
+      'nulls',
+    );
+    const uris = { client_uri: null, logo_uri: null, tos_uri: null, policy_uri: null };
+    assert.equal((await post(JSON.stringify({ ...OK, ...uris }))).status, 201);
+  });
+
   test('wrong types and values → 422, every problem in one body, in field order', async () => {
     const cases: [Record<string, unknown>, Record<string, unknown>[]][] = [
       [{ client_name: 42 }, [{ type: 'string_type', loc: ['body', 'client_name'], msg: 'Input should be a valid string', input: 42 }]],

@@ -272,12 +272,12 @@ describe('POST /v1/oauth2/register', () => {
     assert.equal(JSON.stringify(row?.metadata).includes('contacts'), false);
   });
 
-  test('D13: default_sub_type is persisted and honoured at authorize; null means user', async () => {
+  test('D13: default_sub_type is persisted and honoured at authorize; omitted means user', async () => {
     const org = await registered({ client_name: 'Org', redirect_uris: [REDIRECT_URI], scope: 'openid email', default_sub_type: 'organization' });
     assert.equal(org.json.default_sub_type, 'organization');
     const row = await server.borealis.ctx.store.clients.findByClientId(org.json.client_id as string);
     assert.equal(row?.metadata.default_sub_type, 'organization');
-    const plain = await registered({ client_name: 'Plain', redirect_uris: [REDIRECT_URI], scope: 'openid email', default_sub_type: null });
+    const plain = await registered({ client_name: 'Plain', redirect_uris: [REDIRECT_URI], scope: 'openid email' });
     assert.equal(plain.json.default_sub_type, 'user');
 
     const cookie = await signIn(server, await aUser(server));

@@ -31,9 +31,10 @@ class Collector {
   add(problem: Problem) {
     this.problems.push(problem);
   }
-  string(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
+  /** `nullable`: `null` means omitted (Pydantic's `Optional`); otherwise it is not a string. */
+  string(body: Record<string, unknown>, field: string, required: boolean, nullable = false): string | undefined {
     const value = body[field];
-    if (value === undefined || (value === null && !required)) {
+    if (value === undefined || (value === null && nullable)) {
       if (required) this.add({ type: 'missing', loc: ['body', field], msg: 'Field required', input: body });
       return undefined;
     }
@@ -55,7 +56,7 @@ class Collector {
   }
   list(body: Record<string, unknown>, field: string, required: boolean): unknown[] | undefined {
     const value = body[field];
-    if (value === undefined || (value === null && !required)) {
+    if (value === undefined) {
       if (required) this.add({ type: 'missing', loc: ['body', field], msg: 'Field required', input: body });
       return undefined;
     }
@@ -118,20 +119,17 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
   const responseTypes = c.list(input, 'response_types', false)?.map((r, i) => c.literal(r, ['body', 'response_types', i], ['code'] as const));
   const scope = c.string(input, 'scope', false);
   const clientName = c.string(input, 'client_name', true);
-  const clientUri = c.string(input, 'client_uri', false);
+  const clientUri = c.string(input, 'client_uri', false, true);
   const urls: Partial<Record<'logo_uri' | 'tos_uri' | 'policy_uri', string>> = {};
   for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
-    const value = c.string(input, field, false);
+    const value = c.string(input, field, false, true);
     if (value === undefined) continue;
     const checked = checkWebUrl(value);
     if (checked.problem === 'url_parsing') {
       c.add({ type: 'url_parsing', loc: ['body', field], msg: 'Input should be a valid URL', input: value });
     } else urls[field] = checked.normalised ?? value;
   }
-  const subType =
-    input.default_sub_type === undefined || input.default_sub_type === null
-      ? 'user'
-      : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES);
+  const subType = input.default_sub_type === undefined ? 'user' : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES);
   const clientId = requireClientId ? c.string(input, 'client_id', true) : undefined;
   if (c.problems.length > 0) throw unprocessable(c.problems);
 
