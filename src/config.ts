@@ -65,6 +65,19 @@ function integer(name: string, raw: string | undefined, fallback: number, min = 
   return value;
 }
 
+/**
+ * The issuer is an origin: the pages and forms live at the root (/login, /oauth2/authorize),
+ * and an issuer carries no query or fragment (RFC 8414 §2). Serving under a path is not supported.
+ */
+function publicOrigin(value: string): string {
+  const url = isHttpUrl(value) ? new URL(value) : undefined;
+  if (!url) throw new ConfigError(`BOREALIS_PUBLIC_URL must be an http(s) URL, got "${value}"`);
+  if (!/^\/*$/.test(url.pathname) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`BOREALIS_PUBLIC_URL must be an origin, scheme://host[:port] without a path, got "${value}"`);
+  }
+  return url.origin;
+}
+
 function isHttpUrl(value: string): boolean {
   try {
     const { protocol } = new URL(value);
@@ -127,11 +140,9 @@ export function loadConfig(
   const port = overrides.port !== undefined ? integer('--port', overrides.port, 8080) : integer('PORT', env.PORT, 8080);
   if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
   const dataDir = resolve(env.BOREALIS_DATA_DIR || 'data');
-  const publicUrl = (env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  const publicUrl = publicOrigin(env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`);
   const authorizationEndpoint = env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`;
-  for (const [name, value] of [['BOREALIS_PUBLIC_URL', publicUrl], ['BOREALIS_AUTHORIZATION_ENDPOINT', authorizationEndpoint]] as const) {
-    if (!isHttpUrl(value)) throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
-  }
+  if (!isHttpUrl(authorizationEndpoint)) throw new ConfigError(`BOREALIS_AUTHORIZATION_ENDPOINT must be an http(s) URL, got "${authorizationEndpoint}"`);
   if (production && publicUrl.startsWith('http:')) warn('BOREALIS_PUBLIC_URL is not https in production.');
   const namespace = env.BOREALIS_TOKEN_NAMESPACE ?? 'polar_';
   if (!/^[a-z0-9_]{1,20}$/.test(namespace)) throw new ConfigError('BOREALIS_TOKEN_NAMESPACE must match [a-z0-9_]{1,20}');

@@ -29,6 +29,8 @@ test('production requires BOREALIS_SECRET and closes sign-up by default', () => 
   assert.equal(config.signupOpen, false);
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.publicUrl, 'https://auth.example');
+  const env = { NODE_ENV: 'production', BOREALIS_SECRET: 'x'.repeat(32) };
+  assert.equal(loadConfig({ ...env, BOREALIS_PUBLIC_URL: 'HTTPS://Auth.Example:443//' }, {}, quiet).publicUrl, 'https://auth.example');
 });
 
 test('bad values are refused with a clear message', () => {
@@ -37,6 +39,9 @@ test('bad values are refused with a clear message', () => {
     ['PORT', 'eighty'],
     ['BOREALIS_SECRET', 'short'],
     ['BOREALIS_PUBLIC_URL', 'ftp://x'],
+    ['BOREALIS_PUBLIC_URL', 'https://auth.example/borealis'],
+    ['BOREALIS_PUBLIC_URL', 'https://auth.example/?a=b'],
+    ['BOREALIS_PUBLIC_URL', 'https://user@auth.example'],
     ['BOREALIS_AUTHORIZATION_ENDPOINT', 'app.example/authorize'],
     ['BOREALIS_TOKEN_NAMESPACE', 'Bad-Prefix'],
     ['BOREALIS_REGISTRATION', 'sometimes'],
