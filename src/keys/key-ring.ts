@@ -57,7 +57,7 @@ export class KeyRing {
   async load(now: number): Promise<void> {
     let keys = await this.store.list();
     if (!keys.some((k) => k.retiredAt === null)) {
-      await this.store.create(await this.generate(now));
+      await this.store.createFirst(await this.generate(now));
       keys = await this.store.list();
     }
     const signing = keys

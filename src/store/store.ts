@@ -270,7 +270,15 @@ export interface RateLimits {
 export interface SigningKeysStore {
   list(): Promise<SigningKey[]>;
   create(key: SigningKey): Promise<void>;
-  /** Adds `key` and retires every other live key when it starts signing, in one transaction. */
+  /**
+   * Adds `key` only if no live (unretired) key exists, serialised across processes: instances
+   * starting together on an empty database end up with one first key. False if one existed.
+   */
+  createFirst(key: SigningKey): Promise<boolean>;
+  /**
+   * Adds `key` and retires every other live key when it starts signing, in one transaction,
+   * serialised across processes: two rotations at once leave one live key.
+   */
   rotate(key: SigningKey, retiredKeysExpireAt: number): Promise<void>;
   /** Removes retired keys whose id_tokens have all expired. */
   prune(now: number): Promise<string[]>;

@@ -150,6 +150,22 @@ describe(`store contract: clients and signing keys (${ENGINE})`, () => {
       assert.deepEqual((await store.signingKeys.list()).find((k) => k.kid === 'k-next'), next);
     });
 
+    // Instances starting together on an empty database (several processes, not --workers).
+    test('createFirst: of 8 stores on one database creating a first key at once, one does', async () => {
+      const stores = [store, ...(await Promise.all(Array.from({ length: 7 }, () => h.open())))];
+      const created = await Promise.all(stores.map((s, i) => s.signingKeys.createFirst(key(`k-first-${i}`, NOW))));
+      assert.equal(created.filter(Boolean).length, 1);
+      assert.equal((await store.signingKeys.list()).filter((k) => k.retiredAt === null).length, 1);
+      assert.equal(await store.signingKeys.createFirst(key('k-late', NOW)), false);
+    });
+
+    test('two rotations at once from two stores leave one live key', async () => {
+      await store.signingKeys.create(key('k-live', NOW - 100));
+      const other = await h.open();
+      await Promise.all([store.signingKeys.rotate(key('k-one', NOW + 60), NOW + 4000), other.signingKeys.rotate(key('k-two', NOW + 61), NOW + 4001)]);
+      assert.equal((await store.signingKeys.list()).filter((k) => k.retiredAt === null).length, 1);
+    });
+
     test('prune removes only keys whose expiry has passed, and names them', async () => {
       const expired = key('k-expired', NOW - 900, NOW - 500, NOW - 1);
       const expiring = key('k-expiring', NOW - 800, NOW - 400, NOW + 100);

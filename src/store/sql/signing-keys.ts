@@ -24,8 +24,16 @@ export const signingKeys = (db: Db): SigningKeysStore => ({
   async create(k) {
     await insertKey(db, k);
   },
+  // `exclusive`: PostgreSQL's READ COMMITTED would let two of these each miss the other's insert.
+  async createFirst(k) {
+    return db.exclusive(async (tx) => {
+      if (await tx.get('SELECT 1 AS live FROM signing_keys WHERE retired_at IS NULL LIMIT 1')) return false;
+      await insertKey(tx, k);
+      return true;
+    });
+  },
   async rotate(k, retiredKeysExpireAt) {
-    await db.transaction(async (tx) => {
+    await db.exclusive(async (tx) => {
       await tx.run('UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL', [k.createdAt, retiredKeysExpireAt]);
       await insertKey(tx, k);
     });
