@@ -21,6 +21,19 @@ export interface AccountsDeps {
   now: () => number;
 }
 
+/**
+ * A look-up before an insert cannot decide between requests in flight together; the unique index
+ * does. A failed insert whose value now exists lost such a race: the ordinary answer, not a 500.
+ */
+async function afterRace(insert: Promise<void>, taken: () => Promise<boolean>, message: string): Promise<void> {
+  try {
+    await insert;
+  } catch (error) {
+    if (await taken()) throw new AccountError(message);
+    throw error;
+  }
+}
+
 export async function createUser(
   deps: AccountsDeps,
   input: { email: string; password: string; name?: string | undefined },
@@ -39,7 +52,7 @@ export async function createUser(
     createdAt: deps.now(),
     blockedAt: null,
   };
-  if ((await deps.store.users.create(user)) === 'email-taken') throw new AccountError('A user with this email already exists.');
+  await afterRace(deps.store.users.create(user), async () => (await deps.store.users.findByEmail(email)) !== undefined, 'A user with this email already exists.');
   return user;
 }
 
@@ -53,7 +66,7 @@ export async function createOrganization(
   if (!owner) throw new AccountError(`No user with email ${input.ownerEmail}.`);
   if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
-  if ((await deps.store.organizations.create(org, owner.id)) === 'slug-taken') throw new AccountError(`The slug ${input.slug} is taken.`);
+  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, `The slug ${input.slug} is taken.`);
   return org;
 }
 

@@ -150,15 +150,13 @@ export interface SigningKey {
 }
 
 export interface UsersStore {
-  /** `email-taken` when another user has the email, however close the two creations were. */
-  create(user: User): Promise<'created' | 'email-taken'>;
+  create(user: User): Promise<void>;
   findByEmail(email: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
 }
 
 export interface OrganizationsStore {
-  /** `slug-taken` when another organization has the slug, however close the two creations were. */
-  create(org: Organization, ownerId: string): Promise<'created' | 'slug-taken'>;
+  create(org: Organization, ownerId: string): Promise<void>;
   findBySlug(slug: string): Promise<Organization | undefined>;
   /** Idempotent. */
   addMember(organizationId: string, userId: string, now: number): Promise<void>;

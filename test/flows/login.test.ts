@@ -1,6 +1,7 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AccountError, createOrganization } from '../../src/accounts/accounts.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
 import type { Store } from '../../src/store/store.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, form, signIn } from '../support/fixtures.js';
@@ -72,6 +73,19 @@ describe('sign-in', () => {
     );
     assert.deepEqual(answers.map((a) => a.status).sort(), [303, 400, 400, 400, 400, 400, 400, 400]);
     for (const answer of answers.filter((a) => a.status === 400)) assert.match(await answer.text(), /A user with this email already exists\./);
+  });
+
+  test('the same organization slug created 8 times at once: one organization, the others the ordinary AccountError', async () => {
+    const owner = await aUser(server);
+    const slug = `race-${Date.now().toString(36)}`;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, () => createOrganization(server.borealis.accounts, { slug, name: 'Race', ownerEmail: owner.email })),
+    );
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {
+      assert.ok(outcome.reason instanceof AccountError, String(outcome.reason));
+      assert.equal(outcome.reason.message, `The slug ${slug} is taken.`);
+    }
   });
 
   test('a cross-site form post is refused (D14)', async () => {

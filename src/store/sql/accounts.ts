@@ -1,5 +1,5 @@
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
-import { type Db, foldedOrganizations, isUniqueViolation, shape, spaceSplit } from './db.js';
+import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 
 export const USER = shape(
   ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'],
@@ -23,28 +23,14 @@ const ORGANIZATION = shape(['id', 'slug', 'name', 'avatar_url', 'created_at'], (
   createdAt: v[at + 4] as number,
 }));
 
-/** `taken` when `insert` breaks a unique index (the email's, the slug's). */
-async function onUnique<T extends string>(taken: T, insert: () => Promise<unknown>): Promise<'created' | T> {
-  try {
-    await insert();
-    return 'created';
-  } catch (error) {
-    if (isUniqueViolation(error)) return taken;
-    throw error;
-  }
-}
-
 /** Case-insensitive, Unicode-aware (migration 005). */
 const emailLookup = (email: string) => email.toLowerCase();
 
 export const users = (db: Db): UsersStore => ({
   async create(u) {
-    // The unique index decides between concurrent sign-ups (a look-up before is only a courtesy).
-    return onUnique('email-taken', () =>
-      db.run(
-        'INSERT INTO users (id, email, email_lookup, email_verified, password_hash, name, avatar_url, created_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [u.id, u.email, emailLookup(u.email), u.emailVerified ? 1 : 0, u.passwordHash, u.name, u.avatarUrl, u.createdAt, u.blockedAt],
-      ),
+    await db.run(
+      'INSERT INTO users (id, email, email_lookup, email_verified, password_hash, name, avatar_url, created_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [u.id, u.email, emailLookup(u.email), u.emailVerified ? 1 : 0, u.passwordHash, u.name, u.avatarUrl, u.createdAt, u.blockedAt],
     );
   },
   async findByEmail(email) {
@@ -59,7 +45,7 @@ export const users = (db: Db): UsersStore => ({
 
 export const organizations = (db: Db): OrganizationsStore => ({
   async create(o, ownerId) {
-    return onUnique('slug-taken', () => db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       await tx.run('INSERT INTO organizations (id, slug, name, avatar_url, created_at) VALUES (?, ?, ?, ?, ?)', [
         o.id,
         o.slug,
@@ -68,7 +54,7 @@ export const organizations = (db: Db): OrganizationsStore => ({
         o.createdAt,
       ]);
       await tx.run('INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?)', [ownerId, o.id, o.createdAt]);
-    }));
+    });
   },
   async findBySlug(slug) {
     const row = await db.getValues(`SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.slug = ?`, [slug]);
