@@ -6,6 +6,8 @@ import { parse } from './args.js';
 import { superviseWorkers } from './workers.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+/** How long a stopping server lets requests in flight finish (within workers.ts's stop timeout). */
+const DRAIN_MS = 10_000;
 
 export async function serveCommand(args: string[]) {
   const values = parse(args, { port: { type: 'string' }, database: { type: 'string' }, workers: { type: 'string' } });
@@ -31,7 +33,18 @@ export async function serveCommand(args: string[]) {
   const stop = async () => {
     clearInterval(cleanup);
     clearInterval(keyRefresh);
-    await app.close();
+    // Fastify closes the keep-alive connections idle at this moment; one busy answering a request
+    // becomes idle a moment later and would hold the server open until its keep-alive timeout
+    // (72 s), past any orchestrator's grace period. So connections are closed as they fall idle,
+    // and all of them after DRAIN_MS, before the store is closed (its WAL checkpointed).
+    const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => app.server.closeAllConnections(), DRAIN_MS);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(idle);
+      clearTimeout(deadline);
+    }
     await borealis.close();
     process.exit(0);
   };
