@@ -263,6 +263,31 @@ describe(`store contract: migrations (${ENGINE})`, () => {
     }
   });
 
+  // Migration 005 folded with SQL lower() (ASCII only); look-ups fold in JavaScript.
+  test('009 refolds email look-ups in JavaScript; of two accounts folding to one address the older keeps it', async () => {
+    const database = await freshDatabase();
+    const raw = await openDb(database.url);
+    const store = await openStore(database.url, { migrate: true, now: NOW });
+    try {
+      const elodie = aUser({ email: 'Élodie@Example.com', createdAt: NOW - 10 });
+      const copy = aUser({ email: 'élodie@example.com', createdAt: NOW - 5 });
+      const plain = aUser({ email: 'Ada@Example.com', createdAt: NOW - 1 });
+      // As 005 left them: the first one's look-up folded in ASCII only, so the copy got in beside it.
+      await store.users.create(elodie);
+      await raw.run('UPDATE users SET email_lookup = ? WHERE id = ?', ['Élodie@example.com', elodie.id]);
+      for (const u of [copy, plain]) await store.users.create(u);
+      await raw.run('DELETE FROM schema_migrations WHERE version = 9');
+      assert.deepEqual(await migrate(raw, NOW), [9]);
+      assert.equal((await store.users.findByEmail('ÉLODIE@example.com'))?.id, elodie.id);
+      assert.equal((await store.users.findByEmail('ada@example.com'))?.id, plain.id);
+      assert.deepEqual(await store.users.findById(copy.id), copy, 'the newer account stays, unreachable by sign-in');
+    } finally {
+      await store.close();
+      await raw.close();
+      await database.drop();
+    }
+  });
+
   test('concurrent migrate runs through one connection both succeed, applying once', async () => {
     const database = await freshDatabase();
     const raw = await openDb(database.url);

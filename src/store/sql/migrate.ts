@@ -11,11 +11,14 @@ import * as emailLookup from './migrations/005-email-lookup.js';
 import * as consentOrganizations from './migrations/006-consent-organizations.js';
 import * as rateLimits from './migrations/007-rate-limits.js';
 import * as noFamilyIndex from './migrations/008-no-family-index.js';
+import * as emailLookupUnicode from './migrations/009-email-lookup-unicode.js';
 
 interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step SQL cannot express (Unicode case folding), run after `sql` in the same transaction. */
+  after?: (tx: Db) => Promise<void>;
 }
 
 export const migrations: readonly Migration[] = [
@@ -27,6 +30,7 @@ export const migrations: readonly Migration[] = [
   consentOrganizations,
   rateLimits,
   noFamilyIndex,
+  emailLookupUnicode,
 ];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
@@ -38,7 +42,8 @@ export async function migrate(db: Db, now: number): Promise<number[]> {
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
-      await tx.exec(migration.sql);
+      if (migration.sql) await tx.exec(migration.sql);
+      await migration.after?.(tx);
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
         migration.version,
         migration.name,
