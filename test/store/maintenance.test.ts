@@ -138,6 +138,28 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
     assert.equal(await store.codes.find(usedDead.codeHash), undefined);
     assert.equal(await store.codes.find(unused.codeHash), undefined);
   });
+
+  // D5: a replayed code revokes what it paid for, so it is kept while that works, refresh or not.
+  test('a consumed code whose only token is an unexpired access token (no refresh_token grant) stays until it expires', async () => {
+    const clientId = aClient().clientId;
+    const code = aCode(clientId, user.id, { issuedAt: NOW - 700, expiresAt: NOW - 100 });
+    await store.codes.create(code);
+    const token = aToken(clientId, user.id, { familyId: code.id, refreshTokenHash: null, issuedAt: NOW - 600, expiresIn: 864000 });
+    assert.equal(await store.codes.exchange(code.id, NOW - 600, token), true);
+    await store.deleteExpired(NOW);
+    assert.equal((await store.codes.find(code.codeHash))?.consumedAt, NOW - 600);
+    await store.deleteExpired(NOW - 600 + 864000 + 1);
+    assert.equal(await store.codes.find(code.codeHash), undefined);
+  });
+
+  test('an expired row revoked through its access token goes, though its refresh column was never set', async () => {
+    const clientId = aClient().clientId;
+    const revoked = aToken(clientId, user.id, { issuedAt: NOW - 5000, expiresIn: 3600 });
+    await store.tokens.create(revoked);
+    await store.tokens.revokeAccess(revoked.id, NOW - 4000);
+    await store.deleteExpired(NOW);
+    assert.equal(await alive(revoked), false);
+  });
 });
 
 describe(`store contract: transactions (${ENGINE})`, () => {

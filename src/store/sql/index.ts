@@ -20,12 +20,15 @@ export const REUSE_DETECTION_SECONDS = 30 * 86400;
 
 /**
  * The family of a row of `table` (`family` is its column holding the family id: a code's own id)
- * still holds a refresh token that can be used. Looked up through the `(client_id, user_id)`
- * index every row of a family shares (tokens.ts, FAMILY_ROWS).
+ * still holds a token that works: a refresh token that can be used, or an unexpired access token
+ * (a client without the refresh_token grant gets only those, 10 days from a code). Its one
+ * parameter is the time now. Looked up through the `(client_id, user_id)` index every row of a
+ * family shares (tokens.ts, FAMILY_ROWS).
  */
 const FAMILY_LIVE = (table: string, family: string) => `EXISTS (SELECT 1 FROM oauth2_tokens live
   WHERE live.client_id = ${table}.client_id AND live.user_id = ${table}.user_id AND live.family_id = ${table}.${family}
-  AND live.refresh_token_hash IS NOT NULL AND live.refresh_token_revoked_at = 0 AND live.access_token_revoked_at = 0)`;
+  AND live.access_token_revoked_at = 0
+  AND ((live.refresh_token_hash IS NOT NULL AND live.refresh_token_revoked_at = 0) OR live.expires_at >= ?))`;
 
 /**
  * Rows per cleanup statement. A backlog (the first cleanup after a long stop, a million expired
@@ -68,17 +71,18 @@ function storeOver(db: Db, root: Db): Store {
         db,
         'oauth2_authorization_codes',
         `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes', 'id')})`,
-        [now, reuseCutoff],
+        [now, reuseCutoff, now],
       );
       removed += await deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]);
-      // §5.5: an expired access token whose refresh token is absent or revoked is of no further use.
-      // A rotated row is kept for reuse detection (above).
+      // §5.5: an expired access token whose refresh token is absent or revoked is of no further use;
+      // nor is a row revoked through its access token (row-wide, revoke.ts). A rotated row is kept
+      // for reuse detection (above).
       removed += await deleteInBatches(
         db,
         'oauth2_tokens',
-        `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0)
+        `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0 OR access_token_revoked_at <> 0)
            AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens', 'family_id')})`,
-        [now, reuseCutoff],
+        [now, reuseCutoff, now],
       );
       removed += (await keys.prune(now)).length;
       removed += await deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]);
