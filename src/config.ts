@@ -146,6 +146,10 @@ export function loadConfig(
   if (production && publicUrl.startsWith('http:')) warn('BOREALIS_PUBLIC_URL is not https in production.');
   const namespace = env.BOREALIS_TOKEN_NAMESPACE ?? 'polar_';
   if (!/^[a-z0-9_]{1,20}$/.test(namespace)) throw new ConfigError('BOREALIS_TOKEN_NAMESPACE must match [a-z0-9_]{1,20}');
+  const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db'));
+  const workers = overrides.workers !== undefined ? workerCount('--workers', overrides.workers) : workerCount('BOREALIS_WORKERS', env.BOREALIS_WORKERS);
+  // Each worker process would open a database of its own and forget the others' writes.
+  if (workers > 1 && databaseUrl === ':memory:') throw new ConfigError('several workers need a shared database: a SQLite file or PostgreSQL, not :memory:');
   return Object.freeze({
     production,
     port,
@@ -155,7 +159,7 @@ export function loadConfig(
     signupOpen: (env.BOREALIS_SIGNUP || (production ? 'closed' : 'open')) === 'open',
     registration: registrationPolicy(env.BOREALIS_REGISTRATION),
     registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),
-    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db')),
+    databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1),
     dataDir,
     secret: resolveSecret(env, production, dataDir, warn),
@@ -163,6 +167,6 @@ export function loadConfig(
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
-    workers: overrides.workers !== undefined ? workerCount('--workers', overrides.workers) : workerCount('BOREALIS_WORKERS', env.BOREALIS_WORKERS),
+    workers,
   });
 }

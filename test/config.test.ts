@@ -60,6 +60,11 @@ test('workers: 1 by default, BOREALIS_WORKERS or --workers (which wins), auto is
   assert.equal(loadConfig({ ...env, BOREALIS_WORKERS: '3' }, { workers: '2' }, quiet).workers, 2);
   assert.equal(loadConfig({ ...env, BOREALIS_WORKERS: 'auto' }, {}, quiet).workers, availableParallelism());
   assert.throws(() => loadConfig({ ...env, BOREALIS_WORKERS: '0' }, {}, quiet), new ConfigError('BOREALIS_WORKERS must be an integer from 1 to 256 or "auto", got "0"'));
+  // Each worker would have a database of its own.
+  const memory = new ConfigError('several workers need a shared database: a SQLite file or PostgreSQL, not :memory:');
+  assert.throws(() => loadConfig({ ...env, DATABASE_URL: ':memory:' }, { workers: '2' }, quiet), memory);
+  assert.throws(() => loadConfig(env, { workers: '2', databaseUrl: ':memory:' }, quiet), memory);
+  assert.equal(loadConfig({ ...env, DATABASE_URL: ':memory:' }, {}, quiet).workers, 1);
   assert.throws(() => loadConfig(env, { workers: 'many' }, quiet), new ConfigError('--workers must be an integer from 1 to 256 or "auto", got "many"'));
 });
 
