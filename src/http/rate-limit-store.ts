@@ -4,7 +4,7 @@
  * minute stays 30 per minute, not 30 per process.
  */
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
-import type { RateLimits } from '../store/store.js';
+import type { RateLimits } from '../store/limits.js';
 
 type Reply = (error: Error | null, result?: { current: number; ttl: number }) => void;
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { User } from '../../src/store/store.js';
-import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, form, getAuthorize, postToken, signIn, authorizeQuery, issParam, type Query } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, downScopedSession, form, getAuthorize, postToken, signIn, authorizeQuery, issParam, type Query } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('POST /v1/oauth2/consent', () => {
@@ -232,21 +232,12 @@ describe('POST /v1/oauth2/consent', () => {
     const { cookie, body } = await consentScreen(user, client, q);
     await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id, b.id]));
     // A session down-scoped to `a` (as an SSO session is, §3.4) reaches only `a` of the two.
-    const onlyA = await downScopedSession(user, [a.id]);
+    const onlyA = await downScopedSession(server, user, [a.id]);
     assert.deepEqual(await tokenOrganizations(client, await expectCode(await getAuthorize(server, onlyA, q))), [a.id]);
     const other = await userWithTwoOrgs();
-    const neither = await downScopedSession(user, [other.a.id]);
+    const neither = await downScopedSession(server, user, [other.a.id]);
     assert.equal((await getAuthorize(server, neither, q)).status, 200);
   });
-
-  /** A web session restricted to `organizationIds`, made through the store (sign-in makes unrestricted ones). */
-  async function downScopedSession(user: User, organizationIds: string[]): Promise<string> {
-    const { credentials, store, now } = server.borealis.ctx;
-    const token = credentials.mint('userSession');
-    const at = now();
-    await store.sessions.create({ id: crypto.randomUUID(), userId: user.id, createdAt: at, expiresAt: at + 3600, organizationIds }, credentials.hash(token));
-    return `polar_session=${token}`;
-  }
 
   // §2.5 collects `organizations` from the query and then the body, and §3.5 has the page re-post
   // the authorize query verbatim, so a preselection in that query (honoured at GET, §9 caveat)

@@ -1,17 +1,11 @@
-/** The store contract: deleteExpired (§5.5), transactions, and migrations. */
+/** The store contract: deleteExpired (§5.5) and transactions (migrations: migrations.test.ts). */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { migrations } from '../../src/store/sql/migrate.js';
-import { CLEANUP_BATCH, REUSE_DETECTION_SECONDS, migrate, openDb, openStore } from '../../src/store/sql/index.js';
+import { CLEANUP_BATCH, REUSE_DETECTION_SECONDS } from '../../src/store/sql/index.js';
 import type { NewToken, Store, User } from '../../src/store/store.js';
-import { ENGINE, freshDatabase } from '../support/server.js';
+import { ENGINE } from '../support/server.js';
 import { type Harness, NOW, aClient, aCode, aSession, aToken, aUser, anOrganization, count, harness, hex64, storedUser, accessKey, refreshKey } from './fixtures.js';
-
-const ALL_VERSIONS = migrations.map((m) => m.version);
 
 describe(`store contract: deleteExpired (${ENGINE})`, () => {
   let h: Harness;
@@ -261,109 +255,4 @@ describe(`store contract: transactions (${ENGINE})`, () => {
     assert.deepEqual(await store.users.findById(newcomer.id), newcomer);
     assert.deepEqual(await store.organizations.listForUser(newcomer.id), [org]);
   });
-});
-
-describe(`store contract: migrations (${ENGINE})`, () => {
-  test('a fresh database gets every migration; a second run and a second store apply nothing', async () => {
-    const database = await freshDatabase();
-    const raw = await openDb(database.url);
-    try {
-      assert.deepEqual(await migrate(raw, NOW), ALL_VERSIONS);
-      assert.deepEqual(await migrate(raw, NOW + 1), []);
-      const second = await openStore(database.url, { migrate: true, now: NOW + 2 });
-      const user = aUser();
-      await second.users.create(user);
-      assert.deepEqual(await second.users.findById(user.id), user);
-      await second.close();
-      assert.deepEqual(
-        await raw.all('SELECT version, name, applied_at FROM schema_migrations ORDER BY version'),
-        migrations.map((m) => ({ version: m.version, name: m.name, applied_at: NOW })),
-      );
-    } finally {
-      await raw.close();
-      await database.drop();
-    }
-  });
-
-  // Migration 005 folded with SQL lower() (ASCII only); look-ups fold in JavaScript.
-  test('009 refolds email look-ups in JavaScript; of two accounts folding to one address the older keeps it', async () => {
-    const database = await freshDatabase();
-    const raw = await openDb(database.url);
-    const store = await openStore(database.url, { migrate: true, now: NOW });
-    try {
-      const elodie = aUser({ email: 'Élodie@Example.com', createdAt: NOW - 10 });
-      const copy = aUser({ email: 'élodie@example.com', createdAt: NOW - 5 });
-      const plain = aUser({ email: 'Ada@Example.com', createdAt: NOW - 1 });
-      // As 005 left them: the first one's look-up folded in ASCII only, so the copy got in beside it.
-      await store.users.create(elodie);
-      await raw.run('UPDATE users SET email_lookup = ? WHERE id = ?', ['Élodie@example.com', elodie.id]);
-      for (const u of [copy, plain]) await store.users.create(u);
-      await raw.run('DELETE FROM schema_migrations WHERE version = 9');
-      assert.deepEqual(await migrate(raw, NOW), [9]);
-      assert.equal((await store.users.findByEmail('ÉLODIE@example.com'))?.id, elodie.id);
-      assert.equal((await store.users.findByEmail('ada@example.com'))?.id, plain.id);
-      assert.deepEqual(await store.users.findById(copy.id), copy, 'the newer account stays, unreachable by sign-in');
-    } finally {
-      await store.close();
-      await raw.close();
-      await database.drop();
-    }
-  });
-
-  test('concurrent migrate runs through one connection both succeed, applying once', async () => {
-    const database = await freshDatabase();
-    const raw = await openDb(database.url);
-    try {
-      const results = await Promise.all([migrate(raw, NOW), migrate(raw, NOW), migrate(raw, NOW)]);
-      assert.deepEqual(results.flat(), ALL_VERSIONS);
-      assert.equal(await count(raw, 'SELECT count(*) AS n FROM schema_migrations'), ALL_VERSIONS.length);
-    } finally {
-      await raw.close();
-      await database.drop();
-    }
-  });
-
-  test('concurrent migrate runs from separate processes all succeed, applying once', async () => {
-    const database = await freshDatabase();
-    const entry = pathToFileURL(fileURLToPath(new URL('../../src/store/sql/index.ts', import.meta.url))).href;
-    const script = `const { openDb, migrate } = await import(process.argv[1]);
-      const db = await openDb(process.argv[2]);
-      try { process.stdout.write(JSON.stringify(await migrate(db, ${NOW}))); } finally { await db.close(); }`;
-    const run = () =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, entry, database.url], {
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      });
-    try {
-      const outputs = await Promise.all([run(), run(), run()]);
-      assert.deepEqual(outputs.flatMap((o) => JSON.parse(o.stdout) as number[]), ALL_VERSIONS);
-      const raw = await openDb(database.url);
-      try {
-        assert.equal(await count(raw, 'SELECT count(*) AS n FROM schema_migrations'), ALL_VERSIONS.length);
-      } finally {
-        await raw.close();
-      }
-    } finally {
-      await database.drop();
-    }
-  });
-
-  if (ENGINE === 'postgres') {
-    test('concurrent migrate runs from two pools on a fresh schema both succeed (advisory lock)', async () => {
-      const database = await freshDatabase();
-      const pools = await Promise.all([openDb(database.url), openDb(database.url), openDb(database.url), openDb(database.url)]);
-      try {
-        const results = await Promise.all(pools.map((db) => migrate(db, NOW)));
-        assert.deepEqual(results.flat(), ALL_VERSIONS);
-        assert.equal(results.filter((r) => r.length === 0).length, pools.length - 1);
-        const stores = await Promise.all([1, 2].map(() => openStore(database.url, { migrate: true, now: NOW })));
-        const user = aUser();
-        await stores[0]!.users.create(user);
-        assert.deepEqual(await stores[1]!.users.findById(user.id), user);
-        for (const s of stores) await s.close();
-      } finally {
-        for (const db of pools) await db.close();
-        await database.drop();
-      }
-    });
-  }
 });

@@ -1,5 +1,5 @@
 /** Accounts, clients and a whole authorization round trip, through the real core and HTTP API. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createOrganization, createUser } from '../../src/accounts/accounts.js';
 import { createClient, withDefaults } from '../../src/oauth/clients.js';
 import type { ClientMetadata, Organization, User } from '../../src/store/store.js';
@@ -13,6 +13,15 @@ const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}${ran
 
 export async function aUser(server: TestServer, email = `user-${unique()}@example.com`): Promise<User> {
   return createUser(server.borealis.accounts, { email, password: PASSWORD, name: 'Test User' });
+}
+
+/** A web session restricted to `organizationIds`, as an SSO session is (§3.4); sign-in makes unrestricted ones. Its cookie. */
+export async function downScopedSession(server: TestServer, user: User, organizationIds: string[]): Promise<string> {
+  const { credentials, store, now } = server.borealis.ctx;
+  const token = credentials.mint('userSession');
+  const at = now();
+  await store.sessions.create({ id: randomUUID(), userId: user.id, createdAt: at, expiresAt: at + 3600, organizationIds }, credentials.hash(token));
+  return `polar_session=${token}`;
 }
 
 export async function anOrganization(server: TestServer, owner: User, slug = `org-${unique()}`): Promise<Organization> {

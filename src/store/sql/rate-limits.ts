@@ -1,4 +1,4 @@
-import type { RateLimits } from '../store.js';
+import type { RateLimits } from '../limits.js';
 import type { Db } from './db.js';
 
 export const rateLimits = (db: Db): RateLimits => ({

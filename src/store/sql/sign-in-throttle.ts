@@ -1,4 +1,4 @@
-import type { SignInThrottle } from '../store.js';
+import type { SignInThrottle } from '../limits.js';
 import type { Db } from './db.js';
 
 export const signInThrottle = (db: Db): SignInThrottle => ({
