@@ -79,13 +79,13 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
   if (decision === 'consent') return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
 
   // Auto-approval: first-party clients remember their whole scope (§3.4 step 11).
-  if (request.client.firstParty) {
+  const firstParty = request.client.firstParty;
+  if (firstParty) {
     await ctx.store.consents.remember(
       { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.client.metadata.scope, organizationIds: [] },
       ctx.now(),
     );
   }
-  const firstParty = request.client.firstParty;
   const organizationIds = resolveOrganizations(
     firstParty ? request.organizations : (approved ?? []),
     accessible,
