@@ -19,10 +19,14 @@ export async function serveCommand(args: string[]) {
   const role = cluster.isWorker ? `worker ${cluster.worker?.id} (pid ${process.pid})` : `pid ${process.pid}`;
   app.log.info(`Borealis listening on http://${config.host}:${config.port} (issuer ${config.publicUrl}, ${borealis.ctx.store.engine}, ${role})`);
 
-  // §5.5: expired rows are removed periodically, by every instance (the deletes are idempotent).
-  const cleanup = setInterval(() => {
-    borealis.ctx.store.deleteExpired(borealis.ctx.now()).catch((err: unknown) => app.log.error({ err }, 'cleanup failed'));
-  }, CLEANUP_INTERVAL_MS);
+  // §5.5: expired rows are removed periodically, by every instance (the deletes are idempotent),
+  // and once at start: an instance restarted more often than hourly would otherwise never clean.
+  let cleaning: Promise<unknown> = Promise.resolve();
+  const removeExpired = () => {
+    cleaning = borealis.ctx.store.deleteExpired(borealis.ctx.now()).catch((err: unknown) => app.log.error({ err }, 'cleanup failed'));
+  };
+  removeExpired();
+  const cleanup = setInterval(removeExpired, CLEANUP_INTERVAL_MS);
   cleanup.unref();
   // Keys rotated by any instance (or `borealis keys rotate`) are picked up without a restart.
   const keyRefresh = setInterval(() => {
@@ -45,6 +49,7 @@ export async function serveCommand(args: string[]) {
       clearInterval(idle);
       clearTimeout(deadline);
     }
+    await cleaning; // not cut off by the store closing under it
     await borealis.close();
     process.exit(0);
   };

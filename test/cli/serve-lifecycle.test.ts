@@ -1,7 +1,8 @@
 /**
- * Stopping `borealis serve` (SIGTERM, as an orchestrator does) while a keep-alive connection is
- * busy: the request in flight is answered, and the process exits without waiting out the
- * connection's keep-alive timeout (72 s), well inside a container's grace period.
+ * `borealis serve`'s life cycle, as an orchestrator drives it: at start it removes what has
+ * expired (§5.5), not only an hour later; stopped (SIGTERM) while a keep-alive connection is
+ * busy, it answers the request in flight and exits without waiting out the connection's
+ * keep-alive timeout (72 s), well inside a container's grace period.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,9 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { openStore } from '../../src/store/sql/index.js';
 import { TEST_SECRET, type TestDatabase, freePort, freshDatabase } from '../support/server.js';
+import { aSession, aUser, hex64 } from '../store/fixtures.js';
 
-describe('borealis serve: SIGTERM', () => {
+describe('borealis serve: start and stop', () => {
   let database: TestDatabase;
   let dataDir: string;
   before(async () => {
@@ -24,12 +27,36 @@ describe('borealis serve: SIGTERM', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('a request in flight on a keep-alive connection is answered, then the process exits (not after 72 s)', async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--port', String(port), '--database', database.url], {
+  const serve = (port: number) =>
+    spawn(process.execPath, ['bin/borealis.js', 'serve', '--port', String(port), '--database', database.url], {
       env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, HOST: '127.0.0.1' },
       stdio: 'ignore',
     });
+
+  test('at start, what has expired is removed at once (an instance restarted hourly would never clean otherwise)', async () => {
+    const store = await openStore(database.url, { migrate: true });
+    const user = aUser();
+    await store.users.create(user);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = hex64();
+    await store.sessions.create(aSession(user.id, { createdAt: now - 100, expiresAt: now - 10 }), expired);
+    const child = serve(await freePort());
+    try {
+      for (let i = 0; (await store.sessions.findActive(expired, now - 20)) !== undefined; i++) {
+        if (i > 100) assert.fail('the expired session is still stored 10 s after the start');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await store.close();
+    }
+  });
+
+  test('a request in flight on a keep-alive connection is answered, then the process exits (not after 72 s)', async () => {
+    const port = await freePort();
+    const child = serve(port);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
