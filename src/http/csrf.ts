@@ -30,11 +30,15 @@ export function assertSameOrigin(request: FastifyRequest, publicOrigin: string, 
   if (origin !== publicOrigin && origin !== own) throw notPermitted('Cross-site request refused.');
 }
 
-export const csrfToken = (secret: string, sessionId: string): string =>
-  createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
+/** The token bound to `binding`: a session's id, or a pre-session cookie's value (below). */
+export const csrfToken = (secret: string, binding: string): string =>
+  createHmac('sha256', secret).update(`csrf:${binding}`).digest('base64url');
+
+const isCsrfToken = (secret: string, binding: string, presented: string | undefined): boolean =>
+  presented !== undefined && presented !== '' && safeEqual(presented, csrfToken(secret, binding));
 
 export function assertCsrfToken(secret: string, sessionId: string, presented: string | undefined): void {
-  if (!presented || !safeEqual(presented, csrfToken(secret, sessionId))) throw notPermitted('Invalid or missing CSRF token.');
+  if (!isCsrfToken(secret, sessionId, presented)) throw notPermitted('Invalid or missing CSRF token.');
 }
 
 /**
@@ -60,6 +64,5 @@ export function preSessionToken(secret: string, request: FastifyRequest, reply: 
 /** Whether `presented` is the token of the pre-session cookie this browser holds. */
 export function isPreSessionToken(secret: string, request: FastifyRequest, presented: string | undefined): boolean {
   const value = request.cookies[PRE_SESSION_COOKIE];
-  if (!value || !PRE_SESSION_VALUE.test(value) || !presented) return false;
-  return safeEqual(presented, csrfToken(secret, `pre-session:${value}`));
+  return value !== undefined && PRE_SESSION_VALUE.test(value) && isCsrfToken(secret, `pre-session:${value}`, presented);
 }
