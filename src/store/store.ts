@@ -208,7 +208,11 @@ export interface CodesStore {
 }
 
 export interface TokensStore {
-  create(token: NewToken): Promise<void>;
+  /**
+   * Stores a token; false, storing nothing, when its client is deleted, judged atomically with a
+   * concurrent `clients.delete` (which revokes every token it can see).
+   */
+  create(token: NewToken): Promise<boolean>;
   findByRefresh(refreshToken: TokenKey): Promise<Token | undefined>;
   findByAccess(accessToken: TokenKey): Promise<Token | undefined>;
   /** A Bearer access token's row and its user, read together (one statement). */

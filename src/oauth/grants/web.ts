@@ -51,6 +51,6 @@ export const web: Grant = {
       },
       now,
     );
-    return storeTokens(ctx.store, minted);
+    return storeTokens(ctx.store, minted, client);
   },
 };

@@ -49,22 +49,46 @@ const tokenValues = (t: NewToken): Param[] => [
 /** Inserts a token row and its down-scope rows (inside the caller's transaction when there is one). */
 async function insertToken(db: Db, t: NewToken): Promise<void> {
   await db.run(INSERT_TOKEN, tokenValues(t));
+  await insertOrganizations(db, t);
+}
+
+async function insertOrganizations(db: Db, t: NewToken): Promise<void> {
   for (const org of t.organizationIds) {
     await db.run('INSERT INTO oauth2_token_organizations (token_id, organization_id) VALUES (?, ?)', [t.id, org]);
   }
 }
 
-/** A claim without a guard issues its token unconditionally. */
+/**
+ * A token issued without a claim (the `web` grant) is inserted only if its client is not deleted.
+ * A deletion marks the client, then revokes the tokens it can see; under PostgreSQL's READ
+ * COMMITTED it cannot see a token committed after it, so the insert reads the client row FOR
+ * SHARE: it waits for a deletion in progress and then reads the row as deleted, or holds the row so
+ * that the deletion waits and then revokes this token. The lock sits in a scalar subquery: in a
+ * `WHERE deleted_at IS NOT NULL` subquery the planner would test the row before locking it, on the
+ * version the statement's snapshot sees. SQLite runs one writer at a time.
+ */
+const clientNotDeleted = (engine: Db['engine'], clientId: string) =>
+  `(SELECT c.deleted_at FROM oauth2_clients c WHERE c.client_id = ${clientId}${engine === 'postgres' ? ' FOR SHARE' : ''}) IS NULL`;
+
+const insertUnlessClientDeleted = (engine: Db['engine']) => {
+  // PostgreSQL types the parameters of a SELECT list only when told.
+  const param = (type: string) => (engine === 'postgres' ? `?::${type}` : '?');
+  return `INSERT INTO oauth2_tokens (${TOKEN_NAMES}) SELECT ${TOKEN_TYPES.map(param).join(', ')}
+    WHERE ${clientNotDeleted(engine, param('text'))}`;
+};
+const INSERT_UNLESS_CLIENT_DELETED = { sqlite: insertUnlessClientDeleted('sqlite'), postgres: insertUnlessClientDeleted('postgres') };
+
+/** A claim without a guard issues its token unless its client is deleted. */
 interface Claim {
   guard?: string;
   guardParams: Param[];
   token: NewToken;
 }
 
-/** Stores a new token with its down-scope rows, atomically. */
-export function issue(db: Db, token: NewToken): Promise<void> {
+/** Stores a new token with its down-scope rows, atomically, unless its client is deleted (`clientNotDeleted`). */
+export function issue(db: Db, token: NewToken): Promise<boolean> {
   const claim = { guardParams: [], token };
-  return (db.batchesPerTurn ? claimsOf(db)('issue', claim) : claimAlone(db, claim)).then(() => undefined);
+  return db.batchesPerTurn ? claimsOf(db)('issue', claim) : claimAlone(db, claim);
 }
 
 /**
@@ -79,9 +103,13 @@ export function claimThenIssue(db: Db, guard: string, guardParams: Param[], toke
 
 async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise<boolean> {
   if (guard === undefined) {
+    const insert = async (tx: Db) => {
+      if ((await tx.run(INSERT_UNLESS_CLIENT_DELETED[tx.engine], [...tokenValues(token), token.clientId])) === 0) return false;
+      await insertOrganizations(tx, token);
+      return true;
+    };
     // Without down-scope rows the insert is one statement and needs no transaction of its own.
-    await (token.organizationIds.length === 0 ? insertToken(db, token) : db.transaction((tx) => insertToken(tx, token)));
-    return true;
+    return token.organizationIds.length === 0 ? insert(db) : db.transaction(insert);
   }
   if (db.engine === 'sqlite') {
     return db.transaction(async (tx) => {
@@ -120,7 +148,7 @@ function claimsStatement(guard: string | undefined, types: string[]): string {
   let n = 0;
   const claimed = parts
     ? `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(/\?/g, () => `claim_params.g${++n}`)
-    : 'SELECT claim_index FROM claim_params';
+    : `SELECT claim_index FROM claim_params WHERE ${clientNotDeleted('postgres', 'claim_params.t3')}`;
   const columns = [
     ...types.map((type, k) => `g${k + 1} ${type}`),
     ...TOKEN_TYPES.map((type, k) => `t${k + 1} ${type}`),
