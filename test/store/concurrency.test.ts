@@ -156,46 +156,6 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
   }
 
   /**
-   * A deadlock aborts one statement of the cycle (40P01). Batched claims lock several rows in one
-   * statement, so one can cross a concurrent multi-row revocation; outside a transaction the
-   * aborted statement changed nothing and runs again (postgres.ts). Played by a function that
-   * reports a deadlock on chosen attempts: a sequence counts them, since it ignores rollbacks.
-   */
-  describe('a statement aborted by a deadlock (postgres)', { skip: ENGINE !== 'postgres' }, () => {
-    before(async () => {
-      await h.raw.exec(`CREATE SEQUENCE attempts;
-        CREATE FUNCTION deadlocked_until(last bigint) RETURNS bigint LANGUAGE plpgsql AS $$
-          DECLARE n bigint := nextval('attempts');
-          BEGIN
-            IF n <= last THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF;
-            RETURN n;
-          END $$`);
-    });
-    const restart = () => h.raw.exec("SELECT setval('attempts', 1, false)");
-    const attempts = async () => (await h.raw.get<{ n: number }>('SELECT last_value AS n FROM attempts'))!.n;
-
-    test('outside a transaction it runs again and answers', async () => {
-      await restart();
-      assert.deepEqual(await h.raw.get('SELECT deadlocked_until(2) AS n'), { n: 3 });
-    });
-
-    test('a statement deadlocked on every attempt fails after three, with the deadlock', async () => {
-      await restart();
-      await assert.rejects(h.raw.get('SELECT deadlocked_until(1000) AS n'), { code: '40P01' });
-      assert.equal(await attempts(), 3);
-    });
-
-    test('inside a transaction the deadlock reaches the caller: the transaction is aborted as a whole', async () => {
-      await restart();
-      await assert.rejects(
-        h.raw.transaction((tx) => tx.get('SELECT deadlocked_until(1) AS n')),
-        { code: '40P01' },
-      );
-      assert.equal(await attempts(), 1);
-    });
-  });
-
-  /**
    * A consent revoked while an authorization request approved on it creates its code: the code
    * waits for the revocation's deletion and then is not created (store.ts, codes.create). SQLite
    * runs one writer at a time, so there one simply comes before the other.

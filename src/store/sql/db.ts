@@ -24,7 +24,10 @@ export interface Db {
   allValues(sql: string, params?: Param[]): Promise<unknown[][]>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: Param[]): Promise<number>;
-  /** `work` may run more than once on SQLite (group-commit.ts): it must act only through its `db`. */
+  /**
+   * `work` may run more than once: on SQLite (group-commit.ts), and on PostgreSQL after a deadlock
+   * aborted the transaction (postgres.ts). It must act only through its `db`.
+   */
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /** Runs `work` holding a lock that other processes sharing the database also respect. */
   exclusive<T>(work: (db: Db) => Promise<T>): Promise<T>;

@@ -27,9 +27,10 @@ function translate(sql: string) {
 type Queryable = pg.Pool | pg.PoolClient;
 
 /**
- * A deadlock aborts one statement of the cycle (SQLSTATE 40P01). Outside a transaction that
- * statement was all its transaction did, so it changed nothing and can simply run again. Batched
- * claims lock several rows in one statement, which a concurrent multi-row revocation can cross.
+ * A deadlock aborts one transaction of the cycle (SQLSTATE 40P01), which changed nothing and can
+ * simply run again: a statement outside a transaction, or a whole transaction (whose work may run
+ * more than once, `Db.transaction`). Batched claims lock several rows in one statement, which a
+ * concurrent multi-row revocation or client deletion can cross.
  */
 const DEADLOCK_ATTEMPTS = 3;
 async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
@@ -110,7 +111,7 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     }
   }
 
-  const transaction: Db['transaction'] = (work) => withClient('BEGIN', work);
+  const transaction: Db['transaction'] = (work) => againAfterDeadlock(() => withClient('BEGIN', work));
   // A transaction-scoped advisory lock serialises migrations across processes.
   const exclusive: Db['exclusive'] = (work) =>
     withClient('BEGIN', async (db) => {

@@ -125,7 +125,9 @@ export const tokens = (db: Db): TokensStore => {
       await db.run('UPDATE oauth2_tokens SET access_token_revoked_at = ? WHERE id = ? AND access_token_revoked_at = 0', [now, id]);
     },
     async revokeFamily({ familyId, clientId, userId }, now) {
-      await revokeTokensWhere(db, FAMILY_ROWS, [clientId, userId, familyId], now);
+      // One transaction: should a statement of the loop fail, none of the family is revoked and
+      // the caller is told, rather than part of it (and a deadlock runs it all again).
+      await db.transaction((tx) => revokeTokensWhere(tx, FAMILY_ROWS, [clientId, userId, familyId], now));
     },
   };
 };
