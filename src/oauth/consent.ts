@@ -1,14 +1,15 @@
 /**
- * The user's answer on the consent screen (polar-oauth2.md §3.5). The authorization request is
- * validated again from the original parameters; `deny` redirects with access_denied; `allow`
- * resolves the organization down-scope, issues the code and remembers the consent.
+ * The user's answer on the consent screen (polar-oauth2.md §3.5). The caller validates the
+ * authorization request again from the original parameters (`validateForConsent`); `deny`
+ * redirects with access_denied; `allow` resolves the organization down-scope, issues the code
+ * and remembers the consent.
  */
 import { accessibleOrganizations } from '../accounts/organization-access.js';
 import type { SignedIn } from './authorize/index.js';
 import { issueCode } from './authorize/issue-code.js';
 import { resolveOrganizations } from './authorize/organizations.js';
 import { errorRedirect } from './authorize/redirect.js';
-import { assertSubType, validateAuthorizationRequest } from './authorize/request.js';
+import { type AuthorizationRequest, assertSubType, validateAuthorizationRequest } from './authorize/request.js';
 import type { OAuthContext } from './context.js';
 import { OAuthError } from './errors.js';
 import type { Params } from './params.js';
@@ -18,9 +19,17 @@ export interface ConsentAnswer {
   organizations: string[];
 }
 
+/** §3.5 step 1: `sub_type` is judged only after the user's decision (`consent`). */
+export const validateForConsent = (params: Params, ctx: OAuthContext) => validateAuthorizationRequest(params, ctx, { subTypeLater: true });
+
 /** Returns the Location of the redirect back to the client. */
-export async function consent(params: Params, answer: ConsentAnswer, signedIn: SignedIn, ctx: OAuthContext): Promise<string> {
-  const request = await validateAuthorizationRequest(params, ctx, { subTypeLater: true });
+export async function consent(
+  request: AuthorizationRequest,
+  params: Params,
+  answer: ConsentAnswer,
+  signedIn: SignedIn,
+  ctx: OAuthContext,
+): Promise<string> {
   if (answer.action === 'deny') {
     const denied = new OAuthError('access_denied', 'The resource owner or authorization server denied the request', {
       allowRedirect: true,

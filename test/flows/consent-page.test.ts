@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, authorizeQuery, form, postToken, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
-describe('consent page: the organizations the user leaves ticked are the ones granted', () => {
+describe('consent page: what the user sees and leaves ticked is what is granted', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer();
@@ -19,7 +19,7 @@ describe('consent page: the organizations the user leaves ticked are the ones gr
     const user = await aUser(server);
     const a = await anOrganization(server, user);
     const b = await anOrganization(server, user);
-    return { a, b, client: await aClient(server, metadata), cookie: await signIn(server, user) };
+    return { user, a, b, client: await aClient(server, metadata), cookie: await signIn(server, user) };
   }
 
   async function page(cookie: string, query: string): Promise<string> {
@@ -31,7 +31,8 @@ describe('consent page: the organizations the user leaves ticked are the ones gr
   /** Submits the page's form with `fields`; returns the organizations of the token its code buys. */
   async function allow(client: TestClient, cookie: string, query: string, html: string, fields: [string, string][]): Promise<string[]> {
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const body = new URLSearchParams([['csrf_token', csrf], ['action', 'allow'], ...fields]);
+    const shown = /name="shown_scope" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    const body = new URLSearchParams([['csrf_token', csrf], ['shown_scope', shown], ['action', 'allow'], ...fields]);
     const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
     assert.equal(response.status, 303, await response.text());
     const code = new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';
@@ -40,6 +41,19 @@ describe('consent page: the organizations the user leaves ticked are the ones gr
     const { ctx } = server.borealis;
     const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(JSON.parse(token.text).access_token));
     return [...(row?.organizationIds ?? [])];
+  }
+
+  /** Submits the page's form as shown; returns the scope of the token its code buys. */
+  async function allowScope(client: TestClient, cookie: string, query: string, html: string): Promise<string> {
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const shown = /name="shown_scope" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    const body = new URLSearchParams([['csrf_token', csrf], ['shown_scope', shown], ['action', 'allow']]);
+    const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
+    assert.equal(response.status, 303, await response.text());
+    const code = new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const token = await postToken(server, { grant_type: 'authorization_code', client_id: client.clientId, client_secret: client.clientSecret, code, redirect_uri: REDIRECT_URI });
+    assert.equal(token.status, 200, token.text);
+    return JSON.parse(token.text).scope;
   }
 
   const box = (name: string, value: string, checked: boolean) =>
@@ -72,5 +86,34 @@ describe('consent page: the organizations the user leaves ticked are the ones gr
     assert.ok(html.includes(box('organizations', b.id, true)));
     assert.ok(html.includes(box('organizations', a.id, false)));
     assert.deepEqual(await allow(client, cookie, query, html, [['organizations', a.id]]), [a.id]);
+  });
+
+  /**
+   * D6: what is granted is what the page showed. The scope is narrowed to the client's
+   * registration again when the form is posted; an owner who widens it meanwhile (RFC 7592 PUT,
+   * the console) must not turn the shown scope into a larger grant.
+   */
+  test('the registration widened between the page and Allow: the page is shown again with the new scope, and no code', async () => {
+    const { user, cookie, client } = await setUp({ scope: 'openid email' });
+    const query = form(authorizeQuery(client, { scope: 'openid email products:write' })).toString();
+    const html = await page(cookie, query);
+    assert.ok(html.includes('name="shown_scope" value="openid email"'), html);
+    const { ctx } = server.borealis;
+    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, scope: 'openid email products:write' }, ctx.now());
+
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    for (const shown of ['openid email', undefined]) {
+      const body = new URLSearchParams([['csrf_token', csrf], ['action', 'allow'], ...(shown === undefined ? [] : [['shown_scope', shown]])]);
+      const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
+      const again = await response.text();
+      assert.equal(response.status, 400, again);
+      assert.equal(response.headers.get('location'), null);
+      assert.ok(again.includes('What this app asks for has changed. Please review it again.'), again);
+      assert.ok(again.includes('name="shown_scope" value="openid email products:write"'), again);
+    }
+    assert.equal(await ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
+    // Allowing the page as shown now grants what it shows.
+    const granted = await allowScope(client, cookie, query, await page(cookie, query));
+    assert.equal(granted, 'openid email products:write');
   });
 });

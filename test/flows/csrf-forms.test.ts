@@ -110,7 +110,8 @@ describe('CSRF on the HTML forms (D14)', () => {
     assert.equal(await ctx.store.consents.find(client.clientId, user.id), undefined);
 
     // Control: the same form with the page's own token gets a code (303, §3.6), with the same nonce.
-    const allowed = await post(server, `/oauth2/authorize?${query}`, { action: 'allow', csrf_token: csrf }, { cookie });
+    const shown_scope = /name="shown_scope" value="([^"]*)"/.exec(page.text)?.[1];
+    const allowed = await post(server, `/oauth2/authorize?${query}`, { action: 'allow', csrf_token: csrf, shown_scope }, { cookie });
     assert.equal(allowed.status, 303, allowed.text);
     assert.match(allowed.headers.get('location') ?? '', new RegExp(`^${REDIRECT_URI}\\?code=polar_ac_[0-9A-Za-z]{43}&state=st&${issParam(server)}$`));
   });

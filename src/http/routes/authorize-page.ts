@@ -10,10 +10,11 @@ import { accessibleOrganizations } from '../../accounts/organization-access.js';
 import { type AuthorizeResponse, type SignedIn, authorize, authorizeResponse } from '../../oauth/authorize/index.js';
 import { type AuthorizationRequest, validateAuthorizationRequest } from '../../oauth/authorize/request.js';
 import { errorRedirect } from '../../oauth/authorize/redirect.js';
-import { consent } from '../../oauth/consent.js';
+import { consent, validateForConsent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
+import { splitScope } from '../../oauth/scopes.js';
 import { webCaller } from '../caller.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
@@ -23,6 +24,12 @@ import { consentPage } from '../views/consent.js';
 import { errorPage } from '../views/error.js';
 
 const PAGE = '/oauth2/authorize';
+
+const sameScopes = (shown: string | undefined, scope: string) => {
+  const a = new Set(splitScope(shown ?? ''));
+  const b = new Set(splitScope(scope));
+  return a.size === b.size && [...a].every((s) => b.has(s));
+};
 
 function rawQuery(request: FastifyRequest): string {
   const at = request.url.indexOf('?');
@@ -105,8 +112,16 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // user unticked would still be granted.
       const query = queryParams(request);
       query.delete('organizations');
-      const location = await consent(new Params(query, new Map()), { action, organizations }, signedIn, ctx);
-      return sendRedirect(reply, location, 303);
+      const params = new Params(query, new Map());
+      const pending = await validateForConsent(params, ctx);
+      // D6: what is granted is what the page showed. The scope is narrowed to the client's
+      // registration as it is now, which its owner may have widened since the page was shown.
+      if (action === 'allow' && !sameScopes(form.get('shown_scope'), pending.scope)) {
+        const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
+        const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
+        return showConsent(reply, request, signedIn, shown, data, 'What this app asks for has changed. Please review it again.');
+      }
+      return sendRedirect(reply, await consent(pending, params, { action, organizations }, signedIn, ctx), 303);
     } catch (error) {
       return fail(reply, error);
     }

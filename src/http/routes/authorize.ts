@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../../oauth/authorize/index.js';
 import { errorRedirect } from '../../oauth/authorize/redirect.js';
-import { type ConsentAnswer, consent } from '../../oauth/consent.js';
+import { type ConsentAnswer, consent, validateForConsent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { OAuthError, loginRequiredJson, unauthorized, validationError } from '../../oauth/errors.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
@@ -53,7 +53,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
     // The authorization request travels in the query string, as the page received it (§3.5).
     const params = new Params(queryParams(request), new Map());
     try {
-      return sendRedirect(reply, await consent(params, answer, signedIn, ctx));
+      return sendRedirect(reply, await consent(await validateForConsent(params, ctx), params, answer, signedIn, ctx));
     } catch (error) {
       const location = redirectable(error);
       if (location) return sendRedirect(reply, location);

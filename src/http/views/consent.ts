@@ -69,6 +69,7 @@ export function consentPage({ data, preselected, formAction, csrfToken, createOr
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${formAction}">
 <input type="hidden" name="csrf_token" value="${csrfToken}">
+<input type="hidden" name="shown_scope" value="${data.scopes.join(' ')}">
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
 ${organizationPicker(data, preselected, createOrgUrl)}
