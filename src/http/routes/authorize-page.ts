@@ -36,11 +36,15 @@ function rawQuery(request: FastifyRequest): string {
   return at === -1 ? '' : request.url.slice(at + 1);
 }
 
-/** Where to come back after signing in: the same request, with `prompt=login` turned into `consent`. */
+/**
+ * Where to come back after signing in: the same request, with `prompt=login` turned into
+ * `consent` and `max_age` dropped, both met by the sign-in that just happened, so it does not loop.
+ */
 function returnTo(request: FastifyRequest): string {
   const query = new URLSearchParams(rawQuery(request));
   const prompt = query.get('prompt');
   if (prompt) query.set('prompt', prompt.split(' ').map((p) => (p === 'login' ? 'consent' : p)).join(' '));
+  query.delete('max_age');
   return `${PAGE}?${query}`;
 }
 

@@ -4,27 +4,38 @@
  * hook order:
  *   1. `none` with another value                → invalid_request (redirect)
  *   2. not signed in: `none` → login_required (redirect); otherwise → sign in
- *   3. `login`                                  → sign in again (the page retries with `consent`)
- *   4. first-party client                       → approve; remember the client's whole scope
- *   5. `none`: remembered consent covers it     → approve; else consent_required (redirect)
- *   6. `consent` or `select_account`            → ask
- *   7. remembered consent covers the request    → approve; else ask
+ *   3. signed in longer ago than `max_age` (0: always): `none` → login_required; otherwise → sign in again
+ *   4. `login`                                  → sign in again (the page retries with `consent`)
+ *   5. first-party client                       → approve; remember the client's whole scope
+ *   6. `none`: remembered consent covers it     → approve; else consent_required (redirect)
+ *   7. `consent` or `select_account`            → ask
+ *   8. remembered consent covers the request    → approve; else ask
  */
 import { OAuthError, invalidRequest } from '../errors.js';
 import type { AuthorizationRequest } from './request.js';
 
 export type Decision = 'login' | 'consent' | 'approve';
 
-/** `covered`: a remembered consent covers the request, its scope and organizations (remembered.ts). */
-export function decide(request: AuthorizationRequest, signedIn: boolean, covered: boolean): Decision {
+/**
+ * `authAge`: seconds since the user signed in, undefined when not signed in. `covered`: a
+ * remembered consent covers the request, its scope and organizations (remembered.ts).
+ */
+export function decide(request: AuthorizationRequest, authAge: number | undefined, covered: boolean): Decision {
   const { prompt } = request;
   const redirectError = (error: OAuthError) => {
     error.withState(request.state).redirectTo = request.redirectUri;
     return error;
   };
   if (prompt.has('none') && prompt.size > 1) throw redirectError(invalidRequest("Invalid 'prompt' parameter.", true));
-  if (!signedIn) {
-    if (prompt.has('none')) throw redirectError(new OAuthError('login_required', undefined, { allowRedirect: true }));
+  const loginRequired = () => redirectError(new OAuthError('login_required', undefined, { allowRedirect: true }));
+  if (authAge === undefined) {
+    if (prompt.has('none')) throw loginRequired();
+    return 'login';
+  }
+  // OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login".
+  const { maxAge } = request;
+  if (maxAge !== undefined && (maxAge === 0 || authAge > maxAge)) {
+    if (prompt.has('none')) throw loginRequired();
     return 'login';
   }
   if (prompt.has('login')) return 'login';

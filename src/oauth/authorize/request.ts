@@ -22,6 +22,7 @@ export const AUTHORIZE_PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'sub_type',
+  'max_age',
 ] as const;
 
 export interface AuthorizationRequest extends Challenge {
@@ -37,6 +38,8 @@ export interface AuthorizationRequest extends Challenge {
   state: string | undefined;
   nonce: string | null;
   prompt: Set<string>;
+  /** OIDC Core §3.1.2.1: the most seconds since the user signed in that the client accepts. */
+  maxAge: number | undefined;
   requiresSingleOrganization: boolean;
   /** Organizations preselected in the query (§9 caveat). */
   organizations: string[];
@@ -105,6 +108,11 @@ export async function validateAuthorizationRequest(
       throw invalidRequest('Replay attack', true);
     }
 
+    // Polar ignores `max_age` (§4.4), harmless there because its `auth_time` is the code's issue
+    // time; D9 makes it the sign-in time, so a client's max_age check would fail (compatibility.md).
+    const maxAge = params.get('max_age');
+    if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) throw invalidRequest("Invalid 'max_age' parameter.", true);
+
     const subType = params.get('sub_type');
     if (!options.subTypeLater) assertSubType(subType);
 
@@ -118,6 +126,7 @@ export async function validateAuthorizationRequest(
       nonce,
       ...challenge,
       prompt: new Set(splitScope(params.get('prompt') ?? '')),
+      maxAge: maxAge === undefined ? undefined : Number(maxAge),
       requiresSingleOrganization: (subType ?? client.metadata.default_sub_type) === 'organization',
       organizations: params.all('organizations'),
     };
