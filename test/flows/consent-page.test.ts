@@ -103,7 +103,9 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
 
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
     for (const shown of ['openid email', undefined]) {
-      const body = new URLSearchParams([['csrf_token', csrf], ['action', 'allow'], ...(shown === undefined ? [] : [['shown_scope', shown]])]);
+      const fields: [string, string][] = [['csrf_token', csrf], ['action', 'allow']];
+      if (shown !== undefined) fields.push(['shown_scope', shown]);
+      const body = new URLSearchParams(fields);
       const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
       const again = await response.text();
       assert.equal(response.status, 400, again);

@@ -36,6 +36,8 @@ function rawQuery(request: FastifyRequest): string {
   return at === -1 ? '' : request.url.slice(at + 1);
 }
 
+const silent = (request: FastifyRequest) => splitScope(new URLSearchParams(rawQuery(request)).get('prompt') ?? '').includes('none');
+
 /**
  * Where to come back after signing in: the same request, with `prompt=login` turned into
  * `consent` and `max_age` dropped, both met by the sign-in that just happened, so it does not loop.
@@ -82,13 +84,20 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   app.get(PAGE, async (request, reply) => {
+    const signIn = () => sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+    let signedIn: SignedIn | undefined;
     try {
-      const { signedIn } = await webCaller(request, ctx);
+      ({ signedIn } = await webCaller(request, ctx));
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
-      if (outcome.kind === 'login' || !signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+      if (outcome.kind === 'login' || !signedIn) return signIn();
       return showConsent(reply, request, signedIn, outcome.request, outcome.response);
     } catch (error) {
+      // RFC 9700 §4.11.2: the user signs in before anything redirects to the client, but for silent
+      // authentication (prompt=none). Else anyone who registers a client could use its error
+      // redirects to send a signed-out visitor from this page to any site (compatibility.md).
+      const redirects = error instanceof OAuthError && error.allowRedirect && error.redirectTo !== undefined;
+      if (redirects && !signedIn && !silent(request)) return signIn();
       return fail(reply, error);
     }
   });
