@@ -24,6 +24,6 @@ export async function resolveAccessToken(value: string, ctx: OAuthContext): Prom
 
 /** The Bearer value of an `Authorization` header (scheme case-insensitive), if that is its scheme. */
 export function bearerValue(authorization: string | undefined): string | undefined {
-  const match = authorization?.match(/^bearer +(\S*)\s*$/i);
+  const match = authorization?.match(/^bearer +(.*?)\s*$/i);
   return match ? match[1] : undefined;
 }

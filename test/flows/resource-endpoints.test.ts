@@ -199,7 +199,8 @@ describe('userinfo', () => {
   test('garbage, an unknown well-formed token, a refresh token as Bearer → 401 invalid_token with the Bearer challenge', async () => {
     const tokens = await tokensFor(server, await aClient(server), await signIn(server, await aUser(server)));
     const unknown = `polar_at_u_${'A'.repeat(43)}`;
-    for (const value of ['garbage', unknown, tokens.refresh_token ?? '', `${tokens.access_token}x`]) {
+    // A value with a space in it is a value all the same (§2.4: "any other value"), not a missing header.
+    for (const value of ['garbage', unknown, tokens.refresh_token ?? '', `${tokens.access_token}x`, `${tokens.access_token} x`, 'a b']) {
       for (const method of ['GET', 'POST'] as const) await expectInvalidToken(await userinfo(server, method, `Bearer ${value}`));
     }
   });
