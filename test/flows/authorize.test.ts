@@ -45,6 +45,8 @@ describe('GET /v1/oauth2/authorize', () => {
 
   async function expectConsentJson(response: Response) {
     assert.equal(response.status, 200, await response.clone().text());
+    // The user's email and a session-bound CSRF token: not for any cache.
+    assert.equal(response.headers.get('cache-control'), 'no-store');
     return (await response.json()) as { scopes: string[]; csrf_token: string };
   }
 

@@ -26,7 +26,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
       if (outcome.kind === 'login' || !signedIn) throw loginRequiredJson();
       // D14: the consent form must echo this token; it is bound to the session.
-      return sendCompact(reply, 200, { ...outcome.response, csrf_token: csrfToken(ctx.secret, signedIn.session.id) });
+      // It carries the user's email and a session-bound token: no cache may keep it.
+      return sendCompact(reply, 200, { ...outcome.response, csrf_token: csrfToken(ctx.secret, signedIn.session.id) }, { 'cache-control': 'no-store' });
     } catch (error) {
       const location = redirectable(error);
       if (location) return sendRedirect(reply, location);
