@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { User } from '../../src/store/store.js';
-import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, downScopedSession, form, getAuthorize, postToken, signIn, authorizeQuery, issParam, type Query } from '../support/fixtures.js';
+import { REDIRECT_URI, aClient, aUser, getAuthorize, issParam } from '../support/fixtures.js';
+import { consentHelpers } from '../support/consent.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('POST /v1/oauth2/consent', () => {
@@ -17,73 +17,7 @@ describe('POST /v1/oauth2/consent', () => {
   });
   after(() => server.close());
 
-  const query = authorizeQuery;
-
-  /** Signs in and reads the consent screen; returns what the page would need to post. */
-  async function consentScreen(user: User, _client: TestClient, q: Query) {
-    const cookie = await signIn(server, user);
-    const response = await getAuthorize(server, cookie, q);
-    assert.equal(response.status, 200, await response.clone().text());
-    const body = (await response.json()) as {
-      csrf_token: string;
-      organizations: { id: string; slug: string; avatar_url: string | null }[];
-      requires_single_organization: boolean;
-    };
-    return { cookie, body };
-  }
-
-  function post(cookie: string | undefined, q: Query, fields: Query, organizations: string[] = []) {
-    const body = form(fields);
-    for (const org of organizations) body.append('organizations', org);
-    return fetch(`${server.url}/v1/oauth2/consent?${form(q)}`, {
-      method: 'POST',
-      headers: cookie ? { cookie } : {},
-      body,
-      redirect: 'manual',
-    });
-  }
-
-  async function expectCode(response: Response): Promise<string> {
-    assert.equal(response.status, 302, await response.clone().text());
-    const location = response.headers.get('location') ?? '';
-    const code = /[?&]code=(polar_ac_[0-9A-Za-z]{43})&/.exec(location)?.[1];
-    assert.ok(code, location);
-    assert.equal(location, `${REDIRECT_URI}?code=${code}&state=st&${iss}`);
-    return code;
-  }
-
-  async function expectJson(response: Response, status: number, text: string) {
-    assert.equal(response.status, status);
-    assert.equal(response.headers.get('location'), null);
-    assert.equal(response.headers.get('content-type'), 'application/json');
-    assert.equal(await response.text(), text);
-  }
-
-  /** Exchanges the code and returns the stored token row's organization down-scope. */
-  async function tokenOrganizations(client: TestClient, code: string): Promise<string[]> {
-    const result = await postToken(server, {
-      grant_type: 'authorization_code',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      code,
-      redirect_uri: REDIRECT_URI,
-    });
-    assert.equal(result.status, 200, result.text);
-    const { access_token } = JSON.parse(result.text) as { access_token: string };
-    const ctx = server.borealis.ctx;
-    const row = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(access_token));
-    assert.ok(row);
-    return [...row.organizationIds].sort();
-  }
-
-  /** A user member of two organizations, `a-…` created before `b-…`. */
-  async function userWithTwoOrgs() {
-    const user = await aUser(server);
-    const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    const a = await anOrganization(server, user, `a-${suffix}`);
-    const b = await anOrganization(server, user, `b-${suffix}`);
-    return { user, a, b };
-  }
+  const { query, consentScreen, post, expectCode, expectJson, tokenOrganizations, userWithTwoOrgs } = consentHelpers(() => server);
 
   test('deny → access_denied redirect with the exact description, state and iss', async () => {
     const client = await aClient(server);
@@ -170,73 +104,6 @@ describe('POST /v1/oauth2/consent', () => {
     // An explicit sub_type=user overrides the client default.
     const { body } = await consentScreen(user, orgClient, query(orgClient, { sub_type: 'user', prompt: 'consent' }));
     assert.equal(body.requires_single_organization, false);
-  });
-
-  test('auto-approval in organization mode (§9 caveat): 400 without a preselected organization, honoured with one', async () => {
-    const { user, a } = await userWithTwoOrgs();
-    const client = await aClient(server, { default_sub_type: 'organization' }, { firstParty: true });
-    const cookie = await signIn(server, user);
-    await expectJson(
-      await getAuthorize(server, cookie, query(client)),
-      400,
-      `{"error": "invalid_request", "error_description": "sub_type=organization requires selecting an organization"}`,
-    );
-    const code = await expectCode(await getAuthorize(server, cookie, query(client, { organizations: a.id })));
-    assert.deepEqual(await tokenOrganizations(client, code), [a.id]);
-  });
-
-  // Polar's consent memory keeps scopes only; Borealis stays within the organizations chosen with
-  // the consent (docs/compatibility.md, "Further differences").
-  test('a remembered consent approves only within the organizations chosen with it', async () => {
-    const { user, a, b } = await userWithTwoOrgs();
-    const client = await aClient(server);
-    const q = query(client);
-    const { cookie, body } = await consentScreen(user, client, q);
-    assert.deepEqual(await tokenOrganizations(client, await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [b.id]))), [b.id]);
-
-    // Asked again without organizations, with or without prompt=none, or naming the chosen one:
-    // approved at once, for the chosen organization only.
-    for (const extra of [{}, { prompt: 'none' }, { organizations: b.id }, { organizations: b.id.toUpperCase() }]) {
-      const code = await expectCode(await getAuthorize(server, cookie, query(client, extra)));
-      assert.deepEqual(await tokenOrganizations(client, code), [b.id], JSON.stringify(extra));
-    }
-    // Naming another organization asks the user again; prompt=none cannot ask.
-    const other = await getAuthorize(server, cookie, query(client, { organizations: a.id }));
-    assert.equal(other.status, 200);
-    assert.equal(((await other.json()) as { client: { client_id: string } }).client.client_id, client.clientId);
-    const silent = await getAuthorize(server, cookie, query(client, { organizations: a.id, prompt: 'none' }));
-    assert.equal(silent.status, 302);
-    assert.equal(silent.headers.get('location'), `${REDIRECT_URI}?error=consent_required&state=st&${iss}`);
-
-    // Consent for all organizations: whatever the request names, as before.
-    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }));
-    assert.deepEqual(await tokenOrganizations(client, await expectCode(await getAuthorize(server, cookie, query(client)))), []);
-    const named = await expectCode(await getAuthorize(server, cookie, query(client, { organizations: a.id })));
-    assert.deepEqual(await tokenOrganizations(client, named), [a.id]);
-  });
-
-  test('organization mode: the organization chosen at consent is approved again (no §9 dead end)', async () => {
-    const { user, a } = await userWithTwoOrgs();
-    const client = await aClient(server, { default_sub_type: 'organization' });
-    const q = query(client);
-    const { cookie, body } = await consentScreen(user, client, q);
-    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id]));
-    const code = await expectCode(await getAuthorize(server, cookie, q));
-    assert.deepEqual(await tokenOrganizations(client, code), [a.id]);
-  });
-
-  test('chosen organizations the session cannot reach are not approved again; none left → ask', async () => {
-    const { user, a, b } = await userWithTwoOrgs();
-    const client = await aClient(server);
-    const q = query(client);
-    const { cookie, body } = await consentScreen(user, client, q);
-    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id, b.id]));
-    // A session down-scoped to `a` (as an SSO session is, §3.4) reaches only `a` of the two.
-    const onlyA = await downScopedSession(server, user, [a.id]);
-    assert.deepEqual(await tokenOrganizations(client, await expectCode(await getAuthorize(server, onlyA, q))), [a.id]);
-    const other = await userWithTwoOrgs();
-    const neither = await downScopedSession(server, user, [other.a.id]);
-    assert.equal((await getAuthorize(server, neither, q)).status, 200);
   });
 
   // §2.5 collects `organizations` from the query and then the body, and §3.5 has the page re-post

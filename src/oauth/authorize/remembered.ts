@@ -12,17 +12,18 @@ import type { AuthorizationRequest } from './request.js';
 /**
  * The organization selection the consent approves for `request`, or undefined when the user must
  * be asked. A consent for all organizations approves whatever the request names (resolved and
- * checked as any selection is); one for chosen organizations approves a subset of them, or, when
- * the request names none, those of them the session can still reach.
+ * checked as any selection is), but cannot pick the one organization a `sub_type=organization`
+ * request needs when it names none: the user picks it. One for chosen organizations approves a
+ * subset of them, or, when the request names none, those of them the session can still reach.
  */
 export function rememberedSelection(
   remembered: Consent | undefined,
-  request: Pick<AuthorizationRequest, 'scope' | 'organizations'>,
+  request: Pick<AuthorizationRequest, 'scope' | 'organizations' | 'requiresSingleOrganization'>,
   accessible: Organization[],
 ): string[] | undefined {
   if (!remembered || !scopeCovers(remembered.scope, request.scope)) return undefined;
   const chosen = remembered.organizationIds;
-  if (chosen.length === 0) return request.organizations;
+  if (chosen.length === 0) return request.requiresSingleOrganization && request.organizations.length === 0 ? undefined : request.organizations;
   if (request.organizations.length > 0) {
     return request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
   }
