@@ -85,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizePageRoutes(browser, options.ctx, publicOrigin);
     consolePageRoutes(browser, options.ctx, publicOrigin);
     organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
-    await registrationRoutes(browser, options.ctx, options.registration);
+    await registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 

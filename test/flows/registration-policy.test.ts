@@ -81,6 +81,31 @@ describe('BOREALIS_REGISTRATION=authenticated', () => {
     const list = JSON.parse(await (await fetch(`${server.url}/v1/oauth2/`, { headers: { cookie } })).text()) as { items: { client_id: string }[] };
     assert.deepEqual(list.items.map((i) => i.client_id), [client_id]);
   });
+
+  /**
+   * A page on a sibling subdomain is same-site: the session cookie goes along, and a body with no
+   * content type needs no preflight. With the cookie as its credential, a write must come from the
+   * server's own origin (D14), else anyone there could register clients as the visitor.
+   */
+  test('with a session, from another origin → 403 and nothing registered; from our own page or a script → 201', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const owned = async () => (await server.borealis.ctx.store.clients.listByOwner(user.id, 0, 10)).total;
+    const foreign: Record<string, string>[] = [{ 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'https://sibling.example' }];
+    for (const headers of foreign) {
+      const refused = await register(server, { cookie, ...headers });
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      assert.equal(refused.text, '{"error":"NotPermitted","detail":"Cross-site request refused."}');
+    }
+    const untyped = await fetch(`${server.url}/v1/oauth2/register`, { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-site' }, body: JSON.stringify(BODY) });
+    assert.equal(untyped.status, 403);
+    assert.equal(await owned(), 0);
+    const own: Record<string, string>[] = [{ 'sec-fetch-site': 'same-origin' }, { origin: server.url }, {}];
+    for (const headers of own) {
+      assert.equal((await register(server, { cookie, ...headers })).status, 201, JSON.stringify(headers));
+    }
+    assert.equal(await owned(), 3);
+  });
 });
 
 describe('BOREALIS_REGISTRATION=open (the default)', () => {

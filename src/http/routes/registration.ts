@@ -4,6 +4,7 @@ import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
 import { webCaller } from '../caller.js';
+import { assertSameOrigin } from '../csrf.js';
 import { jsonBody } from '../json-body.js';
 import { singleQueryValue } from '../parse.js';
 import { databaseRateLimitStore } from '../rate-limit-store.js';
@@ -15,22 +16,29 @@ export interface RegistrationOptions {
   perMinute: number;
 }
 
-async function caller(request: FastifyRequest, ctx: OAuthContext): Promise<Caller> {
+/**
+ * A signed-in caller is known by the session cookie alone, which a same-site page (a sibling
+ * subdomain) also gets sent with a request that needs no preflight (a body without a content
+ * type is read as JSON, as FastAPI does). So a write made with the cookie must come from our own
+ * origin (D14); scripts send neither `Sec-Fetch-Site` nor `Origin` and pass.
+ */
+async function caller(request: FastifyRequest, ctx: OAuthContext, publicOrigin: string): Promise<Caller> {
   const { signedIn, registrationToken } = await webCaller(request, ctx);
+  if (signedIn && request.method !== 'GET') assertSameOrigin(request, publicOrigin);
   if (signedIn) return { kind: 'user', userId: signedIn.user.id };
   if (registrationToken) return { kind: 'registration-token', token: registrationToken };
   return { kind: 'anonymous' };
 }
 
 /** RFC 7591 registration, RFC 7592 management and the owner's list (polar-oauth2.md §3.11–3.13). */
-export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions) {
+export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions, publicOrigin: string) {
   await app.register(rateLimit, { global: false, store: databaseRateLimitStore(ctx.store.rateLimits) });
 
   app.post(
     '/v1/oauth2/register',
     { config: { rateLimit: { max: options.perMinute, timeWindow: 60_000 } } },
     async (request, reply) => {
-      const who = await caller(request, ctx);
+      const who = await caller(request, ctx, publicOrigin);
       if (options.policy === 'closed') throw notPermitted('Client registration is closed on this server.');
       if (options.policy === 'authenticated' && who.kind !== 'user') throw unauthorized();
       const body = jsonBody(request);
@@ -41,14 +49,14 @@ export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext
   const path = '/v1/oauth2/register/:client_id';
   type WithId = { Params: { client_id: string } };
   app.get<WithId>(path, async (request, reply) =>
-    sendAuthlib(reply, 200, await readConfiguration(request.params.client_id, await caller(request, ctx), ctx)),
+    sendAuthlib(reply, 200, await readConfiguration(request.params.client_id, await caller(request, ctx, publicOrigin), ctx)),
   );
   app.put<WithId>(path, async (request, reply) => {
-    const who = await caller(request, ctx);
+    const who = await caller(request, ctx, publicOrigin);
     return sendAuthlib(reply, 200, await updateConfiguration(request.params.client_id, jsonBody(request), who, ctx));
   });
   app.delete<WithId>(path, async (request, reply) => {
-    await deleteClient(request.params.client_id, await caller(request, ctx), ctx);
+    await deleteClient(request.params.client_id, await caller(request, ctx, publicOrigin), ctx);
     return reply.code(204).headers(NO_STORE).send();
   });
 
