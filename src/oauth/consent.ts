@@ -44,10 +44,15 @@ export async function consent(
   // §2.5: `organizations` is collected from the query (the re-posted authorize query) and the body.
   const selection = [...request.organizations, ...answer.organizations];
   const organizationIds = resolveOrganizations(selection, accessible, signedIn.session, request.requiresSingleOrganization);
-  const location = await issueCode(request, signedIn.session, organizationIds, ctx);
-  await ctx.store.consents.remember(
-    { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope, organizationIds },
-    ctx.now(),
-  );
-  return location;
+  // One transaction: a "revoke access" racing this answer comes wholly before it (both stay) or
+  // wholly after (both go). As two writes, a revocation between them consumed the code and the
+  // consent was remembered after it, so later requests were approved without asking. A replayed
+  // nonce throws inside, and the consent is not remembered either.
+  return ctx.store.transaction(async (store) => {
+    await store.consents.remember(
+      { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope, organizationIds },
+      ctx.now(),
+    );
+    return issueCode(request, signedIn.session, organizationIds, { ...ctx, store });
+  });
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REDIRECT_URI, aClient, aUser, getAuthorize, issParam } from '../support/fixtures.js';
 import { consentHelpers } from '../support/consent.js';
-import { type TestServer, startServer } from '../support/server.js';
+import pg from 'pg';
+import { ENGINE, type TestServer, startServer } from '../support/server.js';
 
 describe('POST /v1/oauth2/consent', () => {
   let server: TestServer;
@@ -156,5 +157,42 @@ describe('POST /v1/oauth2/consent', () => {
     assert.deepEqual(remembered, { clientId: client.clientId, userId: user.id, scope: 'openid email', organizationIds: [] });
     const followUp = await getAuthorize(server, cookie, query(client));
     assert.equal(followUp.status, 302);
+  });
+
+  /**
+   * "Allow" and "revoke access" at the same moment. The answer remembers the consent and creates
+   * the code in one transaction, so the revocation comes wholly before it (both stay) or wholly
+   * after (both go). Played on PostgreSQL: the revocation's first step (deleting the consent) is
+   * held open while the answer arrives, then its second (consuming the user's codes) commits.
+   */
+  test('allow racing a revocation: the code and the remembered consent stay or go together (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, async () => {
+    const user = await aUser(server);
+    const client = await aClient(server);
+    const q = query(client, { prompt: 'consent' });
+    const { cookie, body } = await consentScreen(user, client, q);
+    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }));
+
+    const revocation = new pg.Client({ connectionString: server.database.url });
+    await revocation.connect();
+    try {
+      await revocation.query('BEGIN');
+      await revocation.query('DELETE FROM oauth2_grants WHERE client_id = $1 AND user_id = $2', [client.clientId, user.id]);
+      let settled = false;
+      const answer = post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(settled, false, 'the answer waits for the revocation');
+      await revocation.query('UPDATE oauth2_authorization_codes SET consumed_at = $1 WHERE client_id = $2 AND user_id = $3 AND consumed_at IS NULL', [
+        server.borealis.ctx.now(),
+        client.clientId,
+        user.id,
+      ]);
+      await revocation.query('COMMIT');
+      // The answer came after the revocation: its code works and its consent is remembered.
+      const code = await expectCode(await answer);
+      assert.deepEqual(await tokenOrganizations(client, code), []);
+      assert.notEqual(await server.borealis.ctx.store.consents.find(client.clientId, user.id), undefined);
+    } finally {
+      await revocation.end();
+    }
   });
 });
