@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AccountError, createOrganization } from '../../src/accounts/accounts.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
+import { openDb } from '../../src/store/sql/db.js';
 import type { Store } from '../../src/store/store.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, form, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
@@ -138,6 +139,25 @@ describe('sign-in', () => {
     assert.equal(out.status, 303);
     assert.match(out.headers.get('set-cookie') ?? '', /^polar_session=; Max-Age=0/);
     assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
+  });
+
+  test('sign-out while the user is blocked deletes the session too: unblocking does not revive it', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const { ctx } = server.borealis;
+    const hash = ctx.credentials.hash(cookie.replace('polar_session=', ''));
+    const db = await openDb(server.database.url);
+    try {
+      await db.run('UPDATE users SET blocked_at = ? WHERE id = ?', [ctx.now(), user.id]);
+      const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
+      assert.equal(out.status, 303);
+      assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
+      await db.run('UPDATE users SET blocked_at = NULL WHERE id = ?', [user.id]);
+      const settings = await fetch(`${server.url}/settings/oauth`, { headers: { cookie }, redirect: 'manual' });
+      assert.equal(settings.status, 303, 'signed out: the settings page sends to sign-in');
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -98,8 +98,10 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may omit it.
       const form = new Params(new Map(), await formParams(request));
       if (fromBrowser(request)) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
-      await deps.store.sessions.delete(deps.credentials.hash(request.cookies[SESSION_COOKIE] ?? ''));
     }
+    // Also a session that signs no one in now (its user blocked): unblocking must not revive it.
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (cookie) await deps.store.sessions.delete(deps.credentials.hash(cookie));
     clearSessionCookie(reply, options.secureCookies);
     return sendRedirect(reply, '/login', 303);
   });
