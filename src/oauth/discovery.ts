@@ -1,7 +1,9 @@
 /**
  * Authorization server metadata: OpenID Connect Discovery 1.0 and RFC 8414 (same document,
  * D10). Polar's fields in Polar's order (polar-oauth2.md §3.1), arrays in a stable order,
- * URLs on the configured issuer (D15), plus RFC 9207's `authorization_response_iss_parameter_supported`.
+ * URLs on the configured issuer (D15), plus RFC 9207's `authorization_response_iss_parameter_supported`
+ * and `request_uri_parameter_supported: false` (its default is true, OIDC Discovery §3; request
+ * objects are refused at authorize, request.ts).
  */
 import { PUBLIC_SCOPES } from './scopes.js';
 
@@ -35,5 +37,6 @@ export function discoveryDocument({ issuer, authorizationEndpoint }: DiscoveryOp
     id_token_signing_alg_values_supported: ['RS256'],
     claims_supported: ['sub', 'name', 'email', 'email_verified'],
     authorization_response_iss_parameter_supported: true,
+    request_uri_parameter_supported: false,
   };
 }

@@ -174,6 +174,9 @@ describe('GET /v1/oauth2/authorize: bad input', () => {
       ['prompt "none login"', () => base('&prompt=none+login'), () => redirect('invalid_request', 'Invalid+%27prompt%27+parameter.')],
       ['prompt "consent none" without openid', () => base('&prompt=consent+none').replace('scope=openid+email', 'scope=email'), () => redirect('invalid_request', 'Invalid+%27prompt%27+parameter.')],
       ['prompt=none, not signed in', () => base('&prompt=none'), () => redirect('login_required')],
+      // OIDC Core §6.1, §6.2 (Polar ignores both; docs/compatibility.md).
+      ['a request object (JAR)', () => base('&request=eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.'), () => redirect('request_not_supported')],
+      ['a request_uri', () => base('&request_uri=urn%3Aexample%3Arequest'), () => redirect('request_uri_not_supported')],
       ['an empty redirect_uri is omitted: the registered one is used', () => base('').replace(/redirect_uri=[^&]*/, 'redirect_uri=').replace('scope=openid+email', 'scope=bogus'), () => redirect('invalid_scope', SCOPE)],
       ['an empty state is omitted', () => base('').replace('state=st', 'state=').replace('scope=openid+email', 'scope=bogus'), () => redirect('invalid_scope', SCOPE, '')],
       ['no state: none is echoed', () => base('').replace('&state=st', '').replace('scope=openid+email', 'scope=bogus'), () => redirect('invalid_scope', SCOPE, '')],

@@ -59,6 +59,7 @@ describe('discovery and JWKS', () => {
       id_token_signing_alg_values_supported: ['RS256'],
       claims_supported: ['sub', 'name', 'email', 'email_verified'],
       authorization_response_iss_parameter_supported: true,
+      request_uri_parameter_supported: false,
     };
     const response = await fetch(`${url}/.well-known/openid-configuration`);
     assert.equal(response.status, 200);

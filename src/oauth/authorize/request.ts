@@ -93,6 +93,11 @@ export async function validateAuthorizationRequest(
       throw unauthorizedClient("The client is not authorized to use 'response_type=code'", true);
     }
 
+    // OIDC Core §6.1, §6.2: an OP that does not support request objects MUST say so, rather than
+    // act on the plain parameters while the client believes its signed ones were applied.
+    if (params.get('request') !== undefined) throw new OAuthError('request_not_supported', undefined, { allowRedirect: true });
+    if (params.get('request_uri') !== undefined) throw new OAuthError('request_uri_not_supported', undefined, { allowRedirect: true });
+
     const requested = params.get('scope') ?? client.metadata.scope;
     if (!splitScope(requested).every(isKnownScope)) throw invalidScope(true);
     // D6: drop what the client may not have before consent, so the screen shows what is granted.
