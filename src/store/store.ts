@@ -224,11 +224,12 @@ export interface TokensStore {
   findWithClient(clientId: string, presented: PresentedToken | undefined): Promise<{ client?: Client; token?: Token }>;
   /**
    * D4 rotation. Atomic: marks the row's refresh token revoked and stores the sealed grace
-   * response, only if the row is still live. Of concurrent calls exactly one returns true.
+   * response (null without a grace window), only if the row is still live. Of concurrent calls
+   * exactly one returns true.
    */
-  rotate(id: string, now: number, sealedResponse: string): Promise<boolean>;
+  rotate(id: string, now: number, sealedResponse: string | null): Promise<boolean>;
   /** `rotate`, and in the same atomic step the token pair that replaces it (only if it won). */
-  rotateTo(id: string, now: number, sealedResponse: string, next: NewToken): Promise<boolean>;
+  rotateTo(id: string, now: number, sealedResponse: string | null, next: NewToken): Promise<boolean>;
   /** RFC 7009: the access token stops working — and with it the row's refresh token (§3.8). Idempotent. */
   revokeAccess(id: string, now: number): Promise<void>;
   /** D4/D5: every token of the family stops working. Idempotent. */

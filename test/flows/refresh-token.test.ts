@@ -157,6 +157,11 @@ describe('refresh_token grant with the grace window disabled', () => {
     const cookie = await signIn(server, await aUser(server));
     const first = await tokensFor(server, client, cookie);
     assert.equal((await refresh(server, client, first.refresh_token as string)).status, 200);
+    // Nothing could ever open a grace response now, so none is stored.
+    const { ctx } = server.borealis;
+    const rotated = await ctx.store.tokens.findByRefresh(ctx.credentials.tokenKey(first.refresh_token as string));
+    assert.notEqual(rotated?.rotatedAt, null);
+    assert.equal(rotated?.rotatedResponse, null);
     const again = await refresh(server, client, first.refresh_token as string);
     assert.equal(again.text, '{"error": "invalid_grant"}');
   });

@@ -81,7 +81,9 @@ export const refreshToken: Grant = {
       },
       now,
     );
-    const sealed = graceBox(ctx, presented).seal(JSON.stringify(minted.response), graceContext(row));
+    // Without a grace window nothing will ever open the response: none is kept (a database dump
+    // and an old refresh token would otherwise yield the pair that replaced it).
+    const sealed = ctx.refreshGraceSeconds > 0 ? graceBox(ctx, presented).seal(JSON.stringify(minted.response), graceContext(row)) : null;
     const won = await ctx.store.tokens.rotateTo(row.id, now, sealed, minted.row);
     if (won) return minted.response;
 
