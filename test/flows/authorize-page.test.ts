@@ -21,6 +21,8 @@ describe('the authorization page: error redirects only after sign-in (RFC 9700 Â
   const BAD = [
     ['an unsupported response_type', { response_type: 'token' }, 'error=unsupported_response_type&error_description=The+response+type+%27token%27+is+not+supported+by+the+server.'],
     ['an unknown scope', { scope: 'nope' }, 'error=invalid_scope&error_description=The+requested+scope+is+invalid%2C+unknown%2C+or+malformed.'],
+    // The page returns from a sign-in without `max_age` (met by it), but not from one made to deliver this error.
+    ['an invalid max_age', { max_age: 'abc' }, 'error=invalid_request&error_description=Invalid+%27max_age%27+parameter.'],
   ] as const;
 
   const page = (query: Record<string, string | undefined>, cookie?: string) =>

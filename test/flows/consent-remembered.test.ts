@@ -104,4 +104,19 @@ describe('remembered consent: auto-approval and its organizations', () => {
     assert.equal((await getAuthorize(server, neither, q)).status, 200);
   });
 
+
+  test('a consent for several chosen organizations does not pick one for an organization-mode request: ask', async () => {
+    const { user, a, b } = await userWithTwoOrgs();
+    const client = await aClient(server);
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, q);
+    assert.deepEqual(await tokenOrganizations(client, await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [a.id, b.id]))), [a.id, b.id].sort());
+
+    const asked = await getAuthorize(server, cookie, query(client, { sub_type: 'organization' }));
+    assert.equal(asked.status, 200, 'not a silent pick of the smaller id');
+    const silent = await getAuthorize(server, cookie, query(client, { sub_type: 'organization', prompt: 'none' }));
+    assert.equal(silent.headers.get('location'), `${REDIRECT_URI}?error=consent_required&state=st&${iss}`);
+    const named = await expectCode(await getAuthorize(server, cookie, query(client, { sub_type: 'organization', organizations: b.id })));
+    assert.deepEqual(await tokenOrganizations(client, named), [b.id]);
+  });
 });

@@ -73,7 +73,15 @@ describe('max_age at authorize (OIDC Core §3.1.2.1)', () => {
     assert.equal(back.get('client_id'), client.clientId);
   });
 
-  for (const bad of ['-1', '1.5', 'abc', '9999999999']) {
+  test('a max_age of any length is a number of seconds: a huge one never asks again', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    clock.advance(86_400);
+    const response = await getAuthorize(server, cookie, authorizeQuery(client, { scope: 'openid', max_age: '9'.repeat(30) }));
+    assert.equal(response.status, 302);
+    assert.match(response.headers.get('location') ?? '', /\?code=polar_ac_/);
+  });
+
+  for (const bad of ['-1', '1.5', 'abc', '1e3', ' 60']) {
     test(`max_age=${JSON.stringify(bad)} → invalid_request redirect`, async () => {
       const cookie = await signIn(server, await aUser(server));
       await expectRedirect(

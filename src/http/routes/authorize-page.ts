@@ -96,8 +96,9 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // RFC 9700 §4.11.2: the user signs in before anything redirects to the client, but for silent
       // authentication (prompt=none). Else anyone who registers a client could use its error
       // redirects to send a signed-out visitor from this page to any site (compatibility.md).
+      // It comes back to the request as it was, to meet the same error.
       const redirects = error instanceof OAuthError && error.allowRedirect && error.redirectTo !== undefined;
-      if (redirects && !signedIn && !silent(request)) return signIn();
+      if (redirects && !signedIn && !silent(request)) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(`${PAGE}?${rawQuery(request)}`)}`, 303);
       return fail(reply, error);
     }
   });

@@ -14,7 +14,8 @@ import type { AuthorizationRequest } from './request.js';
  * be asked. A consent for all organizations approves whatever the request names (resolved and
  * checked as any selection is), but cannot pick the one organization a `sub_type=organization`
  * request needs when it names none: the user picks it. One for chosen organizations approves a
- * subset of them, or, when the request names none, those of them the session can still reach.
+ * subset of them, or, when the request names none, those of them the session can still reach
+ * (for an organization-mode request, only if that is one).
  */
 export function rememberedSelection(
   remembered: Consent | undefined,
@@ -28,5 +29,7 @@ export function rememberedSelection(
     return request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
   }
   const reachable = chosen.filter((id) => accessible.some((o) => o.id === id));
+  // An organization-mode request needs one: of several, the user picks.
+  if (request.requiresSingleOrganization && reachable.length > 1) return undefined;
   return reachable.length > 0 ? reachable : undefined;
 }

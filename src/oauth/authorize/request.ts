@@ -116,7 +116,7 @@ export async function validateAuthorizationRequest(
     // Polar ignores `max_age` (§4.4), harmless there because its `auth_time` is the code's issue
     // time; D9 makes it the sign-in time, so a client's max_age check would fail (compatibility.md).
     const maxAge = params.get('max_age');
-    if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) throw invalidRequest("Invalid 'max_age' parameter.", true);
+    if (maxAge !== undefined && !/^\d+$/.test(maxAge)) throw invalidRequest("Invalid 'max_age' parameter.", true);
 
     const subType = params.get('sub_type');
     if (!options.subTypeLater) assertSubType(subType);
