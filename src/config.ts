@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -105,7 +106,9 @@ function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: str
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
     warn(`BOREALIS_SECRET is not set: generated a development secret in ${file}. Set BOREALIS_SECRET in production.`);
   }
-  return readFileSync(file, 'utf8').trim();
+  const kept = readFileSync(file, 'utf8').trim();
+  if (kept.length < 32) throw new ConfigError(`${file} must hold a secret of at least 32 characters (delete it to generate one)`);
+  return kept;
 }
 
 function workerCount(name: string, raw: string | undefined): number {
@@ -116,18 +119,29 @@ function workerCount(name: string, raw: string | undefined): number {
   return n;
 }
 
+/** Addresses or CIDR ranges, comma-separated, or the names proxy-addr knows (as Fastify reads it). */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', bits, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
 function trustProxy(raw: string | undefined): Config['trustProxy'] {
   if (!raw || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) return Number(raw);
+  if (!raw.split(',').every((entry) => isProxyEntry(entry.trim()))) {
+    throw new ConfigError(`BOREALIS_TRUST_PROXY must be true, false, a hop count, or addresses and CIDR ranges separated by commas, got "${raw}"`);
+  }
   return raw;
 }
 
-function registrationPolicy(raw: string | undefined): Config['registration'] {
-  const value = raw || 'open';
-  if (value !== 'open' && value !== 'authenticated' && value !== 'closed') {
-    throw new ConfigError(`BOREALIS_REGISTRATION must be open, authenticated or closed, got "${value}"`);
-  }
+function choice<T extends string>(name: string, raw: string | undefined, fallback: T, allowed: readonly T[]): T {
+  const value = (raw || fallback) as T;
+  if (!allowed.includes(value)) throw new ConfigError(`${name} must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, got "${value}"`);
   return value;
 }
 
@@ -156,8 +170,8 @@ export function loadConfig(
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     publicUrl,
     authorizationEndpoint,
-    signupOpen: (env.BOREALIS_SIGNUP || (production ? 'closed' : 'open')) === 'open',
-    registration: registrationPolicy(env.BOREALIS_REGISTRATION),
+    signupOpen: choice('BOREALIS_SIGNUP', env.BOREALIS_SIGNUP, production ? 'closed' : 'open', ['open', 'closed']) === 'open',
+    registration: choice('BOREALIS_REGISTRATION', env.BOREALIS_REGISTRATION, 'open', ['open', 'authenticated', 'closed']),
     registrationRateLimit: integer('BOREALIS_REGISTRATION_RATE_LIMIT', env.BOREALIS_REGISTRATION_RATE_LIMIT, 30, 1),
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1),
@@ -166,7 +180,7 @@ export function loadConfig(
     tokenNamespace: namespace,
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
   });
 }

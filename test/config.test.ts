@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -46,11 +46,31 @@ test('bad values are refused with a clear message', () => {
     ['BOREALIS_TOKEN_NAMESPACE', 'Bad-Prefix'],
     ['BOREALIS_REGISTRATION', 'sometimes'],
     ['BOREALIS_REFRESH_GRACE_SECONDS', '-1'],
+    // Each was a stack trace from inside the logger or Fastify, or a silent misreading.
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_LEVEL', 'warning'],
+    ['BOREALIS_TRUST_PROXY', 'garbage!!'],
+    ['BOREALIS_TRUST_PROXY', '10.0.0.0/33'],
+    ['BOREALIS_TRUST_PROXY', '10.0.0.1, proxy.example'],
+    ['BOREALIS_SIGNUP', 'yes'],
   ]) {
     assert.throws(() => loadConfig({ ...env, [key as string]: value as string }, {}, quiet), ConfigError, key);
   }
+  assert.throws(() => loadConfig({ ...env, LOG_LEVEL: 'verbose' }, {}, quiet), new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent, got "verbose"'));
   assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '2' }, {}, quiet).trustProxy, 2);
-  assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '10.0.0.0/8' }, {}, quiet).trustProxy, '10.0.0.0/8');
+  for (const proxies of ['10.0.0.0/8', '10.0.0.1, 192.168.0.0/16', 'loopback,uniquelocal', '::1', 'fd00::/8']) {
+    assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: proxies }, {}, quiet).trustProxy, proxies);
+  }
+  assert.equal(loadConfig({ ...env, BOREALIS_SIGNUP: 'closed' }, {}, quiet).signupOpen, false);
+  assert.equal(loadConfig({ ...env, LOG_LEVEL: 'debug' }, {}, quiet).logLevel, 'debug');
+});
+
+test('a development secret file too short to be one is refused, not used', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'borealis-config-'));
+  writeFileSync(join(dataDir, 'secret'), '\n');
+  assert.throws(() => loadConfig({ BOREALIS_DATA_DIR: dataDir }, {}, quiet), ConfigError);
+  writeFileSync(join(dataDir, 'secret'), 'y'.repeat(32));
+  assert.equal(loadConfig({ BOREALIS_DATA_DIR: dataDir }, {}, quiet).secret, 'y'.repeat(32));
 });
 
 test('workers: 1 by default, BOREALIS_WORKERS or --workers (which wins), auto is one per CPU', () => {

@@ -25,7 +25,7 @@ const USAGE = `usage: borealis <command>
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]
   keys list|rotate|prune [--json]       id_token signing keys: rotate publishes a new key at once and signs with it
-                                        a minute later; prune drops retired keys whose id_tokens have expired
+                                        six minutes later; prune drops retired keys whose id_tokens have expired
 `;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
@@ -36,6 +36,12 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   clients: clientsCommand,
   keys: keysCommand,
 };
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+}
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
@@ -48,13 +54,20 @@ async function main(argv: string[]) {
   try {
     await run(rest);
   } catch (error) {
+    // Exit at once: a store or a pool the command opened before failing would keep the process
+    // alive (stderr is written synchronously to files and pipes).
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof AccountError) {
       process.stderr.write(`borealis: ${error.message}\n`);
       if (error instanceof UsageError) process.stderr.write(USAGE);
-      process.exitCode = 2;
-      return;
+      process.exit(2);
     }
-    throw error;
+    // An unreachable database, a port in use, an unwritable folder: what the operator must fix is
+    // in the message; the stack only helps a developer, who can ask for it.
+    const debug = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace';
+    process.stderr.write(`borealis: ${describe(error)}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('(LOG_LEVEL=debug shows where it failed)\n');
+    process.exit(1);
   }
 }
 

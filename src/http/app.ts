@@ -3,7 +3,9 @@
  * decoded by parse.ts, so encoding errors and repeated parameters are ours to answer.
  */
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
 import { handleError, sendCompact } from './respond.js';
@@ -48,10 +50,33 @@ export const ALLOWED_METHODS: Record<string, string[]> = {
   '/v1/oauth2/register': ['POST'],
 };
 
+/**
+ * A request as logged: never its query string, where a client may put a credential by mistake
+ * (a `web` grant's `session_token`, a `client_secret`) that the endpoint then refuses or reads.
+ */
+function requestForLog(request: FastifyRequest) {
+  const end = request.url.indexOf('?');
+  return { method: request.method, url: end === -1 ? request.url : request.url.slice(0, end), remoteAddress: request.ip };
+}
+
+/** As Fastify's default (RFC 9110 status, connection closed), but logging no bytes of the request. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Client Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Exceeded maximum allowed HTTP header size'] : [400, 'Client Error'];
+  const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    logger: { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: { level: options.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestForLog } },
+    // Fastify's own logs a malformed request's raw bytes at trace: headers, cookies and body.
+    clientErrorHandler: answerClientError,
     trustProxy: typeof options.trustProxy === 'number' ? hopsWithin(options.trustProxy) : options.trustProxy,
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),

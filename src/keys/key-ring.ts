@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { ConfigError } from '../config.js';
 import { ID_TOKEN_LIFETIME } from '../oauth/id-token.js';
 import type { SigningKey, SigningKeysStore } from '../store/store.js';
 import { SealedBox } from './sealed-box.js';
@@ -70,7 +71,13 @@ export class KeyRing {
     if (signature === this.loadedSignature) return;
 
     const privateJwk = this.box.open(current.privateJwkSealed, context(current.kid));
-    if (!privateJwk) throw new Error(`signing key ${current.kid} cannot be opened with this BOREALIS_SECRET`);
+    if (!privateJwk) {
+      throw new ConfigError(
+        `signing key ${current.kid} cannot be opened with this BOREALIS_SECRET. Was the secret changed? Keys are sealed with it: ` +
+          'restore the previous secret, or delete the rows of the signing_keys table to start over with a new key ' +
+          '(which, like the new secret, invalidates every credential issued before).',
+      );
+    }
     this.signer = { kid: current.kid, alg: 'RS256', key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey };
     // A new object only when the set changed, so callers may cache what they derive from it.
     this.published = { keys: live.map((k) => JSON.parse(k.publicJwk) as PublicJwk) };

@@ -93,6 +93,30 @@ describe('borealis CLI', () => {
     }
   });
 
+  const fails = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+    run(process.execPath, ['bin/borealis.js', ...args], { env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, ...env } }).then(
+      () => assert.fail(`${args.join(' ')} succeeded`),
+      (error: { code: number; stderr: string }) => error,
+    );
+
+  test('an operational failure (database unreachable) exits 1 with one line; LOG_LEVEL=debug adds where', async () => {
+    const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'info' };
+    const plain = await fails(env, 'migrate');
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /^borealis: .*ECONNREFUSED.*\n\(LOG_LEVEL=debug shows where it failed\)\n$/);
+    assert.doesNotMatch(plain.stderr, /\n\s+at /);
+    assert.match((await fails({ ...env, LOG_LEVEL: 'debug' }, 'migrate')).stderr, /\n\s+at /);
+  });
+
+  test('a changed BOREALIS_SECRET: the stored signing key cannot be opened, said in one line with the way out', async () => {
+    await json('keys', 'list');
+    const changed = await fails({ DATABASE_URL: database.url, BOREALIS_SECRET: 'z'.repeat(40) }, 'keys', 'list');
+    assert.equal(changed.code, 2);
+    assert.match(changed.stderr, /^borealis: signing key [0-9a-f-]+ cannot be opened with this BOREALIS_SECRET\. Was the secret changed\?/);
+    assert.match(changed.stderr, /delete the rows of the signing_keys table/);
+    assert.doesNotMatch(changed.stderr, /\n\s+at /);
+  });
+
   test('production refuses to start without BOREALIS_SECRET', async () => {
     const env = { ...process.env, NODE_ENV: 'production', BOREALIS_SECRET: '', DATABASE_URL: database.url, BOREALIS_DATA_DIR: dataDir };
     await assert.rejects(run(process.execPath, ['bin/borealis.js', 'migrate'], { env }), (error: { code: number; stderr: string }) => {

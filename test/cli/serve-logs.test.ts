@@ -1,0 +1,89 @@
+/**
+ * What `borealis serve` writes to its log: never a credential (README, LOG_LEVEL). A client may put
+ * one in the query string by mistake (a `web` grant's `session_token`), and Fastify logged each
+ * request's whole URL; at trace it logged a malformed request's raw bytes, headers and body.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TEST_SECRET, type TestDatabase, freePort, freshDatabase } from '../support/server.js';
+
+const SECRET_VALUE = 'polar_us_LoggedNowhere0123456789abcdefghijklmnopq';
+const BASIC = Buffer.from('polar_ci_someone:polar_cs_NeverInTheLog').toString('base64');
+
+describe('borealis serve: the log holds no credential', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  before(async () => {
+    database = await freshDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'borealis-logs-'));
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Runs the server at `level`, lets `work` talk to it, and returns everything it logged. */
+  async function logged(level: string, work: (url: string, port: number) => Promise<void>): Promise<string> {
+    const port = await freePort();
+    const child: ChildProcess = spawn(process.execPath, ['bin/borealis.js', 'serve', '--port', String(port), '--database', database.url], {
+      env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: level },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if ((await fetch(`${url}/.well-known/jwks.json`)).ok) break;
+        } catch {}
+        if (attempt > 100) assert.fail(`the server did not start: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await work(url, port);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    return output;
+  }
+
+  test('a request is logged by its path alone: a session_token in the query string stays out', async () => {
+    const output = await logged('info', async (url) => {
+      const response = await fetch(`${url}/v1/oauth2/token?grant_type=web&session_token=${SECRET_VALUE}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${BASIC}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'scope=openid',
+      });
+      assert.equal(response.status, 401);
+    });
+    assert.match(output, /"url":"\/v1\/oauth2\/token"/);
+    assert.ok(!output.includes('LoggedNowhere'), output);
+    assert.ok(!output.includes(BASIC), output);
+  });
+
+  test('at trace, a malformed request is answered 400 and none of its bytes are logged', async () => {
+    let answer = '';
+    const output = await logged('trace', async (_url, port) => {
+      answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(`POST /v1/oauth2/token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${BASIC}\r\nCookie: polar_session=${SECRET_VALUE}\r\nBad Header\r\n\r\n`);
+        });
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.ok(!output.includes('LoggedNowhere') && !output.includes(BASIC), output);
+    assert.ok(!output.includes('rawPacket'), output);
+  });
+});
