@@ -56,7 +56,7 @@ describe(`store contract: tokens.create and client deletion (${ENGINE})`, () => 
    * Under READ COMMITTED a deletion's revocation cannot see a token committed after it. SQLite runs
    * one writer at a time, so there one simply comes before the other.
    */
-  describe('racing a deletion (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+  describe('racing a deletion (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, () => {
     test('an insert during a deletion waits for it, then stores nothing', async () => {
       const client = await storedClient(h.store);
       let release!: () => void;
