@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TEST_SECRET, type TestDatabase, freePort, freshDatabase } from '../support/server.js';
+import { TEST_SECRET, type TestDatabase, freePort, freshDatabase, untilServing } from '../support/server.js';
 
 const SECRET_VALUE = 'polar_us_LoggedNowhere0123456789abcdefghijklmnopq';
 const BASIC = Buffer.from('polar_ci_someone:polar_cs_NeverInTheLog').toString('base64');
@@ -39,13 +39,7 @@ describe('borealis serve: the log holds no credential', () => {
     child.stderr?.on('data', (chunk) => (output += chunk));
     const url = `http://127.0.0.1:${port}`;
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          if ((await fetch(`${url}/.well-known/jwks.json`)).ok) break;
-        } catch {}
-        if (attempt > 100) assert.fail(`the server did not start: ${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilServing(url);
       await work(url, port);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDb } from '../../src/store/sql/db.js';
 import { REDIRECT_URI, type TestClient, aClient, aUser, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
-import { ENGINE, TEST_SECRET, type TestServer, fakeClock, freePort, startServer } from '../support/server.js';
+import { ENGINE, TEST_SECRET, type TestServer, fakeClock, freePort, startServer, untilServing } from '../support/server.js';
 
 const refresh = (server: { url: string }, client: TestClient, refreshToken: string, extra: Record<string, string> = {}) =>
   postToken(server as TestServer, {
@@ -190,15 +190,7 @@ describe('refresh_token across two server processes sharing PostgreSQL', { skip:
       processes.push(child);
       urls.push(`http://127.0.0.1:${port}`);
     }
-    for (const url of urls) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          if ((await fetch(`${url}/.well-known/jwks.json`)).ok) break;
-        } catch {}
-        if (attempt > 100) throw new Error(`server at ${url} did not start`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    for (const url of urls) await untilServing(url);
   });
   after(async () => {
     for (const child of processes) child.kill('SIGTERM');

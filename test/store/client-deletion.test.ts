@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aToken, accessKey, harness, storedClient, storedUser } from './fixtures.js';
+import { type Harness, NOW, aToken, accessKey, harness, storedClient, storedUser, waitsFor } from './fixtures.js';
 
 describe(`store contract: tokens.create and client deletion (${ENGINE})`, () => {
   let h: Harness;
@@ -59,28 +59,11 @@ describe(`store contract: tokens.create and client deletion (${ENGINE})`, () => 
   describe('racing a deletion (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, () => {
     test('an insert during a deletion waits for it, then stores nothing', async () => {
       const client = await storedClient(h.store);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let marked!: () => void;
-      const marking = new Promise<void>((resolve) => (marked = resolve));
-      // The deletion's first step, held open: the client row is marked but not committed.
-      const deletion = h.raw.transaction(async (tx) => {
-        await tx.run('UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ?', [NOW, client.clientId]);
-        marked();
-        await gate;
-      });
-      await marking;
       const token = aToken(client.clientId, user.id);
-      let settled = false;
-      const creation = h.store.tokens.create(token).finally(() => (settled = true));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.equal(settled, false, 'the insert waits for the deleting transaction');
-      } finally {
-        release();
-        await deletion;
-      }
-      assert.equal(await creation, false);
+      // The deletion's first step, held open: the client row is marked but not committed.
+      const created = await waitsFor(h.raw, 'UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ?', [NOW, client.clientId], () =>
+        h.store.tokens.create(token), 'the insert');
+      assert.equal(created, false);
       assert.equal(await h.store.tokens.findByAccess(accessKey(token)), undefined);
     });
 

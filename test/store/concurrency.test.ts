@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { NewToken, Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey, storedUser } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, aUser, anOrganization, count, harness, accessKey, refreshKey, storedUser, waitsFor } from './fixtures.js';
 
 const RACERS = 50;
 
@@ -165,27 +165,11 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
       const user = await storedUser(h.store);
       const clientId = `polar_ci_${randomUUID()}`;
       await h.store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let deleted!: () => void;
-      const deleting = new Promise<void>((resolve) => (deleted = resolve));
-      const revocation = h.raw.transaction(async (tx) => {
-        await tx.run('DELETE FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [clientId, user.id]);
-        deleted();
-        await gate;
-      });
-      await deleting;
       const code = aCode(clientId, user.id);
-      let settled = false;
-      const creation = h.store.codes.create(code, { whileConsented: true }).finally(() => (settled = true));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.equal(settled, false, 'the creation waits for the deleting transaction');
-      } finally {
-        release();
-        await revocation;
-      }
-      assert.equal(await creation, 'not-consented');
+      // The revocation's first step, held open: the consent deleted but not committed.
+      const creation = await waitsFor(h.raw, 'DELETE FROM oauth2_grants WHERE client_id = ? AND user_id = ?', [clientId, user.id], () =>
+        h.store.codes.create(code, { whileConsented: true }), 'the creation');
+      assert.equal(creation, 'not-consented');
       assert.equal(await h.store.codes.find(code.codeHash), undefined);
     });
   });

@@ -3,8 +3,10 @@
  * own fresh database through `freshDatabase()`: a temp SQLite file by default, a new PostgreSQL
  * schema when DATABASE_URL is a PostgreSQL URL. Times are explicit epoch seconds.
  */
+import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuthorizationCode, Client, ClientMetadata, NewToken, Organization, Session, Store, TokenKey, User } from '../../src/store/store.js';
+import type { Param } from '../../src/store/sql/db.js';
 import { type Db, openDb, openStore } from '../../src/store/sql/index.js';
 import { type TestDatabase, freshDatabase } from '../support/server.js';
 
@@ -45,6 +47,34 @@ export async function harness(database?: TestDatabase): Promise<Harness> {
       await db.drop();
     },
   };
+}
+
+/**
+ * PostgreSQL races: runs `sql` in a transaction held open (uncommitted) while `start()` begins
+ * work that must wait for it; checks that it still waits 200 ms later, then commits and returns
+ * what that work ends with.
+ */
+export async function waitsFor<T>(raw: Db, sql: string, params: Param[], start: () => Promise<T>, what: string): Promise<T> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let ran!: () => void;
+  const running = new Promise<void>((resolve) => (ran = resolve));
+  const held = raw.transaction(async (tx) => {
+    await tx.run(sql, params);
+    ran();
+    await gate;
+  });
+  await running;
+  let settled = false;
+  const work = start().finally(() => (settled = true));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(settled, false, `${what} waits for the open transaction`);
+  } finally {
+    release();
+    await held;
+  }
+  return work;
 }
 
 export async function count(raw: Db, sql: string, params: (string | number | null)[] = []): Promise<number> {

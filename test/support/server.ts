@@ -107,6 +107,17 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   };
 }
 
+/** Waits until a server started as a child process answers at `url` (10 s at most). */
+export async function untilServing(url: string, what = `the server at ${url}`): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/.well-known/jwks.json`)).ok) return;
+    } catch {}
+    if (attempt > 100) throw new Error(`${what} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** A clock tests move by hand (epoch seconds). */
 export function fakeClock(start = Math.floor(Date.now() / 1000)) {
   let current = start;

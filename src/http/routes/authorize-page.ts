@@ -14,7 +14,7 @@ import { consent, validateForConsent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
-import { splitScope } from '../../oauth/scopes.js';
+import { scopeCovers, splitScope } from '../../oauth/scopes.js';
 import { webCaller } from '../caller.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
@@ -25,11 +25,7 @@ import { errorPage } from '../views/error.js';
 
 const PAGE = '/oauth2/authorize';
 
-const sameScopes = (shown: string | undefined, scope: string) => {
-  const a = new Set(splitScope(shown ?? ''));
-  const b = new Set(splitScope(scope));
-  return a.size === b.size && [...a].every((s) => b.has(s));
-};
+const sameScopes = (shown: string | undefined, scope: string) => scopeCovers(shown ?? '', scope) && scopeCovers(scope, shown ?? '');
 
 function rawQuery(request: FastifyRequest): string {
   const at = request.url.indexOf('?');
@@ -84,7 +80,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   app.get(PAGE, async (request, reply) => {
-    const signIn = () => sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+    const signIn = (back = returnTo(request)) => sendRedirect(reply, `/login?return_to=${encodeURIComponent(back)}`, 303);
     let signedIn: SignedIn | undefined;
     try {
       ({ signedIn } = await webCaller(request, ctx));
@@ -98,7 +94,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // redirects to send a signed-out visitor from this page to any site (compatibility.md).
       // It comes back to the request as it was, to meet the same error.
       const redirects = error instanceof OAuthError && error.allowRedirect && error.redirectTo !== undefined;
-      if (redirects && !signedIn && !silent(request)) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(`${PAGE}?${rawQuery(request)}`)}`, 303);
+      if (redirects && !signedIn && !silent(request)) return signIn(`${PAGE}?${rawQuery(request)}`);
       return fail(reply, error);
     }
   });

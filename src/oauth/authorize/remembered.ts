@@ -24,12 +24,13 @@ export function rememberedSelection(
 ): string[] | undefined {
   if (!remembered || !scopeCovers(remembered.scope, request.scope)) return undefined;
   const chosen = remembered.organizationIds;
-  if (chosen.length === 0) return request.requiresSingleOrganization && request.organizations.length === 0 ? undefined : request.organizations;
   if (request.organizations.length > 0) {
-    return request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
+    return chosen.length === 0 || request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
   }
-  const reachable = chosen.filter((id) => accessible.some((o) => o.id === id));
-  // An organization-mode request needs one: of several, the user picks.
-  if (request.requiresSingleOrganization && reachable.length > 1) return undefined;
-  return reachable.length > 0 ? reachable : undefined;
+  // Nothing named: all organizations, or those chosen that the session still reaches. An
+  // organization-mode request needs exactly one; the user picks otherwise.
+  const selection = chosen.filter((id) => accessible.some((o) => o.id === id));
+  if (request.requiresSingleOrganization) return selection.length === 1 ? selection : undefined;
+  if (chosen.length === 0) return [];
+  return selection.length > 0 ? selection : undefined;
 }
