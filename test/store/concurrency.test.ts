@@ -160,7 +160,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
    * waits for the revocation's deletion and then is not created (store.ts, codes.create). SQLite
    * runs one writer at a time, so there one simply comes before the other.
    */
-  describe('a code created on a consent being revoked (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+  describe('a code created on a consent being revoked (postgres)', { skip: ENGINE !== 'postgres' && 'runs in the PostgreSQL pass' }, () => {
     test('waits for the revocation, then writes nothing', async () => {
       const user = await storedUser(h.store);
       const clientId = `polar_ci_${randomUUID()}`;
@@ -175,7 +175,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
   });
 
   /** A failover, a restart or an idle-in-transaction timeout ends a backend mid-transaction. */
-  describe('a connection lost inside a transaction (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+  describe('a connection lost inside a transaction (postgres)', { skip: ENGINE !== 'postgres' && 'runs in the PostgreSQL pass' }, () => {
     test('the transaction fails; the process and the store live on', async () => {
       await assert.rejects(
         h.raw.transaction(async (tx) => {
@@ -197,7 +197,7 @@ describe(`store contract: concurrency (${ENGINE})`, () => {
    * outlive the revocation (RFC 9700 §4.14.2; nothing revoked ever works again). SQLite runs one
    * writer at a time, so there the revocation simply comes before or after the rotation.
    */
-  describe('a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' }, () => {
+  describe('a revocation while a rotation of its tokens commits (postgres)', { skip: ENGINE !== 'postgres' && 'runs in the PostgreSQL pass' }, () => {
     for (const [label, revoke] of [
       ['family revocation (reuse detection)', (s: Store, t: NewToken) => s.tokens.revokeFamily(t, NOW + 2)],
       ['client deletion', (s: Store, t: NewToken) => s.clients.delete(t.clientId, NOW + 2)],

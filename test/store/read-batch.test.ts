@@ -16,7 +16,7 @@ import { readBatcher } from '../../src/store/sql/postgres-read-batch.js';
 import { ENGINE } from '../support/server.js';
 import { type Harness, NOW, aClient, aSession, aToken, aUser, accessKey, harness, hex64, storedUser } from './fixtures.js';
 
-describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' }, () => {
+describe('store: reads batched per turn see every commit made before they were asked for (sqlite)', { skip: ENGINE !== 'sqlite' && 'runs in the SQLite pass' }, () => {
   let h: Harness;
   let other: Database.Database;
   const commitElsewhere = () => other.prepare('INSERT INTO probe (n) VALUES (1)').run();
@@ -119,7 +119,7 @@ describe(`store: each read of a batch gets its own answer (${ENGINE})`, () => {
     answers.forEach((answer, i) => assert.equal(answer?.session.id, i % 2 === 0 ? sessions[i]!.session.id : undefined));
   });
 
-  test('on PostgreSQL, reads of one statement with text and integer parameters are one statement, not a fallback to one each', { skip: ENGINE !== 'postgres' }, async () => {
+  test('on PostgreSQL, reads of one statement with text and integer parameters are one statement, not a fallback to one each', { skip: ENGINE !== 'postgres' && 'runs in the PostgreSQL pass' }, async () => {
     const pool = new pg.Pool({ connectionString: h.database.url, max: 2 });
     try {
       const alone: Param[][] = [];
