@@ -14,6 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../oauth/credentials.js';
 import { notPermitted } from '../oauth/errors.js';
+import { splitScope } from '../oauth/scopes.js';
 
 /**
  * `pageOrigin`: the origin of an authorization page served elsewhere
@@ -39,6 +40,27 @@ const isCsrfToken = (secret: string, binding: string, presented: string | undefi
 
 export function assertCsrfToken(secret: string, sessionId: string, presented: string | undefined): void {
   if (!isCsrfToken(secret, sessionId, presented)) throw notPermitted('Invalid or missing CSRF token.');
+}
+
+/** Scope order and repeats do not change what is granted, so they do not change the token. */
+const consentBinding = (sessionId: string, clientId: string, scope: string) =>
+  `${sessionId} consent ${clientId} ${[...new Set(splitScope(scope))].sort().join(' ')}`;
+
+/**
+ * The JSON consent API's token (GET /v1/oauth2/authorize hands it out, the consent POST echoes
+ * it). Besides the session it binds the client and the scope the consent data showed (D6: what
+ * is granted is what was shown): the scope is narrowed to the client's registration again when
+ * Allow is posted, so an owner who widened the registration in between would otherwise be
+ * granted scopes no one saw. The built-in page binds its form to what it showed instead
+ * (`shown_scope`), so it can show the page again.
+ */
+export const consentCsrfToken = (secret: string, sessionId: string, clientId: string, scope: string): string =>
+  csrfToken(secret, consentBinding(sessionId, clientId, scope));
+
+export function assertConsentCsrfToken(secret: string, sessionId: string, clientId: string, scope: string, presented: string | undefined): void {
+  if (!isCsrfToken(secret, consentBinding(sessionId, clientId, scope), presented)) {
+    throw notPermitted('Invalid or missing CSRF token, or the request changed since its consent data was read.');
+  }
 }
 
 /**

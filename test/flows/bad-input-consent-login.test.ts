@@ -36,7 +36,7 @@ function assertJson(answer: Answer, status: number, text: string, headers: Recor
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const UNAUTHORIZED = '{"error":"Unauthorized","detail":"Unauthorized"}';
-const CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token."}';
+const CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token, or the request changed since its consent data was read."}';
 const CROSS_SITE = '{"error":"NotPermitted","detail":"Cross-site request refused."}';
 const MISSING_ACTION = '{"error":"RequestValidationError","detail":[{"type":"missing","loc":["body","action"],"msg":"Field required","input":null}]}';
 const BAD_UUID = `{"error": "invalid_request", "error_description": "Invalid 'organizations' UUID"}`;

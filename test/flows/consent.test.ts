@@ -38,7 +38,7 @@ describe('POST /v1/oauth2/consent', () => {
     const { cookie, body } = await consentScreen(await aUser(server), client, q);
     const anonymous = await post(undefined, q, { action: 'allow', csrf_token: body.csrf_token });
     await expectJson(anonymous, 401, '{"error":"Unauthorized","detail":"Unauthorized"}');
-    await expectJson(await post(cookie, q, { action: 'allow' }), 403, '{"error":"NotPermitted","detail":"Invalid or missing CSRF token."}');
+    await expectJson(await post(cookie, q, { action: 'allow' }), 403, '{"error":"NotPermitted","detail":"Invalid or missing CSRF token, or the request changed since its consent data was read."}');
     await expectJson(
       await post(cookie, q, { csrf_token: body.csrf_token }),
       422,
@@ -119,6 +119,33 @@ describe('POST /v1/oauth2/consent', () => {
     assert.deepEqual(await tokenOrganizations(client, code), [a.id]);
   });
 
+  /**
+   * D6: what is granted is what was shown. The scope is narrowed to the client's registration
+   * again when Allow is posted; the consent data's csrf_token is bound to the scope it showed,
+   * so an owner who widens the registration meanwhile gets a refusal, not a wider grant.
+   */
+  test('the registration widened between the consent data and Allow → 403, nothing granted or remembered', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server, { scope: 'openid email' });
+    const q = query(client, { scope: 'openid email products:write' });
+    const { cookie, body } = await consentScreen(user, client, q);
+    assert.deepEqual((body as unknown as { scopes: string[] }).scopes, ['openid', 'email']);
+    const { ctx } = server.borealis;
+    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, scope: 'openid email products:write' }, ctx.now());
+
+    await expectJson(
+      await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }),
+      403,
+      '{"error":"NotPermitted","detail":"Invalid or missing CSRF token, or the request changed since its consent data was read."}',
+    );
+    assert.equal(await ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
+    // The consent data read again shows the wider scope, and its token grants exactly that.
+    const again = (await (await getAuthorize(server, cookie, q)).json()) as { scopes: string[]; csrf_token: string };
+    assert.deepEqual(again.scopes, ['openid', 'email', 'products:write']);
+    await expectCode(await post(cookie, q, { action: 'allow', csrf_token: again.csrf_token }));
+    assert.equal((await ctx.store.consents.find(client.clientId, user.id))?.scope, 'openid email products:write');
+  });
+
   test('nonce replay: the same openid + nonce before the first code is exchanged → Replay attack', async () => {
     const client = await aClient(server);
     const q = query(client, { nonce: 'n-replay' });
@@ -133,8 +160,10 @@ describe('POST /v1/oauth2/consent', () => {
     assert.equal(again.status, 302);
     assert.equal(again.headers.get('location'), replay);
     // Without openid the nonce is not checked (§3.4 step 9).
-    const withoutOpenid = query(client, { nonce: 'n-replay', scope: 'email' });
-    const third = await expectCode(await post(cookie, withoutOpenid, { action: 'allow', csrf_token: body.csrf_token }));
+    // (prompt=consent: the consent is remembered by now, and the screen's token is bound to its scope.)
+    const withoutOpenid = query(client, { nonce: 'n-replay', scope: 'email', prompt: 'consent' });
+    const emailOnly = (await (await getAuthorize(server, cookie, withoutOpenid)).json()) as { csrf_token: string };
+    const third = await expectCode(await post(cookie, withoutOpenid, { action: 'allow', csrf_token: emailOnly.csrf_token }));
 
     // Once the codes carrying it are exchanged, the nonce is free again (codes leave the table on exchange).
     assert.deepEqual(await tokenOrganizations(client, first), []);

@@ -15,6 +15,8 @@ import { PASSWORD, REDIRECT_URI, type TestClient, aClient, aUser, authorizeQuery
 import { type TestServer, startServer } from '../support/server.js';
 
 const CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token."}';
+/** The JSON consent API's token is bound to what its consent data showed, too (D6). */
+const CONSENT_CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token, or the request changed since its consent data was read."}';
 const CROSS_SITE = '{"error":"NotPermitted","detail":"Cross-site request refused."}';
 
 interface Answer {
@@ -278,7 +280,7 @@ describe('an authorization page served at another origin (BOREALIS_AUTHORIZATION
   });
   after(() => server.close());
 
-  test("its consent form is accepted from its origin, with the session's token; any other origin is refused", async () => {
+  test("its consent form is accepted from its origin, with the consent data's token; any other origin is refused", async () => {
     const client = await aClient(server);
     const cookie = await signIn(server, await aUser(server));
     const query = form(authorizeQuery(client)).toString();
@@ -289,7 +291,7 @@ describe('an authorization page served at another origin (BOREALIS_AUTHORIZATION
 
     assertNotPermitted(await consent({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
     assertNotPermitted(await consent({ origin: 'https://app.example.test.evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
-    assertNotPermitted(await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' }, 'wrong'), CSRF);
+    assertNotPermitted(await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' }, 'wrong'), CONSENT_CSRF);
     const allowed = await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' });
     assert.equal(allowed.status, 302, allowed.text);
     assert.match(allowed.headers.get('location') ?? '', new RegExp(`^${REDIRECT_URI}\\?code=polar_ac_[0-9A-Za-z]{43}&state=st&${issParam(server)}$`));

@@ -4,7 +4,7 @@ import { errorRedirect } from '../../oauth/authorize/redirect.js';
 import { type ConsentAnswer, consent, validateForConsent } from '../../oauth/consent.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { OAuthError, loginRequiredJson, unauthorized, validationError } from '../../oauth/errors.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { assertConsentCsrfToken, assertSameOrigin, consentCsrfToken } from '../csrf.js';
 import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendCompact, sendRedirect } from '../respond.js';
 import { webCaller } from '../caller.js';
@@ -25,9 +25,10 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
       if (outcome.kind === 'login' || !signedIn) throw loginRequiredJson();
-      // D14: the consent form must echo this token; it is bound to the session.
-      // It carries the user's email and a session-bound token: no cache may keep it.
-      return sendCompact(reply, 200, { ...outcome.response, csrf_token: csrfToken(ctx.secret, signedIn.session.id) }, { 'cache-control': 'no-store' });
+      // D14: the consent form must echo this token; it is bound to the session and to what
+      // this answer shows (D6). It carries the user's email and that token: no cache may keep it.
+      const csrf = consentCsrfToken(ctx.secret, signedIn.session.id, outcome.request.client.clientId, outcome.request.scope);
+      return sendCompact(reply, 200, { ...outcome.response, csrf_token: csrf }, { 'cache-control': 'no-store' });
     } catch (error) {
       const location = redirectable(error);
       if (location) return sendRedirect(reply, location);
@@ -49,12 +50,14 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
             expected: "'allow' or 'deny'",
           });
     }
-    assertCsrfToken(ctx.secret, signedIn.session.id, body.get('csrf_token'));
     const answer: ConsentAnswer = { action, organizations: body.all('organizations') };
     // The authorization request travels in the query string, as the page received it (§3.5).
     const params = new Params(queryParams(request), new Map());
     try {
-      return sendRedirect(reply, await consent(await validateForConsent(params, ctx), params, answer, signedIn, ctx));
+      const pending = await validateForConsent(params, ctx);
+      // Checked on the request as validated now: a token for a narrower scope fails (D6).
+      assertConsentCsrfToken(ctx.secret, signedIn.session.id, pending.client.clientId, pending.scope, body.get('csrf_token'));
+      return sendRedirect(reply, await consent(pending, params, answer, signedIn, ctx));
     } catch (error) {
       const location = redirectable(error);
       if (location) return sendRedirect(reply, location);
