@@ -111,4 +111,30 @@ describe('authorization_code grant', () => {
     assert.equal(refresh.status, 400);
     assert.equal(refresh.text, '{"error": "invalid_grant"}');
   });
+
+  // D5 "also when two exchanges race": the losers of a race for one code are replays too
+  // (RFC 6749 §4.1.2), so the winner's tokens are revoked once they have lost.
+  test('parallel exchanges of one code: one wins, the others are refused, and the winner\'s tokens are revoked (D5)', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    for (let round = 0; round < 3; round++) {
+      const { code } = await obtainCode(server, client, cookie, { scope: 'email' });
+      const exchange = () =>
+        postToken(server, { grant_type: 'authorization_code', client_id: client.clientId, client_secret: client.clientSecret, code, redirect_uri: REDIRECT_URI });
+      const answers = await Promise.all(Array.from({ length: 10 }, exchange));
+      const won = answers.filter((a) => a.status === 200);
+      assert.equal(won.length, 1, `round ${round}: exactly one exchange wins`);
+      for (const lost of answers.filter((a) => a.status !== 200)) {
+        assert.equal(lost.status, 400);
+        assert.equal(lost.text, `{"error": "invalid_grant", "error_description": "Invalid 'code' in request."}`);
+      }
+      const { access_token, refresh_token } = JSON.parse(won[0]?.text ?? '{}');
+      const userinfo = await fetch(`${server.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } });
+      assert.equal(userinfo.status, 401, `round ${round}: the winner's access token is revoked`);
+      assert.match(userinfo.headers.get('www-authenticate') ?? '', /^Bearer realm="polar", error="invalid_token"/);
+      const refresh = await postToken(server, { grant_type: 'refresh_token', client_id: client.clientId, client_secret: client.clientSecret, refresh_token });
+      assert.equal(refresh.status, 400);
+      assert.equal(refresh.text, '{"error": "invalid_grant"}');
+    }
+  });
 });

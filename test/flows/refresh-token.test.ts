@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SealedBox } from '../../src/keys/sealed-box.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { REDIRECT_URI, type TestClient, aClient, aUser, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { ENGINE, TEST_SECRET, type TestServer, fakeClock, freePort, startServer, untilServing } from '../support/server.js';
@@ -59,6 +60,30 @@ describe('refresh_token grant', () => {
     const rows = await familyRows(server, body.access_token);
     assert.equal(rows.length, 2);
     assert.notEqual(rows[0]?.refresh_token_revoked_at, 0);
+  });
+
+  // D4: the grace response is kept sealed under a key derived from the refresh token it
+  // answers, so the database (and its backups) never holds a usable bearer value.
+  test('the stored grace response holds no bearer value, and only the rotated refresh token opens it (D4)', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const presented = first.refresh_token as string;
+    const result = await refresh(server, client, presented);
+    assert.equal(result.status, 200);
+    const { access_token, refresh_token } = JSON.parse(result.text);
+    const { ctx } = server.borealis;
+    const row = await ctx.store.tokens.findByRefresh(ctx.credentials.tokenKey(presented));
+    const sealed = row?.rotatedResponse;
+    assert.ok(row && sealed);
+    for (const stored of [sealed, Buffer.from(sealed, 'base64url').toString('latin1')]) {
+      assert.equal(stored.includes(access_token), false);
+      assert.equal(stored.includes(refresh_token), false);
+    }
+    const context = `oauth2_tokens.rotated_response:${row.id}`;
+    assert.deepEqual(JSON.parse(SealedBox.keyedBy(ctx.graceKey, presented).open(sealed, context) ?? 'null'), JSON.parse(result.text));
+    assert.equal(SealedBox.keyedBy(ctx.graceKey, refresh_token).open(sealed, context), undefined);
+    assert.equal(SealedBox.forPurpose(TEST_SECRET, 'refresh-grace').open(sealed, context), undefined);
   });
 
   test('scope may be narrowed, never widened', async () => {

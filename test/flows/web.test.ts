@@ -57,6 +57,23 @@ describe('web grant', () => {
     assert.deepEqual((await row(parsed.access_token))?.organizationIds, [org.id]);
   });
 
+  // D1: Polar omits `scope` when nothing was granted; its own schema (and SDK 0.x) require it.
+  test('narrowing that leaves nothing sends "scope": "" on the wire (D1)', async () => {
+    const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [], scope: 'openid' });
+    const session = await sessionOf(await signIn(server, await aUser(server)));
+    const result = await postToken(server, {
+      grant_type: 'web',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      session_token: session,
+      scope: 'products:read',
+    });
+    assert.equal(result.status, 200, result.text);
+    const { access_token } = JSON.parse(result.text);
+    assert.equal(result.text, `{"token_type": "Bearer", "access_token": "${access_token}", "expires_in": 3600, "scope": ""}`);
+    assert.equal((await row(access_token))?.scope, '');
+  });
+
   test('request errors, each with its exact body', async () => {
     const client = await webClient();
     const user = await aUser(server);
