@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeProtectedHeader } from 'jose';
-import { REDIRECT_URI, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { REDIRECT_URI, aClient, aUser, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
 import { SPEC_PUBLIC_SCOPES } from '../support/spec.js';
 
@@ -91,6 +91,13 @@ describe('discovery and JWKS', () => {
       assert.equal(body.token_endpoint, 'https://auth.example.test/v1/oauth2/token');
       assert.equal(body.jwks_uri, 'https://auth.example.test/.well-known/jwks.json');
       assert.equal(body.userinfo_endpoint, 'https://auth.example.test/v1/oauth2/userinfo');
+      // What a flow emits follows it too: the redirect's `iss` (RFC 9207) and the id_token's.
+      const client = await aClient(other);
+      const cookie = await signIn(other, await aUser(other));
+      const { location } = await obtainCode(other, client, cookie);
+      assert.equal(location.searchParams.get('iss'), 'https://auth.example.test');
+      const { id_token } = await tokensFor(other, client, cookie);
+      assert.equal(decodeJwt(id_token ?? '').iss, 'https://auth.example.test');
     } finally {
       await other.close();
     }
