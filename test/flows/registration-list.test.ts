@@ -45,6 +45,7 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     const result = await list(query, { cookie });
     assert.equal(result.status, 200, result.text);
     assert.equal(result.headers.get('content-type'), 'application/json');
+    assert.equal(result.headers.get('cache-control'), 'no-store', 'it lists client secrets (compatibility.md)');
     return JSON.parse(result.text) as Page;
   }
 

@@ -162,6 +162,7 @@ describe('userinfo', () => {
       const response = await userinfo(server, method, `Bearer ${tokens.access_token}`);
       assert.equal(response.status, 200, method);
       assert.equal(response.headers.get('content-type'), 'application/json');
+      assert.equal(response.headers.get('cache-control'), 'no-store', 'the claims are not cached (compatibility.md)');
       assert.equal(await response.text(), `{"sub":"${user.id}","email":"${user.email}","email_verified":false}`, method);
     }
   });

@@ -67,7 +67,9 @@ export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext
     // both databases accept (a page of 2^64 was a 500).
     const page = Math.min(pageParam(singleQueryValue(request, 'page'), 'page', 1), LAST_PAGE);
     const limit = Math.min(pageParam(singleQueryValue(request, 'limit'), 'limit', 10), 100);
-    return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx));
+    // It lists every client's secret (RFC 6749 §5.1: no-store), authenticated by a cookie, which
+    // no cache treats as it does an Authorization header.
+    return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx), { 'cache-control': 'no-store' });
   });
 }
 

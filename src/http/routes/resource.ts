@@ -13,7 +13,8 @@ export function resourceRoutes(app: FastifyInstance, ctx: OAuthContext) {
   const userinfoHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const value = bearerValue(request.headers.authorization);
     if (value === undefined) throw unauthorized();
-    return sendCompact(reply, 200, userinfo(await resolveAccessToken(value, ctx)));
+    // The user's claims: no cache may keep them (RFC 9111 §3.5 covers only shared caches).
+    return sendCompact(reply, 200, userinfo(await resolveAccessToken(value, ctx)), { 'cache-control': 'no-store' });
   };
   app.get('/v1/oauth2/userinfo', userinfoHandler);
   app.post('/v1/oauth2/userinfo', userinfoHandler);
