@@ -3,11 +3,13 @@
  * decoded by parse.ts, so encoding errors and repeated parameters are ours to answer.
  */
 import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
+import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
@@ -99,6 +101,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {
     await browser.register(cookie);
+    // Registration's per-IP limit, counted in the database; only routes that ask are limited.
+    await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits) });
     // An encoded NUL in the path (`/v1/oauth2/register/a%00b`) names no resource; left to the
     // routes, PostgreSQL would refuse to even compare it. Only these routes take ids in the path.
     browser.addHook('onRequest', async (request, reply) => {
@@ -110,9 +114,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
     loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, formLeadsTo });
     authorizePageRoutes(browser, options.ctx, publicOrigin);
-    consolePageRoutes(browser, options.ctx, publicOrigin);
+    consolePageRoutes(browser, options.ctx, publicOrigin, options.registration);
     organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
-    await registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
+    registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 

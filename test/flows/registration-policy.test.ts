@@ -8,6 +8,16 @@ import { REDIRECT_URI, aClient, aUser, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const BODY = { client_name: 'Policy', redirect_uris: [REDIRECT_URI] };
+const CLOSED = 'Client registration is closed on this server.';
+
+/** The developer console's "New OAuth app" form, posted as the signed-in user's browser would. */
+async function consoleCreate(server: TestServer, cookie: string) {
+  const list = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(list)?.[1] ?? '';
+  const body = new URLSearchParams({ csrf_token: csrf, client_name: 'Console', redirect_uris: REDIRECT_URI, scope: 'openid', token_endpoint_auth_method: 'client_secret_post' });
+  const response = await fetch(`${server.url}/settings/oauth/new`, { method: 'POST', headers: { cookie, origin: server.url }, body, redirect: 'manual' });
+  return { status: response.status, text: await response.text() };
+}
 const UNAUTHORIZED = '{"error":"Unauthorized","detail":"Unauthorized"}';
 
 async function register(server: TestServer, headers: Record<string, string> = {}, body: unknown = BODY) {
@@ -32,8 +42,22 @@ describe('BOREALIS_REGISTRATION=closed', () => {
       const result = await register(server, headers, body);
       assert.equal(result.status, 403);
       assert.equal(result.headers.get('content-type'), 'application/json');
-      assert.equal(result.text, '{"error":"NotPermitted","detail":"Client registration is closed on this server."}');
+      assert.equal(result.text, `{"error":"NotPermitted","detail":"${CLOSED}"}`);
     }
+  });
+
+  test('the developer console cannot create apps either: no link, 403 pages, nothing created', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const list = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
+    assert.equal(list.includes('href="/settings/oauth/new"'), false);
+    const form = await fetch(`${server.url}/settings/oauth/new`, { headers: { cookie } });
+    assert.equal(form.status, 403);
+    assert.ok((await form.text()).includes(CLOSED));
+    const created = await consoleCreate(server, cookie);
+    assert.equal(created.status, 403);
+    assert.ok(created.text.includes(CLOSED));
+    assert.equal((await server.borealis.ctx.store.clients.listByOwner(user.id, 0, 10)).total, 0);
   });
 
   test('the list and the RFC 7592 endpoints still answer', async () => {
@@ -153,6 +177,14 @@ describe('BOREALIS_REGISTRATION_RATE_LIMIT', () => {
       const get = await fetch(`${server.url}/v1/oauth2/register/${first.client_id}`, { headers: { authorization: `Bearer ${first.registration_access_token}` } });
       assert.equal(get.status, 200);
     }
+  });
+
+  test('the developer console is registration too: its 4th app within a minute → 429', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    for (let i = 0; i < 3; i++) assert.equal((await consoleCreate(server, cookie)).status, 201, `app ${i + 1}`);
+    assert.equal((await consoleCreate(server, cookie)).status, 429);
+    assert.equal((await server.borealis.ctx.store.clients.listByOwner(user.id, 0, 10)).total, 3);
   });
 });
 

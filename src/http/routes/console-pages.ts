@@ -17,7 +17,8 @@ import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { currentSession } from '../session.js';
-import { type AppFormValues, type PageUser, appPage, consolePage, deletePage, newAppPage } from '../views/console.js';
+import { type AppFormValues, type PageUser, appPage, consolePage, deletePage, newAppPage, registrationClosedPage } from '../views/console.js';
+import { type RegistrationOptions, registrationRateLimit } from './registration.js';
 
 const EMPTY_FORM: AppFormValues = {
   client_name: '',
@@ -64,7 +65,12 @@ function problemText(error: unknown): string | undefined {
   return undefined;
 }
 
-export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
+/**
+ * Creating an app here is registration by another door: BOREALIS_REGISTRATION's `closed` and
+ * its per-IP limit apply as on RFC 7591's endpoint (`authenticated` is met by the session).
+ */
+export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string, registration: RegistrationOptions) {
+  const canCreate = registration.policy !== 'closed';
   const pageUser = (signedIn: SignedIn): PageUser => ({ email: signedIn.user.email, csrfToken: csrfToken(ctx.secret, signedIn.session.id) });
 
   /** Signed in, or sent to sign in and back. For POSTs also the CSRF checks (D14). */
@@ -98,17 +104,19 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations });
     }
     const notice = singleQueryValue(request, 'notice');
-    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));
+    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));
   });
 
   app.get('/settings/oauth/new', async (request, reply) => {
     const g = await guard(request, reply);
-    return g ? sendPage(reply, 200, newAppPage(pageUser(g.signedIn), EMPTY_FORM)) : reply;
+    if (!g) return reply;
+    return canCreate ? sendPage(reply, 200, newAppPage(pageUser(g.signedIn), EMPTY_FORM)) : sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
   });
 
-  app.post('/settings/oauth/new', async (request, reply) => {
+  app.post('/settings/oauth/new', { config: registrationRateLimit(registration) }, async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
+    if (!canCreate) return sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
     const { values, body } = metadataOf(g.form);
     try {
       const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });

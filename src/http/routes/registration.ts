@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
@@ -7,7 +6,6 @@ import { webCaller } from '../caller.js';
 import { assertSameOrigin } from '../csrf.js';
 import { jsonBody } from '../json-body.js';
 import { singleQueryValue } from '../parse.js';
-import { databaseRateLimitStore } from '../rate-limit-store.js';
 import { sendAuthlib, sendCompact } from '../respond.js';
 import { NO_STORE } from '../../oauth/wire.js';
 
@@ -15,6 +13,9 @@ export interface RegistrationOptions {
   policy: 'open' | 'authenticated' | 'closed';
   perMinute: number;
 }
+
+/** The route config that puts a route under registration's per-IP limit (the browser context's plugin counts it). */
+export const registrationRateLimit = (options: RegistrationOptions) => ({ rateLimit: { max: options.perMinute, timeWindow: 60_000 } });
 
 /**
  * A signed-in caller is known by the session cookie alone, which a same-site page (a sibling
@@ -31,12 +32,10 @@ async function caller(request: FastifyRequest, ctx: OAuthContext, publicOrigin: 
 }
 
 /** RFC 7591 registration, RFC 7592 management and the owner's list (polar-oauth2.md §3.11–3.13). */
-export async function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions, publicOrigin: string) {
-  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(ctx.store.rateLimits) });
-
+export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, options: RegistrationOptions, publicOrigin: string) {
   app.post(
     '/v1/oauth2/register',
-    { config: { rateLimit: { max: options.perMinute, timeWindow: 60_000 } } },
+    { config: registrationRateLimit(options) },
     async (request, reply) => {
       const who = await caller(request, ctx, publicOrigin);
       if (options.policy === 'closed') throw notPermitted('Client registration is closed on this server.');

@@ -16,7 +16,8 @@ export interface AuthorizedApp {
 
 const csrf = (user: PageUser) => html`<input type="hidden" name="csrf_token" value="${user.csrfToken}">`;
 
-export function consolePage(user: PageUser, apps: Client[], authorized: AuthorizedApp[], notice?: string): string {
+/** `canCreate`: false when BOREALIS_REGISTRATION is `closed`, which the console obeys as RFC 7591 does. */
+export function consolePage(user: PageUser, apps: Client[], authorized: AuthorizedApp[], canCreate: boolean, notice?: string): string {
   return layout(
     { title: 'OAuth apps', user },
     html`${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
@@ -30,7 +31,7 @@ ${apps.map(
 )}</tbody></table>`
     : html`<p class="muted">You have not created an app yet.</p>`
 }
-<div class="actions"><a class="button" href="/settings/oauth/new">New OAuth app</a></div>
+${canCreate ? html`<div class="actions"><a class="button" href="/settings/oauth/new">New OAuth app</a></div>` : ''}
 </div>
 <div class="card">
 <h2>Authorized apps</h2>
@@ -89,6 +90,15 @@ ${field('policy_uri', 'Privacy policy URL', values)}
 
 export const newAppPage = (user: PageUser, values: AppFormValues, error?: string): string =>
   layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', 'New OAuth app', error));
+
+export const registrationClosedPage = (user: PageUser): string =>
+  layout(
+    { title: 'New OAuth app', user },
+    html`<div class="card"><h1>New OAuth app</h1>
+<p class="error" role="alert">Client registration is closed on this server.</p>
+<p>Ask its operator to register the app (<code>borealis clients create</code>).</p>
+<div class="actions"><a class="button secondary" href="/settings/oauth">Back</a></div></div>`,
+  );
 
 export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: string } = {}): string {
   const base = `/settings/oauth/apps/${client.clientId}`;
