@@ -161,6 +161,11 @@ export function loadConfig(
   const namespace = env.BOREALIS_TOKEN_NAMESPACE ?? 'polar_';
   if (!/^[a-z0-9_]{1,20}$/.test(namespace)) throw new ConfigError('BOREALIS_TOKEN_NAMESPACE must match [a-z0-9_]{1,20}');
   const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || join(dataDir, 'borealis.db'));
+  // Anything else is a SQLite path: a mistyped `mysql://…` or `postgress://…` would otherwise
+  // become a folder of that name holding a private database, with no error.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|sqlite):\/\//i.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not ${databaseUrl.split(':')[0]}://…`);
+  }
   const workers = overrides.workers !== undefined ? workerCount('--workers', overrides.workers) : workerCount('BOREALIS_WORKERS', env.BOREALIS_WORKERS);
   // Each worker process would open a database of its own and forget the others' writes.
   if (workers > 1 && databaseUrl === ':memory:') throw new ConfigError('several workers need a shared database: a SQLite file or PostgreSQL, not :memory:');

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { isPostgresUrl } from '../src/store/sql/db.js';
 
 const quiet = () => {};
 
@@ -86,6 +87,19 @@ test('workers: 1 by default, BOREALIS_WORKERS or --workers (which wins), auto is
   assert.throws(() => loadConfig(env, { workers: '2', databaseUrl: ':memory:' }, quiet), memory);
   assert.equal(loadConfig({ ...env, DATABASE_URL: ':memory:' }, {}, quiet).workers, 1);
   assert.throws(() => loadConfig(env, { workers: 'many' }, quiet), new ConfigError('--workers must be an integer from 1 to 256 or "auto", got "many"'));
+});
+
+test('DATABASE_URL: PostgreSQL in any case of its scheme; any other scheme is refused, not made a SQLite folder', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
+  for (const url of ['postgres://u@h/db', 'POSTGRES://u@h/db', 'PostgreSQL://u@h/db']) {
+    assert.equal(loadConfig({ ...env, DATABASE_URL: url }, {}, quiet).databaseUrl, url);
+    assert.equal(isPostgresUrl(url), true, url);
+  }
+  for (const url of ['./data/x.db', '/var/lib/borealis.db', ':memory:', 'sqlite:///tmp/x.db']) {
+    assert.equal(loadConfig({ ...env, DATABASE_URL: url }, {}, quiet).databaseUrl, url);
+  }
+  assert.throws(() => loadConfig({ ...env, DATABASE_URL: 'mysql://u@h/db' }, {}, quiet), new ConfigError('DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not mysql://…'));
+  assert.throws(() => loadConfig(env, { databaseUrl: 'postgress://u@h/db' }, quiet), new ConfigError('DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not postgress://…'));
 });
 
 test('--port overrides PORT and is validated like it', () => {

@@ -90,7 +90,8 @@ export function columnTypes(params: Param[]): string[] | undefined {
   return types;
 }
 
-export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+/** URL schemes are case-insensitive (RFC 3986 §3.1). */
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url);
 
 /** `poolSize`: PostgreSQL connections per process (SQLite ignores it). */
 export async function openDb(url: string, poolSize?: number): Promise<Db> {
@@ -99,7 +100,7 @@ export async function openDb(url: string, poolSize?: number): Promise<Db> {
     return openPostgres(url, poolSize);
   }
   const { openSqlite } = await import('./sqlite.js');
-  return openSqlite(url.replace(/^sqlite:(\/\/)?/, ''));
+  return openSqlite(url.replace(/^sqlite:(\/\/)?/i, ''));
 }
 
 /** A unique-constraint violation, in either engine's words. */
