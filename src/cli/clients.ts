@@ -1,4 +1,4 @@
-import { createClient, withDefaults } from '../oauth/clients.js';
+import { createClient, isPublic, withDefaults } from '../oauth/clients.js';
 import { checkRedirectUri } from '../oauth/registration/redirect-uri.js';
 import { PUBLIC_SCOPES } from '../oauth/scopes.js';
 import type { ClientMetadata } from '../store/store.js';
@@ -52,15 +52,24 @@ export async function clientsCommand(args: string[]) {
     default_sub_type: subType as ClientMetadata['default_sub_type'] | undefined,
   });
   const created = await withBorealis({}, (b) => createClient(b.ctx, metadata, { firstParty: values['first-party'] ?? false }));
+  // As RFC 7591 registration answers: a public client's secret is never shown. The registration
+  // access token is the owner's way to read, update or delete the client later (RFC 7592).
+  const secret = isPublic(created.client) ? {} : { client_secret: created.clientSecret };
   output(
     values.json,
     {
       client_id: created.client.clientId,
-      client_secret: created.clientSecret,
+      ...secret,
       registration_access_token: created.registrationAccessToken,
       ...metadata,
       first_party: created.client.firstParty,
     },
-    `created client ${name}\n  client_id:     ${created.client.clientId}\n  client_secret: ${created.clientSecret}`,
+    [
+      `created client ${name}`,
+      `  client_id:                 ${created.client.clientId}`,
+      ...(secret.client_secret ? [`  client_secret:             ${secret.client_secret}`] : ['  client_secret:             none (a public client proves itself with PKCE)']),
+      `  registration_access_token: ${created.registrationAccessToken}`,
+      `    (RFC 7592: read, update or delete the client at /v1/oauth2/register/${created.client.clientId} with it as a Bearer token)`,
+    ].join('\n'),
   );
 }

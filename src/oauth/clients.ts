@@ -13,6 +13,12 @@ export interface NewClient {
   registrationAccessToken: string;
 }
 
+/**
+ * A public client (`none`) authenticates with nothing: its secret is generated and stored, as
+ * Polar does (§3.11), but never shown, by registration, the console or the CLI.
+ */
+export const isPublic = (client: Pick<Client, 'metadata'>) => client.metadata.token_endpoint_auth_method === 'none';
+
 export const sealContext = (column: 'client_secret' | 'registration_access_token', clientRowId: string) =>
   `oauth2_clients.${column}:${clientRowId}`;
 

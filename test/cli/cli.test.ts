@@ -57,6 +57,20 @@ describe('borealis CLI', () => {
     assert.equal(client.default_sub_type, 'organization');
     assert.equal(client.first_party, true);
 
+    // A public client's secret is never shown (as RFC 7591 registration answers, §3.11).
+    const native = await json('clients', 'create', '--name', 'Native', '--redirect-uri', 'http://127.0.0.1:9999/cb', '--auth-method', 'none');
+    assert.deepEqual(Object.keys(native).slice(0, 2), ['client_id', 'registration_access_token']);
+    assert.equal('client_secret' in native, false);
+    // Without --json: the registration access token too, the owner's only way back to the client.
+    const human = await borealis('clients', 'create', '--name', 'Human', '--redirect-uri', 'http://127.0.0.1:9999/cb');
+    assert.match(
+      human,
+      /^created client Human\n {2}client_id: +polar_ci_\w{43}\n {2}client_secret: +polar_cs_\w{43}\n {2}registration_access_token: +polar_crt_\w{43}\n {4}\(RFC 7592: read, update or delete the client at \/v1\/oauth2\/register\/polar_ci_\w{43} with it as a Bearer token\)\n$/,
+    );
+    const humanPublic = await borealis('clients', 'create', '--name', 'Human', '--redirect-uri', 'http://127.0.0.1:9999/cb', '--auth-method', 'none');
+    assert.match(humanPublic, /\n {2}client_secret: +none \(a public client proves itself with PKCE\)\n/);
+    assert.equal(humanPublic.includes('polar_cs_'), false);
+
     const web = await json('clients', 'create', '--name', 'MCP', '--grant-type', 'web');
     assert.deepEqual(web.grant_types, ['web']);
     assert.deepEqual(web.response_types, []);

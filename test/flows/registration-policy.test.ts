@@ -4,20 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { consoleCreate } from '../support/console.js';
 import { REDIRECT_URI, aClient, aUser, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const BODY = { client_name: 'Policy', redirect_uris: [REDIRECT_URI] };
 const CLOSED = 'Client registration is closed on this server.';
-
-/** The developer console's "New OAuth app" form, posted as the signed-in user's browser would. */
-async function consoleCreate(server: TestServer, cookie: string) {
-  const list = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
-  const csrf = /name="csrf_token" value="([^"]+)"/.exec(list)?.[1] ?? '';
-  const body = new URLSearchParams({ csrf_token: csrf, client_name: 'Console', redirect_uris: REDIRECT_URI, scope: 'openid', token_endpoint_auth_method: 'client_secret_post' });
-  const response = await fetch(`${server.url}/settings/oauth/new`, { method: 'POST', headers: { cookie, origin: server.url }, body, redirect: 'manual' });
-  return { status: response.status, text: await response.text() };
-}
 const UNAUTHORIZED = '{"error":"Unauthorized","detail":"Unauthorized"}';
 
 async function register(server: TestServer, headers: Record<string, string> = {}, body: unknown = BODY) {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignedIn } from '../../oauth/authorize/index.js';
-import { createClient, rotateClientSecret } from '../../oauth/clients.js';
+import { createClient, isPublic, rotateClientSecret } from '../../oauth/clients.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
@@ -157,6 +157,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const g = await guard(request, reply);
     if (!g) return reply;
     const client = await owned(request.params.client_id, g.signedIn);
+    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: 'A public client has no secret to rotate.' }));
     const secret = await rotateClientSecret(ctx, client);
     return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client), { secret }));
   });

@@ -1,3 +1,4 @@
+import { isPublic } from '../../oauth/clients.js';
 import type { Client } from '../../store/store.js';
 import { type Html, html } from './html.js';
 import { layout } from './layout.js';
@@ -105,7 +106,7 @@ export function appPage(user: PageUser, client: Client, values: AppFormValues, o
   return layout(
     { title: client.metadata.client_name, user, scripts: ['/assets/console.js'] },
     html`${
-      options.secret
+      options.secret && !isPublic(client)
         ? html`<div class="card notice" role="status"><h2>Copy the client secret now</h2>
 <p>It is shown only once. Store it somewhere safe.</p>
 <span class="secret" id="client-secret">${options.secret}</span>
@@ -118,8 +119,12 @@ export function appPage(user: PageUser, client: Client, values: AppFormValues, o
 </div>
 ${appForm(user, values, base, 'Settings', options.error)}
 <div class="card"><h2>Client secret</h2>
-<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
-<form method="post" action="${base}/rotate-secret">${csrf(user)}<button type="submit" class="secondary">Rotate secret</button></form>
+${
+  isPublic(client)
+    ? html`<p class="muted">A public client (authentication: none) has no secret; it proves itself with PKCE.</p>`
+    : html`<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
+<form method="post" action="${base}/rotate-secret">${csrf(user)}<button type="submit" class="secondary">Rotate secret</button></form>`
+}
 <h2>Delete this app</h2>
 <p class="muted">Its tokens stop working at once.</p>
 <a class="button secondary" href="${base}/delete">Delete…</a>

@@ -4,7 +4,7 @@
  * registration access token, or nobody) and get wire objects back.
  */
 import type { Client, ClientMetadata } from '../../store/store.js';
-import { createClient, sealContext } from '../clients.js';
+import { createClient, isPublic, sealContext } from '../clients.js';
 import type { OAuthContext } from '../context.js';
 import { safeEqual } from '../credentials.js';
 import { OAuthError, clientNotFound, invalidRequest } from '../errors.js';
@@ -47,8 +47,6 @@ function openSecrets(client: Client, ctx: OAuthContext): Secrets {
 }
 
 const registrationUri = (ctx: OAuthContext, clientId: string) => `${ctx.issuer}/v1/oauth2/register/${clientId}`;
-/** §3.11: a public client's secret is generated and stored, but never shown by these endpoints. */
-const isPublic = (client: Client) => client.metadata.token_endpoint_auth_method === 'none';
 
 /** The 201 body of registration: metadata, then the credentials (§3.11 Response). */
 export function registrationResponse(client: Client, secrets: Secrets, ctx: OAuthContext): Record<string, unknown> {

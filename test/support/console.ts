@@ -1,0 +1,26 @@
+/** The developer console (/settings/oauth) as a signed-in user's browser drives it. */
+import { REDIRECT_URI } from './fixtures.js';
+import type { TestServer } from './server.js';
+
+/** The CSRF token the console's forms carry (D14), read off its list page. */
+export async function consoleCsrf(server: TestServer, cookie: string): Promise<string> {
+  const list = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
+  return /name="csrf_token" value="([^"]+)"/.exec(list)?.[1] ?? '';
+}
+
+/** Posts a console form from the console's own origin; the answer is a page. */
+export async function consolePost(server: TestServer, cookie: string, path: string, fields: Record<string, string>) {
+  const body = new URLSearchParams({ csrf_token: await consoleCsrf(server, cookie), ...fields });
+  const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { cookie, origin: server.url }, body, redirect: 'manual' });
+  return { status: response.status, text: await response.text() };
+}
+
+/** "New OAuth app". */
+export const consoleCreate = (server: TestServer, cookie: string, fields: Record<string, string> = {}) =>
+  consolePost(server, cookie, '/settings/oauth/new', {
+    client_name: 'Console',
+    redirect_uris: REDIRECT_URI,
+    scope: 'openid',
+    token_endpoint_auth_method: 'client_secret_post',
+    ...fields,
+  });
