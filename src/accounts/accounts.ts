@@ -79,6 +79,18 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
   return { organization, user };
 }
 
+/**
+ * An operator's block: the user can no longer sign in, and everything they hold ends at once
+ * (sessions, unused codes, every token), so no resource server keeps accepting them.
+ * `changed` is false when they were already blocked (or, for unblock, not blocked).
+ */
+export async function setBlocked(deps: AccountsDeps, email: string, blocked: boolean): Promise<{ user: User; changed: boolean }> {
+  const user = await deps.store.users.findByEmail(email.trim());
+  if (!user) throw new AccountError(`No user with email ${email}.`);
+  const changed = blocked ? await deps.store.users.block(user.id, deps.now()) : await deps.store.users.unblock(user.id);
+  return { user, changed };
+}
+
 /** Checks the password; an unknown email costs the same scrypt work as a wrong password. */
 export async function authenticate(deps: AccountsDeps, email: string, password: string): Promise<User | undefined> {
   const user = await deps.store.users.findByEmail(email.trim());

@@ -19,6 +19,9 @@ const USAGE = `usage: borealis <command>
                                         BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
   migrate                               apply pending database migrations
   users create --email E --password P [--name N] [--json]
+  users block|unblock --email E [--json]
+                                        block: the user cannot sign in; their sessions end and their codes and
+                                        tokens are revoked at once (unblocking revives none of them)
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
   clients create --name N --redirect-uri U [--redirect-uri U …] [--grant-type G …]

@@ -154,6 +154,13 @@ export interface UsersStore {
   create(user: User): Promise<void>;
   findByEmail(email: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
+  /**
+   * Blocks the user and, in the same transaction, ends everything they hold: sessions, unused
+   * codes and every token. Unblocking revives none of it. Returns false if already blocked.
+   */
+  block(userId: string, now: number): Promise<boolean>;
+  /** Lets the user sign in again; returns false if they were not blocked. */
+  unblock(userId: string): Promise<boolean>;
 }
 
 export interface OrganizationsStore {

@@ -40,6 +40,13 @@ describe('borealis CLI', () => {
     assert.equal(user.email, 'Ada@Example.com');
     const other = await json('users', 'create', '--email', 'bob@example.com', '--password', 'correct horse');
 
+    // Blocking (test/flows/blocked-user.test.ts shows what it ends); both directions are idempotent.
+    const bob = { id: other.id, email: 'bob@example.com' };
+    assert.deepEqual(await json('users', 'block', '--email', 'Bob@example.com'), { ...bob, blocked: true, changed: true });
+    assert.equal(await borealis('users', 'block', '--email', 'bob@example.com'), 'bob@example.com was already blocked\n');
+    assert.equal(await borealis('users', 'unblock', '--email', 'bob@example.com'), 'unblocked bob@example.com\n');
+    assert.deepEqual(await json('users', 'unblock', '--email', 'bob@example.com'), { ...bob, blocked: false, changed: false });
+
     const org = await json('orgs', 'create', '--slug', 'acme', '--name', 'Acme', '--owner', 'ada@example.com');
     assert.deepEqual(Object.keys(org), ['id', 'slug', 'name']);
     const member = await json('orgs', 'add-member', '--slug', 'acme', '--email', 'bob@example.com');
@@ -95,6 +102,8 @@ describe('borealis CLI', () => {
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'javascript:alert(1)'],
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid admin'],
       ['clients', 'create', '--name', 'x', '--auth-method', 'none', '--grant-type', 'web'],
+      ['users', 'block', '--email', 'nobody@example.com'],
+      ['users', 'block'],
       ['nonsense'],
     ];
     for (const args of cases) {

@@ -1,5 +1,6 @@
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
+import { revokeTokensWhere } from './tokens.js';
 
 export const USER = shape(
   ['id', 'email', 'email_verified', 'password_hash', 'name', 'avatar_url', 'created_at', 'blocked_at'],
@@ -40,6 +41,20 @@ export const users = (db: Db): UsersStore => ({
   async findById(id) {
     const row = await db.getValues(`SELECT ${USER.select('u')} FROM users u WHERE u.id = ?`, [id]);
     return row && USER.read(row);
+  },
+  block(userId, now) {
+    return db.transaction(async (tx) => {
+      if ((await tx.run('UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL', [now, userId])) === 0) return false;
+      await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
+      await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
+      // Through the (client_id, user_id) index, one client at a time: a rare command must not
+      // scan the token table while it holds the writer.
+      await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
+      return true;
+    });
+  },
+  async unblock(userId) {
+    return (await db.run('UPDATE users SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL', [userId])) > 0;
   },
 });
 
