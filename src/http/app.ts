@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
+import { cors } from './cors.js';
 import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
@@ -89,6 +90,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
+
+  // Requests without an Origin header (every server-side client, the bench) pass straight through.
+  app.addHook('onRequest', cors);
 
   const publicOrigin = new URL(options.publicUrl).origin;
   const secureCookies = options.publicUrl.startsWith('https:');
