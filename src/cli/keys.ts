@@ -3,6 +3,8 @@ import { UsageError, output, parse, withBorealis } from './args.js';
 /** `borealis keys list|rotate|prune`: id_token signing keys (see src/keys/key-ring.ts). */
 export async function keysCommand(args: string[]) {
   const [sub, ...rest] = args;
+  // Before anything is opened: a typo must not create a data folder, a secret and a key.
+  if (sub !== 'list' && sub !== 'rotate' && sub !== 'prune') throw new UsageError(`unknown keys command: ${sub ?? '(none)'}`);
   const values = parse(rest, { json: { type: 'boolean' } });
   await withBorealis({}, async ({ ctx }) => {
     const now = ctx.now();
@@ -13,17 +15,19 @@ export async function keysCommand(args: string[]) {
         signs_from: k.createdAt,
         retired_at: k.retiredAt,
         expires_at: k.expiresAt,
-        signing: k.kid === ctx.keys.current().kid,
+        signing: k.kid === ctx.keys.current(now).kid,
       }));
-      output(values.json, { keys }, keys.map((k) => `${k.kid}  ${k.signing ? 'signing' : k.retired_at ? `retired, published until ${k.expires_at}` : `signs from ${k.signs_from}`}`).join('\n'));
+      const human = (k: (typeof keys)[number]) =>
+        k.signing ? 'signing' : k.retired_at ? `retired, published until ${iso(k.expires_at ?? 0)}` : `signs from ${iso(k.signs_from)}`;
+      output(values.json, { keys }, keys.map((k) => `${k.kid}  ${human(k)}`).join('\n'));
     } else if (sub === 'rotate') {
       const key = await ctx.keys.rotate(now);
-      output(values.json, { kid: key.kid, signs_from: key.createdAt }, `new key ${key.kid} is published now and signs from ${new Date(key.createdAt * 1000).toISOString()}`);
-    } else if (sub === 'prune') {
+      output(values.json, { kid: key.kid, signs_from: key.createdAt }, `new key ${key.kid} is published now and signs from ${iso(key.createdAt)}`);
+    } else {
       const removed = await ctx.store.signingKeys.prune(now);
       output(values.json, { removed }, removed.length ? `removed ${removed.join(', ')}` : 'nothing to prune');
-    } else {
-      throw new UsageError(`unknown keys command: ${sub ?? '(none)'}`);
     }
   });
 }
+
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();

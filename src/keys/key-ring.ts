@@ -41,8 +41,16 @@ export const RETIRED_KEY_LIFETIME = ID_TOKEN_LIFETIME + 5 * 60;
 
 const context = (kid: string) => `signing_keys.private_jwk:${kid}`;
 
+/** A key that signs now or will: from `createdAt` until `retiredAt`. */
+interface Candidate {
+  createdAt: number;
+  retiredAt: number | null;
+  signer: Signer;
+}
+
 export class KeyRing {
-  private signer: Signer | undefined;
+  /** Newest start first (ties: smallest kid), so the first whose time has come signs. */
+  private candidates: Candidate[] = [];
   private published: { keys: PublicJwk[] } = { keys: [] };
   private loadedSignature = '';
   private readonly box: SealedBox;
@@ -54,7 +62,11 @@ export class KeyRing {
     this.box = SealedBox.forPurpose(secret, 'signing-keys');
   }
 
-  /** Loads the keys (generating the first one into an empty database); cheap when nothing changed. */
+  /**
+   * Loads the keys (generating the first one into an empty database); cheap when nothing changed.
+   * Every key that signs now or later is loaded, so the switch to a rotated-in key happens at its
+   * start time on every instance, not at the next refresh after it.
+   */
   async load(now: number): Promise<void> {
     let keys = await this.store.list();
     if (!keys.some((k) => k.retiredAt === null)) {
@@ -62,26 +74,34 @@ export class KeyRing {
       keys = await this.store.list();
     }
     const signing = keys
-      .filter((k) => k.createdAt <= now && (k.retiredAt === null || k.retiredAt > now))
-      .sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))[0];
-    const current = signing ?? keys.filter((k) => k.retiredAt === null)[0];
-    if (!current) throw new Error('no signing key');
+      .filter((k) => k.retiredAt === null || k.retiredAt > now)
+      .sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
+    if (signing.length === 0) throw new Error('no signing key');
     const live = keys.filter((k) => k.expiresAt === null || k.expiresAt >= now);
-    const signature = `${current.kid}|${live.map((k) => k.kid).join(',')}`;
+    const signature = `${signing.map((k) => `${k.kid}:${k.retiredAt}`).join(',')}|${live.map((k) => k.kid).join(',')}`;
     if (signature === this.loadedSignature) return;
 
-    const privateJwk = this.box.open(current.privateJwkSealed, context(current.kid));
+    const imported = new Map(this.candidates.map((c) => [c.signer.kid, c.signer]));
+    const candidates: Candidate[] = [];
+    for (const k of signing) {
+      candidates.push({ createdAt: k.createdAt, retiredAt: k.retiredAt, signer: imported.get(k.kid) ?? (await this.importSigner(k)) });
+    }
+    this.candidates = candidates;
+    // A new object only when the set changed, so callers may cache what they derive from it.
+    this.published = { keys: live.map((k) => JSON.parse(k.publicJwk) as PublicJwk) };
+    this.loadedSignature = signature;
+  }
+
+  private async importSigner(key: SigningKey): Promise<Signer> {
+    const privateJwk = this.box.open(key.privateJwkSealed, context(key.kid));
     if (!privateJwk) {
       throw new ConfigError(
-        `signing key ${current.kid} cannot be opened with this BOREALIS_SECRET. Was the secret changed? Keys are sealed with it: ` +
+        `signing key ${key.kid} cannot be opened with this BOREALIS_SECRET. Was the secret changed? Keys are sealed with it: ` +
           'restore the previous secret, or delete the rows of the signing_keys table to start over with a new key ' +
           '(which, like the new secret, invalidates every credential issued before).',
       );
     }
-    this.signer = { kid: current.kid, alg: 'RS256', key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey };
-    // A new object only when the set changed, so callers may cache what they derive from it.
-    this.published = { keys: live.map((k) => JSON.parse(k.publicJwk) as PublicJwk) };
-    this.loadedSignature = signature;
+    return { kid: key.kid, alg: 'RS256', key: (await importJWK(JSON.parse(privateJwk), 'RS256')) as CryptoKey };
   }
 
   async generate(startsAt: number): Promise<SigningKey> {
@@ -109,9 +129,13 @@ export class KeyRing {
     return key;
   }
 
-  current(): Signer {
-    if (!this.signer) throw new Error('KeyRing.load() was not called');
-    return this.signer;
+  /** The signer at `now`: the newest key whose start time has come and that has not retired. */
+  current(now: number): Signer {
+    const due = this.candidates.find((c) => c.createdAt <= now && (c.retiredAt === null || c.retiredAt > now));
+    // Before any start time (a clock behind the database's): the key that will sign first.
+    const signer = (due ?? this.candidates.at(-1))?.signer;
+    if (!signer) throw new Error('KeyRing.load() was not called');
+    return signer;
   }
 
   /** The public JWK Set (RFC 7517 §5): public members only. */

@@ -1,7 +1,7 @@
 /** The `borealis` command line, run as a user runs it: a child process with --json output. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -121,6 +121,18 @@ describe('borealis CLI', () => {
       () => assert.fail(`${args.join(' ')} succeeded`),
       (error: { code: number; stderr: string }) => error,
     );
+
+  test('a mistyped keys command opens nothing: no data folder, secret, database or key is created', async () => {
+    const untouched = join(dataDir, 'never-created');
+    const { DATABASE_URL: _unused, ...env } = process.env;
+    const failed = await run(process.execPath, ['bin/borealis.js', 'keys', 'rotat'], { env: { ...env, BOREALIS_DATA_DIR: untouched } }).then(
+      () => assert.fail('keys rotat succeeded'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(failed.code, 2);
+    assert.match(failed.stderr, /^borealis: unknown keys command: rotat\n/);
+    assert.equal(existsSync(untouched), false);
+  });
 
   test('an operational failure (database unreachable) exits 1 with one line; LOG_LEVEL=debug adds where', async () => {
     const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'info' };

@@ -25,7 +25,7 @@ describe('signing keys', () => {
 
   test('two instances on one database agree on the signer from the first start', async () => {
     assert.deepEqual(await jwks(server), await jwks(second));
-    assert.equal(server.borealis.ctx.keys.current().kid, second.borealis.ctx.keys.current().kid);
+    assert.equal(server.borealis.ctx.keys.current(clock()).kid, second.borealis.ctx.keys.current(clock()).kid);
     assert.equal((await jwks(server)).keys.length, 1);
   });
 
@@ -41,18 +41,23 @@ describe('signing keys', () => {
   test('rotate → published at once, signs after PUBLISH_AHEAD, old key kept until its tokens expire, then pruned', async () => {
     const client = await aClient(server);
     const cookie = await signIn(server, await aUser(server));
-    const oldKid = server.borealis.ctx.keys.current().kid;
+    const oldKid = server.borealis.ctx.keys.current(clock()).kid;
 
     const rotated = await server.borealis.ctx.keys.rotate(clock());
     await refreshAll();
     for (const s of [server, second]) {
       assert.deepEqual((await jwks(s)).keys.map((k) => k.kid).sort(), [oldKid, rotated.kid].sort());
-      assert.equal(s.borealis.ctx.keys.current().kid, oldKid, 'not signing before its start');
+      assert.equal(s.borealis.ctx.keys.current(clock()).kid, oldKid, 'not signing before its start');
     }
 
-    clock.advance(PUBLISH_AHEAD);
+    // The switch happens at the start time itself, on every instance, without waiting for the
+    // next refresh: before it, a retired key would sign for up to KEY_REFRESH_SECONDS more.
+    clock.advance(PUBLISH_AHEAD - 1);
+    for (const s of [server, second]) assert.equal(s.borealis.ctx.keys.current(clock()).kid, oldKid);
+    clock.advance(1);
+    for (const s of [server, second]) assert.equal(s.borealis.ctx.keys.current(clock()).kid, rotated.kid);
     await refreshAll();
-    for (const s of [server, second]) assert.equal(s.borealis.ctx.keys.current().kid, rotated.kid);
+    for (const s of [server, second]) assert.equal(s.borealis.ctx.keys.current(clock()).kid, rotated.kid);
     const { id_token } = await tokensFor(server, client, cookie);
     assert.equal(decodeProtectedHeader(id_token as string).kid, rotated.kid);
     await jwtVerify(id_token as string, createLocalJWKSet((await jwks(second)) as never), { currentDate: new Date(clock() * 1000) });

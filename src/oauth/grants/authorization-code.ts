@@ -80,7 +80,7 @@ export const authorizationCode: Grant = {
         email: hasScope(scope, 'email') ? { email: user.email, email_verified: user.emailVerified } : undefined,
         now,
       },
-      ctx.keys.current(),
+      ctx.keys.current(now),
     );
     return { ...minted.response, id_token: idToken };
   },
