@@ -100,7 +100,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // plugin's two hooks per request (these are the hot paths, see bench/README.md).
   tokenRoutes(app, options.ctx);
   resourceRoutes(app, options.ctx);
-  wellKnownRoutes(app, options.ctx.keys, { issuer: options.ctx.issuer, authorizationEndpoint: options.authorizationEndpoint });
+  wellKnownRoutes(app, options.ctx.keys, {
+    issuer: options.ctx.issuer,
+    authorizationEndpoint: options.authorizationEndpoint,
+    registration: options.registration.policy !== 'closed',
+  });
   assetRoutes(app);
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {

@@ -11,16 +11,21 @@ export interface DiscoveryOptions {
   issuer: string;
   /** The page users are sent to; the built-in one unless an external frontend is configured. */
   authorizationEndpoint: string;
+  /**
+   * False with BOREALIS_REGISTRATION=closed: the endpoint is then left out (RFC 8414 §2, OIDC
+   * Discovery §3), so an MCP client uses a pre-registered client instead of trying and failing.
+   */
+  registration: boolean;
 }
 
-export function discoveryDocument({ issuer, authorizationEndpoint }: DiscoveryOptions) {
+export function discoveryDocument({ issuer, authorizationEndpoint, registration }: DiscoveryOptions) {
   const secretMethods = ['client_secret_basic', 'client_secret_post'];
   return {
     issuer,
     authorization_endpoint: authorizationEndpoint,
     token_endpoint: `${issuer}/v1/oauth2/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    registration_endpoint: `${issuer}/v1/oauth2/register`,
+    ...(registration ? { registration_endpoint: `${issuer}/v1/oauth2/register` } : {}),
     scopes_supported: PUBLIC_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

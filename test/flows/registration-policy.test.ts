@@ -52,6 +52,14 @@ describe('BOREALIS_REGISTRATION=closed', () => {
     assert.equal((await server.borealis.ctx.store.clients.listByOwner(user.id, 0, 10)).total, 0);
   });
 
+  test('discovery leaves registration_endpoint out (RFC 8414 §2), at both well-known paths', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const document = (await (await fetch(`${server.url}${path}`)).json()) as Record<string, unknown>;
+      assert.equal(document.token_endpoint, `${server.url}/v1/oauth2/token`, path);
+      assert.equal('registration_endpoint' in document, false, path);
+    }
+  });
+
   test('the list and the RFC 7592 endpoints still answer', async () => {
     const client = await aClient(server);
     const cookie = await signIn(server, await aUser(server));
@@ -131,8 +139,10 @@ describe('BOREALIS_REGISTRATION=open (the default)', () => {
   });
   after(() => server.close());
 
-  test('anonymous → 201 without an owner', async () => {
+  test('anonymous → 201 without an owner; discovery names the endpoint', async () => {
     assert.equal(server.config.registration, 'open');
+    const document = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.equal(document.registration_endpoint, `${server.url}/v1/oauth2/register`);
     const result = await register(server);
     assert.equal(result.status, 201);
     const row = await server.borealis.ctx.store.clients.findByClientId((JSON.parse(result.text) as { client_id: string }).client_id);
