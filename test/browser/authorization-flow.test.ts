@@ -184,6 +184,27 @@ describe('browser: authorization code flow', () => {
     await context.close();
   });
 
+  // RFC 8252 §7.3: a native app registers its loopback URI without a port and listens wherever
+  // it can. The consent form's CSP form-action must allow the port actually sent (pitfalls.md).
+  test('a native app registered at http://127.0.0.1/cb receives the code on the port it asked for', async () => {
+    const { context, page } = await freshPage(browser);
+    const app = await userWithApp(page, 'native@example.com', 'Native App');
+    const portless = `http://127.0.0.1${new URL(rp.callback).pathname}`;
+    const { ctx } = server.borealis;
+    const registered = await ctx.store.clients.findByClientId(app.clientId);
+    assert.ok(registered);
+    await ctx.store.clients.updateMetadata(app.clientId, { ...registered.metadata, redirect_uris: [portless] }, ctx.now());
+    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'native' }));
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const query = await landedOnCallback(page, rp);
+    assert.equal(query.get('state'), 'native');
+    const code = query.get('code');
+    assert.ok(code);
+    const tokens = await exchangeCode(server.url, app, code, rp.callback);
+    assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);
+    await context.close();
+  });
+
   test('without JavaScript: sign-up, the console and consent all work; the copy buttons stay hidden', async () => {
     const { context, page } = await freshPage(browser, { javaScriptEnabled: false });
     const app = await userWithApp(page, 'nojs@example.com', 'No Script App');

@@ -136,6 +136,37 @@ describe('authorization request validation', () => {
     assert.equal(missing.text, `{"error": "invalid_grant", "error_description": "Invalid 'redirect_uri' in request."}`);
   });
 
+  // RFC 8252 §7.3 (a MUST; Polar matches exactly, see docs/compatibility.md): a native app gets
+  // whatever port the system gives it, so a loopback IP literal's port may differ. Only the port.
+  test('a loopback IP redirect_uri on another port is accepted, and the exchange must repeat that port', async () => {
+    const { cookie } = await signedIn();
+    const client = await aClient(server, { redirect_uris: ['http://127.0.0.1/callback', 'https://app.example/cb'] });
+    const ephemeral = 'http://127.0.0.1:51234/callback';
+    const { code, location } = await obtainCode(server, client, cookie, { redirect_uri: ephemeral });
+    assert.equal(`${location.origin}${location.pathname}`, ephemeral);
+    const wrongPort = await exchange(client, { code, redirect_uri: 'http://127.0.0.1/callback' });
+    assert.equal(wrongPort.text, `{"error": "invalid_grant", "error_description": "Invalid 'redirect_uri' in request."}`);
+    const { code: again } = await obtainCode(server, client, cookie, { redirect_uri: ephemeral });
+    assert.equal((await exchange(client, { code: again, redirect_uri: ephemeral })).status, 200);
+
+    for (const uri of [
+      'http://127.0.0.1:51234/callback/',
+      'http://127.0.0.1:51234/other',
+      'http://127.0.0.1:51234/callback?x=1',
+      'http://127.0.0.1:51234/x/../callback',
+      'http://user@127.0.0.1:51234/callback',
+      'http://localhost:51234/callback',
+      'https://127.0.0.1:51234/callback',
+      'https://app.example:8443/cb',
+    ]) {
+      await expectJson(
+        await getAuthorize(server, cookie, query(client, { redirect_uri: uri })),
+        400,
+        `{"error": "invalid_request", "error_description": "Redirect URI ${uri} is not supported by client.", "state": "st"}`,
+      );
+    }
+  });
+
   test('redirect_uri not registered (even a trailing slash) → 400 JSON, never a redirect', async () => {
     const { cookie } = await signedIn();
     const client = await aClient(server);

@@ -7,6 +7,7 @@ import type { Client } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
 import { OAuthError, clientNotFound, invalidRequest, invalidScope, unauthorizedClient } from '../errors.js';
 import type { Params } from '../params.js';
+import { isRegisteredRedirect } from '../registration/redirect-uri.js';
 import { type Challenge, checkChallenge } from '../pkce.js';
 import { hasScope, isKnownScope, narrowScope, splitScope } from '../scopes.js';
 
@@ -70,7 +71,7 @@ export async function validateAuthorizationRequest(
     const client = clientId === undefined ? undefined : await ctx.store.clients.findByClientId(clientId);
     const sent = params.get('redirect_uri');
     const registered = client?.metadata.redirect_uris ?? [];
-    const verified = sent === undefined || registered.includes(sent);
+    const verified = sent === undefined || isRegisteredRedirect(sent, registered);
     const redirectUri = sent ?? registered[0];
     // An error may redirect only to a registered URI of an existing client (RFC 6749 §4.1.2.1).
     if (client && verified) redirectTo = redirectUri;

@@ -49,3 +49,25 @@ export function checkWebUrl(raw: string): CheckedUri {
   if (url.hash !== '' || raw.includes('#')) return { problem: 'fragment' };
   return { normalised: url.href };
 }
+
+/**
+ * Whether the `redirect_uri` of an authorization request names a registered one: the exact
+ * string (RFC 9700 §2.1), except that the port of an `http` redirect to a loopback IP literal
+ * may differ (RFC 8252 §7.3, a MUST: a native app listens on whatever port the system gives it).
+ * `localhost` gets no such allowance (RFC 8252 §8.3 advises against it). The URI sent must
+ * already be in the parser's normal form, so nothing but the port can differ.
+ */
+export function isRegisteredRedirect(sent: string, registered: readonly string[]): boolean {
+  if (registered.includes(sent)) return true;
+  const portless = loopbackWithoutPort(sent);
+  return portless !== undefined && registered.some((uri) => loopbackWithoutPort(uri) === portless);
+}
+
+function loopbackWithoutPort(uri: string): string | undefined {
+  if (!URL.canParse(uri)) return undefined;
+  const url = new URL(uri);
+  if (url.href !== uri || url.protocol !== 'http:' || (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]')) return undefined;
+  if (url.username !== '' || url.password !== '') return undefined;
+  url.port = '';
+  return url.href;
+}
