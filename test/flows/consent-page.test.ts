@@ -88,6 +88,35 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     assert.deepEqual(await allow(client, cookie, query, html, [['organizations', a.id]]), [a.id]);
   });
 
+  // A client's name and logo are whatever its registration says (RFC 6749 §10.2): the page
+  // also shows where the answer goes, which the registration cannot dress up.
+  test('the page names the host the answer is sent to, or a native app\'s scheme', async () => {
+    const { cookie } = await setUp();
+    const web = await aClient(server, { client_name: 'Google Drive', redirect_uris: ['https://evil.example/cb'] });
+    const html = await page(cookie, form(authorizeQuery(web, { redirect_uri: 'https://evil.example/cb' })).toString());
+    assert.ok(html.includes('Either way, you will be sent back to <strong>evil.example</strong>.'), html);
+    const native = await aClient(server, { redirect_uris: ['com.example.app:/cb'] });
+    const nativePage = await page(cookie, form(authorizeQuery(native, { redirect_uri: 'com.example.app:/cb' })).toString());
+    assert.ok(nativePage.includes('you will be sent back to <strong>com.example.app:</strong>'));
+    const { client } = await setUp();
+    assert.ok((await page(cookie, form(authorizeQuery(client)).toString())).includes('<strong>127.0.0.1:9999</strong>'));
+  });
+
+  test('an app that acts for one organization, and a user with none: no Allow, a way to create one', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const client = await aClient(server, { default_sub_type: 'organization' });
+    const query = form(authorizeQuery(client)).toString();
+    const html = await page(cookie, query);
+    assert.ok(html.includes('This app needs one: create it, and you will come back here.'));
+    assert.ok(html.includes(`href="/settings/organizations?return_to=${encodeURIComponent(`/oauth2/authorize?${query}`).replaceAll('&', '&amp;')}"`), html);
+    assert.equal(html.includes('value="allow"'), false);
+    assert.ok(html.includes('value="deny"'));
+    // Once they have one, Allow is back.
+    await anOrganization(server, user);
+    assert.ok((await page(cookie, query)).includes('value="allow"'));
+  });
+
   /**
    * D6: what is granted is what the page showed. The scope is narrowed to the client's
    * registration again when the form is posted; an owner who widens it meanwhile (RFC 7592 PUT,

@@ -72,6 +72,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         formAction: here,
         csrfToken: token,
         createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,
+        redirectUri: pending.redirectUri,
         user: { email: signedIn.user.email, csrfToken: token },
         error,
       }),

@@ -22,7 +22,7 @@ function scopeGroups(data: AuthorizeResponse): Html[] {
 function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string): Html {
   if (data.organizations.length === 0) {
     return html`<fieldset><legend>Organizations</legend>
-<p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one.' : ''}
+<p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one: create it, and you will come back here.' : ''}
 <a href="${createOrgUrl}">Create an organization</a>.</p></fieldset>`;
   }
   const ticked = (id: string) => preselected.includes(id);
@@ -50,11 +50,21 @@ export interface ConsentPageOptions {
   formAction: string;
   csrfToken: string;
   createOrgUrl: string;
+  /** Where the answer goes: its host is shown, since a client's name and logo are whatever its registration says. */
+  redirectUri: string;
   user: { email: string; csrfToken: string };
   error?: string | undefined;
 }
 
-export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, user, error }: ConsentPageOptions): string {
+/** The host a redirect URI leads to, or a native app's scheme (`com.example.app:`). */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : url.protocol;
+}
+
+export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, redirectUri, user, error }: ConsentPageOptions): string {
+  // Allow could only fail: the app acts for exactly one organization and the user has none.
+  const cannotAllow = data.requires_single_organization && data.organizations.length === 0;
   const c = data.client;
   const links = [
     c.client_uri ? html`<a href="${c.client_uri}" rel="noopener noreferrer">Website</a>` : '',
@@ -73,8 +83,9 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
 ${organizationPicker(data, preselected, createOrgUrl)}
+<p class="muted">Either way, you will be sent back to <strong>${destination(redirectUri)}</strong>.</p>
 <div class="actions">
-<button type="submit" name="action" value="allow">Allow</button>
+${cannotAllow ? '' : html`<button type="submit" name="action" value="allow">Allow</button>`}
 <button type="submit" name="action" value="deny" class="secondary">Deny</button>
 </div>
 </form>
