@@ -153,6 +153,8 @@ export function loadConfig(
   const production = env.NODE_ENV === 'production';
   const port = overrides.port !== undefined ? integer('--port', overrides.port, 8080) : integer('PORT', env.PORT, 8080);
   if (port > 65535) throw new ConfigError(`port must be at most 65535, got ${port}`);
+  // The issuer names the port, and port 0 is chosen by the system only when listening.
+  if (port === 0 && !env.BOREALIS_PUBLIC_URL) throw new ConfigError('port 0 (any free port) needs BOREALIS_PUBLIC_URL: the issuer cannot name a port not chosen yet');
   const dataDir = resolve(env.BOREALIS_DATA_DIR || 'data');
   const publicUrl = publicOrigin(env.BOREALIS_PUBLIC_URL || `http://localhost:${port}`);
   const authorizationEndpoint = env.BOREALIS_AUTHORIZATION_ENDPOINT || `${publicUrl}/oauth2/authorize`;

@@ -108,6 +108,10 @@ test('--port overrides PORT and is validated like it', () => {
   assert.equal(loadConfig(env, { port: '9001' }, quiet).port, 9001);
   assert.throws(() => loadConfig(env, { port: 'abc' }, quiet), new ConfigError('--port must be an integer ≥ 0, got "abc"'));
   assert.throws(() => loadConfig(env, { port: '70000' }, quiet), new ConfigError('port must be at most 65535, got 70000'));
+  // Port 0 is chosen when listening; the issuer would name port 0.
+  const zero = new ConfigError('port 0 (any free port) needs BOREALIS_PUBLIC_URL: the issuer cannot name a port not chosen yet');
+  assert.throws(() => loadConfig(env, { port: '0' }, quiet), zero);
+  assert.equal(loadConfig({ ...env, BOREALIS_PUBLIC_URL: 'https://auth.example' }, { port: '0' }, quiet).publicUrl, 'https://auth.example');
 });
 
 test('DATABASE_POOL_SIZE: 10 by default, a positive integer otherwise', () => {

@@ -37,7 +37,10 @@ export async function clientsCommand(args: string[]) {
   const method = values['auth-method'];
   if (method !== undefined && !AUTH_METHODS.includes(method)) throw new UsageError(`unknown --auth-method ${method}`);
   if (method === 'none' && grantTypes?.includes('web')) throw new UsageError('a public client (--auth-method none) cannot use the web grant');
-  const unknownScope = values.scope?.split(' ').find((scope) => !PUBLIC_SCOPES.includes(scope));
+  // Any run of spaces separates scopes on the command line; stored with one, as registration stores it.
+  const scope = values.scope === undefined ? undefined : values.scope.trim().split(/\s+/).join(' ');
+  if (scope === '') throw new UsageError('--scope needs at least one scope');
+  const unknownScope = scope?.split(' ').find((s) => !PUBLIC_SCOPES.includes(s));
   if (unknownScope !== undefined) throw new UsageError(`unknown --scope ${unknownScope}`);
   const subType = values['default-sub-type'];
   if (subType !== undefined && subType !== 'user' && subType !== 'organization') throw new UsageError('--default-sub-type is user or organization');
@@ -48,7 +51,7 @@ export async function clientsCommand(args: string[]) {
     grant_types: grantTypes,
     response_types: grantTypes && !grantTypes.includes('authorization_code') ? [] : ['code'],
     token_endpoint_auth_method: method as ClientMetadata['token_endpoint_auth_method'] | undefined,
-    scope: values.scope ?? PUBLIC_SCOPES.join(' '),
+    scope: scope ?? PUBLIC_SCOPES.join(' '),
     default_sub_type: subType as ClientMetadata['default_sub_type'] | undefined,
   });
   const created = await withBorealis({}, (b) => createClient(b.ctx, metadata, { firstParty: values['first-party'] ?? false }));

@@ -46,12 +46,19 @@ function describe(error: unknown): string {
   return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
+const HELP = new Set(['--help', '-h', 'help']);
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
-  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  // Asked for (`borealis --help`, `borealis users create -h`): on stdout, so it pipes into a pager.
+  if (command === undefined || HELP.has(command) || rest.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
-    process.stderr.write(USAGE);
-    process.exitCode = command === undefined || command === '--help' ? 0 : 2;
+    process.stderr.write(`borealis: unknown command ${command}\n${USAGE}`);
+    process.exitCode = 2;
     return;
   }
   try {

@@ -104,6 +104,7 @@ describe('borealis CLI', () => {
       ['clients', 'create', '--name', 'x', '--auth-method', 'none', '--grant-type', 'web'],
       ['users', 'block', '--email', 'nobody@example.com'],
       ['users', 'block'],
+      ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--scope', '  '],
       ['nonsense'],
     ];
     for (const args of cases) {
@@ -121,6 +122,19 @@ describe('borealis CLI', () => {
       () => assert.fail(`${args.join(' ')} succeeded`),
       (error: { code: number; stderr: string }) => error,
     );
+
+  test('--help, -h and help print the usage on stdout and exit 0, after any command too', async () => {
+    for (const args of [[], ['--help'], ['-h'], ['help'], ['users', 'create', '--help'], ['serve', '-h']]) {
+      const { stdout, stderr } = await run(process.execPath, ['bin/borealis.js', ...args]);
+      assert.match(stdout, /^usage: borealis <command>\n/, args.join(' '));
+      assert.equal(stderr, '');
+    }
+  });
+
+  test('--scope takes any run of spaces between scopes, and stores one', async () => {
+    const client = await json('clients', 'create', '--name', 'Spaces', '--redirect-uri', 'https://app.example/cb', '--scope', ' openid   email ');
+    assert.equal(client.scope, 'openid email');
+  });
 
   test('a mistyped keys command opens nothing: no data folder, secret, database or key is created', async () => {
     const untouched = join(dataDir, 'never-created');
