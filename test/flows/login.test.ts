@@ -5,7 +5,7 @@ import { AccountError, createOrganization } from '../../src/accounts/accounts.js
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
 import { openDb } from '../../src/store/sql/db.js';
 import type { Store } from '../../src/store/store.js';
-import { PASSWORD, REDIRECT_URI, aClient, aUser, form, signIn } from '../support/fixtures.js';
+import { PASSWORD, REDIRECT_URI, aClient, aUser, authorizeQuery, form, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const login = (server: TestServer, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -141,6 +141,31 @@ describe('sign-in', () => {
     assert.equal(out.status, 303);
     assert.match(out.headers.get('set-cookie') ?? '', /^polar_session=; Max-Age=0/);
     assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
+  });
+
+  // Switching accounts on the consent page: the next sign-in carries on with the request. Only a
+  // path on our origin is followed (safeReturnTo); anything else signs in to the default page.
+  test('sign-out with a return_to leads to a sign-in that returns there; a foreign one is dropped', async () => {
+    const cases: [string | undefined, string][] = [
+      ['/oauth2/authorize?client_id=x&prompt=consent', `/login?return_to=${encodeURIComponent('/oauth2/authorize?client_id=x&prompt=consent')}`],
+      ['//evil.example/x', '/login'],
+      ['https://evil.example/x', '/login'],
+      [undefined, '/login'],
+    ];
+    for (const [returnTo, location] of cases) {
+      const cookie = await signIn(server, await aUser(server));
+      const body = new URLSearchParams(returnTo === undefined ? {} : { return_to: returnTo });
+      const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
+      assert.equal(out.status, 303);
+      assert.equal(out.headers.get('location'), location, String(returnTo));
+    }
+    // The consent page's sign-out form carries the request.
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const query = form(authorizeQuery(client)).toString();
+    const html = await (await fetch(`${server.url}/oauth2/authorize?${query}`, { headers: { cookie } })).text();
+    const hidden = /action="\/logout"><input type="hidden" name="csrf_token" value="[^"]+"><input type="hidden" name="return_to" value="([^"]+)">/.exec(html)?.[1];
+    assert.equal(hidden?.replaceAll('&amp;', '&'), `/oauth2/authorize?${query}`);
   });
 
   test('sign-out while the user is blocked deletes the session too: unblocking does not revive it', async () => {

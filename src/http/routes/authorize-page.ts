@@ -74,6 +74,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,
         redirectUri: pending.redirectUri,
         user: { email: signedIn.user.email, csrfToken: token },
+        signOutReturnTo: returnTo(request),
         error,
       }),
       { redirectsTo: pending.redirectUri },

@@ -53,6 +53,8 @@ export interface ConsentPageOptions {
   /** Where the answer goes: its host is shown, since a client's name and logo are whatever its registration says. */
   redirectUri: string;
   user: { email: string; csrfToken: string };
+  /** After "Sign out" (to switch accounts), signing in again comes back to this request. */
+  signOutReturnTo: string;
   error?: string | undefined;
 }
 
@@ -62,7 +64,7 @@ function destination(redirectUri: string): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : url.protocol;
 }
 
-export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, redirectUri, user, error }: ConsentPageOptions): string {
+export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
   // Allow could only fail: the app acts for exactly one organization and the user has none.
   const cannotAllow = data.requires_single_organization && data.organizations.length === 0;
   const c = data.client;
@@ -72,7 +74,7 @@ export function consentPage({ data, preselected, formAction, csrfToken, createOr
     c.policy_uri ? html`<a href="${c.policy_uri}" rel="noopener noreferrer">Privacy policy</a>` : '',
   ].filter((l) => l !== '');
   return layout(
-    { title: `Authorize ${c.client_name}`, user },
+    { title: `Authorize ${c.client_name}`, user, signOutReturnTo },
     html`<div class="card">
 <div class="app">${c.logo_uri ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
 <p class="muted">Signed in as ${data.sub?.email ?? ''}. ${links.length ? links.map((l, i) => html`${i ? ' · ' : ''}${l}`) : ''}</p>

@@ -6,6 +6,8 @@ export interface LayoutOptions {
   user?: { email: string; csrfToken: string } | undefined;
   narrow?: boolean;
   scripts?: string[];
+  /** Where signing in again after "Sign out" leads: the page itself, when it makes sense to come back. */
+  signOutReturnTo?: string;
 }
 
 export function layout(options: LayoutOptions, body: Html): string {
@@ -28,7 +30,9 @@ ${
 <a href="/settings/oauth">OAuth apps</a>
 <a href="/settings/organizations">Organizations</a>
 <span class="muted">${user.email}</span>
-<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${user.csrfToken}"><button class="link" type="submit">Sign out</button></form>
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${user.csrfToken}">${
+        options.signOutReturnTo ? html`<input type="hidden" name="return_to" value="${options.signOutReturnTo}">` : ''
+      }<button class="link" type="submit">Sign out</button></form>
 </nav>`
     : ''
 }
