@@ -14,6 +14,7 @@ import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
+import { settingsErrorHandler } from './pages/settings-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consolePageRoutes } from './routes/console-pages.js';
@@ -122,8 +123,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
     loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, formLeadsTo });
     authorizePageRoutes(browser, options.ctx, publicOrigin);
-    consolePageRoutes(browser, options.ctx, publicOrigin, options.registration);
-    organizationPageRoutes(browser, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
+    await browser.register(async (settings) => {
+      settings.setErrorHandler(settingsErrorHandler);
+      consolePageRoutes(settings, options.ctx, publicOrigin, options.registration);
+      organizationPageRoutes(settings, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
+    });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());

@@ -38,6 +38,33 @@ describe('developer console', () => {
     assert.equal((await server.borealis.ctx.store.clients.findByClientId(client.clientId))?.clientSecretHash, before);
   });
 
+  // pages/settings-errors.ts: the console answers in pages, never the API's JSON.
+  test("someone else's app, or one that does not exist: a 404 page, for every action", async () => {
+    const owner = await signIn(server, await aUser(server));
+    const created = await consoleCreate(server, owner);
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1];
+    const intruder = await signIn(server, await aUser(server));
+    for (const id of [clientId, 'polar_ci_unknown']) {
+      const base = `/settings/oauth/apps/${id}`;
+      const answers = [
+        await fetch(`${server.url}${base}`, { headers: { cookie: intruder } }),
+        await fetch(`${server.url}${base}/delete`, { headers: { cookie: intruder } }),
+      ].map(async (r) => ({ status: r.status, type: r.headers.get('content-type'), text: await r.text() }));
+      const posted = [
+        await consolePost(server, intruder, base, { client_name: 'Mine now', redirect_uris: 'https://evil.example/cb', scope: 'openid', token_endpoint_auth_method: 'client_secret_post' }),
+        await consolePost(server, intruder, `${base}/rotate-secret`, {}),
+        await consolePost(server, intruder, `${base}/delete`, {}),
+      ];
+      for (const answer of [...(await Promise.all(answers)), ...posted]) {
+        assert.equal(answer.status, 404);
+        assert.ok(answer.text.includes('This app does not exist, or it is not one of yours.'), answer.text);
+      }
+    }
+    // The owner's app is untouched.
+    const still = await server.borealis.ctx.store.clients.findByClientId(clientId ?? '');
+    assert.equal(still?.metadata.client_name, 'Console');
+  });
+
   test('a confidential client: the secret is shown once at creation, and rotation shows the new one', async () => {
     const cookie = await signIn(server, await aUser(server));
     const created = await consoleCreate(server, cookie);

@@ -49,6 +49,15 @@ function assertNotPermitted(answer: Answer, text: string) {
   assert.equal(answer.headers.get('set-cookie'), null);
 }
 
+/** The same refusal on a /settings page (pages/settings-errors.ts): a page a person can act on. */
+function assertFormExpired(answer: Answer) {
+  assert.equal(answer.status, 403, answer.text);
+  assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.ok(answer.text.includes('This form has expired or was sent from another site. Go back, reload the page and try again.'), answer.text);
+  assert.equal(answer.headers.get('location'), null);
+  assert.equal(answer.headers.get('set-cookie'), null);
+}
+
 /** The csrf_token hidden field of an HTML page (the console and consent pages carry one). */
 function csrfOf(page: string): string {
   const token = /name="csrf_token" value="([^"]+)"/.exec(page)?.[1];
@@ -128,8 +137,8 @@ describe('CSRF on the HTML forms (D14)', () => {
     const hashBefore = (await ctx.store.clients.findByClientId(client.clientId))?.clientSecretHash;
     assert.equal(hashBefore, ctx.credentials.hash(client.clientSecret));
 
-    assertNotPermitted(await post(server, path, {}, { cookie }), CSRF);
-    assertNotPermitted(await post(server, path, { csrf_token: 'wrong' }, { cookie, 'sec-fetch-site': 'same-origin' }), CSRF);
+    assertFormExpired(await post(server, path, {}, { cookie }));
+    assertFormExpired(await post(server, path, { csrf_token: 'wrong' }, { cookie, 'sec-fetch-site': 'same-origin' }));
 
     assert.equal((await ctx.store.clients.findByClientId(client.clientId))?.clientSecretHash, hashBefore);
     const still = await introspect(client, tokens.access_token);
@@ -151,8 +160,8 @@ describe('CSRF on the HTML forms (D14)', () => {
     const path = `/settings/oauth/authorized/${client.clientId}/revoke`;
     const { ctx } = server.borealis;
 
-    assertNotPermitted(await post(server, path, {}, { cookie }), CSRF);
-    assertNotPermitted(await post(server, path, { csrf_token: 'wrong' }, { cookie, 'sec-fetch-site': 'same-origin' }), CSRF);
+    assertFormExpired(await post(server, path, {}, { cookie }));
+    assertFormExpired(await post(server, path, { csrf_token: 'wrong' }, { cookie, 'sec-fetch-site': 'same-origin' }));
 
     assert.equal(await userinfoStatus(tokens.access_token), 200);
     assert.deepEqual(await ctx.store.consents.find(client.clientId, user.id), { clientId: client.clientId, userId: user.id, scope: 'openid email', organizationIds: [] });
