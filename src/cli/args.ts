@@ -3,6 +3,8 @@ import { type Borealis, compose } from '../compose.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
 
 export class UsageError extends Error {}
+/** The command was well formed but names nothing that exists, or asks what cannot be done: exit 2, no usage. */
+export class CommandError extends Error {}
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {

@@ -3,14 +3,22 @@ import { checkRedirectUri } from '../oauth/registration/redirect-uri.js';
 import { PUBLIC_SCOPES } from '../oauth/scopes.js';
 import type { ClientMetadata } from '../store/store.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
+import { deleteClient, listClients, rotateSecret } from './clients-manage.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'web'];
 
 export async function clientsCommand(args: string[]) {
   const [sub, ...rest] = args;
-  if (sub !== 'create') throw new UsageError(`unknown clients command: ${sub ?? '(none)'}`);
-  const values = parse(rest, {
+  if (sub === 'create') return create(rest);
+  if (sub === 'list') return listClients(rest);
+  if (sub === 'delete') return deleteClient(rest);
+  if (sub === 'rotate-secret') return rotateSecret(rest);
+  throw new UsageError(`unknown clients command: ${sub ?? '(none)'}`);
+}
+
+async function create(args: string[]) {
+  const values = parse(args, {
     name: { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
     'grant-type': { type: 'string', multiple: true },

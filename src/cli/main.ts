@@ -10,7 +10,7 @@ import { migrateCommand } from './migrate.js';
 import { orgsCommand } from './orgs.js';
 import { serveCommand } from './serve.js';
 import { usersCommand } from './users.js';
-import { UsageError } from './args.js';
+import { CommandError, UsageError } from './args.js';
 
 const USAGE = `usage: borealis <command>
 
@@ -27,6 +27,10 @@ const USAGE = `usage: borealis <command>
   clients create --name N --redirect-uri U [--redirect-uri U …] [--grant-type G …]
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]
+  clients list [--owner EMAIL] [--json]
+  clients delete --client-id ID [--json]     its codes and tokens are revoked at once
+  clients rotate-secret --client-id ID [--json]
+                                        a new secret, shown once; the old one stops working at once
   keys list|rotate|prune [--json]       id_token signing keys: rotate publishes a new key at once and signs with it
                                         six minutes later; prune drops retired keys whose id_tokens have expired
 `;
@@ -66,7 +70,7 @@ async function main(argv: string[]) {
   } catch (error) {
     // Exit at once: a store or a pool the command opened before failing would keep the process
     // alive (stderr is written synchronously to files and pipes).
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof AccountError) {
+    if (error instanceof UsageError || error instanceof CommandError || error instanceof ConfigError || error instanceof AccountError) {
       process.stderr.write(`borealis: ${error.message}\n`);
       if (error instanceof UsageError) process.stderr.write(USAGE);
       process.exit(2);

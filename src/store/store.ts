@@ -191,6 +191,8 @@ export interface ClientsStore {
   delete(clientId: string, now: number): Promise<void>;
   /** A user's live clients, newest first, and how many there are. */
   listByOwner(userId: string, offset: number, limit: number): Promise<{ items: Client[]; total: number }>;
+  /** Every live client, newest first, and how many there are (the operator's view). */
+  list(offset: number, limit: number): Promise<{ items: Client[]; total: number }>;
 }
 
 export interface CodesStore {

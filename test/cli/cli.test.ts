@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { Credentials } from '../../src/oauth/credentials.js';
+import { openDb } from '../../src/store/sql/db.js';
 import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
 
 const run = promisify(execFile);
@@ -134,6 +136,48 @@ describe('borealis CLI', () => {
   test('--scope takes any run of spaces between scopes, and stores one', async () => {
     const client = await json('clients', 'create', '--name', 'Spaces', '--redirect-uri', 'https://app.example/cb', '--scope', ' openid   email ');
     assert.equal(client.scope, 'openid email');
+  });
+
+  test('clients list, rotate-secret and delete: the operator keeps hold of what was created', async () => {
+    await json('migrate');
+    await json('users', 'create', '--email', 'owner@example.com', '--password', 'correct horse');
+    const ops = await json('clients', 'create', '--name', 'Ops', '--redirect-uri', 'https://ops.example/cb');
+    const listed = (await json('clients', 'list')) as { clients: { client_id: string; created_at: number }[]; total: number };
+    assert.equal(listed.total, listed.clients.length);
+    const entry = listed.clients.find((c) => c.client_id === ops.client_id);
+    assert.equal(typeof entry?.created_at, 'number');
+    assert.deepEqual(entry, {
+      client_id: ops.client_id,
+      client_name: 'Ops',
+      owner: null,
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://ops.example/cb'],
+      first_party: false,
+      created_at: entry?.created_at,
+    });
+    assert.deepEqual(await json('clients', 'list', '--owner', 'owner@example.com'), { clients: [], total: 0 });
+
+    // rotate-secret: a new secret that authenticates at once; the old one no longer does.
+    const rotated = await json('clients', 'rotate-secret', '--client-id', String(ops.client_id));
+    assert.match(String(rotated.client_secret), /^polar_cs_\w{43}$/);
+    const db = await openDb(database.url);
+    try {
+      const [row] = await db.all<{ client_secret_hash: string; deleted_at: number | null }>('SELECT client_secret_hash, deleted_at FROM oauth2_clients WHERE client_id = ?', [String(ops.client_id)]);
+      const credentials = new Credentials(TEST_SECRET, 'polar_');
+      assert.equal(row?.client_secret_hash, credentials.hash(String(rotated.client_secret)));
+
+      assert.deepEqual(await json('clients', 'delete', '--client-id', String(ops.client_id)), { client_id: ops.client_id, deleted: true });
+      const [gone] = await db.all<{ deleted_at: number | null }>('SELECT deleted_at FROM oauth2_clients WHERE client_id = ?', [String(ops.client_id)]);
+      assert.notEqual(gone?.deleted_at, null);
+    } finally {
+      await db.close();
+    }
+    assert.equal(((await json('clients', 'list')) as { clients: { client_id: string }[] }).clients.some((c) => c.client_id === ops.client_id), false);
+    // Nothing left to act on: exit 2 with the reason, and no usage text.
+    const failed = await fails({ DATABASE_URL: database.url }, 'clients', 'delete', '--client-id', String(ops.client_id));
+    assert.equal(failed.code, 2);
+    assert.equal(failed.stderr, `borealis: no client ${ops.client_id}\n`);
   });
 
   test('a mistyped keys command opens nothing: no data folder, secret, database or key is created', async () => {

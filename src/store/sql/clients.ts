@@ -83,6 +83,15 @@ export const clients = (db: Db): ClientsStore => ({
     const count = await db.get<{ n: number }>('SELECT count(*) AS n FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);
     return { items: rows.map((row) => CLIENT.read(row)), total: Number(count?.n ?? 0) };
   },
+  async list(offset, limit) {
+    const rows = await db.allValues(
+      `SELECT ${CLIENT.select('c')} FROM oauth2_clients c WHERE c.deleted_at IS NULL
+        ORDER BY c.created_at DESC, c.created_ms DESC, c.id DESC LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    const count = await db.get<{ n: number }>('SELECT count(*) AS n FROM oauth2_clients WHERE deleted_at IS NULL');
+    return { items: rows.map((row) => CLIENT.read(row)), total: Number(count?.n ?? 0) };
+  },
   async findByClientId(clientId) {
     const row = await db.getValues(`SELECT ${CLIENT.select('c')} FROM oauth2_clients c WHERE c.client_id = ? AND c.deleted_at IS NULL`, [
       clientId,
