@@ -33,6 +33,8 @@ const USAGE = `usage: borealis <command>
                                         a new secret, shown once; the old one stops working at once
   keys list|rotate|prune [--json]       id_token signing keys: rotate publishes a new key at once and signs with it
                                         six minutes later; prune drops retired keys whose id_tokens have expired
+  keys rotate --now [--json]            emergency: the new key signs at once (relying parties re-fetch the JWKS)
+  keys withdraw --kid K [--json]        a compromised key: out of the JWKS at once, its id_tokens stop verifying
 `;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {

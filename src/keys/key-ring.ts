@@ -121,9 +121,13 @@ export class KeyRing {
     };
   }
 
-  /** Adds a key that signs from `now + PUBLISH_AHEAD`; the current key retires then. */
-  async rotate(now: number): Promise<SigningKey> {
-    const key = await this.generate(now + PUBLISH_AHEAD);
+  /**
+   * Adds a key that signs from `now + PUBLISH_AHEAD`; the current key retires then. `immediately`
+   * (an emergency) starts it now instead: instances switch at their next refresh, and a relying
+   * party holding a cached JWKS must re-fetch it on the unknown `kid`.
+   */
+  async rotate(now: number, immediately = false): Promise<SigningKey> {
+    const key = await this.generate(immediately ? now : now + PUBLISH_AHEAD);
     await this.store.rotate(key, key.createdAt + RETIRED_KEY_LIFETIME);
     await this.load(now);
     return key;

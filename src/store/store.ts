@@ -270,6 +270,8 @@ export interface SigningKeysStore {
   rotate(key: SigningKey, retiredKeysExpireAt: number): Promise<void>;
   /** Removes retired keys whose id_tokens have all expired. */
   prune(now: number): Promise<string[]>;
+  /** Removes one key at once, whatever its state (a compromised key). False if there was none. */
+  withdraw(kid: string): Promise<boolean>;
 }
 
 export interface Store {

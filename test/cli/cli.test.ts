@@ -90,6 +90,17 @@ describe('borealis CLI', () => {
     assert.equal(((await json('keys', 'list')).keys as unknown[]).length, 2);
     assert.equal(typeof rotated.kid, 'string');
     assert.deepEqual(await json('keys', 'prune'), { removed: [] });
+
+    // Emergencies: a key that signs at once, and withdrawing a leaked one.
+    const emergency = await json('keys', 'rotate', '--now');
+    const signingNow = ((await json('keys', 'list')).keys as { kid: string; signing: boolean }[]).filter((k) => k.signing);
+    assert.deepEqual(signingNow.map((k) => k.kid), [emergency.kid]);
+    const withdrawn = await json('keys', 'withdraw', '--kid', String(emergency.kid));
+    assert.equal(withdrawn.withdrawn, emergency.kid);
+    assert.notEqual(withdrawn.signing, emergency.kid);
+    const after = (await json('keys', 'list')).keys as { kid: string; signing: boolean }[];
+    assert.equal(after.some((k) => k.kid === emergency.kid), false);
+    assert.deepEqual(after.filter((k) => k.signing).map((k) => k.kid), [withdrawn.signing]);
   });
 
   test('bad usage exits 2 with a message, never a stack trace', async () => {
@@ -106,6 +117,9 @@ describe('borealis CLI', () => {
       ['clients', 'create', '--name', 'x', '--auth-method', 'none', '--grant-type', 'web'],
       ['users', 'block', '--email', 'nobody@example.com'],
       ['users', 'block'],
+      ['keys', 'withdraw'],
+      ['keys', 'withdraw', '--kid', 'no-such-kid'],
+      ['keys', 'list', '--now'],
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--scope', '  '],
       ['nonsense'],
     ];

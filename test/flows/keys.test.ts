@@ -72,4 +72,38 @@ describe('signing keys', () => {
     await refreshAll();
     for (const s of [server, second]) assert.deepEqual((await jwks(s)).keys.map((k) => k.kid), [rotated.kid]);
   });
+
+  // An emergency: the key must stop signing now, not in six minutes.
+  test('rotate --now: the new key signs at once on every instance after its refresh; the old one stays published', async () => {
+    const oldKid = server.borealis.ctx.keys.current(clock()).kid;
+    const rotated = await server.borealis.ctx.keys.rotate(clock(), true);
+    assert.equal(server.borealis.ctx.keys.current(clock()).kid, rotated.kid);
+    await refreshAll();
+    for (const s of [server, second]) {
+      assert.equal(s.borealis.ctx.keys.current(clock()).kid, rotated.kid);
+      assert.deepEqual((await jwks(s)).keys.map((k) => k.kid).sort(), [oldKid, rotated.kid].sort());
+    }
+  });
+
+  // A leaked key: out of the JWKS at once, so what it signed stops verifying; a new key signs.
+  test('withdraw: the signing key leaves the JWKS and its id_tokens stop verifying; a new key signs at once', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const { id_token } = await tokensFor(server, client, cookie);
+    const leaked = decodeProtectedHeader(id_token as string).kid as string;
+    assert.equal(leaked, server.borealis.ctx.keys.current(clock()).kid);
+
+    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked), true);
+    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked), false);
+    await refreshAll();
+    for (const s of [server, second]) {
+      const published = await jwks(s);
+      assert.equal(published.keys.some((k) => k.kid === leaked), false);
+      assert.notEqual(s.borealis.ctx.keys.current(clock()).kid, leaked);
+      await assert.rejects(jwtVerify(id_token as string, createLocalJWKSet(published as never), { currentDate: new Date(clock() * 1000) }));
+    }
+    assert.equal(server.borealis.ctx.keys.current(clock()).kid, second.borealis.ctx.keys.current(clock()).kid, 'both agree on the new signer');
+    const fresh = await tokensFor(server, client, cookie);
+    await jwtVerify(fresh.id_token as string, createLocalJWKSet((await jwks(second)) as never), { currentDate: new Date(clock() * 1000) });
+  });
 });

@@ -43,4 +43,7 @@ export const signingKeys = (db: Db): SigningKeysStore => ({
     const gone = await db.all<{ kid: string }>('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ? RETURNING kid', [now]);
     return gone.map((k) => k.kid);
   },
+  async withdraw(kid) {
+    return (await db.run('DELETE FROM signing_keys WHERE kid = ?', [kid])) > 0;
+  },
 });
