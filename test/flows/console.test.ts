@@ -65,6 +65,32 @@ describe('developer console', () => {
     assert.equal(still?.metadata.client_name, 'Console');
   });
 
+  test('an app no flow could use is refused with the reason, and what was typed is kept', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const cases: [Record<string, string>, string][] = [
+      [{ client_name: '   ' }, 'The app needs a name.'],
+      [{ redirect_uris: ' \n  \n' }, 'Add at least one redirect URI.'],
+      [{ scope: '  ' }, 'Choose at least one scope.'],
+    ];
+    for (const [fields, reason] of cases) {
+      const answer = await consoleCreate(server, cookie, { client_name: 'Kept name', ...fields });
+      assert.equal(answer.status, 400);
+      assert.ok(answer.text.includes(reason), answer.text);
+      if (!('client_name' in fields)) assert.ok(answer.text.includes('value="Kept name"'), 'the form keeps what was typed');
+    }
+    assert.equal((await server.borealis.ctx.store.clients.listByOwner(user.id, 0, 10)).total, 0);
+    // Editing cannot empty them either.
+    const created = await consoleCreate(server, cookie, { client_name: '  Trimmed  ' });
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
+    assert.equal((await server.borealis.ctx.store.clients.findByClientId(clientId))?.metadata.client_name, 'Trimmed');
+    const edit = { client_name: 'Trimmed', redirect_uris: 'https://app.example/cb', scope: '', token_endpoint_auth_method: 'client_secret_post' };
+    const edited = await consolePost(server, cookie, `/settings/oauth/apps/${clientId}`, edit);
+    assert.equal(edited.status, 400);
+    assert.ok(edited.text.includes('Choose at least one scope.'));
+    assert.equal((await server.borealis.ctx.store.clients.findByClientId(clientId))?.metadata.scope, 'openid');
+  });
+
   test('a confidential client: the secret is shown once at creation, and rotation shows the new one', async () => {
     const cookie = await signIn(server, await aUser(server));
     const created = await consoleCreate(server, cookie);

@@ -46,13 +46,24 @@ const valuesOf = (client: Client): AppFormValues => ({
 function metadataOf(form: Params): { values: AppFormValues; body: Record<string, unknown> } {
   const values = Object.fromEntries(Object.keys(EMPTY_FORM).map((k) => [k, form.get(k) ?? ''])) as unknown as AppFormValues;
   const body: Record<string, unknown> = {
-    client_name: values.client_name,
+    client_name: values.client_name.trim(),
     redirect_uris: values.redirect_uris.split(/\r?\n/).map((l) => l.trim()).filter(Boolean),
     scope: values.scope.trim(),
     token_endpoint_auth_method: values.token_endpoint_auth_method,
   };
   for (const key of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) if (values[key].trim()) body[key] = values[key].trim();
   return { values, body };
+}
+
+/**
+ * What registration allows but no app made here could use: the console creates apps for the
+ * authorization code flow, which need a name to show, somewhere to return to and a scope.
+ */
+function unusable(body: Record<string, unknown>): string | undefined {
+  if (body.client_name === '') return 'The app needs a name.';
+  if ((body.redirect_uris as string[]).length === 0) return 'Add at least one redirect URI.';
+  if (body.scope === '') return 'Choose at least one scope.';
+  return undefined;
 }
 
 /** A readable sentence from a 422 or `invalid_client_metadata` answer. */
@@ -118,6 +129,8 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (!g) return reply;
     if (!canCreate) return sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
     const { values, body } = metadataOf(g.form);
+    const problem = unusable(body);
+    if (problem) return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, problem));
     try {
       const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });
       return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
@@ -141,6 +154,8 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (!g) return reply;
     const client = await owned(request.params.client_id, g.signedIn);
     const { values, body } = metadataOf(g.form);
+    const problem = unusable(body);
+    if (problem) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: problem }));
     try {
       // The console keeps what the form does not show (grant types, default_sub_type).
       const merged = { ...body, client_id: client.clientId, grant_types: client.metadata.grant_types, response_types: client.metadata.response_types, default_sub_type: client.metadata.default_sub_type };

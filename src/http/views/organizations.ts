@@ -32,7 +32,7 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
 <label for="org-name">Name</label><input id="org-name" name="name" type="text" value="${options.name ?? ''}" required>
 <label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>
-<input id="org-slug" name="slug" type="text" pattern="[a-z0-9][a-z0-9\\-]*" value="${options.slug ?? ''}" required>
+<input id="org-slug" name="slug" type="text" pattern="[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?" maxlength="64" value="${options.slug ?? ''}" required>
 <div class="actions"><button type="submit">Create organization</button></div>
 </form></div>`,
   );
