@@ -33,7 +33,7 @@ export function discoveryDocument({ issuer, authorizationEndpoint, registration 
     token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
     service_documentation: 'https://polar.sh/docs',
     revocation_endpoint: `${issuer}/v1/oauth2/revoke`,
-    revocation_endpoint_auth_methods_supported: secretMethods,
+    revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
     introspection_endpoint: `${issuer}/v1/oauth2/introspect`,
     introspection_endpoint_auth_methods_supported: secretMethods,
     code_challenge_methods_supported: ['S256', 'plain'],

@@ -7,7 +7,7 @@
 import { isLive } from './bearer.js';
 import type { OAuthContext } from './context.js';
 import type { Params } from './params.js';
-import { authenticateAndFindToken } from './presented-token.js';
+import { INTROSPECTION_AUTH_METHODS, authenticateAndFindToken } from './presented-token.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -26,7 +26,7 @@ export type IntrospectionResponse =
     };
 
 export async function introspect(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<IntrospectionResponse> {
-  const { client, found } = await authenticateAndFindToken(params, authorization, ctx);
+  const { client, found } = await authenticateAndFindToken(params, authorization, INTROSPECTION_AUTH_METHODS, ctx);
   if (!found || found.token.clientId !== client.clientId || !isLive(found.token, ctx.now())) return { active: false };
   const { token, kind } = found;
   return {

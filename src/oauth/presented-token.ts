@@ -10,8 +10,17 @@ import type { Credentials } from './credentials.js';
 import { invalidRequest } from './errors.js';
 import type { Params } from './params.js';
 
-/** Revocation and introspection (polar-oauth2.md §2.6): Basic or post, whatever the client registered; public clients cannot use them. */
-const ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+/**
+ * Introspection (polar-oauth2.md §2.6): Basic or post, whatever the client registered; public
+ * clients cannot introspect (RFC 7662 §2.1 wants the caller authenticated).
+ */
+export const INTROSPECTION_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+/**
+ * Revocation: the same, and a public client by its `client_id` alone, for its own tokens
+ * (RFC 7009 §2.1 asks credentials of confidential clients only; Polar refuses public clients,
+ * which leaves a native app or a single-page app no way to end its refresh tokens at sign-out).
+ */
+export const REVOCATION_AUTH_METHODS: readonly AuthMethod[] = [...INTROSPECTION_AUTH_METHODS, 'none'];
 
 export interface FoundToken {
   token: Token;
@@ -38,6 +47,7 @@ function presentedToken(value: string, credentials: Credentials): PresentedToken
 export async function authenticateAndFindToken(
   params: Params,
   authorization: string | undefined,
+  allowed: readonly AuthMethod[],
   ctx: OAuthContext,
 ): Promise<{ client: Client; found: FoundToken | undefined }> {
   params.assertSingle(['token', 'token_type_hint', 'client_id', 'client_secret']);
@@ -45,7 +55,7 @@ export async function authenticateAndFindToken(
   const presented = value === undefined ? undefined : presentedToken(value, ctx.credentials);
   const { client, read } = await authenticateReadingAhead(
     { params, authorization },
-    ENDPOINT_AUTH_METHODS,
+    allowed,
     { clients: ctx.store.clients, credentials: ctx.credentials },
     false,
     (clientId) => ctx.store.tokens.findWithClient(clientId, presented),

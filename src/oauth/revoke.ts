@@ -7,10 +7,10 @@
 import type { OAuthContext } from './context.js';
 import { OAuthError, invalidGrant } from './errors.js';
 import type { Params } from './params.js';
-import { authenticateAndFindToken } from './presented-token.js';
+import { REVOCATION_AUTH_METHODS, authenticateAndFindToken } from './presented-token.js';
 
 export async function revoke(params: Params, authorization: string | undefined, ctx: OAuthContext): Promise<Record<string, never>> {
-  const { client, found } = await authenticateAndFindToken(params, authorization, ctx);
+  const { client, found } = await authenticateAndFindToken(params, authorization, REVOCATION_AUTH_METHODS, ctx);
   const hint = params.fromBody('token_type_hint');
   // D11: RFC 7009 §2.2.1 answers an unsupported hint with 400 (Polar: 401).
   if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type');

@@ -136,7 +136,8 @@ describe('Polar SDK 0.49.0: introspect, revoke, userinfo', () => {
     await assertSdkError(
       polar.oauth2.revoke({ token: tokens.access_token, clientId: client.clientId, clientSecret: other.clientSecret }),
       401,
-      `{"error": "invalid_client", "error_description": "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post']"}`,
+      // 'none' too: public clients may revoke their own tokens (docs/compatibility.md).
+      `{"error": "invalid_client", "error_description": "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post', 'none']"}`,
     );
     assert.equal((await polar.oauth2.introspect({ token: tokens.access_token, ...credentials(client) })).active, true);
   });

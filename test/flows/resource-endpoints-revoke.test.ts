@@ -10,7 +10,7 @@ import { type TestServer, fakeClock, startServer } from '../support/server.js';
 
 const EMPTY = '{}';
 const INVALID_GRANT = '{"error": "invalid_grant"}';
-const CANNOT_AUTHENTICATE = "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post']";
+const CANNOT_AUTHENTICATE = "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post', 'none']";
 
 const basicAuth = (client: TestClient) =>
   `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
@@ -202,16 +202,33 @@ describe('revocation', () => {
     }
   });
 
-  test('public clients cannot revoke: 401 invalid_client listing basic and post, with the Basic challenge', async () => {
+  // RFC 7009 §2.1 asks credentials of confidential clients only; Polar refuses public clients,
+  // which leaves a native or single-page app no way to end its tokens (docs/compatibility.md).
+  test('a public client revokes its own tokens by client_id alone; a confidential one still needs its secret', async () => {
     const client = await aClient(server, { token_endpoint_auth_method: 'none' });
-    const { verifier, challenge } = pkcePair();
-    const { code } = await obtainCode(server, client, await signIn(server, await aUser(server)), { code_challenge: challenge, code_challenge_method: 'S256' });
-    const exchanged = await postToken(server, { grant_type: 'authorization_code', client_id: client.clientId, code, code_verifier: verifier, redirect_uri: REDIRECT_URI });
-    assert.equal(exchanged.status, 200, exchanged.text);
-    const { access_token } = JSON.parse(exchanged.text) as { access_token: string };
-    const result = await revoke(server, { token: access_token, client_id: client.clientId });
-    expectAuthlib(result, 401, `{"error": "invalid_client", "error_description": "${CANNOT_AUTHENTICATE}"}`);
-    assert.equal(result.headers.get('www-authenticate'), `Basic error="invalid_client", error_description="${CANNOT_AUTHENTICATE}"`);
-    assert.equal(await userinfoStatus(access_token), 200);
+    const cookie = await signIn(server, await aUser(server));
+    const exchange = async () => {
+      const { verifier, challenge } = pkcePair();
+      const { code } = await obtainCode(server, client, cookie, { code_challenge: challenge, code_challenge_method: 'S256' });
+      const exchanged = await postToken(server, { grant_type: 'authorization_code', client_id: client.clientId, code, code_verifier: verifier, redirect_uri: REDIRECT_URI });
+      assert.equal(exchanged.status, 200, exchanged.text);
+      return JSON.parse(exchanged.text) as { access_token: string; refresh_token: string };
+    };
+    const first = await exchange();
+    expectAuthlib(await revoke(server, { token: first.access_token, client_id: client.clientId }), 200, EMPTY);
+    assert.equal(await userinfoStatus(first.access_token), 401);
+    // A refresh token ends its family (sign-out).
+    const second = await exchange();
+    expectAuthlib(await revoke(server, { token: second.refresh_token, client_id: client.clientId, token_type_hint: 'refresh_token' }), 200, EMPTY);
+    const refreshed = await postToken(server, { grant_type: 'refresh_token', client_id: client.clientId, refresh_token: second.refresh_token });
+    assert.equal(refreshed.text, INVALID_GRANT);
+
+    // Not someone else's token, and a confidential client's id alone authenticates nothing.
+    const { client: other, tokens } = await issued();
+    expectAuthlib(await revoke(server, { token: tokens.access_token, client_id: client.clientId }), 400, INVALID_GRANT);
+    const anonymous = await revoke(server, { token: tokens.access_token, client_id: other.clientId });
+    expectAuthlib(anonymous, 401, `{"error": "invalid_client", "error_description": "${CANNOT_AUTHENTICATE}"}`);
+    assert.equal(anonymous.headers.get('www-authenticate'), `Basic error="invalid_client", error_description="${CANNOT_AUTHENTICATE}"`);
+    assert.equal(await userinfoStatus(tokens.access_token), 200);
   });
 });
