@@ -5,7 +5,7 @@
 import type { Client, NewToken, Store } from '../store/store.js';
 import type { OAuthContext } from './context.js';
 import type { TokenResponse } from './wire.js';
-import { clientNotFound } from './errors.js';
+import { clientNotFound, invalidGrant } from './errors.js';
 import { tokenSelector } from './credentials.js';
 import { timeOrderedId } from './ids.js';
 
@@ -59,9 +59,11 @@ export function mintTokens(ctx: OAuthContext, issuance: Issuance, now: number): 
 /**
  * Stores a token issued without a claim. A client deleted since it authenticated gets none (D12),
  * and the answer it would have got had it been deleted before: the token endpoint required the
- * registered method, so that tells whether it authenticated with Basic.
+ * registered method, so that tells whether it authenticated with Basic. A user blocked since the
+ * grant read their session gets none either: `invalid_grant`, as for a session that ended.
  */
 export async function storeTokens(store: Store, minted: Minted, client: Client): Promise<TokenResponse> {
-  if (!(await store.tokens.create(minted.row))) throw clientNotFound(client.metadata.token_endpoint_auth_method === 'client_secret_basic');
-  return minted.response;
+  if (await store.tokens.create(minted.row)) return minted.response;
+  if (await store.clients.findByClientId(client.clientId)) throw invalidGrant();
+  throw clientNotFound(client.metadata.token_endpoint_auth_method === 'client_secret_basic');
 }

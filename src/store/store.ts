@@ -218,8 +218,8 @@ export interface CodesStore {
 
 export interface TokensStore {
   /**
-   * Stores a token; false, storing nothing, when its client is deleted, judged atomically with a
-   * concurrent `clients.delete` (which revokes every token it can see).
+   * Stores a token; false, storing nothing, when its client is deleted or its user blocked, judged
+   * atomically with a concurrent `clients.delete` or `users.block` (which revoke every token they see).
    */
   create(token: NewToken): Promise<boolean>;
   findByRefresh(refreshToken: TokenKey): Promise<Token | undefined>;

@@ -28,6 +28,29 @@ describe('a blocked user', () => {
   const signInStatus = async (email: string) =>
     (await fetch(`${server.url}/login`, { method: 'POST', body: form({ email, password: PASSWORD }), redirect: 'manual' })).status;
 
+  // The `web` grant reads the session, then stores the token: a block committed in between must
+  // not leave a token it could not see (test/store/user-block.test.ts has the engine races).
+  test('blocked between the web grant reading the session and storing the token: invalid_grant, no token', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [] });
+    const session = (await signIn(server, user)).replace(/^polar_session=/, '');
+    const { ctx, accounts } = server.borealis;
+    const sessions = ctx.store.sessions;
+    const findActive = sessions.findActive.bind(sessions);
+    sessions.findActive = async (...args) => {
+      const found = await findActive(...args);
+      await setBlocked(accounts, user.email, true);
+      return found;
+    };
+    try {
+      const result = await postToken(server, { grant_type: 'web', client_id: client.clientId, client_secret: client.clientSecret, session_token: session });
+      assert.equal(result.status, 400);
+      assert.equal(result.text, '{"error": "invalid_grant"}');
+    } finally {
+      sessions.findActive = findActive;
+    }
+  });
+
   test('loses every session, code and token at once; unblocking revives none of them', async () => {
     const user = await aUser(server);
     const bystander = await aUser(server);

@@ -59,33 +59,37 @@ async function insertOrganizations(db: Db, t: NewToken): Promise<void> {
 }
 
 /**
- * A token issued without a claim (the `web` grant) is inserted only if its client is not deleted.
- * A deletion marks the client, then revokes the tokens it can see; under PostgreSQL's READ
- * COMMITTED it cannot see a token committed after it, so the insert reads the client row FOR
- * SHARE: it waits for a deletion in progress and then reads the row as deleted, or holds the row so
- * that the deletion waits and then revokes this token. The lock sits in a scalar subquery: in a
- * `WHERE deleted_at IS NOT NULL` subquery the planner would test the row before locking it, on the
- * version the statement's snapshot sees. SQLite runs one writer at a time.
+ * A token issued without a claim (the `web` grant) is inserted only if its client is not deleted
+ * and its user is not blocked. A deletion (a block) marks the row, then revokes the tokens it can
+ * see; under PostgreSQL's READ COMMITTED it cannot see a token committed after it, so the insert
+ * reads both rows FOR SHARE: it waits for a deletion (a block) in progress and then reads the row
+ * as marked, or holds the row so that the deletion (the block) waits and then revokes this token.
+ * The locks sit in scalar subqueries: in a `WHERE deleted_at IS NOT NULL` subquery the planner
+ * would test the row before locking it, on the version the statement's snapshot sees. SQLite runs
+ * one writer at a time.
  */
-const clientNotDeleted = (engine: Db['engine'], clientId: string) =>
-  `(SELECT c.deleted_at FROM oauth2_clients c WHERE c.client_id = ${clientId}${engine === 'postgres' ? ' FOR SHARE' : ''}) IS NULL`;
+const issuable = (engine: Db['engine'], clientId: string, userId: string) => {
+  const lock = engine === 'postgres' ? ' FOR SHARE' : '';
+  return `(SELECT c.deleted_at FROM oauth2_clients c WHERE c.client_id = ${clientId}${lock}) IS NULL
+      AND (SELECT u.blocked_at FROM users u WHERE u.id = ${userId}${lock}) IS NULL`;
+};
 
-const insertUnlessClientDeleted = (engine: Db['engine']) => {
+const insertIfIssuable = (engine: Db['engine']) => {
   // PostgreSQL types the parameters of a SELECT list only when told.
   const param = (type: string) => (engine === 'postgres' ? `?::${type}` : '?');
   return `INSERT INTO oauth2_tokens (${TOKEN_NAMES}) SELECT ${TOKEN_TYPES.map(param).join(', ')}
-    WHERE ${clientNotDeleted(engine, param('text'))}`;
+    WHERE ${issuable(engine, param('text'), param('text'))}`;
 };
-const INSERT_UNLESS_CLIENT_DELETED = { sqlite: insertUnlessClientDeleted('sqlite'), postgres: insertUnlessClientDeleted('postgres') };
+const INSERT_IF_ISSUABLE = { sqlite: insertIfIssuable('sqlite'), postgres: insertIfIssuable('postgres') };
 
-/** A claim without a guard issues its token unless its client is deleted. */
+/** A claim without a guard issues its token if it is `issuable`. */
 interface Claim {
   guard?: string;
   guardParams: Param[];
   token: NewToken;
 }
 
-/** Stores a new token with its down-scope rows, atomically, unless its client is deleted (`clientNotDeleted`). */
+/** Stores a new token with its down-scope rows, atomically, if it is `issuable`. */
 export function issue(db: Db, token: NewToken): Promise<boolean> {
   const claim = { guardParams: [], token };
   return db.batchesPerTurn ? claimsOf(db)('issue', claim) : claimAlone(db, claim);
@@ -104,7 +108,7 @@ export function claimThenIssue(db: Db, guard: string, guardParams: Param[], toke
 async function claimAlone(db: Db, { guard, guardParams, token }: Claim): Promise<boolean> {
   if (guard === undefined) {
     const insert = async (tx: Db) => {
-      if ((await tx.run(INSERT_UNLESS_CLIENT_DELETED[tx.engine], [...tokenValues(token), token.clientId])) === 0) return false;
+      if ((await tx.run(INSERT_IF_ISSUABLE[tx.engine], [...tokenValues(token), token.clientId, token.userId])) === 0) return false;
       await insertOrganizations(tx, token);
       return true;
     };
@@ -148,7 +152,7 @@ function claimsStatement(guard: string | undefined, types: string[]): string {
   let n = 0;
   const claimed = parts
     ? `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(/\?/g, () => `claim_params.g${++n}`)
-    : `SELECT claim_index FROM claim_params WHERE ${clientNotDeleted('postgres', 'claim_params.t3')}`;
+    : `SELECT claim_index FROM claim_params WHERE ${issuable('postgres', 'claim_params.t3', 'claim_params.t4')}`;
   const columns = [
     ...types.map((type, k) => `g${k + 1} ${type}`),
     ...TOKEN_TYPES.map((type, k) => `t${k + 1} ${type}`),
