@@ -45,10 +45,10 @@ export const users = (db: Db): UsersStore => ({
   block(userId, now) {
     return db.transaction(async (tx) => {
       if ((await tx.run('UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL', [now, userId])) === 0) return false;
+      // Each through an index (migration 010; tokens by (client_id, user_id), one client at a
+      // time): a rare command must not scan a table while it holds the writer.
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
       await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
-      // Through the (client_id, user_id) index, one client at a time: a rare command must not
-      // scan the token table while it holds the writer.
       await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
       return true;
     });

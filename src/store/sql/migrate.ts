@@ -12,6 +12,7 @@ import * as consentOrganizations from './migrations/006-consent-organizations.js
 import * as rateLimits from './migrations/007-rate-limits.js';
 import * as noFamilyIndex from './migrations/008-no-family-index.js';
 import * as emailLookupUnicode from './migrations/009-email-lookup-unicode.js';
+import * as userIndexes from './migrations/010-user-indexes.js';
 
 interface Migration {
   version: number;
@@ -31,6 +32,7 @@ export const migrations: readonly Migration[] = [
   rateLimits,
   noFamilyIndex,
   emailLookupUnicode,
+  userIndexes,
 ];
 
 export async function migrate(db: Db, now: number): Promise<number[]> {
