@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
-import { cors } from './cors.js';
+import { allowOrigin, cors } from './cors.js';
 import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
@@ -84,8 +84,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's own logs a malformed request's raw bytes at trace: headers, cookies and body.
     clientErrorHandler: answerClientError,
     trustProxy: typeof options.trustProxy === 'number' ? hopsWithin(options.trustProxy) : options.trustProxy,
-    // Errors Fastify raises before routing (an undecodable path) get our JSON shape too.
-    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    // Errors Fastify raises before routing (an undecodable path) get our JSON shape too, and,
+    // as no hook ran, the CORS header a browser needs to read them.
+    frameworkErrors: (error, request, reply) => {
+      allowOrigin(request, reply);
+      return handleError(error, request, reply);
+    },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

@@ -26,6 +26,14 @@ const PREFLIGHT = {
 
 const isApi = (url: string) => url.startsWith('/v1/') || url.startsWith('/.well-known/');
 
+/** The headers of an actual (not preflight) request's answer; also for errors raised before routing. */
+export function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (origin === undefined || !isApi(request.url)) return;
+  if (request.headers.cookie === undefined) reply.header('access-control-allow-origin', '*');
+  else reply.headers({ 'access-control-allow-origin': origin, vary: 'Origin' });
+}
+
 export async function cors(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const origin = request.headers.origin;
   if (origin === undefined || !isApi(request.url)) return;
@@ -39,6 +47,5 @@ export async function cors(request: FastifyRequest, reply: FastifyReply): Promis
     await reply.code(status).headers({ ...PREFLIGHT, 'content-type': 'text/plain; charset=utf-8' }).send(text);
     return;
   }
-  if (request.headers.cookie === undefined) reply.header('access-control-allow-origin', '*');
-  else reply.headers({ 'access-control-allow-origin': origin, vary: 'Origin' });
+  allowOrigin(request, reply);
 }

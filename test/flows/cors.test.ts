@@ -58,6 +58,9 @@ describe('CORS', () => {
       ['/v1/oauth2/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } }, 200],
       ['/v1/oauth2/userinfo', {}, 401],
       ['/v1/oauth2/token', { method: 'POST', body: new URLSearchParams({ grant_type: 'nope' }) }, 400],
+      // Refused before routing (an undecodable path): no hook ran, the header is still there.
+      ['/v1/oauth2/%E0%A4%A', {}, 400],
+      ['/v1/oauth2/nothing-here', {}, 404],
     ];
     for (const [path, init, status] of calls) {
       const response = await fetch(`${server.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), origin: ORIGIN } });
