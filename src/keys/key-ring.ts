@@ -8,6 +8,9 @@
  * interval and the JWKS's cache lifetime together, so no instance signs with a key another
  * instance, or a cached copy of the JWKS, does not yet publish. The old key
  * stays published until every id_token it signed has expired, then `prune` removes it.
+ * The emergencies (`keys rotate --now`, `keys withdraw`) give that up: until every instance has
+ * re-read the keys (KEY_REFRESH_SECONDS), one may sign with a key another does not publish yet,
+ * and relying parties must re-fetch the JWKS on an unknown `kid`.
  */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, exportJWK, generateKeyPair, importJWK } from 'jose';

@@ -15,8 +15,8 @@ describe('developer console', () => {
   });
   after(() => server.close());
 
-  // §3.11: a public client's secret is stored but never shown; shown, it could not be used at
-  // the token endpoint, and it would authenticate the client at revocation and introspection.
+  // §3.11: a public client's secret is stored but never shown by registration; shown here, it
+  // would fail at the token endpoint and only mislead (the owner's JSON list keeps Polar's wire).
   test('a public client: no secret shown at creation, no rotation, none ever revealed', async () => {
     const user = await aUser(server);
     const cookie = await signIn(server, user);

@@ -15,8 +15,6 @@ import { PASSWORD, REDIRECT_URI, type TestClient, aClient, aUser, authorizeQuery
 import { type TestServer, startServer } from '../support/server.js';
 
 const CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token."}';
-/** The JSON consent API's token is bound to what its consent data showed, too (D6). */
-const CONSENT_CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token, or the request changed since its consent data was read."}';
 const CROSS_SITE = '{"error":"NotPermitted","detail":"Cross-site request refused."}';
 
 interface Answer {
@@ -276,33 +274,5 @@ describe('CSRF on the HTML forms (D14)', () => {
     const setCookie = answer.headers.get('set-cookie') ?? '';
     assert.match(setCookie, /^polar_session=polar_us_[0-9A-Za-z]{43}; Max-Age=2678400; Path=\/; HttpOnly; SameSite=Lax$/);
     assert.equal((await get(server, '/settings/oauth', setCookie.split(';')[0] as string)).status, 200);
-  });
-});
-
-// BOREALIS_AUTHORIZATION_ENDPOINT puts the authorization page elsewhere (polar-oauth2.md §3.4:
-// Polar's frontend); its consent form posts to the API from that page's origin.
-describe('an authorization page served at another origin (BOREALIS_AUTHORIZATION_ENDPOINT)', () => {
-  const PAGE_ORIGIN = 'https://app.example.test';
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ env: { BOREALIS_AUTHORIZATION_ENDPOINT: `${PAGE_ORIGIN}/oauth2/authorize` } });
-  });
-  after(() => server.close());
-
-  test("its consent form is accepted from its origin, with the consent data's token; any other origin is refused", async () => {
-    const client = await aClient(server);
-    const cookie = await signIn(server, await aUser(server));
-    const query = form(authorizeQuery(client)).toString();
-    const consentData = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie } });
-    const { csrf_token } = (await consentData.json()) as { csrf_token: string };
-    const consent = (headers: Record<string, string>, token = csrf_token) =>
-      post(server, `/v1/oauth2/consent?${query}`, { action: 'allow', csrf_token: token }, { cookie, ...headers });
-
-    assertNotPermitted(await consent({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
-    assertNotPermitted(await consent({ origin: 'https://app.example.test.evil.example', 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
-    assertNotPermitted(await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' }, 'wrong'), CONSENT_CSRF);
-    const allowed = await consent({ origin: PAGE_ORIGIN, 'sec-fetch-site': 'cross-site' });
-    assert.equal(allowed.status, 302, allowed.text);
-    assert.match(allowed.headers.get('location') ?? '', new RegExp(`^${REDIRECT_URI}\\?code=polar_ac_[0-9A-Za-z]{43}&state=st&${issParam(server)}$`));
   });
 });
