@@ -110,6 +110,31 @@ describe('browser: developer console', () => {
     await context.close();
   });
 
+  // The secret page answers a POST; reloading it must not post again (a second app, a second
+  // rotation that kills the secret just copied). console.js turns the entry into the app's page.
+  test('reloading the page that shows a secret creates nothing and rotates nothing', async () => {
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Reload User', email: 'reload@example.com' });
+    const app = await createApp(page, server.url, { name: 'Reload App', redirectUri: rp.callback });
+    const { ctx } = server.borealis;
+    const owner = await ctx.store.users.findByEmail('reload@example.com');
+    assert.ok(owner);
+    assert.equal(new URL(page.url()).pathname, `/settings/oauth/apps/${app.clientId}`);
+    await page.reload();
+    assert.equal((await ctx.store.clients.listByOwner(owner.id, 0, 10)).total, 1, 'no second app');
+    assert.equal(await page.locator('#client-secret').count(), 0, 'the app page, without the secret');
+
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/rotate-secret') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Rotate secret' }).click(),
+    ]);
+    const rotated = ((await page.locator('#client-secret').textContent()) ?? '').trim();
+    await page.reload();
+    const stored = await ctx.store.clients.findByClientId(app.clientId);
+    assert.equal(stored?.clientSecretHash, ctx.credentials.hash(rotated), 'the secret just shown still works');
+    await context.close();
+  });
+
   test('deleting an app goes through a confirmation page; its tokens stop working', async () => {
     const { context, page } = await freshPage(browser);
     await signUp(page, server.url, { name: 'Delete User', email: 'delete@example.com' });

@@ -95,12 +95,12 @@ describe('developer console', () => {
     const cookie = await signIn(server, await aUser(server));
     const created = await consoleCreate(server, cookie);
     assert.equal(created.status, 201);
-    const secret = /id="client-secret">(polar_cs_\w{43})</.exec(created.text)?.[1];
+    const secret = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(created.text)?.[1];
     assert.ok(secret, 'the secret is shown');
     const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1];
     const rotated = await consolePost(server, cookie, `/settings/oauth/apps/${clientId}/rotate-secret`, {});
     assert.equal(rotated.status, 200);
-    const next = /id="client-secret">(polar_cs_\w{43})</.exec(rotated.text)?.[1];
+    const next = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(rotated.text)?.[1];
     assert.ok(next && next !== secret, 'a new secret is shown');
   });
 });

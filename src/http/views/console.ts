@@ -109,7 +109,7 @@ export function appPage(user: PageUser, client: Client, values: AppFormValues, o
       options.secret && !isPublic(client)
         ? html`<div class="card notice" role="status"><h2>Copy the client secret now</h2>
 <p>It is shown only once. Store it somewhere safe.</p>
-<span class="secret" id="client-secret">${options.secret}</span>
+<span class="secret" id="client-secret" data-page="${base}">${options.secret}</span>
 <div class="actions"><button type="button" class="secondary" data-copy="client-secret" hidden>Copy secret</button></div></div>`
         : ''
     }
