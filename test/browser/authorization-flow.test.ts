@@ -10,6 +10,7 @@ import {
   type BrowserSuite,
   type ConsoleApp,
   type RelyingParty,
+  approvedCode,
   authorizeUrl,
   createApp,
   createOrganization,
@@ -194,12 +195,7 @@ describe('browser: authorization code flow', () => {
     const registered = await ctx.store.clients.findByClientId(app.clientId);
     assert.ok(registered);
     await ctx.store.clients.updateMetadata(app.clientId, { ...registered.metadata, redirect_uris: [portless] }, ctx.now());
-    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'native' }));
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const query = await landedOnCallback(page, rp);
-    assert.equal(query.get('state'), 'native');
-    const code = query.get('code');
-    assert.ok(code);
+    const code = await approvedCode(page, server.url, rp, app.clientId, 'native');
     const tokens = await exchangeCode(server.url, app, code, rp.callback);
     assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);
     await context.close();
@@ -213,12 +209,7 @@ describe('browser: authorization code flow', () => {
     const visibleCopyButtons: string[] = [];
     for (const button of await copyButtons.all()) if (await button.isVisible()) visibleCopyButtons.push(((await button.textContent()) ?? '').trim());
 
-    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state: 'no-js' }));
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const query = await landedOnCallback(page, rp);
-    assert.equal(query.get('state'), 'no-js');
-    const code = query.get('code');
-    assert.ok(code);
+    const code = await approvedCode(page, server.url, rp, app.clientId, 'no-js');
     const tokens = await exchangeCode(server.url, app, code, rp.callback);
     assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);
     await context.close();

@@ -15,6 +15,7 @@ import {
   createApp,
   exchangeCode,
   freshPage,
+  approvedCode,
   landedOnCallback,
   postForm,
   signUp,
@@ -33,16 +34,7 @@ describe('browser: developer console', () => {
   });
   after(() => suite?.close());
 
-  /** Consents in the browser and returns the code the relying party received. */
-  async function codeFor(page: Page, app: ConsoleApp, state: string): Promise<string> {
-    await page.goto(authorizeUrl(server.url, { client_id: app.clientId, redirect_uri: rp.callback, state }));
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const query = await landedOnCallback(page, rp);
-    assert.equal(query.get('state'), state);
-    const code = query.get('code');
-    assert.ok(code, `no code: ${query}`);
-    return code;
-  }
+  const codeFor = (page: Page, app: ConsoleApp, state: string) => approvedCode(page, server.url, rp, app.clientId, state);
 
   test('revoking an authorized app: its access token and refresh token stop working', async () => {
     const { context, page } = await freshPage(browser);

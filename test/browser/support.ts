@@ -105,6 +105,20 @@ export async function landedOnCallback(page: Page, rp: RelyingParty): Promise<UR
   return rp.last();
 }
 
+/**
+ * Sends the signed-in browser through the authorization page for `clientId`, clicks Allow, and
+ * returns the code the relying party received (its `state` checked).
+ */
+export async function approvedCode(page: Page, base: string, rp: RelyingParty, clientId: string, state: string): Promise<string> {
+  await page.goto(authorizeUrl(base, { client_id: clientId, redirect_uri: rp.callback, state }));
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const query = await landedOnCallback(page, rp);
+  if (query.get('state') !== state) throw new Error(`state ${query.get('state')} instead of ${state}`);
+  const code = query.get('code');
+  if (!code) throw new Error(`no code: ${query}`);
+  return code;
+}
+
 export async function signUp(page: Page, base: string, user: { name: string; email: string; password?: string }): Promise<void> {
   await page.goto(`${base}/signup`);
   await page.getByLabel('Name').fill(user.name);
