@@ -29,7 +29,7 @@ describe('a blocked user', () => {
     (await fetch(`${server.url}/login`, { method: 'POST', body: form({ email, password: PASSWORD }), redirect: 'manual' })).status;
 
   // The `web` grant reads the session, then stores the token: a block committed in between must
-  // not leave a token it could not see (test/store/user-block.test.ts has the engine races).
+  // not leave a token it could not see (test/store/issue-guards.test.ts has the engine races).
   test('blocked between the web grant reading the session and storing the token: invalid_grant, no token', async () => {
     const user = await aUser(server);
     const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [] });
