@@ -10,7 +10,7 @@ import { CommandError, output, parse, required, withBorealis } from './args.js';
 /** Enough for any deployment this command serves; the JSON says when there were more. */
 const LIST_LIMIT = 1000;
 
-export async function listClients(args: string[]) {
+export async function clientsList(args: string[]) {
   const values = parse(args, { owner: { type: 'string' }, json: { type: 'boolean' } });
   const { clients, total } = await withBorealis({}, async ({ ctx }) => {
     let page: { items: Client[]; total: number };
@@ -43,7 +43,7 @@ export async function listClients(args: string[]) {
   output(values.json, { clients, total }, human.length ? human.join('\n') : 'no clients');
 }
 
-export async function deleteClient(args: string[]) {
+export async function clientsDelete(args: string[]) {
   const values = parse(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
   const clientId = required(values, 'client-id');
   await withBorealis({}, async ({ ctx }) => {
@@ -53,7 +53,7 @@ export async function deleteClient(args: string[]) {
   output(values.json, { client_id: clientId, deleted: true }, `deleted client ${clientId}: its codes and tokens are revoked`);
 }
 
-export async function rotateSecret(args: string[]) {
+export async function clientsRotateSecret(args: string[]) {
   const values = parse(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
   const clientId = required(values, 'client-id');
   const secret = await withBorealis({}, async ({ ctx }) => {

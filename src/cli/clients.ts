@@ -3,7 +3,7 @@ import { checkRedirectUri } from '../oauth/registration/redirect-uri.js';
 import { PUBLIC_SCOPES } from '../oauth/scopes.js';
 import type { ClientMetadata } from '../store/store.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
-import { deleteClient, listClients, rotateSecret } from './clients-manage.js';
+import { clientsDelete, clientsList, clientsRotateSecret } from './clients-manage.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'web'];
@@ -11,9 +11,9 @@ const GRANT_TYPES = ['authorization_code', 'refresh_token', 'web'];
 export async function clientsCommand(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'create') return create(rest);
-  if (sub === 'list') return listClients(rest);
-  if (sub === 'delete') return deleteClient(rest);
-  if (sub === 'rotate-secret') return rotateSecret(rest);
+  if (sub === 'list') return clientsList(rest);
+  if (sub === 'delete') return clientsDelete(rest);
+  if (sub === 'rotate-secret') return clientsRotateSecret(rest);
   throw new UsageError(`unknown clients command: ${sub ?? '(none)'}`);
 }
 
