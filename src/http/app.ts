@@ -18,6 +18,7 @@ import { settingsErrorHandler } from './pages/settings-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consolePageRoutes } from './routes/console-pages.js';
+import { healthRoutes } from './routes/health.js';
 import { organizationPageRoutes } from './routes/organization-pages.js';
 import { loginRoutes } from './routes/login.js';
 import { registrationRoutes } from './routes/registration.js';
@@ -111,6 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     registration: options.registration.policy !== 'closed',
   });
   assetRoutes(app);
+  healthRoutes(app, options.ctx.store);
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {
     await browser.register(cookie);

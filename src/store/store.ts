@@ -287,12 +287,13 @@ export interface Store {
   readonly signInThrottle: SignInThrottle;
   readonly rateLimits: RateLimits;
   /**
-   * Runs `work` in one transaction; the store it receives writes inside it. On SQLite `work` may
-   * run more than once (a failure in its group commit reruns the group), so it must act only
-   * through that store.
+   * Runs `work` in one transaction, through the store it receives. On SQLite `work` may run more
+   * than once (a failure in its group commit reruns the group), so it acts only through that store.
    */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Deletes what has expired (§5.5); returns the number of rows removed. */
   deleteExpired(now: number): Promise<number>;
+  /** One round trip to the database, for readiness checks (routes/health.ts). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

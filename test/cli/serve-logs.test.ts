@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { openDb } from '../../src/store/sql/db.js';
 import { TEST_SECRET, type TestDatabase, freePort, freshDatabase, untilServing } from '../support/server.js';
 
 const SECRET_VALUE = 'polar_us_LoggedNowhere0123456789abcdefghijklmnopq';
@@ -61,6 +62,24 @@ describe('borealis serve: the log holds no credential', () => {
     assert.match(output, /"url":"\/v1\/oauth2\/token"/);
     assert.ok(!output.includes('LoggedNowhere'), output);
     assert.ok(!output.includes(BASIC), output);
+  });
+
+  test('health probes leave no line at info; a failed readiness check leaves one, with its reason', async () => {
+    const output = await logged('info', async (url) => {
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/health/live`)).status, 200);
+      assert.equal((await fetch(`${url}/health/ready`)).status, 200);
+      const db = await openDb(database.url);
+      await db.exec('ALTER TABLE schema_migrations RENAME TO schema_migrations_away');
+      try {
+        assert.equal((await fetch(`${url}/health/ready`)).status, 503);
+      } finally {
+        await db.exec('ALTER TABLE schema_migrations_away RENAME TO schema_migrations');
+        await db.close();
+      }
+    });
+    // Neither the probes' requests nor their answers (Fastify's info lines) were logged.
+    assert.ok(!output.includes('/health/'), output);
+    assert.match(output, /"level":40,.*schema_migrations.*"msg":"not ready: the database did not answer"/);
   });
 
   test('at trace, a malformed request is answered 400 and none of its bytes are logged', async () => {

@@ -210,6 +210,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/.well-known/openid-configuration', auths: ['anon'] },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', auths: ['anon'] },
   { method: 'GET', path: '/.well-known/jwks.json', auths: ['anon'] },
+  { method: 'GET', path: '/health/live', auths: ['anon'] },
+  { method: 'GET', path: '/health/ready', auths: ['anon'] },
   { method: 'GET', path: '/assets/:name', auths: ['anon'], id: () => 'style.css', extraTypes: /^text\/(css|javascript); charset=utf-8$/ },
   { method: 'GET', path: '/', auths: ['anon', 'session'] },
 
@@ -342,7 +344,7 @@ const PATH_IDS: [string, string][] = [
 function headersRead(route: Route) {
   const path = route.path.replace(/#.*$/, '');
   const clientAuth = ['/v1/oauth2/token', '/v1/oauth2/introspect', '/v1/oauth2/revoke'].includes(path);
-  const machine = clientAuth || path.startsWith('/v1/oauth2/userinfo') || path.startsWith('/.well-known/') || path.startsWith('/assets/') || path === '/';
+  const machine = clientAuth || path.startsWith('/v1/oauth2/userinfo') || path.startsWith('/.well-known/') || path.startsWith('/health/') || path.startsWith('/assets/') || path === '/';
   const webCaller = path.startsWith('/v1/oauth2/') && !machine;
   return {
     cookie: !machine,

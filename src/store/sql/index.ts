@@ -90,6 +90,8 @@ function storeOver(db: Db, root: Db): Store {
       removed += await deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]);
       return removed;
     },
+    // A read of a table every installation has: it fails where the schema is gone, too.
+    ping: async () => void (await db.get('SELECT 1 FROM schema_migrations LIMIT 1')),
     close: () => root.close(),
   };
 }
