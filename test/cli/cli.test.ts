@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Credentials } from '../../src/oauth/credentials.js';
 import { openDb } from '../../src/store/sql/db.js';
+import { migrations } from '../../src/store/sql/migrate.js';
+import { count } from '../store/fixtures.js';
 import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
 
 const run = promisify(execFile);
@@ -222,6 +224,30 @@ describe('borealis CLI', () => {
     assert.match(changed.stderr, /^borealis: signing key [0-9a-f-]+ cannot be opened with this BOREALIS_SECRET\. Was the secret changed\?/);
     assert.match(changed.stderr, /delete the rows of the signing_keys table/);
     assert.doesNotMatch(changed.stderr, /\n\s+at /);
+  });
+
+  test('a database migrated by a newer build: an older build refuses to start, in one line, and writes nothing', async () => {
+    await json('keys', 'list');
+    const db = await openDb(database.url);
+    const known = Math.max(...migrations.map((m) => m.version));
+    const newer = known + 1;
+    try {
+      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [newer, 'from-the-future', 0]);
+      const users = await count(db, 'SELECT count(*) AS n FROM users');
+      // `serve` opens the store as these do (compose.ts), and would run on where it should not.
+      for (const command of [['migrate'], ['users', 'create', '--email', 'late@example.com', '--password', 'long enough pw']]) {
+        const refused = await fails({ DATABASE_URL: database.url }, ...command);
+        assert.equal(refused.code, 2);
+        assert.equal(
+          refused.stderr,
+          `borealis: the database's schema is at version ${newer}, newer than this build of Borealis knows (${known}): run a build at least as new as the one that migrated it\n`,
+        );
+      }
+      assert.equal(await count(db, 'SELECT count(*) AS n FROM users'), users);
+    } finally {
+      await db.run('DELETE FROM schema_migrations WHERE version = ?', [newer]);
+      await db.close();
+    }
   });
 
   test('production refuses to start without BOREALIS_SECRET', async () => {

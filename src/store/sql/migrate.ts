@@ -2,6 +2,7 @@
  * Versioned migrations, applied in order under a cross-process lock so that several
  * instances starting together against one database apply each exactly once.
  */
+import { ConfigError } from '../../config.js';
 import type { Db } from './db.js';
 import * as initial from './migrations/001-initial.js';
 import * as uniqueLiveNonce from './migrations/002-unique-live-nonce.js';
@@ -35,12 +36,28 @@ export const migrations: readonly Migration[] = [
   userIndexes,
 ];
 
+/**
+ * A build older than the database would write rows the newer code cannot read (a user without
+ * the lookup email of migration 005 can be registered twice) and miss tokens of a newer format.
+ * Rolling back means restoring the database too, so an older build refuses to start at all.
+ */
+function refuseNewerSchema(done: Set<number>) {
+  const known = Math.max(...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...done);
+  if (newest > known) {
+    throw new ConfigError(
+      `the database's schema is at version ${newest}, newer than this build of Borealis knows (${known}): run a build at least as new as the one that migrated it`,
+    );
+  }
+}
+
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
     );
     const done = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    refuseNewerSchema(done);
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
