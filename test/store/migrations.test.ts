@@ -58,6 +58,43 @@ describe(`store contract: migrations (${ENGINE})`, () => {
     }
   });
 
+  test('002 builds its unique index over the live codes the first build could leave sharing a nonce', async () => {
+    const database = await freshDatabase();
+    const raw = await openDb(database.url);
+    try {
+      await raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      await raw.exec(migrations[0]?.sql ?? '');
+      await raw.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'initial', ?)", [NOW]);
+      await raw.run("INSERT INTO users (id, email, created_at) VALUES ('u1', 'ada@example.com', ?)", [NOW]);
+      // [id, scope, consumed_at]: all for client c1 with the nonce n, as that build stored them.
+      const codes: [string, string, number | null][] = [
+        ['a-plain', 'email', null],
+        ['b-plain', 'email', null],
+        ['c-openid', 'openid email', null],
+        ['d-openid', 'email openid', null],
+        ['e-used', 'openid', NOW - 5],
+      ];
+      for (const [id, scope, consumed] of codes) {
+        await raw.run(
+          `INSERT INTO oauth2_authorization_codes (id, code_hash, client_id, user_id, scope, nonce, auth_time, issued_at, expires_at, consumed_at)
+           VALUES (?, ?, 'c1', 'u1', ?, 'n', ?, ?, ?, ?)`,
+          [id, `hash-${id}`, scope, NOW, NOW - 10, NOW + 290, consumed],
+        );
+      }
+      assert.deepEqual(await migrate(raw, NOW), ALL_VERSIONS.slice(1));
+      assert.deepEqual(await raw.all('SELECT id, nonce, consumed_at FROM oauth2_authorization_codes ORDER BY id'), [
+        { id: 'a-plain', nonce: null, consumed_at: null },
+        { id: 'b-plain', nonce: null, consumed_at: null },
+        { id: 'c-openid', nonce: 'n', consumed_at: null },
+        { id: 'd-openid', nonce: 'n', consumed_at: NOW - 10 },
+        { id: 'e-used', nonce: 'n', consumed_at: NOW - 5 },
+      ]);
+    } finally {
+      await raw.close();
+      await database.drop();
+    }
+  });
+
   test('concurrent migrate runs through one connection both succeed, applying once', async () => {
     const database = await freshDatabase();
     const raw = await openDb(database.url);
