@@ -146,6 +146,34 @@ describe('refresh_token grant', () => {
     assert.equal(child.text, '{"error": "invalid_grant"}');
   });
 
+  test('a grace response no key opens (sealed by another build) is refused without revoking the family', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const second = JSON.parse((await refresh(server, client, first.refresh_token as string)).text);
+    const { ctx } = server.borealis;
+    const row = await ctx.store.tokens.findByRefresh(ctx.credentials.tokenKey(first.refresh_token as string));
+    assert.ok(row);
+    // As builds before the grace key was derived per token sealed it: one key for every response.
+    const foreign = SealedBox.forPurpose(TEST_SECRET, 'refresh-grace').seal(JSON.stringify(second), `oauth2_tokens.rotated_response:${row.id}`);
+    const db = await openDb(server.database.url);
+    try {
+      await db.run('UPDATE oauth2_tokens SET rotated_response = ? WHERE id = ?', [foreign, row.id]);
+    } finally {
+      await db.close();
+    }
+    clock.advance(1);
+    const replay = await refresh(server, client, first.refresh_token as string);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.text, '{"error": "invalid_grant"}');
+    const rows = await familyRows(server, second.access_token);
+    const live = rows.filter((r) => r.refresh_token_revoked_at === 0).map((r) => r.id);
+    assert.equal(rows.length, 2);
+    assert.equal(live.length, 1, 'the winner keeps its pair');
+    assert.notEqual(live[0], row.id, 'the rotated row is the one spent');
+    assert.equal((await refresh(server, client, second.refresh_token)).status, 200);
+  });
+
   test("another client's refresh token is invalid_grant and stays valid for its owner", async () => {
     const owner = await aClient(server);
     const thief = await aClient(server);

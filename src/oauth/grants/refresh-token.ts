@@ -23,12 +23,14 @@ const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
  * out again has been revoked meanwhile (as it is when its family, client or consent is). The
  * rotated row's own access token is not asked: revoking that already-replaced token (RFC 7009)
  * revokes nothing the replay hands out, and must not turn a parallel refresh into reuse.
+ * `unreadable`: the presented token is the rotated one, in the window, but the response cannot
+ * be opened, as when another build sealed it (README, "Upgrading").
  */
-async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | undefined> {
+async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | 'unreadable' | undefined> {
   if (row.rotatedAt === null || row.rotatedResponse === null) return undefined;
   if (ctx.refreshGraceSeconds <= 0 || now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
-  if (opened === undefined) return undefined;
+  if (opened === undefined) return 'unreadable';
   const replay = JSON.parse(opened) as TokenResponse;
   const child = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(replay.access_token));
   // A child that was itself rotated is fine (the client raced ahead); a revoked one is not.
@@ -39,6 +41,9 @@ async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, 
 
 async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
   const replay = await graceReplay(ctx, row, refreshToken, now);
+  // Only the holder of the rotated token can open its response, and only inside the window: a
+  // response no key opens is no sign of theft, so the family the winner now holds is kept.
+  if (replay === 'unreadable') throw invalidGrant();
   if (replay) return replay;
   await ctx.store.tokens.revokeFamily(row, now);
   throw invalidGrant();
