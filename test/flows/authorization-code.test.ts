@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { MAX_NONCE_LENGTH } from '../../src/oauth/authorize/request.js';
 import { REDIRECT_URI, aClient, aUser, obtainCode, pkcePair, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
@@ -52,6 +53,15 @@ describe('authorization_code grant', () => {
     assert.equal(payload.nonce, 'n-1');
     assert.equal(payload.email, user.email);
     assert.equal((payload.exp as number) - (payload.iat as number), 3600);
+  });
+
+  test('the longest nonce, in 3-byte characters, reaches the id_token (PostgreSQL indexes it with the code)', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const nonce = '€'.repeat(MAX_NONCE_LENGTH);
+    const body = await tokensFor(server, client, cookie, { nonce });
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+    assert.equal((await jwtVerify(body.id_token ?? '', jwks)).payload.nonce, nonce);
   });
 
   test('without openid there is no id_token, and a refresh token only when the client may refresh', async () => {

@@ -172,6 +172,7 @@ describe('GET /v1/oauth2/authorize: bad input', () => {
       ['a public client without code_challenge (D7)', () => base('', publicClient), () => redirect('invalid_request', 'Public+clients+must+send+a+%27code_challenge%27+with+%27code_challenge_method%3DS256%27.')],
       ['a public client with plain (D7)', () => base(`&code_challenge=${pkcePair().verifier}&code_challenge_method=plain`, publicClient), () => redirect('invalid_request', 'Public+clients+must+use+%27code_challenge_method%3DS256%27.')],
       ['a public client with no method (plain by default)', () => base(`&code_challenge=${pkcePair().challenge}`, publicClient), () => redirect('invalid_request', 'Public+clients+must+use+%27code_challenge_method%3DS256%27.')],
+      ['a nonce over 512 characters (openid)', () => base(`&nonce=${'é'.repeat(513)}`), () => redirect('invalid_request', 'Invalid+%27nonce%27+parameter%3A+512+characters+at+most.')],
       ['prompt "none login"', () => base('&prompt=none+login'), () => redirect('invalid_request', 'Invalid+%27prompt%27+parameter.')],
       ['prompt "consent none" without openid', () => base('&prompt=consent+none').replace('scope=openid+email', 'scope=email'), () => redirect('invalid_request', 'Invalid+%27prompt%27+parameter.')],
       ['prompt=none, not signed in', () => base('&prompt=none'), () => redirect('login_required')],

@@ -12,6 +12,9 @@ import { type Challenge, checkChallenge } from '../pkce.js';
 import { hasScope, isKnownScope, narrowScope, splitScope } from '../scopes.js';
 
 /** Single-valued authorize parameters (D16: each may appear once). */
+/** The longest `nonce` stored with a code (see where it is checked). */
+export const MAX_NONCE_LENGTH = 512;
+
 export const AUTHORIZE_PARAMS = [
   'response_type',
   'client_id',
@@ -110,6 +113,11 @@ export async function validateAuthorizationRequest(
     const challenge = checkChallenge(params.get('code_challenge'), params.get('code_challenge_method'), publicClient);
 
     const nonce = params.get('nonce') ?? null;
+    // Stored with the code under a unique index, whose entries PostgreSQL bounds (2,704 bytes):
+    // 512 UTF-16 units are at most 1,536 UTF-8 bytes. OIDC sets no length; real nonces are short.
+    if (openid && nonce !== null && nonce.length > MAX_NONCE_LENGTH) {
+      throw invalidRequest(`Invalid 'nonce' parameter: ${MAX_NONCE_LENGTH} characters at most.`, true);
+    }
     if (openid && nonce !== null && (await ctx.store.codes.nonceInUse(client.clientId, nonce))) {
       throw invalidRequest('Replay attack', true);
     }
