@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
 import type { OAuthContext } from '../oauth/context.js';
+import { clientAddress } from './client-address.js';
 import { allowOrigin, cors } from './cors.js';
 import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
@@ -117,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (browser) => {
     await browser.register(cookie);
     // Registration's per-IP limit, counted in the database; only routes that ask are limited.
-    await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits) });
+    await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits), keyGenerator: clientAddress });
     // An encoded NUL in the path (`/v1/oauth2/register/a%00b`) names no resource; left to the
     // routes, PostgreSQL would refuse to even compare it. Only these routes take ids in the path.
     browser.addHook('onRequest', async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createUser, startSession } from '../../accounts/accounts.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
+import { clientAddress } from '../client-address.js';
 import { assertCsrfToken, assertSameOrigin, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
@@ -53,7 +54,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     const returnTo = safeReturnTo(form.get('return_to'));
     const email = form.get('email') ?? '';
     if (tokenRefused(request, form)) return authPage(request, reply, 403, loginPage, { returnTo, error: EXPIRED, email });
-    const result = await signInWithPassword(deps, email, form.get('password') ?? '', request.ip);
+    const result = await signInWithPassword(deps, email, form.get('password') ?? '', clientAddress(request));
     if (!result.ok) {
       // The same words for an unknown email and a wrong password: do not reveal which.
       const error =
