@@ -168,6 +168,17 @@ describe('sign-in', () => {
     assert.equal(hidden?.replaceAll('&amp;', '&'), `/oauth2/authorize?${query}`);
   });
 
+  test('a malformed sign-out (return_to twice) is refused before anything is written: still signed in', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const body = new URLSearchParams([['return_to', '/a'], ['return_to', '/b']]);
+    const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
+    assert.equal(out.status, 400);
+    assert.equal(out.headers.get('set-cookie'), null);
+    const settings = await fetch(`${server.url}/settings/oauth`, { headers: { cookie }, redirect: 'manual' });
+    assert.equal(settings.status, 200);
+  });
+
   test('sign-out while the user is blocked deletes the session too: unblocking does not revive it', async () => {
     const user = await aUser(server);
     const cookie = await signIn(server, user);

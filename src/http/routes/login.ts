@@ -98,12 +98,13 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     const form = new Params(new Map(), await formParams(request));
     // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may omit it.
     if (signedIn && fromBrowser(request)) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+    // Signing out on the consent page to switch accounts: the next sign-in carries on with the
+    // request. Read before anything is deleted: a malformed form signs no one out.
+    const back = safeReturnTo(form.get('return_to'));
     // Also a session that signs no one in now (its user blocked): unblocking must not revive it.
     const cookie = request.cookies[SESSION_COOKIE];
     if (cookie) await deps.store.sessions.delete(deps.credentials.hash(cookie));
     clearSessionCookie(reply, options.secureCookies);
-    // Signing out on the consent page to switch accounts: the next sign-in carries on with the request.
-    const back = safeReturnTo(form.get('return_to'));
     return sendRedirect(reply, back === '/' ? '/login' : `/login?return_to=${encodeURIComponent(back)}`, 303);
   });
 }
