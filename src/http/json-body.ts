@@ -54,12 +54,27 @@ function declaredJson(contentType: string | undefined): boolean {
   return mediaType === 'application/json' || /^application\/[^/]+\+json$/.test(mediaType);
 }
 
-export function jsonBody(request: FastifyRequest): unknown {
-  const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
-  if (raw === '') return unprocessableMissing();
-  if (!declaredJson(request.headers['content-type'])) {
-    throw unprocessable({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: raw });
+/**
+ * Python's json.loads decodes the bytes strictly (a leading BOM is dropped); the UnicodeDecodeError
+ * is not a JSONDecodeError, so FastAPI answers its generic 400 (shape E), not json_invalid.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+function decoded(body: Buffer): string {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw new ApiError(400, { detail: 'There was an error parsing the body' });
   }
+}
+
+export function jsonBody(request: FastifyRequest): unknown {
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  if (body.length === 0) return unprocessableMissing();
+  if (!declaredJson(request.headers['content-type'])) {
+    const input = body.toString('utf8');
+    throw unprocessable({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input });
+  }
+  const raw = decoded(body);
   if (raw.trim() === '' || raw.trim() === 'null') return unprocessableMissing();
   if (depth(raw) > MAX_DEPTH) throw invalid(0, `Nesting deeper than ${MAX_DEPTH} levels`);
   try {

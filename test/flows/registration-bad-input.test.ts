@@ -24,7 +24,7 @@ describe('POST /v1/oauth2/register: bad input', () => {
   });
   after(() => server.close());
 
-  async function post(raw: string, contentType = 'application/json') {
+  async function post(raw: string | Buffer, contentType = 'application/json') {
     const response = await fetch(`${server.url}/v1/oauth2/register`, { method: 'POST', headers: { 'content-type': contentType }, body: raw });
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
@@ -54,6 +54,17 @@ describe('POST /v1/oauth2/register: bad input', () => {
       assert.equal(result.status, 422, raw);
       assert.equal(JSON.parse(result.text).error, 'RequestValidationError', raw);
     }
+  });
+
+  test('bytes that are not UTF-8 → 400 as FastAPI answers a UnicodeDecodeError; a leading BOM is dropped, as Python does', async () => {
+    const latin1 = Buffer.from(JSON.stringify({ ...OK, client_name: 'café' }), 'latin1');
+    const refused = await post(latin1);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.text, '{"detail":"There was an error parsing the body"}');
+    assert.equal(refused.headers.get('content-type'), 'application/json');
+    const bom = await post(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ ...OK, client_name: 'café' }))]));
+    assert.equal(bom.status, 201, bom.text);
+    assert.equal(JSON.parse(bom.text).client_name, 'café');
   });
 
   // FastAPI reads JSON only under a JSON media type (or none); a text/plain body, which any page
