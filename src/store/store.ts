@@ -4,6 +4,9 @@
  * Times are epoch seconds.
  */
 import type { RateLimits, SignInThrottle } from './limits.js';
+import type { SigningKeysStore } from './signing-keys.js';
+
+export type { SigningKey, SigningKeysStore } from './signing-keys.js';
 
 export interface User {
   id: string;
@@ -138,18 +141,6 @@ export interface Consent {
   organizationIds: string[];
 }
 
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  publicJwk: string;
-  privateJwkSealed: string;
-  /** When it starts signing; a rotated-in key is published before it signs. */
-  createdAt: number;
-  retiredAt: number | null;
-  /** When it leaves the JWKS: after every id_token it signed has expired. */
-  expiresAt: number | null;
-}
-
 export interface UsersStore {
   create(user: User): Promise<void>;
   findByEmail(email: string): Promise<User | undefined>;
@@ -253,25 +244,6 @@ export interface ConsentsStore {
   listForUser(userId: string): Promise<(Consent & { modifiedAt: number })[]>;
   /** Forgets the consent and revokes every code and token the client holds for the user. */
   revoke(clientId: string, userId: string, now: number): Promise<void>;
-}
-
-export interface SigningKeysStore {
-  list(): Promise<SigningKey[]>;
-  create(key: SigningKey): Promise<void>;
-  /**
-   * Adds `key` only if no live (unretired) key exists, serialised across processes: instances
-   * starting together on an empty database end up with one first key. False if one existed.
-   */
-  createFirst(key: SigningKey): Promise<boolean>;
-  /**
-   * Adds `key` and retires every other live key when it starts signing, in one transaction,
-   * serialised across processes: two rotations at once leave one live key.
-   */
-  rotate(key: SigningKey, retiredKeysExpireAt: number): Promise<void>;
-  /** Removes retired keys whose id_tokens have all expired. */
-  prune(now: number): Promise<string[]>;
-  /** Removes one key at once, whatever its state (a compromised key). False if there was none. */
-  withdraw(kid: string): Promise<boolean>;
 }
 
 export interface Store {
