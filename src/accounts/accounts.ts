@@ -98,11 +98,14 @@ export async function authenticate(deps: AccountsDeps, email: string, password: 
   return ok && user && user.blockedAt === null ? user : undefined;
 }
 
-/** Starts a web session; the returned `polar_us_` value goes in the cookie, only its HMAC is stored. */
-export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session }> {
+/**
+ * Starts a web session; the returned `polar_us_` value goes in the cookie, only its HMAC is stored.
+ * Undefined when the user was blocked since they were authenticated: nothing is stored.
+ */
+export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session } | undefined> {
   const token = deps.credentials.mint('userSession');
   const now = deps.now();
   const session: Session = { id: randomUUID(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
-  await deps.store.sessions.create(session, deps.credentials.hash(token));
+  if (!(await deps.store.sessions.create(session, deps.credentials.hash(token)))) return undefined;
   return { token, session };
 }

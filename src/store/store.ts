@@ -165,7 +165,8 @@ export interface OrganizationsStore {
 }
 
 export interface SessionsStore {
-  create(session: Session, tokenHash: string): Promise<void>;
+  /** False, storing nothing, when the user is blocked or gone (atomic with `users.block`). */
+  create(session: Session, tokenHash: string): Promise<boolean>;
   /** The live (unexpired) session with that token hash, and its user. */
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
   delete(tokenHash: string): Promise<void>;
@@ -190,9 +191,10 @@ export interface CodesStore {
   /**
    * `nonce-in-use` when another live code of the client carries the same nonce (atomic).
    * `whileConsented`: only if the user's remembered consent for the client still exists, judged
-   * atomically with a concurrent `consents.revoke` (`not-consented` otherwise).
+   * atomically with a concurrent `consents.revoke` (`not-consented` otherwise). `user-blocked`
+   * likewise with `users.block`.
    */
-  create(code: AuthorizationCode, options?: { whileConsented?: boolean }): Promise<'created' | 'nonce-in-use' | 'not-consented'>;
+  create(code: AuthorizationCode, options?: { whileConsented?: boolean }): Promise<'created' | 'nonce-in-use' | 'not-consented' | 'user-blocked'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
   /** The calling client (undeleted), a presented code and the code's user, read in one statement. */
   findWithClient(clientId: string, codeHash: string): Promise<{ client?: Client; code?: AuthorizationCode; user?: User }>;

@@ -51,6 +51,53 @@ describe('a blocked user', () => {
     }
   });
 
+  test('blocked between authorize reading the session and storing the code: access_denied, no code', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server);
+    const cookie = await signIn(server, user);
+    await obtainCode(server, client, cookie); // consent remembered: the next request issues at once
+    const { ctx, accounts } = server.borealis;
+    const sessions = ctx.store.sessions;
+    const findActive = sessions.findActive.bind(sessions);
+    sessions.findActive = async (...args) => {
+      const found = await findActive(...args);
+      await setBlocked(accounts, user.email, true);
+      return found;
+    };
+    try {
+      const query = form({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st' });
+      const response = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
+      assert.equal(response.status, 302);
+      const location = new URL(response.headers.get('location') ?? '');
+      assert.equal(location.searchParams.get('error'), 'access_denied');
+      assert.equal(location.searchParams.get('state'), 'st');
+      assert.equal(location.searchParams.get('code'), null);
+    } finally {
+      sessions.findActive = findActive;
+    }
+  });
+
+  test('blocked between the password check and the session: the sign-in is refused, no cookie', async () => {
+    const user = await aUser(server);
+    const { ctx, accounts } = server.borealis;
+    const users = ctx.store.users;
+    const findByEmail = users.findByEmail.bind(users);
+    users.findByEmail = async (...args) => {
+      users.findByEmail = findByEmail; // once: setBlocked looks the user up too
+      const found = await findByEmail(...args);
+      await setBlocked(accounts, user.email, true);
+      return found;
+    };
+    try {
+      const response = await fetch(`${server.url}/login`, { method: 'POST', body: form({ email: user.email, password: PASSWORD }), redirect: 'manual' });
+      assert.equal(response.status, 401);
+      assert.doesNotMatch(response.headers.get('set-cookie') ?? '', /polar_session=/);
+      assert.match(await response.text(), /Wrong email or password\./);
+    } finally {
+      users.findByEmail = findByEmail;
+    }
+  });
+
   test('loses every session, code and token at once; unblocking revives none of them', async () => {
     const user = await aUser(server);
     const bystander = await aUser(server);

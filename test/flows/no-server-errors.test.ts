@@ -53,7 +53,9 @@ interface Runtime {
 async function freshRuntime(): Promise<Runtime> {
   const { ctx, accounts } = server.borealis;
   const created = await register({ client_name: 'Owned', redirect_uris: [REDIRECT_URI] }, { kind: 'user', userId: user.id }, ctx);
-  const { token, session } = await startSession(accounts, user);
+  const started = await startSession(accounts, user);
+  assert.ok(started);
+  const { token, session } = started;
   return {
     clientId: created.client_id as string,
     regToken: created.registration_access_token as string,

@@ -55,16 +55,15 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     const email = form.get('email') ?? '';
     if (tokenRefused(request, form)) return authPage(request, reply, 403, loginPage, { returnTo, error: EXPIRED, email });
     const result = await signInWithPassword(deps, email, form.get('password') ?? '', clientAddress(request));
-    if (!result.ok) {
+    // A user blocked between the password check and the session (startSession) is refused alike.
+    const started = result.ok ? await startSession(deps, result.user) : undefined;
+    if (!result.ok || !started) {
+      const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
-      const error =
-        result.lockedUntil > 0
-          ? `Too many failed attempts. Try again in ${minutes(result.lockedUntil - deps.now())} minutes.`
-          : 'Wrong email or password.';
-      return authPage(request, reply, result.lockedUntil > 0 ? 429 : 401, loginPage, { returnTo, error, email });
+      const error = lockedUntil > 0 ? `Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())} minutes.` : 'Wrong email or password.';
+      return authPage(request, reply, lockedUntil > 0 ? 429 : 401, loginPage, { returnTo, error, email });
     }
-    const { token } = await startSession(deps, result.user);
-    setSessionCookie(reply, token, options.secureCookies);
+    setSessionCookie(reply, started.token, options.secureCookies);
     return sendRedirect(reply, returnTo, 303);
   });
 
@@ -83,8 +82,10 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (tokenRefused(request, form)) return authPage(request, reply, 403, signupPage, { returnTo, error: EXPIRED, email });
     try {
       const user = await createUser(deps, { email, password: form.get('password') ?? '', name: form.get('name') });
-      const { token } = await startSession(deps, user);
-      setSessionCookie(reply, token, options.secureCookies);
+      const started = await startSession(deps, user);
+      // Blocked the moment it was created: the sign-in page says no more than it would then.
+      if (!started) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+      setSessionCookie(reply, started.token, options.secureCookies);
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;

@@ -4,7 +4,7 @@
  */
 import type { Session } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
-import { invalidRequest } from '../errors.js';
+import { OAuthError, invalidRequest } from '../errors.js';
 import { LIFETIME } from '../issue.js';
 import { redirectWith } from './redirect.js';
 import type { AuthorizationRequest } from './request.js';
@@ -49,10 +49,14 @@ export async function issueCode(
     organizationIds,
   }, { whileConsented });
   if (created === 'not-consented') return undefined;
-  if (created === 'nonce-in-use') {
-    const replay = invalidRequest('Replay attack', true).withState(request.state);
-    replay.redirectTo = request.redirectUri;
-    throw replay;
+  if (created === 'nonce-in-use' || created === 'user-blocked') {
+    // A user blocked while this request ran (store.ts): the server denies it (RFC 6749 §4.1.2.1).
+    const error =
+      created === 'nonce-in-use'
+        ? invalidRequest('Replay attack', true)
+        : new OAuthError('access_denied', 'The resource owner or authorization server denied the request', { allowRedirect: true });
+    error.withState(request.state).redirectTo = request.redirectUri;
+    throw error;
   }
   return redirectWith(request.redirectUri, [
     ['code', code],

@@ -98,9 +98,22 @@ export const organizations = (db: Db): OrganizationsStore => ({
   },
 });
 
+/**
+ * Inside a transaction that stores something a user's block must end (a session, a code): whether
+ * the user exists unblocked. On PostgreSQL the row is held FOR SHARE until the commit, so a
+ * concurrent `block` either commits first (seen here) or waits, and then its deletes see what this
+ * transaction stored. SQLite runs one writer at a time.
+ */
+export async function holdActiveUser(tx: Db, userId: string): Promise<boolean> {
+  const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
+  const row = await tx.get<{ blocked_at: number | null }>(`SELECT blocked_at FROM users WHERE id = ?${lock}`, [userId]);
+  return row !== undefined && row.blocked_at === null;
+}
+
 export const sessions = (db: Db): SessionsStore => ({
-  async create(s: Session, tokenHash: string) {
-    await db.transaction(async (tx) => {
+  create(s: Session, tokenHash: string) {
+    return db.transaction(async (tx) => {
+      if (!(await holdActiveUser(tx, s.userId))) return false;
       await tx.run('INSERT INTO user_sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
         s.id,
         tokenHash,
@@ -111,6 +124,7 @@ export const sessions = (db: Db): SessionsStore => ({
       for (const org of s.organizationIds) {
         await tx.run('INSERT INTO user_session_organizations (session_id, organization_id) VALUES (?, ?)', [s.id, org]);
       }
+      return true;
     });
   },
   async findActive(tokenHash, now) {

@@ -1,5 +1,5 @@
 import type { AuthorizationCode, CodesStore } from '../store.js';
-import { USER } from './accounts.js';
+import { USER, holdActiveUser } from './accounts.js';
 import { CLIENT } from './clients.js';
 import { type Db, foldedOrganizations, isUniqueViolation, shape, spaceSplit } from './db.js';
 import { claimThenIssue } from './issue-after.js';
@@ -30,16 +30,17 @@ const codeShape = (db: Db) =>
     }),
   );
 
-/** False, inserting nothing, when `whileConsented` and the consent is gone. */
-function insert(db: Db, c: AuthorizationCode, whileConsented: boolean): Promise<boolean> {
+/** Inserts nothing when the user is blocked, or when `whileConsented` and the consent is gone. */
+function insert(db: Db, c: AuthorizationCode, whileConsented: boolean): Promise<'created' | 'not-consented' | 'user-blocked'> {
   return db.transaction(async (tx) => {
+    if (!(await holdActiveUser(tx, c.userId))) return 'user-blocked';
     // A revocation deletes the consent, then consumes the user's codes for the client. Under
     // PostgreSQL's READ COMMITTED, FOR SHARE waits for such a deletion and then finds no row, or
     // holds the row so the revocation waits and then consumes this code; SQLite runs one writer at a time.
     if (whileConsented) {
       const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
       const held = await tx.get(`SELECT 1 AS held FROM oauth2_grants WHERE client_id = ? AND user_id = ?${lock}`, [c.clientId, c.userId]);
-      if (!held) return false;
+      if (!held) return 'not-consented';
     }
     await tx.run(
       `INSERT INTO oauth2_authorization_codes (id, code_hash, client_id, user_id, redirect_uri, scope, nonce, auth_time,
@@ -63,7 +64,7 @@ function insert(db: Db, c: AuthorizationCode, whileConsented: boolean): Promise<
     for (const org of c.organizationIds) {
       await tx.run('INSERT INTO oauth2_authorization_code_organizations (code_id, organization_id) VALUES (?, ?)', [c.id, org]);
     }
-    return true;
+    return 'created';
   });
 }
 
@@ -94,7 +95,7 @@ export const codes = (db: Db): CodesStore => {
     },
     async create(c, options) {
       try {
-        return (await insert(db, c, options?.whileConsented === true)) ? 'created' : 'not-consented';
+        return await insert(db, c, options?.whileConsented === true);
       } catch (error) {
         // The live-nonce unique index (migration 002) lost a race: report it, do not crash.
         if (c.nonce !== null && isUniqueViolation(error)) return 'nonce-in-use';
