@@ -2,9 +2,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError, type WireError } from '../oauth/errors.js';
 import { NO_STORE } from '../oauth/wire.js';
+import { StoreUnavailable } from '../store/store.js';
 import { authlibJson, compactJson } from './json.js';
 
 const JSON_TYPE = 'application/json';
+/** How long a client should wait before trying again when the database is unavailable. */
+const RETRY_AFTER_SECONDS = 5;
 
 const AUTHLIB_HEADERS = { ...NO_STORE, 'content-type': JSON_TYPE };
 
@@ -54,6 +57,16 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       error: 'invalid_request',
       error_description: 'The request is malformed.',
     });
+  }
+  if (error instanceof StoreUnavailable) {
+    // Nothing was done; a client (or the load balancer, via /health/ready) may try again.
+    request.log.warn({ err: error.cause }, 'the database is unavailable');
+    return sendAuthlib(
+      reply,
+      503,
+      { error: 'temporarily_unavailable', error_description: 'The authorization server is temporarily unavailable; try again later.' },
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendAuthlib(reply, 500, {

@@ -271,3 +271,13 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The database could not be reached, or did not answer in time: nothing was done, and the same
+ * request may succeed later (HTTP 503). The driver's error is the `cause`.
+ */
+export class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { StoreUnavailable } from '../store.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
 import { readBatcher } from './postgres-read-batch.js';
 
@@ -44,12 +45,31 @@ async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Errors that say the server was not reached or did not answer, rather than refused a statement:
+ * the driver's own timeouts and lost connections, the socket's, and SQLSTATE class 08
+ * (connection exception) and 57P01–57P03 (shutting down, starting up).
+ */
+const LOST = /^(Query read timeout|timeout exceeded when trying to connect|Connection terminated)/;
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+function unavailable(error: unknown): unknown {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const lost =
+    (typeof message === 'string' && LOST.test(message)) ||
+    (typeof code === 'string' && (SOCKET_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)));
+  return lost ? new StoreUnavailable(error) : error;
+}
+const guarded = <T>(work: Promise<T>): Promise<T> =>
+  work.catch((error: unknown) => {
+    throw unavailable(error);
+  });
+
+/**
  * `perTurn`: the pool, outside a transaction, where reads of one turn share a statement
  * (postgres-read-batch.ts) and so do claims (issue-after.ts), and where a statement a deadlock
  * aborted runs again.
  */
 function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['exclusive'], perTurn = false): Db {
-  const send = <T>(run: () => Promise<T>) => (perTurn ? againAfterDeadlock(run) : run());
+  const send = <T>(run: () => Promise<T>) => guarded(perTurn ? againAfterDeadlock(run) : run());
   const query = async (sql: string, params: Param[] = []) => {
     const { name, text } = translate(sql);
     return send(() => target.query({ name, text, values: params }));
@@ -72,7 +92,7 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
     allValues: values,
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     exec: async (sql) => {
-      await target.query(sql);
+      await guarded(target.query(sql));
     },
     transaction,
     exclusive,
@@ -83,13 +103,23 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
 /** Connections per process; 5, 10 and 20 measured within noise on the bench (bench/README.md). */
 export const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * A database that stops answering (a frozen host, a network partition, a proxy that accepts and
+ * forwards nothing) must fail requests, not hang them and every connection of the pool for good:
+ * connecting, and each statement's answer, are bounded; TCP keepalive finds dead idle peers. A
+ * statement that timed out leaves its connection busy, so that connection is dropped (pg-pool
+ * drops a client released with an error; `withClient` below does the same).
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const STATEMENT_TIMEOUT_MS = 10_000;
+const CONNECTION = { types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+
 export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
-  const pool = new pg.Pool({ connectionString: url, types, max: poolSize });
+  const pool = new pg.Pool({ connectionString: url, ...CONNECTION, query_timeout: STATEMENT_TIMEOUT_MS, max: poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
 
-  async function withClient<T>(begin: string, work: (db: Db) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+  async function withClient<T>(client: pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
     // A checked-out client has no pool listener: a backend lost mid-transaction (a restart, a
     // failover, pg_terminate_backend) would emit an unhandled 'error' and end the process. The
     // pending query rejects anyway; the broken connection is destroyed, not pooled again.
@@ -98,12 +128,15 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     client.on('error', onError);
     const db = over(client, (inner) => inner(db), (inner) => inner(db));
     try {
-      await client.query(begin);
+      await client.query('BEGIN');
       const result = await work(db);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection that stopped answering gets no ROLLBACK (it would wait out its own timeout):
+      // it is dropped, and PostgreSQL rolls back whatever it had begun when the socket closes.
+      if (unavailable(error) !== error || error instanceof StoreUnavailable) lost ??= error as Error;
+      else await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
       throw error;
     } finally {
       client.off('error', onError);
@@ -111,13 +144,20 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     }
   }
 
-  const transaction: Db['transaction'] = (work) => againAfterDeadlock(() => withClient('BEGIN', work));
-  // A transaction-scoped advisory lock serialises migrations across processes.
-  const exclusive: Db['exclusive'] = (work) =>
-    withClient('BEGIN', async (db) => {
+  const transaction: Db['transaction'] = (work) => guarded(againAfterDeadlock(async () => withClient(await pool.connect(), work)));
+  // A transaction-scoped advisory lock serialises migrations across processes. On a connection of
+  // its own without a statement timeout: it may wait for another process's migrations, and an
+  // index built over a large table may take minutes.
+  const exclusive: Db['exclusive'] = async (work) => {
+    const client = new pg.Client({ connectionString: url, ...CONNECTION });
+    client.on('error', () => {}); // as the pool's: a connection lost after the work ends is no crash
+    await guarded(client.connect());
+    const own = Object.assign(client, { release: () => void client.end().catch(() => {}) });
+    return withClient(own, async (db) => {
       await db.exec('SELECT pg_advisory_xact_lock(7243051)');
       return work(db);
     });
+  };
 
   return { ...over(pool, transaction, exclusive, true), close: () => pool.end() };
 }
