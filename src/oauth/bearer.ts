@@ -22,8 +22,16 @@ export async function resolveAccessToken(value: string, ctx: OAuthContext): Prom
   return grant;
 }
 
-/** The Bearer value of an `Authorization` header (scheme case-insensitive), if that is its scheme. */
+/**
+ * The Bearer value of an `Authorization` header (scheme case-insensitive), if that is its scheme:
+ * after the spaces that follow the scheme, up to any trailing whitespace. String operations, not
+ * one regular expression: a lazy group before `\s*$` backtracks quadratically over a long run
+ * of inner spaces (16 kB of them cost 0.3 s of CPU per request).
+ */
 export function bearerValue(authorization: string | undefined): string | undefined {
-  const match = authorization?.match(/^bearer +(.*?)\s*$/i);
-  return match ? match[1] : undefined;
+  if (authorization === undefined || !/^bearer /i.test(authorization)) return undefined;
+  const rest = authorization.slice('bearer '.length);
+  let start = 0;
+  while (rest.charCodeAt(start) === 0x20) start++;
+  return rest.slice(start).trimEnd();
 }
