@@ -12,7 +12,8 @@ export const SESSION_LIFETIME = 31 * 24 * 3600;
 
 export class AccountError extends Error {}
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Dot-separated labels after the `@`: each character has one place to go, so no backtracking. */
+const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export interface AccountsDeps {
@@ -39,7 +40,7 @@ export async function createUser(
   input: { email: string; password: string; name?: string | undefined },
 ): Promise<User> {
   const email = input.email.trim();
-  if (!EMAIL.test(email) || email.length > 320) throw new AccountError('A valid email address is required.');
+  if (email.length > 320 || !EMAIL.test(email)) throw new AccountError('A valid email address is required.');
   if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.');
   if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.');
   const user: User = {

@@ -1,7 +1,7 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AccountError, createOrganization } from '../../src/accounts/accounts.js';
+import { AccountError, createOrganization, createUser } from '../../src/accounts/accounts.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
 import { openDb } from '../../src/store/sql/db.js';
 import type { Store } from '../../src/store/store.js';
@@ -64,6 +64,18 @@ describe('sign-in', () => {
     for (const length of [300, 3000, 30000]) {
       const response = await login(server, { email: `${'a'.repeat(length)}@example.com`, password: 'whatever' });
       assert.equal(response.status, 401, String(length));
+    }
+  });
+
+  test('sign-up takes an address with a dotted domain; anything else, however long, is refused at once', async () => {
+    const { accounts } = server.borealis;
+    const tag = Date.now().toString(36);
+    for (const email of [`ada-${tag}@example.com`, `a.b+c-${tag}@sub.example.co.uk`, `élodie-${tag}@exämple.de`]) {
+      assert.equal((await createUser(accounts, { email, password: PASSWORD })).email, email);
+    }
+    const refused = ['a@b', 'a@b.', 'a@.b', 'a@b..c', 'a b@c.d', 'a@@b.c', `a@${'.'.repeat(64_000)}@`, `${'a'.repeat(310)}@example.com`];
+    for (const email of refused) {
+      await assert.rejects(createUser(accounts, { email, password: PASSWORD }), /A valid email address is required\./, email.slice(0, 40));
     }
   });
 
