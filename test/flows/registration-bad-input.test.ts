@@ -180,6 +180,25 @@ describe('POST /v1/oauth2/register: bad input', () => {
     }
   });
 
+  test("URLs over 2,083 characters (Pydantic's HttpUrl) and a client_name over 255 → 422; at the limits, 201", async () => {
+    const url = (length: number) => `https://bad.example/${'a'.repeat(length - 'https://bad.example/'.length)}`;
+    const long = url(2084);
+    const tooLong = (loc: (string | number)[]) => ({ type: 'url_too_long', loc, msg: 'URL should have at most 2083 characters', input: long, ctx: { max_length: 2083 } });
+    const name = 'n'.repeat(256);
+    await expect(
+      JSON.stringify({ ...OK, client_name: name, redirect_uris: ['https://bad.example/cb', long], logo_uri: long }),
+      422,
+      invalid(
+        tooLong(['body', 'redirect_uris', 1]),
+        { type: 'string_too_long', loc: ['body', 'client_name'], msg: 'String should have at most 255 characters', input: name, ctx: { max_length: 255 } },
+        tooLong(['body', 'logo_uri']),
+      ),
+      'too long',
+    );
+    const atLimits = await post(JSON.stringify({ ...OK, client_name: 'n'.repeat(255), redirect_uris: [url(2083)], tos_uri: url(2083) }));
+    assert.equal(atLimits.status, 201, atLimits.text);
+  });
+
   test('NUL characters in any string → 422', async () => {
     const nul = (loc: (string | number)[], input: string) => ({ type: 'value_error', loc, msg: 'Value error, NUL characters are not allowed', input });
     const cases: [Record<string, unknown>, Record<string, unknown>][] = [
@@ -220,8 +239,10 @@ describe('POST /v1/oauth2/register: bad input', () => {
     assert.equal(result.status, 413);
     assert.equal(result.headers.get('content-type'), 'application/json');
     assert.equal(JSON.parse(result.text).error, 'invalid_request');
-    const justUnder = await post(JSON.stringify({ ...OK, client_name: 'x'.repeat(60 * 1024) }));
-    assert.equal(justUnder.status, 201);
+    // 30 redirect URIs of 2,000 characters each: 60 KiB, every field within its own limit.
+    const redirect_uris = Array.from({ length: 30 }, (_, i) => `https://bad.example/${i}/${'x'.repeat(1990)}`);
+    const justUnder = await post(JSON.stringify({ ...OK, redirect_uris }));
+    assert.equal(justUnder.status, 201, justUnder.text.slice(0, 300));
   });
 
   const DEPTH = 10_000;

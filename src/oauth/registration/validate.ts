@@ -68,6 +68,18 @@ class Collector {
   }
 }
 
+/** Pydantic's `HttpUrl` (Polar's type for these fields) refuses longer input before parsing it. */
+const URL_MAX_LENGTH = 2083;
+const urlTooLong = (loc: (string | number)[], input: string): Problem => ({
+  type: 'url_too_long',
+  loc,
+  msg: `URL should have at most ${URL_MAX_LENGTH} characters`,
+  input,
+  ctx: { max_length: URL_MAX_LENGTH },
+});
+/** Not Polar's (compatibility.md): a name is shown on consent pages, and stored for every client. */
+const NAME_MAX_LENGTH = 255;
+
 const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
 const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim '${claim}'`);
 
@@ -99,6 +111,7 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
   c.list(input, 'redirect_uris', true)?.forEach((item, i) => {
     const loc = ['body', 'redirect_uris', i];
     if (typeof item !== 'string') return c.add({ type: 'url_type', loc, msg: 'URL input should be a string or URL', input: item });
+    if (item.length > URL_MAX_LENGTH) return c.add(urlTooLong(loc, item));
     if (item.includes('\u0000')) return c.add({ type: 'value_error', loc, msg: 'Value error, NUL characters are not allowed', input: item });
     const checked = checkRedirectUri(item);
     if (checked.problem === 'url_parsing') {
@@ -119,11 +132,19 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
   const responseTypes = c.list(input, 'response_types', false)?.map((r, i) => c.literal(r, ['body', 'response_types', i], ['code'] as const));
   const scope = c.string(input, 'scope', false);
   const clientName = c.string(input, 'client_name', true);
+  if (clientName !== undefined && clientName.length > NAME_MAX_LENGTH) {
+    const ctx = { max_length: NAME_MAX_LENGTH };
+    c.add({ type: 'string_too_long', loc: ['body', 'client_name'], msg: `String should have at most ${NAME_MAX_LENGTH} characters`, input: clientName, ctx });
+  }
   const clientUri = c.string(input, 'client_uri', false, true);
   const urls: Partial<Record<'logo_uri' | 'tos_uri' | 'policy_uri', string>> = {};
   for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
     const value = c.string(input, field, false, true);
     if (value === undefined) continue;
+    if (value.length > URL_MAX_LENGTH) {
+      c.add(urlTooLong(['body', field], value));
+      continue;
+    }
     const checked = checkWebUrl(value);
     if (checked.problem === 'url_parsing') {
       c.add({ type: 'url_parsing', loc: ['body', field], msg: 'Input should be a valid URL', input: value });
