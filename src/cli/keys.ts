@@ -25,9 +25,10 @@ export async function keysCommand(args: string[]) {
       output(values.json, { keys }, keys.map((k) => `${k.kid}  ${human(k)}`).join('\n'));
     } else if (sub === 'withdraw' && kid !== undefined) {
       // A compromised key: out of the JWKS now, so id_tokens it signed stop verifying. Reloading
-      // makes a new key at once if it was the only live one; other instances follow within
-      // KEY_REFRESH_SECONDS, and relying parties once their cached JWKS expires.
-      if (!(await ctx.store.signingKeys.withdraw(kid))) throw new CommandError(`no signing key ${kid}`);
+      // makes a new key at once if it was the only live one (a rotated-in key not yet signing is
+      // not: the key before it signs on); other instances follow within KEY_REFRESH_SECONDS, and
+      // relying parties once their cached JWKS expires.
+      if (!(await ctx.store.signingKeys.withdraw(kid, now))) throw new CommandError(`no signing key ${kid}`);
       await ctx.keys.load(now);
       const signing = ctx.keys.current(now).kid;
       output(values.json, { withdrawn: kid, signing }, `withdrew key ${kid}; ${signing} signs now`);

@@ -26,6 +26,9 @@ export interface SigningKeysStore {
   rotate(key: SigningKey, retiredKeysExpireAt: number): Promise<void>;
   /** Removes retired keys whose id_tokens have all expired. */
   prune(now: number): Promise<string[]>;
-  /** Removes one key at once, whatever its state (a compromised key). False if there was none. */
-  withdraw(kid: string): Promise<boolean>;
+  /**
+   * Removes one key at once, whatever its state (a compromised key). A key whose start is still
+   * to come was to retire the keys that sign now: they are no longer retired. False if none.
+   */
+  withdraw(kid: string, now: number): Promise<boolean>;
 }

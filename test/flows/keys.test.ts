@@ -85,6 +85,27 @@ describe('signing keys', () => {
     }
   });
 
+  // A rotation withdrawn before its key signs: the key that signs now is not compromised, and no
+  // unpublished key may take over on the spot.
+  test('withdraw a rotated-in key before it signs: the current key signs on, still live; nothing new is made', async () => {
+    const signing = server.borealis.ctx.keys.current(clock()).kid;
+    const pending = await server.borealis.ctx.keys.rotate(clock());
+    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(pending.kid, clock()), true);
+    await refreshAll();
+    const stored = await server.borealis.ctx.store.signingKeys.list();
+    assert.deepEqual(
+      stored.filter((k) => k.retiredAt === null).map((k) => k.kid),
+      [signing],
+      'the current key is live again, and no new key was generated',
+    );
+    clock.advance(PUBLISH_AHEAD + 1);
+    await refreshAll();
+    for (const s of [server, second]) {
+      assert.equal(s.borealis.ctx.keys.current(clock()).kid, signing, 'it still signs after the withdrawn key would have started');
+      assert.equal((await jwks(s)).keys.some((k) => k.kid === pending.kid), false);
+    }
+  });
+
   // A leaked key: out of the JWKS at once, so what it signed stops verifying; a new key signs.
   test('withdraw: the signing key leaves the JWKS and its id_tokens stop verifying; a new key signs at once', async () => {
     const client = await aClient(server);
@@ -93,8 +114,8 @@ describe('signing keys', () => {
     const leaked = decodeProtectedHeader(id_token as string).kid as string;
     assert.equal(leaked, server.borealis.ctx.keys.current(clock()).kid);
 
-    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked), true);
-    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked), false);
+    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked, clock()), true);
+    assert.equal(await server.borealis.ctx.store.signingKeys.withdraw(leaked, clock()), false);
     await refreshAll();
     for (const s of [server, second]) {
       const published = await jwks(s);

@@ -43,7 +43,13 @@ export const signingKeys = (db: Db): SigningKeysStore => ({
     const gone = await db.all<{ kid: string }>('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ? RETURNING kid', [now]);
     return gone.map((k) => k.kid);
   },
-  async withdraw(kid) {
-    return (await db.run('DELETE FROM signing_keys WHERE kid = ?', [kid])) > 0;
+  withdraw(kid, now) {
+    return db.exclusive(async (tx) => {
+      const gone = await tx.get<{ created_at: number }>('DELETE FROM signing_keys WHERE kid = ? RETURNING created_at', [kid]);
+      if (!gone) return false;
+      // A key that had not started yet: the keys its rotation was to retire at its start sign on.
+      if (gone.created_at > now) await tx.run('UPDATE signing_keys SET retired_at = NULL, expires_at = NULL WHERE retired_at = ?', [gone.created_at]);
+      return true;
+    });
   },
 });
