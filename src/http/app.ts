@@ -63,7 +63,11 @@ export const ALLOWED_METHODS: Record<string, string[]> = {
   '/v1/oauth2/revoke': ['POST'],
   '/v1/oauth2/userinfo': ['GET', 'POST'],
   '/v1/oauth2/register': ['POST'],
+  '/v1/oauth2/register/:client_id': ['GET', 'PUT', 'DELETE'],
+  '/v1/oauth2/': ['GET'],
 };
+/** The methods a 405 is answered for; OPTIONS only when it is no CORS preflight (cors.ts answers those). */
+export const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 /**
  * A request as logged: method, path and address. Never its headers (`Authorization`, cookies) nor
@@ -151,9 +155,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 
   for (const [url, methods] of Object.entries(ALLOWED_METHODS)) {
-    const others = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m));
+    const others = OTHER_METHODS.filter((m) => !methods.includes(m));
     app.route({
-      method: others as ('GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH')[],
+      method: others,
       url,
       handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: methods.join(', ') }),
     });

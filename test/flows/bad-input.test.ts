@@ -272,6 +272,11 @@ describe('POST /v1/oauth2/token: reading the request', () => {
       ['DELETE', '/v1/oauth2/authorize', 'GET'],
       ['GET', '/v1/oauth2/consent', 'POST'],
       ['PUT', '/v1/oauth2/consent', 'POST'],
+      ['OPTIONS', '/v1/oauth2/token', 'POST'], // no Origin: no CORS preflight
+      ['PATCH', '/v1/oauth2/register/polar_ci_nobody', 'GET, PUT, DELETE'],
+      ['POST', '/v1/oauth2/register/polar_ci_nobody', 'GET, PUT, DELETE'],
+      ['POST', '/v1/oauth2/', 'GET'],
+      ['DELETE', '/v1/oauth2/', 'GET'],
     ];
     for (const [method, path, allow] of cases) {
       test(`${method} ${path}`, async () => {

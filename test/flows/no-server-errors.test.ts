@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { startSession } from '../../src/accounts/accounts.js';
-import { ALLOWED_METHODS } from '../../src/http/app.js';
+import { ALLOWED_METHODS, OTHER_METHODS } from '../../src/http/app.js';
 import { csrfToken } from '../../src/http/csrf.js';
 import { register } from '../../src/oauth/registration/index.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, anOrganization, pkcePair, signIn, tokensFor } from '../support/fixtures.js';
@@ -302,7 +302,7 @@ const ROUTES: Route[] = [
 
 // The 405 answers of the method table in src/http/app.ts.
 for (const [path, methods] of Object.entries(ALLOWED_METHODS)) {
-  for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !methods.includes(m))) {
+  for (const method of OTHER_METHODS.filter((m) => !methods.includes(m))) {
     ROUTES.push({ method, path, auths: ['anon'], slim: true });
   }
 }
@@ -593,7 +593,9 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
       route.auths.forEach((auth, i) => {
         const full = i === 0 && !route.slim;
         let variants = variantsFor(route, full);
-        if (route.slim) variants = variants.filter((v) => ['baseline', 'body over 64 KiB', 'bad encodings in query (bad percent, NUL, lone surrogate, lone %)'].includes(v.name));
+        // OPTIONS has no body to send, and its 405 is the same handler's as the others'.
+        const slim = route.method === 'OPTIONS' ? ['baseline'] : ['baseline', 'body over 64 KiB', 'bad encodings in query (bad percent, NUL, lone surrogate, lone %)'];
+        if (route.slim) variants = variants.filter((v) => slim.includes(v.name));
         for (const variant of variants) {
           const label = labelOf(route, auth, variant);
           assert.ok(!seen.has(label), `duplicate case ${label}`);
@@ -615,6 +617,6 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
   }
 
   test('the case count stays within the request budget', () => {
-    assert.ok(cases <= 1460, `${cases} cases (setup adds 16 requests; the budget is 1500)`);
+    assert.ok(cases <= 1484, `${cases} cases (setup adds 16 requests; the budget is 1500)`);
   });
 });
