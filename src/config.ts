@@ -129,9 +129,13 @@ function isProxyEntry(entry: string): boolean {
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
 }
 
-function trustProxy(raw: string | undefined): Config['trustProxy'] {
+function trustProxy(raw: string | undefined, warn: (message: string) => void): Config['trustProxy'] {
   if (!raw || raw === 'false') return false;
-  if (raw === 'true') return true;
+  if (raw === 'true') {
+    // Every hop trusted: the address is the leftmost X-Forwarded-For entry, which the client writes.
+    warn('BOREALIS_TRUST_PROXY=true lets every client choose the address that sign-in lockout and rate limits count; set the number of proxies (1) or their addresses instead.');
+    return true;
+  }
   if (/^\d+$/.test(raw)) return Number(raw);
   if (!raw.split(',').every((entry) => isProxyEntry(entry.trim()))) {
     throw new ConfigError(`BOREALIS_TRUST_PROXY must be true, false, a hop count, or addresses and CIDR ranges separated by commas, got "${raw}"`);
@@ -186,7 +190,7 @@ export function loadConfig(
     secret: resolveSecret(env, production, dataDir, warn),
     tokenNamespace: namespace,
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
-    trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY),
+    trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY, warn),
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
   });

@@ -59,6 +59,11 @@ test('bad values are refused with a clear message', () => {
   }
   assert.throws(() => loadConfig({ ...env, LOG_LEVEL: 'verbose' }, {}, quiet), new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent, got "verbose"'));
   assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: '2' }, {}, quiet).trustProxy, 2);
+  const warned: string[] = [];
+  assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: 'true' }, {}, (m) => warned.push(m)).trustProxy, true);
+  assert.deepEqual(warned, [
+    'BOREALIS_TRUST_PROXY=true lets every client choose the address that sign-in lockout and rate limits count; set the number of proxies (1) or their addresses instead.',
+  ]);
   for (const proxies of ['10.0.0.0/8', '10.0.0.1, 192.168.0.0/16', 'loopback,uniquelocal', '::1', 'fd00::/8']) {
     assert.equal(loadConfig({ ...env, BOREALIS_TRUST_PROXY: proxies }, {}, quiet).trustProxy, proxies);
   }
