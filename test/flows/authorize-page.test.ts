@@ -55,4 +55,15 @@ describe('the authorization page: error redirects only after sign-in (RFC 9700 ย
     assert.equal(response.status, 400);
     assert.equal(response.headers.get('location'), null);
   });
+
+  // The global Bearer resolution (ยง2.4) runs here too; its 401 page carries the challenge a 401 needs.
+  test('an invalid Bearer credential: a 401 page with its WWW-Authenticate challenge', async () => {
+    const response = await fetch(`${server.url}/oauth2/authorize?${form(authorizeQuery(client))}`, {
+      headers: { authorization: 'Bearer polar_at_u_not-a-token' },
+      redirect: 'manual',
+    });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer realm="polar", error="invalid_token"/);
+  });
 });

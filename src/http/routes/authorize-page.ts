@@ -51,11 +51,12 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   function fail(reply: FastifyReply, error: unknown) {
     if (error instanceof OAuthError) {
       if (error.allowRedirect && error.redirectTo) return sendRedirect(reply, errorRedirect(error, error.redirectTo, ctx.issuer));
-      return sendPage(reply, error.status, errorPage(error.error, error.description));
+      // With its challenge: a 401 (a bad Bearer credential) must carry WWW-Authenticate (RFC 9110 §15.5.2).
+      return sendPage(reply.headers(error.headers), error.status, errorPage(error.error, error.description));
     }
     if (error instanceof ApiError) {
       const body = error.body() as { detail?: unknown };
-      return sendPage(reply, error.status, errorPage('access_denied', typeof body.detail === 'string' ? body.detail : undefined));
+      return sendPage(reply.headers(error.headers), error.status, errorPage('access_denied', typeof body.detail === 'string' ? body.detail : undefined));
     }
     throw error;
   }
