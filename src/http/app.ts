@@ -15,7 +15,7 @@ import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
-import { settingsErrorHandler } from './pages/settings-errors.js';
+import { pageErrorHandler } from './pages/page-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consolePageRoutes } from './routes/console-pages.js';
@@ -143,12 +143,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizeRoutes(browser, options.ctx, publicOrigin, new URL(options.authorizationEndpoint).origin);
     // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
-    loginRoutes(browser, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, secret: options.ctx.secret, formLeadsTo });
     authorizePageRoutes(browser, options.ctx, publicOrigin);
-    await browser.register(async (settings) => {
-      settings.setErrorHandler(settingsErrorHandler);
-      consolePageRoutes(settings, options.ctx, publicOrigin, options.registration);
-      organizationPageRoutes(settings, options.accounts, { publicOrigin, secret: options.ctx.secret, formLeadsTo });
+    // Pages a person fills in: their errors are pages too (pages/page-errors.ts).
+    await browser.register(async (pages) => {
+      pages.setErrorHandler(pageErrorHandler);
+      const { secret } = options.ctx;
+      const perMinute = options.registration.perMinute;
+      loginRoutes(pages, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, signupsPerMinute: perMinute, secret, formLeadsTo });
+      consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
+      organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });

@@ -38,7 +38,7 @@ describe('developer console', () => {
     assert.equal((await server.borealis.ctx.store.clients.findByClientId(client.clientId))?.clientSecretHash, before);
   });
 
-  // pages/settings-errors.ts: the console answers in pages, never the API's JSON.
+  // pages/page-errors.ts: the console answers in pages, never the API's JSON.
   test("someone else's app, or one that does not exist: a 404 page, for every action", async () => {
     const owner = await signIn(server, await aUser(server));
     const created = await consoleCreate(server, owner);

@@ -14,9 +14,6 @@ import type { User } from '../../src/store/store.js';
 import { PASSWORD, REDIRECT_URI, type TestClient, aClient, aUser, authorizeQuery, form, issParam, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
-const CSRF = '{"error":"NotPermitted","detail":"Invalid or missing CSRF token."}';
-const CROSS_SITE = '{"error":"NotPermitted","detail":"Cross-site request refused."}';
-
 interface Answer {
   status: number;
   headers: Headers;
@@ -38,16 +35,7 @@ async function get(server: TestServer, path: string, cookie: string): Promise<An
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
-/** A refusal from src/http/respond.ts: compact JSON, nothing set, nowhere sent. */
-function assertNotPermitted(answer: Answer, text: string) {
-  assert.equal(answer.status, 403, answer.text);
-  assert.equal(answer.text, text);
-  assert.equal(answer.headers.get('content-type'), 'application/json');
-  assert.equal(answer.headers.get('location'), null);
-  assert.equal(answer.headers.get('set-cookie'), null);
-}
-
-/** The same refusal on a /settings page (pages/settings-errors.ts): a page a person can act on. */
+/** A refusal on a page a person fills in (pages/page-errors.ts): a page they can act on, nothing set, nowhere sent. */
 function assertFormExpired(answer: Answer) {
   assert.equal(answer.status, 403, answer.text);
   assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
@@ -220,8 +208,8 @@ describe('CSRF on the HTML forms (D14)', () => {
   test('POST /signup cross-site (Sec-Fetch-Site or a foreign Origin) → 403, no user created', async () => {
     const email = `csrf-signup-${Date.now().toString(36)}@example.com`;
     const fields = { email, password: PASSWORD, name: 'Mallory Victim', return_to: '/' };
-    assertNotPermitted(await post(server, '/signup', fields, { 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
-    assertNotPermitted(await post(server, '/signup', fields, { origin: 'https://evil.example' }), CROSS_SITE);
+    assertFormExpired(await post(server, '/signup', fields, { 'sec-fetch-site': 'cross-site' }));
+    assertFormExpired(await post(server, '/signup', fields, { origin: 'https://evil.example' }));
 
     assert.equal(await server.borealis.ctx.store.users.findByEmail(email), undefined);
     const login = await post(server, '/login', { email, password: PASSWORD, return_to: '/' });
@@ -246,9 +234,9 @@ describe('CSRF on the HTML forms (D14)', () => {
     const foreign = csrfOf((await get(server, '/settings/oauth', otherCookie)).text);
 
     for (const csrf_token of [undefined, 'wrong', foreign]) {
-      assertNotPermitted(await post(server, '/logout', { csrf_token }, { cookie, 'sec-fetch-site': 'same-origin' }), CSRF);
+      assertFormExpired(await post(server, '/logout', { csrf_token }, { cookie, 'sec-fetch-site': 'same-origin' }));
     }
-    assertNotPermitted(await post(server, '/logout', {}, { cookie, 'sec-fetch-site': 'cross-site' }), CROSS_SITE);
+    assertFormExpired(await post(server, '/logout', {}, { cookie, 'sec-fetch-site': 'cross-site' }));
 
     assert.ok(await ctx.store.sessions.findActive(hash, ctx.now()));
     const page = await get(server, '/settings/oauth', cookie);
@@ -264,7 +252,7 @@ describe('CSRF on the HTML forms (D14)', () => {
   test('POST /login with Origin: null and Sec-Fetch-Site: same-origin is accepted (src/http/csrf.ts); Origin: null alone is not', async () => {
     const user = await aUser(server);
     const fields = { email: user.email, password: PASSWORD, return_to: '/settings/oauth' };
-    assertNotPermitted(await post(server, '/login', fields, { origin: 'null' }), CROSS_SITE);
+    assertFormExpired(await post(server, '/login', fields, { origin: 'null' }));
 
     const { cookie, csrf_token } = await preSession('/login');
     const answer = await post(server, '/login', { ...fields, csrf_token }, { cookie, origin: 'null', 'sec-fetch-site': 'same-origin' });

@@ -15,6 +15,8 @@ export interface LoginOptions {
   publicOrigin: string;
   secureCookies: boolean;
   signupOpen: boolean;
+  /** Sign-ups per minute per address (BOREALIS_REGISTRATION_RATE_LIMIT): each costs a password hash and a stored user. */
+  signupsPerMinute: number;
   secret: string;
   /** The page options (CSP) for a form that returns to `returnTo` (pages/form-target.ts). */
   formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
@@ -73,7 +75,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     return authPage(request, reply, 200, signupPage, { returnTo });
   });
 
-  app.post('/signup', async (request, reply) => {
+  app.post('/signup', { config: { rateLimit: { max: options.signupsPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
     const form = new Params(new Map(), await formParams(request));
     const returnTo = safeReturnTo(form.get('return_to'));

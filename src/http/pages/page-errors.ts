@@ -1,0 +1,50 @@
+/**
+ * Pages a person fills in (sign-in, sign-up, sign-out, the developer console, organizations)
+ * answer the errors they can act on as pages, not as the API's JSON: a form that expired, came
+ * from another site, could not be read or was too large; too many requests; an app that is not
+ * theirs or no longer exists. Anything else is handled as everywhere.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, OAuthError } from '../../oauth/errors.js';
+import { handleError } from '../respond.js';
+import { html } from '../views/html.js';
+import { layout } from '../views/layout.js';
+import { sendPage } from './page.js';
+
+function problem(error: unknown): { status: number; title: string; text: string } | undefined {
+  // Polar's management answer for an unknown client, or one owned by someone else (§3.12).
+  if (error instanceof OAuthError && error.error === 'invalid_client') {
+    return { status: 404, title: 'App not found', text: 'This app does not exist, or it is not one of yours.' };
+  }
+  if (error instanceof ApiError && error.status === 403) {
+    return { status: 403, title: 'Form expired', text: 'This form has expired or was sent from another site. Go back, reload the page and try again.' };
+  }
+  // A malformed form (a field twice, bad encoding, another content type): not what our pages send.
+  if (error instanceof OAuthError && error.error === 'invalid_request') {
+    return { status: 400, title: 'Form not understood', text: 'This form could not be read. Go back, reload the page and try again.' };
+  }
+  const framework = error as { code?: string; statusCode?: number };
+  if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, title: 'Form too large', text: 'What you entered is larger than 64 KiB. Shorten it and try again.' };
+  }
+  if (framework.statusCode === 429) {
+    return { status: 429, title: 'Too many requests', text: 'Too many requests from your address in the last minute. Try again in a minute.' };
+  }
+  return undefined;
+}
+
+export function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const found = problem(error);
+  if (!found) return handleError(error, request, reply);
+  const back = request.url.startsWith('/settings') ? html`<a class="button secondary" href="/settings/oauth">Your apps</a>` : html`<a class="button secondary" href="/login">Sign in</a>`;
+  return sendPage(
+    reply,
+    found.status,
+    layout(
+      { title: found.title, narrow: true },
+      html`<div class="card"><h1>${found.title}</h1>
+<p class="error" role="alert">${found.text}</p>
+<div class="actions">${back}</div></div>`,
+    ),
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * Pages a person fills in answer what went wrong as pages, with a way back, not the API's JSON
+ * (src/http/pages/page-errors.ts): a form that cannot be read, one too large, too many sign-ups.
+ * The expired or cross-site form: flows/csrf-forms.test.ts; the console's own: flows/console.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PASSWORD, aUser, form, signIn } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+const SIGNUPS_PER_MINUTE = 3;
+
+describe('errors on the pages a person fills in', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: String(SIGNUPS_PER_MINUTE) } });
+  });
+  after(() => server.close());
+
+  const post = async (path: string, body: string | URLSearchParams, cookie?: string) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      redirect: 'manual',
+    });
+    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+  };
+  const assertPage = (answer: Awaited<ReturnType<typeof post>>, status: number, title: string, back: string) => {
+    assert.equal(answer.status, status, answer.text);
+    assert.equal(answer.type, 'text/html; charset=utf-8');
+    assert.match(answer.text, new RegExp(`<h1>${title}</h1>`));
+    assert.ok(answer.text.includes(back), `a way back: ${back}`);
+  };
+
+  test('a sign-in form with a field twice: 400, "Form not understood", back to sign in', async () => {
+    const body = new URLSearchParams([['email', 'a@example.com'], ['email', 'b@example.com'], ['password', 'x']]);
+    assertPage(await post('/login', body), 400, 'Form not understood', 'href="/login"');
+  });
+
+  test('a console form over 64 KiB: 413, "Form too large", back to the apps', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const body = form({ client_name: 'Big', redirect_uris: 'https://a.example/cb\n'.repeat(4000) });
+    assertPage(await post('/settings/oauth/new', body, cookie), 413, 'Form too large', 'href="/settings/oauth"');
+  });
+
+  test(`sign-ups past ${SIGNUPS_PER_MINUTE} a minute from one address: 429 "Too many requests", and no account`, async () => {
+    const tag = Date.now().toString(36);
+    const signUp = (i: number) => post('/signup', form({ email: `many-${tag}-${i}@example.com`, password: PASSWORD, return_to: '/' }));
+    for (let i = 0; i < SIGNUPS_PER_MINUTE; i++) assert.equal((await signUp(i)).status, 303);
+    assertPage(await signUp(SIGNUPS_PER_MINUTE), 429, 'Too many requests', 'href="/login"');
+    assert.equal(await server.borealis.ctx.store.users.findByEmail(`many-${tag}-${SIGNUPS_PER_MINUTE}@example.com`), undefined);
+  });
+});
