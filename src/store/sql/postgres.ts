@@ -145,9 +145,9 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
   }
 
   const transaction: Db['transaction'] = (work) => guarded(againAfterDeadlock(async () => withClient(await pool.connect(), work)));
-  // A transaction-scoped advisory lock serialises migrations across processes. On a connection of
-  // its own without a statement timeout: it may wait for another process's migrations, and an
-  // index built over a large table may take minutes.
+  // A transaction-scoped advisory lock serialises migrations (and signing-key changes) across
+  // processes. On a connection of its own without a statement timeout: it may wait for another
+  // process's migrations, and an index built over a large table may take minutes.
   const exclusive: Db['exclusive'] = async (work) => {
     const client = new pg.Client({ connectionString: url, ...CONNECTION });
     client.on('error', () => {}); // as the pool's: a connection lost after the work ends is no crash
