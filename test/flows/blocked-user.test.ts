@@ -28,27 +28,37 @@ describe('a blocked user', () => {
   const signInStatus = async (email: string) =>
     (await fetch(`${server.url}/login`, { method: 'POST', body: form({ email, password: PASSWORD }), redirect: 'manual' })).status;
 
+  /**
+   * Runs `work` while the store's `method` blocks the user right after its first read returns:
+   * the block lands between what a request reads and what it then stores. Only the first call:
+   * the block itself looks the user up.
+   */
+  async function blockedAfterFirst<T extends object, K extends keyof T>(target: T, method: K, email: string, work: () => Promise<void>) {
+    const original = target[method] as (...args: unknown[]) => Promise<unknown>;
+    target[method] = (async (...args: unknown[]) => {
+      target[method] = original as T[K];
+      const found = await original.apply(target, args);
+      await setBlocked(server.borealis.accounts, email, true);
+      return found;
+    }) as T[K];
+    try {
+      await work();
+    } finally {
+      target[method] = original as T[K];
+    }
+  }
+
   // The `web` grant reads the session, then stores the token: a block committed in between must
   // not leave a token it could not see (test/store/issue-guards.test.ts has the engine races).
   test('blocked between the web grant reading the session and storing the token: invalid_grant, no token', async () => {
     const user = await aUser(server);
     const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [] });
     const session = (await signIn(server, user)).replace(/^polar_session=/, '');
-    const { ctx, accounts } = server.borealis;
-    const sessions = ctx.store.sessions;
-    const findActive = sessions.findActive.bind(sessions);
-    sessions.findActive = async (...args) => {
-      const found = await findActive(...args);
-      await setBlocked(accounts, user.email, true);
-      return found;
-    };
-    try {
+    await blockedAfterFirst(server.borealis.ctx.store.sessions, 'findActive', user.email, async () => {
       const result = await postToken(server, { grant_type: 'web', client_id: client.clientId, client_secret: client.clientSecret, session_token: session });
       assert.equal(result.status, 400);
       assert.equal(result.text, '{"error": "invalid_grant"}');
-    } finally {
-      sessions.findActive = findActive;
-    }
+    });
   });
 
   test('blocked between authorize reading the session and storing the code: access_denied, no code', async () => {
@@ -56,15 +66,7 @@ describe('a blocked user', () => {
     const client = await aClient(server);
     const cookie = await signIn(server, user);
     await obtainCode(server, client, cookie); // consent remembered: the next request issues at once
-    const { ctx, accounts } = server.borealis;
-    const sessions = ctx.store.sessions;
-    const findActive = sessions.findActive.bind(sessions);
-    sessions.findActive = async (...args) => {
-      const found = await findActive(...args);
-      await setBlocked(accounts, user.email, true);
-      return found;
-    };
-    try {
+    await blockedAfterFirst(server.borealis.ctx.store.sessions, 'findActive', user.email, async () => {
       const query = form({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st' });
       const response = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
       assert.equal(response.status, 302);
@@ -72,30 +74,17 @@ describe('a blocked user', () => {
       assert.equal(location.searchParams.get('error'), 'access_denied');
       assert.equal(location.searchParams.get('state'), 'st');
       assert.equal(location.searchParams.get('code'), null);
-    } finally {
-      sessions.findActive = findActive;
-    }
+    });
   });
 
   test('blocked between the password check and the session: the sign-in is refused, no cookie', async () => {
     const user = await aUser(server);
-    const { ctx, accounts } = server.borealis;
-    const users = ctx.store.users;
-    const findByEmail = users.findByEmail.bind(users);
-    users.findByEmail = async (...args) => {
-      users.findByEmail = findByEmail; // once: setBlocked looks the user up too
-      const found = await findByEmail(...args);
-      await setBlocked(accounts, user.email, true);
-      return found;
-    };
-    try {
+    await blockedAfterFirst(server.borealis.ctx.store.users, 'findByEmail', user.email, async () => {
       const response = await fetch(`${server.url}/login`, { method: 'POST', body: form({ email: user.email, password: PASSWORD }), redirect: 'manual' });
       assert.equal(response.status, 401);
       assert.doesNotMatch(response.headers.get('set-cookie') ?? '', /polar_session=/);
       assert.match(await response.text(), /Wrong email or password\./);
-    } finally {
-      users.findByEmail = findByEmail;
-    }
+    });
   });
 
   test('loses every session, code and token at once; unblocking revives none of them', async () => {
