@@ -135,7 +135,7 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     } catch (error) {
       // A connection that stopped answering gets no ROLLBACK (it would wait out its own timeout):
       // it is dropped, and PostgreSQL rolls back whatever it had begun when the socket closes.
-      if (unavailable(error) !== error || error instanceof StoreUnavailable) lost ??= error as Error;
+      if (unavailable(error) instanceof StoreUnavailable) lost ??= error as Error;
       else await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
       throw error;
     } finally {
