@@ -7,6 +7,7 @@
 import { accessibleOrganizations } from '../accounts/organization-access.js';
 import type { SignedIn } from './authorize/index.js';
 import { issueCode } from './authorize/issue-code.js';
+import { signInTooOld } from './authorize/prompt.js';
 import { resolveOrganizations } from './authorize/organizations.js';
 import { errorRedirect } from './authorize/redirect.js';
 import { type AuthorizationRequest, assertSubType, validateAuthorizationRequest } from './authorize/request.js';
@@ -22,21 +23,24 @@ export interface ConsentAnswer {
 /** §3.5 step 1: `sub_type` is judged only after the user's decision (`consent`). */
 export const validateForConsent = (params: Params, ctx: OAuthContext) => validateAuthorizationRequest(params, ctx, { subTypeLater: true });
 
-/** Returns the Location of the redirect back to the client. */
+/** The redirect back to the client, or `login`: the user must sign in again first (`max_age`). */
+export type ConsentOutcome = { kind: 'redirect'; location: string } | { kind: 'login' };
+
 export async function consent(
   request: AuthorizationRequest,
   params: Params,
   answer: ConsentAnswer,
   signedIn: SignedIn,
   ctx: OAuthContext,
-): Promise<string> {
+): Promise<ConsentOutcome> {
   if (answer.action === 'deny') {
     const denied = new OAuthError('access_denied', 'The resource owner or authorization server denied the request', {
       allowRedirect: true,
       state: request.state,
     });
-    return errorRedirect(denied, request.redirectUri, ctx.issuer);
+    return { kind: 'redirect', location: errorRedirect(denied, request.redirectUri, ctx.issuer) };
   }
+  if (signInTooOld(request, ctx.now() - signedIn.session.createdAt)) return { kind: 'login' };
   // §3.5 step 1: judged after the decision. With `state`, as every authorization error here
   // (compatibility.md: Polar's consent wrapper drops it).
   assertSubType(params.get('sub_type'), request.state);
@@ -48,11 +52,12 @@ export async function consent(
   // wholly after (both go). As two writes, a revocation between them consumed the code and the
   // consent was remembered after it, so later requests were approved without asking. A replayed
   // nonce throws inside, and the consent is not remembered either.
-  return ctx.store.transaction(async (store) => {
+  const location = await ctx.store.transaction(async (store) => {
     await store.consents.remember(
       { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope, organizationIds },
       ctx.now(),
     );
     return issueCode(request, signedIn.session, organizationIds, { ...ctx, store });
   });
+  return { kind: 'redirect', location };
 }

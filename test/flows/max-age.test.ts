@@ -73,6 +73,53 @@ describe('max_age at authorize (OIDC Core §3.1.2.1)', () => {
     assert.equal(back.get('client_id'), client.clientId);
   });
 
+  describe('a consent answered after max_age has passed: sign in again, no code', () => {
+    let thirdParty: TestClient;
+    before(async () => {
+      thirdParty = await aClient(server);
+    });
+    const consentQuery = () => form(authorizeQuery(thirdParty, { scope: 'openid', max_age: '60' })).toString();
+
+    test('JSON consent API: 401 as GET /v1/oauth2/authorize answers then; deny still redirects', async () => {
+      const cookie = await signIn(server, await aUser(server));
+      clock.advance(10);
+      const shown = await fetch(`${server.url}/v1/oauth2/authorize?${consentQuery()}`, { headers: { cookie } });
+      assert.equal(shown.status, 200);
+      const { csrf_token } = (await shown.json()) as { csrf_token: string };
+      clock.advance(51); // 61 s after signing in
+      const answer = (action: string) =>
+        fetch(`${server.url}/v1/oauth2/consent?${consentQuery()}`, { method: 'POST', headers: { cookie }, body: form({ action, csrf_token }), redirect: 'manual' });
+      await expectLogin(await answer('allow'));
+      await expectRedirect(await answer('deny'), 'error=access_denied&error_description=The+resource+owner+or+authorization+server+denied+the+request&state=st');
+    });
+
+    test('the page: to sign-in, coming back without max_age; a sign-in then gets the code', async () => {
+      const user = await aUser(server);
+      const stale = await signIn(server, user);
+      const html = await (await fetch(`${server.url}/oauth2/authorize?${consentQuery()}`, { headers: { cookie: stale } })).text();
+      const fields = (html: string) => ({
+        action: 'allow',
+        csrf_token: /name="csrf_token" value="([^"]+)"/.exec(html)?.[1],
+        shown_scope: /name="shown_scope" value="([^"]*)"/.exec(html)?.[1],
+      });
+      clock.advance(61);
+      const post = (cookie: string, query: string, body: URLSearchParams) =>
+        fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
+      const refused = await post(stale, consentQuery(), form(fields(html)));
+      assert.equal(refused.status, 303);
+      const location = new URL(refused.headers.get('location') ?? '', server.url);
+      assert.equal(location.pathname, '/login');
+      const back = location.searchParams.get('return_to') ?? '';
+      assert.equal(new URLSearchParams(back.split('?')[1]).get('max_age'), null);
+      // Signed in afresh, the request comes back and the answer is taken.
+      const fresh = await signIn(server, user);
+      const again = await (await fetch(`${server.url}${back}`, { headers: { cookie: fresh } })).text();
+      const allowed = await post(fresh, back.split('?')[1] ?? '', form(fields(again)));
+      assert.equal(allowed.status, 303, await allowed.clone().text());
+      assert.match(allowed.headers.get('location') ?? '', /^http:\/\/127\.0\.0\.1:9999\/callback\?code=polar_ac_/);
+    });
+  });
+
   test('a max_age of any length is a number of seconds: a huge one never asks again', async () => {
     const cookie = await signIn(server, await aUser(server));
     clock.advance(86_400);

@@ -46,6 +46,8 @@ function returnTo(request: FastifyRequest): string {
   return `${PAGE}?${query}`;
 }
 
+const signInFirst = (reply: FastifyReply, back: string) => sendRedirect(reply, `/login?return_to=${encodeURIComponent(back)}`, 303);
+
 export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
   /** Redirect errors go to the client; the others are shown here (RFC 6749 §4.1.2.1). */
   function fail(reply: FastifyReply, error: unknown) {
@@ -83,7 +85,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   app.get(PAGE, async (request, reply) => {
-    const signIn = (back = returnTo(request)) => sendRedirect(reply, `/login?return_to=${encodeURIComponent(back)}`, 303);
+    const signIn = (back = returnTo(request)) => signInFirst(reply, back);
     let signedIn: SignedIn | undefined;
     try {
       ({ signedIn } = await webCaller(request, ctx));
@@ -106,7 +108,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
     try {
       assertSameOrigin(request, publicOrigin);
       const { signedIn } = await webCaller(request, ctx);
-      if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo(request))}`, 303);
+      if (!signedIn) return signInFirst(reply, returnTo(request));
       const form = new Params(new Map(), await formParams(request));
       assertCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'));
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
@@ -134,7 +136,11 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
         return showConsent(reply, request, signedIn, shown, data, 'What this app asks for has changed. Please review it again.');
       }
-      return sendRedirect(reply, await consent(pending, params, { action, organizations }, signedIn, ctx), 303);
+      const outcome = await consent(pending, params, { action, organizations }, signedIn, ctx);
+      // Signed in longer ago than `max_age` allows (the page was left open): sign in again, then
+      // the request comes back without `max_age`, met by that sign-in.
+      if (outcome.kind === 'login') return signInFirst(reply, returnTo(request));
+      return sendRedirect(reply, outcome.location, 303);
     } catch (error) {
       return fail(reply, error);
     }

@@ -57,7 +57,11 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
       const pending = await validateForConsent(params, ctx);
       // Checked on the request as validated now: a token for a narrower scope fails (D6).
       assertConsentCsrfToken(ctx.secret, signedIn.session.id, pending.client.clientId, pending.scope, body.get('csrf_token'));
-      return sendRedirect(reply, await consent(pending, params, answer, signedIn, ctx));
+      const outcome = await consent(pending, params, answer, signedIn, ctx);
+      // Signed in longer ago than `max_age` allows: what GET /v1/oauth2/authorize answers then,
+      // on which a frontend sends the user to sign in (shape E).
+      if (outcome.kind === 'login') throw loginRequiredJson();
+      return sendRedirect(reply, outcome.location);
     } catch (error) {
       const location = redirectable(error);
       if (location) return sendRedirect(reply, location);

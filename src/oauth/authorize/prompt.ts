@@ -17,6 +17,15 @@ import type { AuthorizationRequest } from './request.js';
 export type Decision = 'login' | 'consent' | 'approve';
 
 /**
+ * Rule 3: the sign-in is older than `max_age` allows (OIDC Core §3.1.2.1: "max_age=0 is
+ * equivalent to prompt=login"). Asked again when the consent answer arrives (consent.ts): a
+ * consent page left open past `max_age` must not yield an id_token whose `auth_time` the client
+ * rejects.
+ */
+export const signInTooOld = (request: AuthorizationRequest, authAge: number) =>
+  request.maxAge !== undefined && (request.maxAge === 0 || authAge > request.maxAge);
+
+/**
  * `authAge`: seconds since the user signed in, undefined when not signed in. `covered`: a
  * remembered consent covers the request, its scope and organizations (remembered.ts).
  */
@@ -32,9 +41,7 @@ export function decide(request: AuthorizationRequest, authAge: number | undefine
     if (prompt.has('none')) throw loginRequired();
     return 'login';
   }
-  // OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login".
-  const { maxAge } = request;
-  if (maxAge !== undefined && (maxAge === 0 || authAge > maxAge)) {
+  if (signInTooOld(request, authAge)) {
     if (prompt.has('none')) throw loginRequired();
     return 'login';
   }
