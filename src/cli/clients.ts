@@ -31,7 +31,10 @@ async function create(args: string[]) {
   const name = required(values, 'name');
   const redirectUris = values['redirect-uri'] ?? [];
   const grantTypes = values['grant-type'];
-  if (redirectUris.length === 0 && !(grantTypes ?? []).every((g) => g === 'web')) throw new UsageError('--redirect-uri is required');
+  // Only a client of the `web` grant alone never redirects; without --grant-type it gets the
+  // authorization code grant, which does.
+  const webOnly = grantTypes !== undefined && grantTypes.every((g) => g === 'web');
+  if (redirectUris.length === 0 && !webOnly) throw new UsageError('--redirect-uri is required (unless --grant-type is web alone)');
   // The rules registration applies (registration/redirect-uri.ts), and its normalised form.
   const normalisedUris = redirectUris.map((uri) => {
     const checked = checkRedirectUri(uri);

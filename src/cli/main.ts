@@ -17,14 +17,14 @@ const USAGE = `usage: borealis <command>
   serve [--port N] [--database URL] [--workers N|auto]
                                         run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL,
                                         BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
-  migrate                               apply pending database migrations
+  migrate [--database URL] [--json]     apply pending database migrations
   users create --email E --password P [--name N] [--json]
   users block|unblock --email E [--json]
                                         block: the user cannot sign in; their sessions end and their codes and
                                         tokens are revoked at once (unblocking revives none of them)
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
-  clients create --name N --redirect-uri U [--redirect-uri U …] [--grant-type G …]
+  clients create --name N [--redirect-uri U …] [--grant-type G …]   (a redirect URI unless web-only)
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]
   clients list [--owner EMAIL] [--json]

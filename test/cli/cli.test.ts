@@ -117,6 +117,9 @@ describe('borealis CLI', () => {
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'javascript:alert(1)'],
       ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid admin'],
       ['clients', 'create', '--name', 'x', '--auth-method', 'none', '--grant-type', 'web'],
+      // The default grants redirect: a client without a redirect URI could never complete one.
+      ['clients', 'create', '--name', 'x'],
+      ['clients', 'create', '--name', 'x', '--grant-type', 'web', '--grant-type', 'authorization_code'],
       ['users', 'block', '--email', 'nobody@example.com'],
       ['users', 'block'],
       ['keys', 'withdraw'],
