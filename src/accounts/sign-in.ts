@@ -23,7 +23,7 @@ export async function signInWithPassword(deps: AccountsDeps, email: string, pass
   const throttle = deps.store.signInThrottle;
   const now = deps.now();
   const [byEmail, byIp] = [emailKey(email), ipKey(ip)];
-  const locked = await throttle.lockedUntil([byEmail, byIp], now);
+  const locked = await throttle.lockedUntil([byEmail, byIp], now, Math.max(SIGN_IN_POLICY.email.lockFor, SIGN_IN_POLICY.ip.lockFor));
   if (locked > now) return { ok: false, lockedUntil: locked };
   const emailCount = await throttle.attempt(byEmail, now, SIGN_IN_POLICY.email);
   const ipCount = await throttle.attempt(byIp, now, SIGN_IN_POLICY.ip);

@@ -17,18 +17,49 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     const key = `email:${hex64()}`;
     assert.deepEqual(await signInThrottle.attempt(key, NOW, policy), { attempts: 1, lockedUntil: 0 });
     assert.deepEqual(await signInThrottle.attempt(key, NOW + 1, policy), { attempts: 2, lockedUntil: 0 });
-    assert.equal(await signInThrottle.lockedUntil([key], NOW + 1), 0);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 1, 600), 0);
     assert.deepEqual(await signInThrottle.attempt(key, NOW + 2, policy), { attempts: 3, lockedUntil: NOW + 2 + 600 });
-    assert.equal(await signInThrottle.lockedUntil([key, 'ip:unrelated'], NOW + 3), NOW + 602);
+    assert.equal(await signInThrottle.lockedUntil([key, 'ip:unrelated'], NOW + 3, 600), NOW + 602);
     // The attempt that reached the maximum signed in: it no longer counts, nor does its lock.
     await signInThrottle.succeeded(key, policy);
-    assert.equal(await signInThrottle.lockedUntil([key], NOW + 3), 0);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 3, 600), 0);
     assert.deepEqual(await signInThrottle.attempt(key, NOW + 3, policy), { attempts: 3, lockedUntil: NOW + 603 });
-    assert.equal(await signInThrottle.lockedUntil([key], NOW + 604), 0);
+    assert.equal(await signInThrottle.lockedUntil([key], NOW + 604, 600), 0);
     // After the window, counting starts again from one.
     assert.deepEqual(await signInThrottle.attempt(key, NOW + 2000, policy), { attempts: 1, lockedUntil: 0 });
     await signInThrottle.clear(key);
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM sign_in_failures WHERE key = ?', [key]), 0);
+  });
+
+  test('sign-in throttle: a clock stepped back neither stretches a window nor a lock', async () => {
+    const { signInThrottle } = h.store;
+    const policy = { window: 900, maxFailures: 3, lockFor: 600 };
+    const key = `email:${hex64()}`;
+    for (const at of [NOW, NOW + 1]) await signInThrottle.attempt(key, at, policy);
+    // An hour earlier, the window that "began" in the future is over: counting starts again.
+    assert.deepEqual(await signInThrottle.attempt(key, NOW - 3600, policy), { attempts: 1, lockedUntil: 0 });
+    const locked = `email:${hex64()}`;
+    for (const at of [NOW, NOW, NOW]) await signInThrottle.attempt(locked, at, policy);
+    assert.equal(await signInThrottle.lockedUntil([locked], NOW, 600), NOW + 600);
+    // A lock ending more than lockFor from now was set by a clock ahead of this one.
+    assert.equal(await signInThrottle.lockedUntil([locked], NOW - 3600, 600), 0);
+  });
+
+  test('sign-in throttle: times past 2^31 s (2038-01-19) are counted and locked on both engines', async () => {
+    const policy = { window: 900, maxFailures: 1, lockFor: 600 };
+    const key = `email:${hex64()}`;
+    const later = 2 ** 31 + 1000;
+    assert.deepEqual(await h.store.signInThrottle.attempt(key, later, policy), { attempts: 1, lockedUntil: later + 600 });
+    assert.deepEqual(await h.store.signInThrottle.attempt(key, later + 1, policy), { attempts: 2, lockedUntil: later + 601 });
+    assert.equal(await h.store.signInThrottle.lockedUntil([key], later + 2, 600), later + 601);
+  });
+
+  test('rate limits: a window that began after now (the clock stepped back) starts over', async () => {
+    const key = `register:${hex64()}`;
+    const nowMs = NOW * 1000;
+    assert.deepEqual(await h.store.rateLimits.hit(key, nowMs, 60_000), { hits: 1, windowStartMs: nowMs });
+    assert.deepEqual(await h.store.rateLimits.hit(key, nowMs + 1, 60_000), { hits: 2, windowStartMs: nowMs });
+    assert.deepEqual(await h.store.rateLimits.hit(key, nowMs - 3_600_000, 60_000), { hits: 1, windowStartMs: nowMs - 3_600_000 });
   });
 
   test('sign-in throttle: 20 concurrent attempts each get a count of their own', async () => {
@@ -36,7 +67,7 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     const policy = { window: 900, maxFailures: 5, lockFor: 600 };
     const counts = await Promise.all(Array.from({ length: 20 }, () => h.store.signInThrottle.attempt(key, NOW, policy)));
     assert.deepEqual(counts.map((c) => c.attempts).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
-    assert.equal(await h.store.signInThrottle.lockedUntil([key], NOW), NOW + 600);
+    assert.equal(await h.store.signInThrottle.lockedUntil([key], NOW, 600), NOW + 600);
   });
 
   test('listMembers returns the members ordered by email', async () => {

@@ -1,29 +1,37 @@
 import type { SignInThrottle } from '../limits.js';
 import type { Db } from './db.js';
 
+/**
+ * A lock in force at `now`, else 0. One ending more than `lockFor` from now was set by a clock
+ * ahead of this one (stepped back since): it is not honoured, or it would last that much longer.
+ */
+const current = (lockedUntil: number, now: number, lockFor: number) => (lockedUntil > now && lockedUntil <= now + lockFor ? lockedUntil : 0);
+
 export const signInThrottle = (db: Db): SignInThrottle => ({
   async attempt(key, now, { window, maxFailures, lockFor }) {
-    // One upsert: a new window starts when the old one has passed; reaching the maximum sets the
-    // lock. Concurrent attempts are all counted (no read-then-write).
+    // One upsert: a new window starts when the old one has passed, or began after `now` (the
+    // clock stepped back: a window must not outlast its length); reaching the maximum sets the
+    // lock. Concurrent attempts are all counted (no read-then-write). Times are cast to BIGINT:
+    // PostgreSQL would type `CASE … ELSE 0` as int4 and refuse every attempt after 2038-01-19.
+    const stale = '(sign_in_failures.window_start <= ? OR sign_in_failures.window_start > ?)';
     const row = await db.get<{ failures: number; locked_until: number }>(
-      `INSERT INTO sign_in_failures (key, failures, window_start, locked_until) VALUES (?, 1, ?, CASE WHEN 1 >= ? THEN ? ELSE 0 END)
+      `INSERT INTO sign_in_failures (key, failures, window_start, locked_until) VALUES (?, 1, ?, CASE WHEN 1 >= ? THEN CAST(? AS BIGINT) ELSE 0 END)
        ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN sign_in_failures.window_start <= ? THEN 1 ELSE sign_in_failures.failures + 1 END,
-         window_start = CASE WHEN sign_in_failures.window_start <= ? THEN excluded.window_start ELSE sign_in_failures.window_start END,
+         failures = CASE WHEN ${stale} THEN 1 ELSE sign_in_failures.failures + 1 END,
+         window_start = CASE WHEN ${stale} THEN excluded.window_start ELSE sign_in_failures.window_start END,
          locked_until = CASE
-           WHEN (CASE WHEN sign_in_failures.window_start <= ? THEN 1 ELSE sign_in_failures.failures + 1 END) >= ? THEN ?
+           WHEN (CASE WHEN ${stale} THEN 1 ELSE sign_in_failures.failures + 1 END) >= ? THEN CAST(? AS BIGINT)
            ELSE sign_in_failures.locked_until END
        RETURNING failures, locked_until`,
-      [key, now, maxFailures, now + lockFor, now - window, now - window, now - window, maxFailures, now + lockFor],
+      [key, now, maxFailures, now + lockFor, ...[1, 2, 3].flatMap(() => [now - window, now]), maxFailures, now + lockFor],
     );
-    const lockedUntil = Number(row?.locked_until ?? 0);
-    return { attempts: Number(row?.failures ?? 0), lockedUntil: lockedUntil > now ? lockedUntil : 0 };
+    return { attempts: Number(row?.failures ?? 0), lockedUntil: current(Number(row?.locked_until ?? 0), now, lockFor) };
   },
-  async lockedUntil(keys, now) {
+  async lockedUntil(keys, now, lockFor) {
     if (keys.length === 0) return 0;
     const row = await db.get<{ until: number | null }>(
-      `SELECT max(locked_until) AS until FROM sign_in_failures WHERE key IN (${keys.map(() => '?').join(', ')}) AND locked_until > ?`,
-      [...keys, now],
+      `SELECT max(locked_until) AS until FROM sign_in_failures WHERE key IN (${keys.map(() => '?').join(', ')}) AND locked_until > ? AND locked_until <= ?`,
+      [...keys, now, now + lockFor],
     );
     return Number(row?.until ?? 0);
   },
