@@ -59,12 +59,21 @@ export interface ConfigOverrides {
 
 export class ConfigError extends Error {}
 
-function integer(name: string, raw: string | undefined, fallback: number, min = 0): number {
+function integer(name: string, raw: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, got "${raw}"`);
+  }
   return value;
 }
+
+/**
+ * D4's window is for parallel refreshes racing each other, not a second life for a rotated
+ * token: past a few minutes a replay is reuse. Below the refreshed access token's lifetime
+ * (issue.ts, 3600 s), so a replay never hands out an expired token.
+ */
+const MAX_REFRESH_GRACE_SECONDS = 300;
 
 /**
  * The issuer is an origin: the pages and forms live at the root (/login, /oauth2/authorize),
@@ -189,7 +198,7 @@ export function loadConfig(
     dataDir,
     secret: resolveSecret(env, production, dataDir, warn),
     tokenNamespace: namespace,
-    refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10),
+    refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10, 0, MAX_REFRESH_GRACE_SECONDS),
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY, warn),
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,

@@ -47,6 +47,8 @@ test('bad values are refused with a clear message', () => {
     ['BOREALIS_TOKEN_NAMESPACE', 'Bad-Prefix'],
     ['BOREALIS_REGISTRATION', 'sometimes'],
     ['BOREALIS_REFRESH_GRACE_SECONDS', '-1'],
+    ['BOREALIS_REFRESH_GRACE_SECONDS', '301'],
+    ['BOREALIS_REFRESH_GRACE_SECONDS', '1e300'],
     // Each was a stack trace from inside the logger or Fastify, or a silent misreading.
     ['LOG_LEVEL', 'verbose'],
     ['LOG_LEVEL', 'warning'],
@@ -124,4 +126,15 @@ test('DATABASE_POOL_SIZE: 10 by default, a positive integer otherwise', () => {
   assert.equal(loadConfig(env, {}, quiet).databasePoolSize, 10);
   assert.equal(loadConfig({ ...env, DATABASE_POOL_SIZE: '4' }, {}, quiet).databasePoolSize, 4);
   assert.throws(() => loadConfig({ ...env, DATABASE_POOL_SIZE: '0' }, {}, quiet), new ConfigError('DATABASE_POOL_SIZE must be an integer ≥ 1, got "0"'));
+});
+
+test('BOREALIS_REFRESH_GRACE_SECONDS: 10 by default, 0 to 300 (a race window, not a second life for a rotated token)', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
+  assert.equal(loadConfig(env, {}, quiet).refreshGraceSeconds, 10);
+  assert.equal(loadConfig({ ...env, BOREALIS_REFRESH_GRACE_SECONDS: '0' }, {}, quiet).refreshGraceSeconds, 0);
+  assert.equal(loadConfig({ ...env, BOREALIS_REFRESH_GRACE_SECONDS: '300' }, {}, quiet).refreshGraceSeconds, 300);
+  assert.throws(
+    () => loadConfig({ ...env, BOREALIS_REFRESH_GRACE_SECONDS: '86400' }, {}, quiet),
+    new ConfigError('BOREALIS_REFRESH_GRACE_SECONDS must be an integer from 0 to 300, got "86400"'),
+  );
 });

@@ -146,6 +146,21 @@ describe('refresh_token grant', () => {
     assert.equal(child.text, '{"error": "invalid_grant"}');
   });
 
+  test('a clock stepped back: a rotation stamped more than the window ahead is reuse, not a replay; within it, a replay', async () => {
+    const client = await aClient(server);
+    const cookie = await signIn(server, await aUser(server));
+    const first = await tokensFor(server, client, cookie);
+    const second = await refresh(server, client, first.refresh_token as string);
+    clock.advance(-5); // another instance's clock, 5 s behind: still the race the window is for
+    assert.equal((await refresh(server, client, first.refresh_token as string)).text, second.text);
+    clock.advance(-3600); // an hour back: the rotation "happened" in the future
+    const reuse = await refresh(server, client, first.refresh_token as string);
+    clock.advance(3605);
+    assert.equal(reuse.text, '{"error": "invalid_grant"}');
+    const rows = await familyRows(server, first.access_token);
+    assert.ok(rows.every((r) => r.access_token_revoked_at !== 0 && r.refresh_token_revoked_at !== 0));
+  });
+
   test('a grace response no key opens (sealed by another build) is refused without revoking the family', async () => {
     const client = await aClient(server);
     const cookie = await signIn(server, await aUser(server));

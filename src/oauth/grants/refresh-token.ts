@@ -28,7 +28,9 @@ const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
  */
 async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | 'unreadable' | undefined> {
   if (row.rotatedAt === null || row.rotatedResponse === null) return undefined;
-  if (ctx.refreshGraceSeconds <= 0 || now - row.rotatedAt > ctx.refreshGraceSeconds) return undefined;
+  // Either way: a rotation stamped ahead of this clock (another instance's, or this one stepped
+  // back since) is inside the window only by as much, or reuse detection would sleep meanwhile.
+  if (ctx.refreshGraceSeconds <= 0 || Math.abs(now - row.rotatedAt) > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
   if (opened === undefined) return 'unreadable';
   const replay = JSON.parse(opened) as TokenResponse;
