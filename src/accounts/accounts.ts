@@ -57,14 +57,21 @@ export async function createUser(
   return user;
 }
 
-export async function createOrganization(
-  deps: AccountsDeps,
-  input: { slug: string; name: string; ownerEmail: string },
-): Promise<Organization> {
+/** The user an operator names by email (CLI), or an AccountError saying there is none. */
+export async function userByEmail(deps: AccountsDeps, email: string): Promise<User> {
+  const user = await deps.store.users.findByEmail(email);
+  if (!user) throw new AccountError(`No user with email ${email}.`);
+  return user;
+}
+
+/**
+ * `owner` is a user already resolved: the signed-in one (by its session, never again by email,
+ * which after migration 009 may lead to another account), or the one the CLI names.
+ */
+export async function createOrganization(deps: AccountsDeps, input: { slug: string; name: string; owner: User }): Promise<Organization> {
+  const { owner } = input;
   if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.');
   if (!input.name.trim()) throw new AccountError('The organization needs a name.');
-  const owner = await deps.store.users.findByEmail(input.ownerEmail);
-  if (!owner) throw new AccountError(`No user with email ${input.ownerEmail}.`);
   if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
   await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, `The slug ${input.slug} is taken.`);
@@ -74,8 +81,7 @@ export async function createOrganization(
 export async function addMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
   const organization = await deps.store.organizations.findBySlug(input.slug);
   if (!organization) throw new AccountError(`No organization with slug ${input.slug}.`);
-  const user = await deps.store.users.findByEmail(input.email);
-  if (!user) throw new AccountError(`No user with email ${input.email}.`);
+  const user = await userByEmail(deps, input.email);
   await deps.store.organizations.addMember(organization.id, user.id, deps.now());
   return { organization, user };
 }
@@ -86,8 +92,7 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
  * `changed` is false when they were already blocked (or, for unblock, not blocked).
  */
 export async function setBlocked(deps: AccountsDeps, email: string, blocked: boolean): Promise<{ user: User; changed: boolean }> {
-  const user = await deps.store.users.findByEmail(email.trim());
-  if (!user) throw new AccountError(`No user with email ${email}.`);
+  const user = await userByEmail(deps, email.trim());
   const changed = blocked ? await deps.store.users.block(user.id, deps.now()) : await deps.store.users.unblock(user.id);
   return { user, changed };
 }

@@ -1,12 +1,12 @@
-import { addMember, createOrganization } from '../accounts/accounts.js';
+import { addMember, createOrganization, userByEmail } from '../accounts/accounts.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
 
 export async function orgsCommand(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'create') {
     const values = parse(rest, { slug: { type: 'string' }, name: { type: 'string' }, owner: { type: 'string' }, json: { type: 'boolean' } });
-    const org = await withBorealis({}, (b) =>
-      createOrganization(b.accounts, { slug: required(values, 'slug'), name: required(values, 'name'), ownerEmail: required(values, 'owner') }),
+    const org = await withBorealis({}, async (b) =>
+      createOrganization(b.accounts, { slug: required(values, 'slug'), name: required(values, 'name'), owner: await userByEmail(b.accounts, required(values, 'owner')) }),
     );
     output(values.json, { id: org.id, slug: org.slug, name: org.name }, `created organization ${org.slug} (${org.id})`);
     return;

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openDb } from '../../src/store/sql/db.js';
 import { consoleCreate, consolePost } from '../support/console.js';
 import { aUser, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
@@ -14,6 +15,21 @@ describe('developer console', () => {
     server = await startServer();
   });
   after(() => server.close());
+
+  test('an organization created on /settings/organizations is owned by the account signed in, found by its session, not again by email', async () => {
+    const user = await aUser(server);
+    const other = await aUser(server);
+    const cookie = await signIn(server, user);
+    // As migration 009 can leave it: the account's email, looked up again, leads to another account.
+    const db = await openDb(server.database.url);
+    await db.run('UPDATE users SET email = ? WHERE id = ?', [other.email, user.id]).finally(() => db.close());
+    const slug = `owned-${user.id.slice(0, 8)}`;
+    assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug, name: 'Owned' })).status, 303);
+    const { store } = server.borealis.ctx;
+    const org = await store.organizations.findBySlug(slug);
+    assert.ok(org);
+    assert.deepEqual((await store.organizations.listMembers(org.id)).map((u) => u.id), [user.id]);
+  });
 
   // §3.11: a public client's secret is stored but never shown by registration; shown here, it
   // would fail at the token endpoint and only mislead (the owner's JSON list keeps Polar's wire).

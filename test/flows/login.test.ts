@@ -94,7 +94,7 @@ describe('sign-in', () => {
     const owner = await aUser(server);
     const slug = `race-${Date.now().toString(36)}`;
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 8 }, () => createOrganization(server.borealis.accounts, { slug, name: 'Race', ownerEmail: owner.email })),
+      Array.from({ length: 8 }, () => createOrganization(server.borealis.accounts, { slug, name: 'Race', owner })),
     );
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
     for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {

@@ -25,7 +25,7 @@ export async function downScopedSession(server: TestServer, user: User, organiza
 }
 
 export async function anOrganization(server: TestServer, owner: User, slug = `org-${unique()}`): Promise<Organization> {
-  return createOrganization(server.borealis.accounts, { slug, name: `Org ${slug}`, ownerEmail: owner.email });
+  return createOrganization(server.borealis.accounts, { slug, name: `Org ${slug}`, owner });
 }
 
 export interface TestClient {

@@ -46,7 +46,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     const name = form.get('name') ?? '';
     const returnTo = form.get('return_to') ? safeReturnTo(form.get('return_to')) : undefined;
     try {
-      await createOrganization(deps, { slug, name, ownerEmail: signedIn.user.email });
+      await createOrganization(deps, { slug, name, owner: signedIn.user });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       const { status, page } = await render(signedIn, 400, { returnTo, error: error.message, slug, name });
