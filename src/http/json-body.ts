@@ -85,7 +85,8 @@ export function jsonBody(request: FastifyRequest): unknown {
     const message = (error as Error).message;
     const match = /position (\d+)/.exec(message);
     const position = match ? Number(match[1]) : /end of JSON input/.test(message) ? raw.length : raw.length - raw.trimStart().length;
-    throw invalid(position, pythonMessage(raw, position));
+    // Python counts code points where V8 counts UTF-16 units: one fewer per astral character.
+    throw invalid([...raw.slice(0, position)].length, pythonMessage(raw, position));
   }
 }
 

@@ -3,9 +3,11 @@
  * responses, RFC 6749 errors) are Python `json.dumps` defaults — `", "` and `": "` separators,
  * non-ASCII escaped — while FastAPI's bodies are compact UTF-8. Key order is insertion order.
  */
-const NON_ASCII = /[\u0080-\uffff]/;
+// Python escapes everything outside space…`~`: JSON.stringify has done the controls below
+// space the same way, which leaves DEL (U+007F) and all beyond ASCII.
+const NON_ASCII = /[\u007f-\uffff]/;
 const escapeNonAscii = (s: string) =>
-  NON_ASCII.test(s) ? s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
+  NON_ASCII.test(s) ? s.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : s;
 
 /** Python's separators; escaping is left to `authlibJson`, once for the whole text. */
 function dumps(value: unknown): string {

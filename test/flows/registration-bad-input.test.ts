@@ -90,6 +90,8 @@ describe('POST /v1/oauth2/register: bad input', () => {
     const cases: [string, string][] = [
       ['{"client_name": "x",}', invalid({ type: 'json_invalid', loc: ['body', 20], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting property name enclosed in double quotes' } })],
       ['{"client_name": ', invalid({ type: 'json_invalid', loc: ['body', 16], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
+      // Python counts code points: an emoji before the error is one, not two UTF-16 units.
+      ['{"client_name": "😀", x}', invalid({ type: 'json_invalid', loc: ['body', 21], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting property name enclosed in double quotes' } })],
       ['', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
       ['null', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
     ];

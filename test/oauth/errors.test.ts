@@ -35,6 +35,8 @@ describe('wire errors (polar-oauth2.md §2.3, §2.4)', () => {
 
   test('authlib JSON: Python separators and ASCII escapes, keys in insertion order', () => {
     assert.equal(authlibJson({ b: 1, a: ['é', null, true], c: { d: 'x"y' } }), '{"b": 1, "a": ["\\u00e9", null, true], "c": {"d": "x\\"y"}}');
+    // Python's json.dumps escapes all outside space…`~`: DEL too, controls as JSON.stringify does.
+    assert.equal(authlibJson({ s: '\x7f\u00e9\x01\n' }), '{"s": "\\u007f\\u00e9\\u0001\\n"}');
     // Undefined members are left out (as Python never has them); empty containers stay empty.
     assert.equal(authlibJson({ skipped: undefined, a: {}, b: [], c: undefined, d: [[1, 2], { e: 'ü' }] }), '{"a": {}, "b": [], "d": [[1, 2], {"e": "\\u00fc"}]}');
   });
