@@ -13,6 +13,12 @@ describe('formActionSource', () => {
     ['https://bücher.example/cb', 'https://xn--bcher-kva.example'],
     // Native apps (RFC 8252 §7.1): the private-use scheme is the source.
     ['com.example.app:/oauth2redirect', 'com.example.app:'],
+    // Hosts the URL parser accepts but a CSP source cannot hold: named, `;` would end the
+    // directive (injecting `sandbox`), `,` the policy; none is named, and the page leaves the directive out.
+    ['https://x;sandbox/cb', undefined],
+    ['https://x,y/cb', undefined],
+    ["https://x'y/cb", undefined],
+    ['https://x*y/cb', undefined],
     ['not a url', undefined],
     ['', undefined],
   ];

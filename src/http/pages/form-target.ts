@@ -15,7 +15,17 @@ import { validateAuthorizationRequest } from '../../oauth/authorize/request.js';
 /** Both authorization endpoints redirect to the client: the built-in page and the JSON API. */
 const AUTHORIZATION_PATHS = new Set(['/oauth2/authorize', '/v1/oauth2/authorize']);
 
-/** A CSP source for a redirect URI: its origin, or `scheme:` for a native app's private scheme. */
+/**
+ * A CSP host-source (CSP3 §2.3.1): host characters are letters, digits, `-` and `.` (or an IPv6
+ * literal), then a port. The URL parser lets `;`, `,` and quotes into a host; named in the
+ * header, they would end the directive or the policy (`https://x;sandbox` injected `sandbox`).
+ */
+const HOST_SOURCE = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d+)?$/i;
+
+/**
+ * A CSP source for a redirect URI: its origin, or `scheme:` for a native app's private scheme;
+ * undefined when no source can name it.
+ */
 export function formActionSource(redirectUri: string): string | undefined {
   let url: URL;
   try {
@@ -23,7 +33,7 @@ export function formActionSource(redirectUri: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+  if (url.protocol === 'http:' || url.protocol === 'https:') return HOST_SOURCE.test(url.origin) ? url.origin : undefined;
   return /^[a-z][a-z0-9+.-]*:$/i.test(url.protocol) ? url.protocol : undefined;
 }
 
