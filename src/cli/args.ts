@@ -32,6 +32,15 @@ export async function withBorealis<T>(overrides: ConfigOverrides, work: (b: Bore
 }
 
 /** `--json` prints one JSON object on stdout; otherwise a human line. */
+/**
+ * A value from anyone (a registered client's name, a signed-up email) made safe for a terminal:
+ * C0/C1 controls, DEL, and the bidirectional and invisible format characters are written as
+ * `\u{…}`. Raw, a carriage return or an escape sequence could overwrite another client's line
+ * or retitle the terminal, and mislead the operator about which client to act on.
+ */
+export const printable = (value: string) =>
+  value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+
 export function output(json: boolean | undefined, value: Record<string, unknown>, human: string) {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : human + '\n');
 }

@@ -5,7 +5,7 @@
  */
 import { isPublic, rotateClientSecret } from '../oauth/clients.js';
 import type { Client } from '../store/store.js';
-import { CommandError, output, parse, required, withBorealis } from './args.js';
+import { CommandError, output, parse, printable, required, withBorealis } from './args.js';
 
 /** Enough for any deployment this command serves; the JSON says when there were more. */
 const LIST_LIMIT = 1000;
@@ -38,7 +38,7 @@ export async function clientsList(args: string[]) {
     }));
     return { clients, total: page.total };
   });
-  const human = clients.map((c) => `${c.client_id}  ${c.client_name}${c.owner ? `  (owner ${c.owner})` : ''}`);
+  const human = clients.map((c) => `${c.client_id}  ${printable(c.client_name)}${c.owner ? `  (owner ${printable(c.owner)})` : ''}`);
   if (total > clients.length) human.push(`… and ${total - clients.length} more`);
   output(values.json, { clients, total }, human.length ? human.join('\n') : 'no clients');
 }

@@ -157,6 +157,17 @@ describe('borealis CLI', () => {
     assert.equal(client.scope, 'openid email');
   });
 
+  test("clients list: a client's name cannot write control sequences to the operator's terminal", async () => {
+    await json('migrate');
+    const name = 'Harmless\rpolar_ci_forged  Internal\n\u001b]0;pwned\u0007\u202e';
+    const created = await json('clients', 'create', '--name', name, '--redirect-uri', 'https://tty.example/cb');
+    const line = (await borealis('clients', 'list')).split('\n').find((l) => l.startsWith(String(created.client_id)));
+    assert.equal(line, `${created.client_id}  Harmless\\u{d}polar_ci_forged  Internal\\u{a}\\u{1b}]0;pwned\\u{7}\\u{202e}`);
+    // --json keeps the name as it is: JSON escapes it.
+    const listed = (await json('clients', 'list')) as { clients: { client_id: string; client_name: string }[] };
+    assert.equal(listed.clients.find((c) => c.client_id === created.client_id)?.client_name, name);
+  });
+
   test('clients list, rotate-secret and delete: the operator keeps hold of what was created', async () => {
     await json('migrate');
     await json('users', 'create', '--email', 'owner@example.com', '--password', 'correct horse');
