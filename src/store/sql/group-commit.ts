@@ -12,8 +12,43 @@
  * touches, into the savepoint's journal (bench/README.md, change 21). So a transaction's work
  * may run more than once: it must act only through the `Db` it is given (every store's does).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
+import { StoreUnavailable } from '../store.js';
 import type { Db } from './db.js';
+
+/**
+ * Another process holding SQLite's write lock (a CLI command, a `sqlite3` shell, a backup) is
+ * waited for here, between event-loop turns, not by SQLite's busy handler, which sleeps on the
+ * only JavaScript thread and froze every request, health checks included, for as long. The
+ * connection's own busy_timeout (sqlite.ts) is kept short; past this wait the batch is answered
+ * 503, as a PostgreSQL outage is (respond.ts).
+ */
+export const LOCK_WAIT_MS = 5000;
+const RETRY_MS = [5, 10, 20, 50, 100];
+
+const isBusy = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+};
+
+/** A statement that gave up on another connection's lock: the database is unavailable, not broken. */
+export const unavailableIfBusy = (error: unknown) => (isBusy(error) ? new StoreUnavailable(error) : error);
+
+/** BEGIN IMMEDIATE, retried while another connection holds the write lock. */
+async function beginImmediate(sqlite: Database.Database): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sqlite.exec('BEGIN IMMEDIATE');
+      return;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (Date.now() >= deadline) throw new StoreUnavailable(error);
+      await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+    }
+  }
+}
 
 interface Pending {
   work: (db: Db) => Promise<unknown>;
@@ -39,7 +74,7 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
   async function attempt(batch: Pending[], isolated: boolean): Promise<Pending[]> {
     const settle: (() => void)[] = [];
     try {
-      sqlite.exec('BEGIN IMMEDIATE');
+      await beginImmediate(sqlite);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return [];

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
-import { groupCommit } from './group-commit.js';
+import { groupCommit, unavailableIfBusy } from './group-commit.js';
 import { walFlush } from './wal-flush.js';
 
 /**
@@ -13,6 +13,9 @@ import { walFlush } from './wal-flush.js';
  * connection between its transactions, or by a read-only one while it is inside one. Statements
  * are prepared once per connection and cached.
  */
+/** How long one statement may block the thread waiting for another connection's lock. */
+const BUSY_TIMEOUT_MS = 20;
+
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
@@ -28,7 +31,10 @@ export function openSqlite(file: string): Db {
   // that could change very many rows are bounded: the cleanup deletes in batches, revocation
   // skips rows already revoked.
   sqlite.pragma('temp_store = MEMORY');
-  sqlite.pragma('busy_timeout = 5000');
+  // Short: a write lock held elsewhere is waited for between event-loop turns (group-commit.ts),
+  // not in SQLite's busy handler, which blocks the thread. The read-only connection below, used
+  // only while a transaction is open, keeps the long wait.
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Checkpoints move to a thread once this connection has written enough for them to matter;
   // a CLI command or a short test never pays for the thread.
   const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
@@ -105,14 +111,14 @@ export function openSqlite(file: string): Db {
       if (sqlite.inTransaction) ({ connection, prepare: prepareOn } = readerConnection());
       if (batch.length > 1) connection.exec('BEGIN');
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const item of batch) item.reject(unavailableIfBusy(error));
       return;
     }
     for (const item of batch) {
       try {
         item.resolve(item.run(prepareOn(item.sql)));
       } catch (error) {
-        item.reject(error);
+        item.reject(unavailableIfBusy(error));
       }
     }
     // Ending a read transaction only drops its read lock; the answers are already out.
