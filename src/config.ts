@@ -3,7 +3,7 @@
  * overrides it) and is validated here once; the result is frozen and passed by slices.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -102,6 +102,27 @@ function isHttpUrl(value: string): boolean {
  * restart; production must be given one, because a generated secret on an ephemeral disk would
  * silently invalidate every credential at the next deploy.
  */
+/**
+ * Writes a new secret whole under a temporary name, then links it into place: `link` fails if the
+ * file exists, so of two processes starting at once on a fresh folder (`npm start` and a CLI
+ * command) one secret wins and both read it; neither can read a half-written file. The folder is
+ * made private (0700): it also holds the SQLite database. False when another process won.
+ */
+function createSecretFile(dataDir: string, file: string): boolean {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temporary, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
 function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: string, warn: (m: string) => void): string {
   const given = env.BOREALIS_SECRET;
   if (given) {
@@ -110,9 +131,7 @@ function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: str
   }
   if (production) throw new ConfigError('BOREALIS_SECRET is required when NODE_ENV=production');
   const file = join(dataDir, 'secret');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(file) && createSecretFile(dataDir, file)) {
     warn(`BOREALIS_SECRET is not set: generated a development secret in ${file}. Set BOREALIS_SECRET in production.`);
   }
   const kept = readFileSync(file, 'utf8').trim();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { isPostgresUrl } from '../src/store/sql/db.js';
@@ -137,4 +139,26 @@ test('BOREALIS_REFRESH_GRACE_SECONDS: 10 by default, 0 to 300 (a race window, no
     () => loadConfig({ ...env, BOREALIS_REFRESH_GRACE_SECONDS: '86400' }, {}, quiet),
     new ConfigError('BOREALIS_REFRESH_GRACE_SECONDS must be an integer from 0 to 300, got "86400"'),
   );
+});
+
+test('the development secret: private file in a private folder, nothing left beside it', () => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'borealis-config-')), 'data');
+  loadConfig({ BOREALIS_DATA_DIR: dataDir }, {}, quiet);
+  assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+  assert.equal(statSync(join(dataDir, 'secret')).mode & 0o777, 0o600);
+  assert.deepEqual(readdirSync(dataDir), ['secret']);
+});
+
+test('processes starting at once on a fresh folder all use the one secret they leave on disk', async () => {
+  const run = promisify(execFile);
+  const script = `import('./src/config.ts').then(({ loadConfig }) => process.stdout.write(loadConfig({ BOREALIS_DATA_DIR: process.argv[1] }, {}, () => {}).secret))`;
+  for (let round = 0; round < 3; round++) {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'borealis-config-')), 'data');
+    const secrets = await Promise.all(
+      Array.from({ length: 6 }, async () => (await run(process.execPath, ['--import', 'tsx', '-e', script, dataDir])).stdout),
+    );
+    const kept = readFileSync(join(dataDir, 'secret'), 'utf8');
+    assert.deepEqual(secrets, secrets.map(() => kept));
+    assert.deepEqual(readdirSync(dataDir), ['secret']);
+  }
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
@@ -16,10 +16,18 @@ import { walFlush } from './wal-flush.js';
 /** How long one statement may block the thread waiting for another connection's lock. */
 const BUSY_TIMEOUT_MS = 20;
 
+/** The WAL is cut back to this when it restarts: a long read elsewhere can grow it to hundreds of MB. */
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 export function openSqlite(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const created = file !== ':memory:' && !existsSync(file);
+  // Private: the file holds password hashes and emails. SQLite gives its -wal and -shm files the
+  // database's mode, so it is set before the journal mode creates them. Existing files are left as they are.
+  if (created) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
+  if (created) chmodSync(file, 0o600);
   sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
   // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
