@@ -14,6 +14,7 @@ export class AccountError extends Error {}
 
 /** Dot-separated labels after the `@`: each character has one place to go, so no backtracking. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export interface AccountsDeps {
@@ -40,7 +41,9 @@ export async function createUser(
   input: { email: string; password: string; name?: string | undefined },
 ): Promise<User> {
   const email = input.email.trim();
-  if (email.length > 320 || !EMAIL.test(email)) throw new AccountError('A valid email address is required.');
+  // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
+  // account for an address that reads the same as another's.
+  if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.');
   if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.');
   if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.');
   const user: User = {

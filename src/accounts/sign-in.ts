@@ -5,6 +5,7 @@
  * let every attempt sent at once through to the check. Past the maximum, nothing is checked.
  */
 import { createHash } from 'node:crypto';
+import { emailLookup } from '../store/email-lookup.js';
 import type { User } from '../store/store.js';
 import { type AccountsDeps, authenticate } from './accounts.js';
 
@@ -15,8 +16,8 @@ export const SIGN_IN_POLICY = {
 
 export type SignInResult = { ok: true; user: User } | { ok: false; lockedUntil: number };
 
-/** Hashed: an email of any length makes a key PostgreSQL can index. */
-const emailKey = (email: string) => `email:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
+/** Hashed: an email of any length makes a key PostgreSQL can index. Folded as accounts are found, so no spelling of one address escapes its count. */
+const emailKey = (email: string) => `email:${createHash('sha256').update(emailLookup(email.trim())).digest('hex')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
 export async function signInWithPassword(deps: AccountsDeps, email: string, password: string, ip: string): Promise<SignInResult> {

@@ -73,10 +73,25 @@ describe('sign-in', () => {
     for (const email of [`ada-${tag}@example.com`, `a.b+c-${tag}@sub.example.co.uk`, `élodie-${tag}@exämple.de`]) {
       assert.equal((await createUser(accounts, { email, password: PASSWORD })).email, email);
     }
-    const refused = ['a@b', 'a@b.', 'a@.b', 'a@b..c', 'a b@c.d', 'a@@b.c', `a@${'.'.repeat(64_000)}@`, `${'a'.repeat(310)}@example.com`];
+    const refused = ['a@b', 'a@b.', 'a@.b', 'a@b..c', 'a b@c.d', 'a@@b.c', `a@${'.'.repeat(64_000)}@`, `${'a'.repeat(310)}@example.com`,
+      // Invisible: each would read as another account's address.
+      'alice\u200b@example.com', 'ali\u202ece@example.com', 'alice@exam\u00adple.com', 'alice\u0007@example.com', 'ali\ufeffce@example.com'];
     for (const email of refused) {
       await assert.rejects(createUser(accounts, { email, password: PASSWORD }), /A valid email address is required\./, email.slice(0, 40));
     }
+  });
+
+  test('one account per address as it reads: composed or decomposed accents, full-width letters and IDN domains are one spelling', async () => {
+    const { accounts } = server.borealis;
+    const tag = Date.now().toString(36);
+    const user = await createUser(accounts, { email: `René-${tag}@Bücher.example`, password: PASSWORD });
+    for (const twin of [`rene\u0301-${tag}@bücher.example`, `ＲＥＮÉ-${tag}@xn--bcher-kva.example`]) {
+      await assert.rejects(createUser(accounts, { email: twin, password: PASSWORD }), /A user with this email already exists\./, twin);
+      // And any spelling signs in to that one account.
+      const signedIn = await fetch(`${server.url}/login`, { method: 'POST', body: form({ email: twin, password: PASSWORD, return_to: '/' }), redirect: 'manual' });
+      assert.equal(signedIn.status, 303, twin);
+    }
+    assert.equal((await server.borealis.ctx.store.users.findByEmail(`RENE\u0301-${tag}@BÜCHER.EXAMPLE`))?.id, user.id);
   });
 
   test('the same email signed up 8 times at once: one account, the others an ordinary 400 (never a 5xx)', async () => {

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { migrations } from '../../src/store/sql/migrate.js';
 import { migrate, openDb, openStore } from '../../src/store/sql/index.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
-import { NOW, aUser, count } from './fixtures.js';
+import type { User } from '../../src/store/store.js';
+import { NOW, aSession, aUser, count, hex64 } from './fixtures.js';
 
 const ALL_VERSIONS = migrations.map((m) => m.version);
 
@@ -51,6 +52,39 @@ describe(`store contract: migrations (${ENGINE})`, () => {
       assert.equal((await store.users.findByEmail('ÉLODIE@example.com'))?.id, elodie.id);
       assert.equal((await store.users.findByEmail('ada@example.com'))?.id, plain.id);
       assert.deepEqual(await store.users.findById(copy.id), copy, 'the newer account stays, unreachable by sign-in');
+    } finally {
+      await store.close();
+      await raw.close();
+      await database.drop();
+    }
+  });
+
+  test('011 refolds look-ups normalised: one account per visible address, the newer twins unreachable and signed out', async () => {
+    const database = await freshDatabase();
+    const raw = await openDb(database.url);
+    const store = await openStore(database.url, { migrate: true, now: NOW });
+    try {
+      // As case folding alone left them: each twin its own look-up.
+      const spellings = ['René@example.com', 'rene\u0301@example.com', 'ＲENÉ@EXAMPLE.COM', 'bob@bücher.example', 'bob@xn--bcher-kva.example'];
+      const users = [];
+      for (const [i, email] of spellings.entries()) {
+        const user = aUser({ email: `placeholder-${i}@example.com`, createdAt: NOW - 10 + i });
+        await store.users.create(user);
+        await raw.run('UPDATE users SET email = ?, email_lookup = ? WHERE id = ?', [email, email.toLowerCase(), user.id]);
+        await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), hex64());
+        users.push({ ...user, email });
+      }
+      await raw.run('DELETE FROM schema_migrations WHERE version = 11');
+      assert.deepEqual(await migrate(raw, NOW), [11]);
+      const [rene, reneNfd, reneWide, bob, bobAscii] = users as [User, User, User, User, User];
+      for (const typed of ['rené@example.com', 'RENE\u0301@Example.com', 'ｒｅｎé@example.com']) assert.equal((await store.users.findByEmail(typed))?.id, rene.id, typed);
+      assert.equal((await store.users.findByEmail('BOB@XN--BCHER-KVA.EXAMPLE'))?.id, bob.id);
+      const sessionsOf = async (user: User) => count(raw, 'SELECT count(*) AS n FROM user_sessions WHERE user_id = ?', [user.id]);
+      for (const kept of [rene, bob]) assert.equal(await sessionsOf(kept), 1);
+      for (const twin of [reneNfd, reneWide, bobAscii]) {
+        assert.equal((await store.users.findById(twin.id))?.email, twin.email, 'the newer account stays, unreachable by sign-in');
+        assert.equal(await sessionsOf(twin), 0);
+      }
     } finally {
       await store.close();
       await raw.close();

@@ -1,3 +1,4 @@
+import { emailLookup } from '../email-lookup.js';
 import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
@@ -24,8 +25,6 @@ const ORGANIZATION = shape(['id', 'slug', 'name', 'avatar_url', 'created_at'], (
   createdAt: v[at + 4] as number,
 }));
 
-/** Case-insensitive, Unicode-aware (migration 005). */
-const emailLookup = (email: string) => email.toLowerCase();
 
 export const users = (db: Db): UsersStore => ({
   async create(u) {

@@ -14,6 +14,7 @@ import * as rateLimits from './migrations/007-rate-limits.js';
 import * as noFamilyIndex from './migrations/008-no-family-index.js';
 import * as emailLookupUnicode from './migrations/009-email-lookup-unicode.js';
 import * as userIndexes from './migrations/010-user-indexes.js';
+import * as emailLookupNormalised from './migrations/011-email-lookup-normalised.js';
 
 interface Migration {
   version: number;
@@ -34,6 +35,7 @@ export const migrations: readonly Migration[] = [
   noFamilyIndex,
   emailLookupUnicode,
   userIndexes,
+  emailLookupNormalised,
 ];
 
 /**
