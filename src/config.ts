@@ -98,11 +98,6 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * In development a secret is generated once and kept in the data folder, so tokens survive a
- * restart; production must be given one, because a generated secret on an ephemeral disk would
- * silently invalidate every credential at the next deploy.
- */
-/**
  * Writes a new secret whole under a temporary name, then links it into place: `link` fails if the
  * file exists, so of two processes starting at once on a fresh folder (`npm start` and a CLI
  * command) one secret wins and both read it; neither can read a half-written file. The folder is
@@ -123,6 +118,11 @@ function createSecretFile(dataDir: string, file: string): boolean {
   }
 }
 
+/**
+ * In development a secret is generated once and kept in the data folder, so tokens survive a
+ * restart; production must be given one, because a generated secret on an ephemeral disk would
+ * silently invalidate every credential at the next deploy.
+ */
 function resolveSecret(env: NodeJS.ProcessEnv, production: boolean, dataDir: string, warn: (m: string) => void): string {
   const given = env.BOREALIS_SECRET;
   if (given) {

@@ -6,6 +6,12 @@ import { type Db, type Param, type Row, isRead } from './db.js';
 import { groupCommit, unavailableIfBusy } from './group-commit.js';
 import { walFlush } from './wal-flush.js';
 
+/** How long one statement may block the thread waiting for another connection's lock. */
+const BUSY_TIMEOUT_MS = 20;
+
+/** The WAL is cut back to this when it restarts: a long read elsewhere can grow it to hundreds of MB. */
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * One WAL database, written by one connection. It runs every write and every transaction; a
  * transaction body awaits, so a lock makes writes issued outside it wait until it ends. Plain
@@ -13,12 +19,6 @@ import { walFlush } from './wal-flush.js';
  * connection between its transactions, or by a read-only one while it is inside one. Statements
  * are prepared once per connection and cached.
  */
-/** How long one statement may block the thread waiting for another connection's lock. */
-const BUSY_TIMEOUT_MS = 20;
-
-/** The WAL is cut back to this when it restarts: a long read elsewhere can grow it to hundreds of MB. */
-const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
-
 export function openSqlite(file: string): Db {
   const created = file !== ':memory:' && !existsSync(file);
   // Private: the file holds password hashes and emails. SQLite gives its -wal and -shm files the
