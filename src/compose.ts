@@ -20,8 +20,9 @@ export interface Borealis {
   close(): Promise<void>;
 }
 
-export async function compose(config: Config, now: () => number = systemClock): Promise<Borealis> {
-  const store = await openStore(config.databaseUrl, { migrate: true, now: now(), poolSize: config.databasePoolSize });
+/** `migrate`: apply pending migrations (serve); otherwise the schema must be current (other CLI commands). */
+export async function compose(config: Config, now: () => number = systemClock, { migrate = true } = {}): Promise<Borealis> {
+  const store = await openStore(config.databaseUrl, { migrate, requireCurrent: !migrate, now: now(), poolSize: config.databasePoolSize });
   const keys = new KeyRing(store.signingKeys, config.secret);
   await keys.load(now());
   const credentials = new Credentials(config.secret, config.tokenNamespace);

@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type Borealis, compose } from '../compose.js';
+import { type Borealis, compose, systemClock } from '../compose.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
 
 export class UsageError extends Error {}
@@ -23,7 +23,7 @@ export function required(values: Record<string, unknown>, name: string): string 
 /** Runs `work` against the configured database, then closes it. */
 export async function withBorealis<T>(overrides: ConfigOverrides, work: (b: Borealis, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env, overrides, (m) => process.stderr.write(`warning: ${m}\n`));
-  const borealis = await compose(config);
+  const borealis = await compose(config, systemClock, { migrate: false });
   try {
     return await work(borealis, config);
   } finally {
@@ -31,7 +31,6 @@ export async function withBorealis<T>(overrides: ConfigOverrides, work: (b: Bore
   }
 }
 
-/** `--json` prints one JSON object on stdout; otherwise a human line. */
 /**
  * A value from anyone (a registered client's name, a signed-up email) made safe for a terminal:
  * C0/C1 controls, DEL, and the bidirectional and invisible format characters are written as
@@ -41,6 +40,7 @@ export async function withBorealis<T>(overrides: ConfigOverrides, work: (b: Bore
 export const printable = (value: string) =>
   value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 
+/** `--json` prints one JSON object on stdout; otherwise a human line. */
 export function output(json: boolean | undefined, value: Record<string, unknown>, human: string) {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : human + '\n');
 }

@@ -144,6 +144,31 @@ describe('borealis CLI', () => {
       (error: { code: number; stderr: string }) => error,
     );
 
+  test('commands but migrate and serve never migrate: a fresh or behind database is refused with what to run', async () => {
+    const fresh = await freshDatabase();
+    try {
+      const env = { DATABASE_URL: fresh.url };
+      const empty = await fails(env, 'users', 'create', '--email', 'eve@example.com', '--password', 'correct horse');
+      assert.equal(empty.code, 2);
+      assert.match(empty.stderr, /^borealis: the database( at .+)? has no schema yet: run `borealis migrate` \(or start `borealis serve`\) first\n$/);
+      await run(process.execPath, ['bin/borealis.js', 'migrate'], { env: { ...process.env, ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir } });
+      // As a newer build would find a database an older one migrated: the last migration pending.
+      const last = migrations.at(-1)!.version;
+      const db = await openDb(fresh.url);
+      try {
+        await db.run('DELETE FROM schema_migrations WHERE version = ?', [last]);
+        const behind = await fails(env, 'keys', 'list');
+        assert.equal(behind.code, 2);
+        assert.match(behind.stderr, new RegExp(`needs migrations ${last}: stop the servers of older builds, then run \`borealis migrate\`\n$`));
+        assert.equal(await count(db, 'SELECT count(*) AS n FROM schema_migrations WHERE version = ?', [last]), 0, 'nothing migrated');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   test('--help, -h and help print the usage on stdout and exit 0, after any command too', async () => {
     for (const args of [[], ['--help'], ['-h'], ['help'], ['users', 'create', '--help'], ['serve', '-h']]) {
       const { stdout, stderr } = await run(process.execPath, ['bin/borealis.js', ...args]);

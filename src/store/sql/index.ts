@@ -2,12 +2,12 @@ import type { Store } from '../store.js';
 import { organizations, sessions, users } from './accounts.js';
 import { clients } from './clients.js';
 import { codes } from './codes.js';
-import { type Db, type Param, openDb } from './db.js';
+import { type Db, type Param, isPostgresUrl, openDb } from './db.js';
 import { consents } from './consents.js';
 import { rateLimits } from './rate-limits.js';
 import { signInThrottle } from './sign-in-throttle.js';
 import { signingKeys } from './signing-keys.js';
-import { migrate } from './migrate.js';
+import { migrate, requireCurrentSchema } from './migrate.js';
 import { tokens } from './tokens.js';
 
 /**
@@ -99,6 +99,8 @@ function storeOver(db: Db, root: Db): Store {
 export interface OpenStoreOptions {
   /** Apply pending migrations first (serve does; the store contract suite does). */
   migrate?: boolean;
+  /** Refuse a database not at this build's schema, instead (CLI commands: migrate.ts). */
+  requireCurrent?: boolean;
   now?: number;
   /** PostgreSQL connections per process (DATABASE_POOL_SIZE). */
   poolSize?: number;
@@ -106,7 +108,13 @@ export interface OpenStoreOptions {
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const db = await openDb(url, options.poolSize);
-  if (options.migrate) await migrate(db, options.now ?? Math.floor(Date.now() / 1000));
+  try {
+    if (options.migrate) await migrate(db, options.now ?? Math.floor(Date.now() / 1000));
+    else if (options.requireCurrent) await requireCurrentSchema(db, isPostgresUrl(url) ? '' : ` at ${url}`);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return storeOver(db, db);
 }
 

@@ -53,6 +53,27 @@ function refuseNewerSchema(done: Set<number>) {
   }
 }
 
+/**
+ * Every CLI command but `migrate` works on a database already at this build's schema. Migrating
+ * as a side effect, a newer build's `users create` moved the schema under an older server still
+ * running, and one run from the wrong folder made a new database there without a word.
+ */
+export async function requireCurrentSchema(db: Db, where: string): Promise<void> {
+  const exists =
+    db.engine === 'sqlite'
+      ? await db.get("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      : await db.get("SELECT 1 AS found FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'");
+  const done = exists ? new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version))) : new Set<number>();
+  refuseNewerSchema(done);
+  if (done.size === 0) throw new ConfigError(`the database${where} has no schema yet: run \`borealis migrate\` (or start \`borealis serve\`) first`);
+  const pending = migrations.filter((m) => !done.has(m.version)).map((m) => m.version);
+  if (pending.length > 0) {
+    throw new ConfigError(
+      `the database${where} needs migrations ${pending.join(', ')}: stop the servers of older builds, then run \`borealis migrate\``,
+    );
+  }
+}
+
 export async function migrate(db: Db, now: number): Promise<number[]> {
   return db.exclusive(async (tx) => {
     await tx.exec(
