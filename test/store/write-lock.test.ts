@@ -46,11 +46,12 @@ describe('store: a write lock held by another connection (SQLite)', { skip: ENGI
 
   test('a transaction waits for it without holding up the event loop, then commits', async () => {
     const release = holdWriteLock(h.database.url);
-    setTimeout(release, 300);
+    setTimeout(release, 1000);
     const { value, stall } = await longestStall(storedUser(h.store));
     assert.equal(value.status, 'fulfilled');
-    // SQLite's own busy handler slept on the thread for up to 5 s; now one try blocks ≤ 20 ms.
-    assert.ok(stall < 150, `the event loop stalled ${stall.toFixed(0)} ms`);
+    // SQLite's own busy handler slept on the thread until the release (up to 5 s); now one try
+    // blocks ≤ 20 ms. The margin is for a machine busy with other tests.
+    assert.ok(stall < 500, `the event loop stalled ${stall.toFixed(0)} ms`);
   });
 
   test(`held past ${LOCK_WAIT_MS} ms: StoreUnavailable, and the lock's release leaves the store working`, async () => {
