@@ -15,6 +15,7 @@ export class AccountError extends Error {}
 /** Dot-separated labels after the `@`: each character has one place to go, so no backtracking. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+export const MAX_ORGANIZATION_NAME = 255;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export interface AccountsDeps {
@@ -75,6 +76,8 @@ export async function createOrganization(deps: AccountsDeps, input: { slug: stri
   const { owner } = input;
   if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.');
   if (!input.name.trim()) throw new AccountError('The organization needs a name.');
+  // Shown on every member's consent page and stored for anyone who signs up: bounded as client_name is.
+  if (input.name.trim().length > MAX_ORGANIZATION_NAME) throw new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`);
   if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
   await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, `The slug ${input.slug} is taken.`);

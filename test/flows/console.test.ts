@@ -31,6 +31,18 @@ describe('developer console', () => {
     assert.deepEqual((await store.organizations.listMembers(org.id)).map((u) => u.id), [user.id]);
   });
 
+  test('an organization name is bounded as a client name is: over 255 characters the form comes back with the reason', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const page = await (await fetch(`${server.url}/settings/organizations`, { headers: { cookie } })).text();
+    assert.match(page, /<input id="org-name" name="name" type="text" maxlength="255"/);
+    const slug = `long-${Date.now().toString(36)}`;
+    const refused = await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(256) });
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /The organization name must be at most 255 characters\./);
+    assert.equal(await server.borealis.ctx.store.organizations.findBySlug(slug), undefined);
+    assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(255) })).status, 303);
+  });
+
   // §3.11: a public client's secret is stored but never shown by registration; shown here, it
   // would fail at the token endpoint and only mislead (the owner's JSON list keeps Polar's wire).
   test('a public client: no secret shown at creation, no rotation, none ever revealed', async () => {

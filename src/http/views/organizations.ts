@@ -1,3 +1,4 @@
+import { MAX_ORGANIZATION_NAME } from '../../accounts/accounts.js';
 import type { Organization, User } from '../../store/store.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
@@ -30,7 +31,7 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 <form method="post" action="/settings/organizations">
 <input type="hidden" name="csrf_token" value="${user.csrfToken}">
 ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
-<label for="org-name">Name</label><input id="org-name" name="name" type="text" value="${options.name ?? ''}" required>
+<label for="org-name">Name</label><input id="org-name" name="name" type="text" maxlength="${MAX_ORGANIZATION_NAME}" value="${options.name ?? ''}" required>
 <label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>
 <input id="org-slug" name="slug" type="text" pattern="[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?" maxlength="64" value="${options.slug ?? ''}" required>
 <div class="actions"><button type="submit">Create organization</button></div>
