@@ -12,7 +12,7 @@ export interface SignInThrottle {
    * window, this one included, and the lock they set (0 when none): reaching the maximum locks.
    */
   attempt(key: string, now: number, policy: ThrottlePolicy): Promise<{ attempts: number; lockedUntil: number }>;
-  /** The latest lock expiry among the keys (0 when none is locked); locks ending more than `lockFor` after `now` are ignored (a clock stepped back). */
+  /** The latest lock expiry among the keys (0 when none is locked); locks ending far past `now` + `lockFor` are ignored (a clock stepped back). */
   lockedUntil(keys: string[], now: number, lockFor: number): Promise<number>;
   /** An attempt counted for `key` signed in: it no longer counts, nor does a lock it set. */
   succeeded(key: string, policy: ThrottlePolicy): Promise<void>;

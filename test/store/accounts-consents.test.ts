@@ -36,6 +36,11 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     const policy = { window: 900, maxFailures: 3, lockFor: 600 };
     const key = `email:${hex64()}`;
     for (const at of [NOW, NOW + 1]) await signInThrottle.attempt(key, at, policy);
+    // A second behind (another instance's clock, an attempt that read the clock first): counted.
+    assert.deepEqual(await signInThrottle.attempt(key, NOW - 1, policy), { attempts: 3, lockedUntil: NOW + 599 });
+    assert.equal(await signInThrottle.lockedUntil([key], NOW - 1, 600), NOW + 599);
+    await signInThrottle.clear(key);
+    for (const at of [NOW, NOW + 1]) await signInThrottle.attempt(key, at, policy);
     // An hour earlier, the window that "began" in the future is over: counting starts again.
     assert.deepEqual(await signInThrottle.attempt(key, NOW - 3600, policy), { attempts: 1, lockedUntil: 0 });
     const locked = `email:${hex64()}`;
@@ -59,6 +64,8 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     const nowMs = NOW * 1000;
     assert.deepEqual(await h.store.rateLimits.hit(key, nowMs, 60_000), { hits: 1, windowStartMs: nowMs });
     assert.deepEqual(await h.store.rateLimits.hit(key, nowMs + 1, 60_000), { hits: 2, windowStartMs: nowMs });
+    // A few ms behind (a request that read the clock before another's statement ran): counted.
+    assert.deepEqual(await h.store.rateLimits.hit(key, nowMs - 5, 60_000), { hits: 3, windowStartMs: nowMs });
     assert.deepEqual(await h.store.rateLimits.hit(key, nowMs - 3_600_000, 60_000), { hits: 1, windowStartMs: nowMs - 3_600_000 });
   });
 
