@@ -85,13 +85,12 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   app.get(PAGE, async (request, reply) => {
-    const signIn = (back = returnTo(request)) => signInFirst(reply, back);
     let signedIn: SignedIn | undefined;
     try {
       ({ signedIn } = await webCaller(request, ctx));
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
-      if (outcome.kind === 'login' || !signedIn) return signIn();
+      if (outcome.kind === 'login' || !signedIn) return signInFirst(reply, returnTo(request));
       return showConsent(reply, request, signedIn, outcome.request, outcome.response);
     } catch (error) {
       // RFC 9700 §4.11.2: the user signs in before anything redirects to the client, but for silent
@@ -99,7 +98,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // redirects to send a signed-out visitor from this page to any site (compatibility.md).
       // It comes back to the request as it was, to meet the same error.
       const redirects = error instanceof OAuthError && error.allowRedirect && error.redirectTo !== undefined;
-      if (redirects && !signedIn && !silent(request)) return signIn(`${PAGE}?${rawQuery(request)}`);
+      if (redirects && !signedIn && !silent(request)) return signInFirst(reply, `${PAGE}?${rawQuery(request)}`);
       return fail(reply, error);
     }
   });
