@@ -85,12 +85,16 @@ export async function measure(
       },
     ],
   } as autocannon.Options, (error, result) => (error ? failed(error) : done(result)));
+  // autocannon ends a run only at its next once-a-second sample, so a run of `amount` requests
+  // would count up to a second of idle tail: the rate is measured to the last response instead.
+  let lastResponse = started;
   instance.on('response', (_client: unknown, status: number, _bytes: number, time: number) => {
+    lastResponse = process.hrtime.bigint();
     latencies.push(time);
     statuses[status] = (statuses[status] ?? 0) + 1;
   });
   const result = await finished;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(lastResponse - started) / 1e9;
   const rss = stopRss();
   const cpu = options.pid ? cpuSeconds(options.pid, options.withChildren) - cpuBefore : 0;
   const databaseCpu = postgresSince();
@@ -98,7 +102,7 @@ export async function measure(
   return {
     requests: latencies.length,
     seconds: round(seconds),
-    rps: Math.round(latencies.length / seconds),
+    rps: seconds > 0 ? Math.round(latencies.length / seconds) : 0,
     p50: round(percentile(sorted, 50)),
     p90: round(percentile(sorted, 90)),
     p99: round(percentile(sorted, 99)),
