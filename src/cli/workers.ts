@@ -9,6 +9,7 @@
  * stops them all on SIGTERM/SIGINT.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
@@ -17,6 +18,12 @@ import type { Config } from '../config.js';
 const MAX_CRASHES_IN_WINDOW = 5;
 const CRASH_WINDOW_MS = 10_000;
 const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * Each worker's libuv pool when the operator set none (bin/borealis.js): the cores shared out
+ * among the workers, one of each share left to the worker's JavaScript thread.
+ */
+export const workerThreadpool = (cores: number, workers: number) => Math.max(1, Math.floor(cores / workers) - 1);
 
 export async function superviseWorkers(config: Config): Promise<void> {
   const count = config.workers;
@@ -29,7 +36,8 @@ export async function superviseWorkers(config: Config): Promise<void> {
   const everListened = new WeakSet<Worker>();
 
   const fork = () => {
-    const worker = cluster.fork();
+    const pool = process.env.BOREALIS_THREADPOOL_DEFAULT ? { UV_THREADPOOL_SIZE: String(workerThreadpool(availableParallelism(), count)) } : {};
+    const worker = cluster.fork(pool);
     worker.once('listening', () => everListened.add(worker));
     worker.once('exit', (code, signal) => {
       if (stopping) return;

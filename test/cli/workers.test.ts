@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { workerThreadpool } from '../../src/cli/workers.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { type TestClient, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { TEST_SECRET, type TestServer, freePort, startServer } from '../support/server.js';
@@ -25,8 +26,11 @@ interface Cluster {
 }
 
 function startCluster(server: TestServer, port: number, workers: string, dataDir: string): Cluster {
+  const env = { ...process.env };
+  delete env.UV_THREADPOOL_SIZE; // as an operator who never heard of it runs it
+  delete env.BOREALIS_THREADPOOL_DEFAULT;
   const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--workers', workers, '--port', String(port), '--database', server.database.url], {
-    env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, BOREALIS_PUBLIC_URL: server.url, LOG_LEVEL: 'info', HOST: '127.0.0.1' },
+    env: { ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, BOREALIS_PUBLIC_URL: server.url, LOG_LEVEL: 'info', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cluster: Cluster = {
@@ -108,6 +112,14 @@ describe('borealis serve --workers', () => {
       assert.equal(family.length, 2);
     } finally {
       await db.close();
+    }
+  });
+
+  test("each worker starts with its share of the cores for libuv's pool (cli/workers.ts)", (t) => {
+    if (process.platform !== 'linux') return t.skip('reads /proc/<pid>/environ, which only Linux has');
+    for (const pid of cluster.workers) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`UV_THREADPOOL_SIZE=${workerThreadpool(availableParallelism(), 2)}`), `worker ${pid}`);
     }
   });
 
