@@ -130,6 +130,26 @@ describe('introspection', () => {
     );
   });
 
+  test('organizations are listed in byte order of their ids, whatever order they were chosen in, on both engines', async () => {
+    const user = await aUser(server);
+    const organizations = [];
+    for (let i = 0; i < 4; i++) organizations.push(await anOrganization(server, user));
+    const ids = organizations.map((o) => o.id).sort();
+    const client = await aClient(server);
+    const iat = clock();
+    // Chosen last-first: PostgreSQL's aggregate followed the insertion order, SQLite's the index.
+    const { code } = await obtainCode(server, client, await signIn(server, user), { scope: 'openid' }, [...ids].reverse());
+    const exchanged = await postToken(server, { grant_type: 'authorization_code', ...asPost(client, { code, redirect_uri: REDIRECT_URI }) });
+    assert.equal(exchanged.status, 200, exchanged.text);
+    const { access_token, refresh_token } = JSON.parse(exchanged.text) as { access_token: string; refresh_token: string };
+    const expected = { client, scope: 'openid', sub: user.id, organizations: ids, iss: server.url, iat };
+    expectAuthlib(await introspect(server, asPost(client, { token: access_token })), 200, activeBody({ ...expected, kind: 'access_token', expiresIn: 864000 }));
+    const refreshed = await postToken(server, { grant_type: 'refresh_token', ...asPost(client, { refresh_token }) });
+    const rotated = JSON.parse(refreshed.text) as { access_token: string };
+    // A refresh copies the organizations to the new pair (and issues a one-hour access token).
+    expectAuthlib(await introspect(server, asPost(client, { token: rotated.access_token })), 200, activeBody({ ...expected, kind: 'access_token', expiresIn: 3600 }));
+  });
+
   test('D11: an unknown token_type_hint is ignored (RFC 7662 §2.1), not 401 unsupported_token_type as in Polar', async () => {
     const { user, client, tokens, iat } = await issued();
     for (const hint of ['foo', 'Bearer', 'ACCESS_TOKEN', 'id_token']) {

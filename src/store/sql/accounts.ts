@@ -83,14 +83,14 @@ export const organizations = (db: Db): OrganizationsStore => ({
   async listForUser(userId) {
     const rows = await db.allValues(
       `SELECT ${ORGANIZATION.select('o')} FROM organizations o JOIN memberships m ON m.organization_id = o.id
-        WHERE m.user_id = ? ORDER BY o.created_at, o.slug`,
+        WHERE m.user_id = ? ORDER BY o.created_at, ${db.inByteOrder('o.slug')}`,
       [userId],
     );
     return rows.map((row) => ORGANIZATION.read(row));
   },
   async listMembers(organizationId) {
     const rows = await db.allValues(
-      `SELECT ${USER.select('u')} FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY u.email_lookup`,
+      `SELECT ${USER.select('u')} FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.organization_id = ? ORDER BY ${db.inByteOrder('u.email_lookup')}`,
       [organizationId],
     );
     return rows.map((row) => USER.read(row));

@@ -23,7 +23,7 @@ export const consents = (db: Db): ConsentsStore => ({
     const rows = await db.all<{ client_id: string; scope: string; organization_ids: string; modified_at: number }>(
       `SELECT g.client_id, g.scope, g.organization_ids, g.modified_at FROM oauth2_grants g
          JOIN oauth2_clients c ON c.client_id = g.client_id AND c.deleted_at IS NULL
-        WHERE g.user_id = ? ORDER BY g.modified_at DESC, g.client_id`,
+        WHERE g.user_id = ? ORDER BY g.modified_at DESC, ${db.inByteOrder('g.client_id')}`,
       [userId],
     );
     return rows.map((r) => ({

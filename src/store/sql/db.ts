@@ -14,8 +14,18 @@ export interface Db {
    * whose driver batches on its own (sqlite.ts).
    */
   readonly batchesPerTurn: boolean;
-  /** The engine's string aggregate: `group_concat` in SQLite, `string_agg` in PostgreSQL. */
+  /**
+   * The engine's string aggregate (`group_concat`, `string_agg`), its values in byte order: an
+   * aggregate without ORDER BY follows the plan, an index on SQLite and the rows' insertion on
+   * PostgreSQL, and the same token listed its organizations differently on each.
+   */
   spaceJoined(column: string): string;
+  /**
+   * `column` for ORDER BY, compared byte by byte as SQLite compares text. PostgreSQL otherwise
+   * uses the database's collation: under an ICU or en_US one, `a_b@` sorts before `a@`, and
+   * mixed-case client ids ignore case.
+   */
+  inByteOrder(column: string): string;
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
   /** The first row as an array in SELECT-list order (entities read through a `Shape`). */

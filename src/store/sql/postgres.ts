@@ -63,6 +63,8 @@ const guarded = <T>(work: Promise<T>): Promise<T> =>
     throw unavailable(error);
   });
 
+const inByteOrder = (column: string) => `${column} COLLATE "C"`;
+
 /**
  * `perTurn`: the pool, outside a transaction, where reads of one turn share a statement
  * (postgres-read-batch.ts) and so do claims (issue-after.ts), and where a statement a deadlock
@@ -85,7 +87,8 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
   return {
     engine: 'postgres',
     batchesPerTurn: perTurn,
-    spaceJoined: (column) => `string_agg(${column}, ' ')`,
+    spaceJoined: (column) => `string_agg(${column}, ' ' ORDER BY ${inByteOrder(column)})`,
+    inByteOrder,
     all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
     get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,
     getValues: (sql, params = []) => (batched && isRead(sql) ? batched(sql, params) : first(sql, params)),

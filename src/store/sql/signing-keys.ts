@@ -19,7 +19,7 @@ const insertKey = (db: Db, k: SigningKey) =>
 
 export const signingKeys = (db: Db): SigningKeysStore => ({
   async list() {
-    return (await db.all('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(toKey);
+    return (await db.all(`SELECT * FROM signing_keys ORDER BY created_at, ${db.inByteOrder('kid')}`)).map(toKey);
   },
   async create(k) {
     await insertKey(db, k);

@@ -141,11 +141,13 @@ export function openSqlite(file: string): Db {
     });
   }
 
-  const spaceJoined = (column: string) => `group_concat(${column}, ' ')`;
+  const spaceJoined = (column: string) => `group_concat(${column}, ' ' ORDER BY ${column})`;
+  const inByteOrder = (column: string) => column;
   const direct: Omit<Db, 'transaction' | 'exclusive' | 'close'> = {
     engine: 'sqlite',
     batchesPerTurn: false,
     spaceJoined,
+    inByteOrder,
     async all<T>(sql: string, params: Param[] = []) {
       return prepare(sql).raw(false).all(...params) as T[];
     },
@@ -179,6 +181,7 @@ export function openSqlite(file: string): Db {
     engine: 'sqlite',
     batchesPerTurn: false,
     spaceJoined,
+    inByteOrder,
     // A write outside a transaction joins the next group commit like any transaction: one
     // statement is as atomic as in autocommit, and shares the COMMIT.
     all: <T = Row>(sql: string, params: Param[] = []) => {
