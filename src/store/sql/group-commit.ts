@@ -32,8 +32,16 @@ const isBusy = (error: unknown) => {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 };
 
-/** A statement that gave up on another connection's lock: the database is unavailable, not broken. */
-export const unavailableIfBusy = (error: unknown) => (isBusy(error) ? new StoreUnavailable(error) : error);
+/**
+ * Result codes that say the database cannot be used now rather than that a statement is wrong:
+ * another connection's lock, a full disk, a file it may not write, an I/O error. Nothing was
+ * done; 503 with Retry-After (respond.ts), as a PostgreSQL outage is, and logged with its cause.
+ */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR)/;
+export const unavailable = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE.test(code) ? new StoreUnavailable(error) : error;
+};
 
 /** BEGIN IMMEDIATE, retried while another connection holds the write lock. */
 async function beginImmediate(sqlite: Database.Database): Promise<void> {
@@ -161,7 +169,7 @@ export function groupCommit(sqlite: Database.Database, inside: Db, committed: (c
 
   function transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject: (error) => reject(unavailable(error)) });
       if (!lock) schedule();
     });
   }

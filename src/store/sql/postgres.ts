@@ -51,12 +51,26 @@ async function againAfterDeadlock<T>(run: () => Promise<T>): Promise<T> {
  */
 const LOST = /^(Query read timeout|timeout exceeded when trying to connect|Connection terminated)/;
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
-function unavailable(error: unknown): unknown {
+function connectionLost(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const lost =
+  return (
     (typeof message === 'string' && LOST.test(message)) ||
-    (typeof code === 'string' && (SOCKET_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)));
-  return lost ? new StoreUnavailable(error) : error;
+    (typeof code === 'string' && (SOCKET_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)))
+  );
+}
+
+/**
+ * Besides a lost server, one that cannot do the work now: class 53 (insufficient resources: a
+ * full disk, out of memory, too many connections), 55P03 (a lock not granted within
+ * lock_timeout), 57014 (cancelled by statement_timeout), 58030 (an I/O error) and 25006 (a
+ * read-only transaction: a standby, after a failover). Nothing was done; 503 with Retry-After
+ * (respond.ts), as SQLite answers when another process holds its write lock too long.
+ */
+const REFUSED_NOW = /^(53...|55P03|57014|58030|25006)$/;
+function unavailable(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const refused = typeof code === 'string' && REFUSED_NOW.test(code);
+  return refused || connectionLost(error) ? new StoreUnavailable(error) : error;
 }
 const guarded = <T>(work: Promise<T>): Promise<T> =>
   work.catch((error: unknown) => {
@@ -138,7 +152,7 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     } catch (error) {
       // A connection that stopped answering gets no ROLLBACK (it would wait out its own timeout):
       // it is dropped, and PostgreSQL rolls back whatever it had begun when the socket closes.
-      if (unavailable(error) instanceof StoreUnavailable) lost ??= error as Error;
+      if (connectionLost(error)) lost ??= error as Error;
       else await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
       throw error;
     } finally {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
-import { groupCommit, unavailableIfBusy } from './group-commit.js';
+import { groupCommit, unavailable } from './group-commit.js';
 import { walFlush } from './wal-flush.js';
 
 /** How long one statement may block the thread waiting for another connection's lock. */
@@ -11,6 +11,23 @@ const BUSY_TIMEOUT_MS = 20;
 
 /** The WAL is cut back to this when it restarts: a long read elsewhere can grow it to hundreds of MB. */
 const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A file this process may only read (its mode, its owner, a read-only mount) opens without
+ * complaint and fails at its first write, then at every one (503, group-commit.ts): a server
+ * would start, report ready and refuse every sign-in. Writing the header's user version (unused,
+ * rewritten unchanged) finds out at once.
+ */
+function mustBeWritable(sqlite: Database.Database, file: string) {
+  try {
+    sqlite.pragma(`user_version = ${Number(sqlite.pragma('user_version', { simple: true }))}`);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw error;
+    sqlite.close();
+    throw new Error(`the database ${file} cannot be written by this process (${code}): check the permissions of the file, its -wal and -shm files and its folder`, { cause: error });
+  }
+}
 
 /**
  * One WAL database, written by one connection. It runs every write and every transaction; a
@@ -31,6 +48,7 @@ export function openSqlite(file: string): Db {
   // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  if (file !== ':memory:') mustBeWritable(sqlite, file);
   // SQLite copies every page a SAVEPOINT (group-commit.ts, after a failure) or a statement that
   // may fail halfway first touches into a sub-journal. On disk (the default) that
   // file outgrows its in-memory start and is never truncated again, costing two pwrite calls per
@@ -119,14 +137,14 @@ export function openSqlite(file: string): Db {
       if (sqlite.inTransaction) ({ connection, prepare: prepareOn } = readerConnection());
       if (batch.length > 1) connection.exec('BEGIN');
     } catch (error) {
-      for (const item of batch) item.reject(unavailableIfBusy(error));
+      for (const item of batch) item.reject(unavailable(error));
       return;
     }
     for (const item of batch) {
       try {
         item.resolve(item.run(prepareOn(item.sql)));
       } catch (error) {
-        item.reject(unavailableIfBusy(error));
+        item.reject(unavailable(error));
       }
     }
     // Ending a read transaction only drops its read lock; the answers are already out.
