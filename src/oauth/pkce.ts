@@ -3,6 +3,7 @@
  * `plain` remains available to confidential clients (RFC 7636 §4.2 default when no method).
  */
 import { createHash } from 'node:crypto';
+import { safeEqual } from './credentials.js';
 import { invalidGrant, invalidRequest } from './errors.js';
 
 /** RFC 7636 §4.1/§4.2: 43–128 unreserved characters. */
@@ -41,5 +42,6 @@ export function verifyCodeVerifier(stored: Challenge, verifier: string | undefin
   if (!VERIFIER_SYNTAX.test(verifier)) throw invalidRequest("Invalid 'code_verifier'");
   const method = stored.codeChallengeMethod ?? 'plain';
   const computed = method === 'S256' ? createHash('sha256').update(verifier, 'ascii').digest('base64url') : verifier;
-  if (computed !== stored.codeChallenge) throw invalidGrant('Code challenge failed.');
+  // With `plain` the stored challenge is the secret itself: compared in constant time (as with S256).
+  if (!safeEqual(computed, stored.codeChallenge)) throw invalidGrant('Code challenge failed.');
 }

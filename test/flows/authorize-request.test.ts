@@ -86,6 +86,12 @@ describe('authorization request validation', () => {
     const client = await aClient(server);
     const { verifier } = pkcePair();
     const { code } = await obtainCode(server, client, cookie, { code_challenge: verifier, code_challenge_method: 'plain' });
+    // Wrong verifiers, of the same length and longer, fail without consuming the code (§4.1).
+    for (const wrong of [`${verifier.slice(0, -1)}${verifier.endsWith('A') ? 'B' : 'A'}`, `${verifier}x`]) {
+      const failed = await exchange(client, { code, redirect_uri: REDIRECT_URI, code_verifier: wrong });
+      assert.equal(failed.status, 400);
+      assert.deepEqual(JSON.parse(failed.text), { error: 'invalid_grant', error_description: 'Code challenge failed.' });
+    }
     const token = await exchange(client, { code, redirect_uri: REDIRECT_URI, code_verifier: verifier });
     assert.equal(token.status, 200, token.text);
   });
