@@ -10,6 +10,10 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (error) {
+    // parseArgs quotes a stray argument, which may be a password typed without its option.
+    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError('an argument without its --option (not shown: it may be a secret)');
+    }
     throw new UsageError((error as Error).message);
   }
 }

@@ -18,7 +18,9 @@ const USAGE = `usage: borealis <command>
                                         run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL,
                                         BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
   migrate [--database URL] [--json]     apply pending database migrations
-  users create --email E --password P [--name N] [--json]
+  users create --email E --password-stdin [--name N] [--json]
+                                        the password is the first line of standard input
+                                        (--password P also works, but other users can read it in ps)
   users block|unblock --email E [--json]
                                         block: the user cannot sign in; their sessions end and their codes and
                                         tokens are revoked at once (unblocking revives none of them)

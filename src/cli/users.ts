@@ -12,13 +12,34 @@ async function create(args: string[]) {
   const values = parse(args, {
     email: { type: 'string' },
     password: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
     name: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const user = await withBorealis({}, (b) =>
-    createUser(b.accounts, { email: required(values, 'email'), password: required(values, 'password'), name: values.name }),
-  );
+  const email = required(values, 'email');
+  const password = values['password-stdin'] ? await passwordFromStdin(values.password) : passwordFromArgs(values.password);
+  const user = await withBorealis({}, (b) => createUser(b.accounts, { email, password, name: values.name }));
   output(values.json, { id: user.id, email: user.email, name: user.name }, `created user ${user.email} (${user.id})`);
+}
+
+/** `--password-stdin`: the first line of standard input, as `docker login` reads one. */
+async function passwordFromStdin(alsoGiven: string | undefined): Promise<string> {
+  if (alsoGiven !== undefined) throw new UsageError('give --password or --password-stdin, not both');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (password === '') throw new UsageError('--password-stdin read no password from standard input');
+  return password;
+}
+
+/**
+ * `--password` is kept for scripts, with a warning: every user of the machine can read a
+ * command's arguments while it runs (`ps`, /proc), and the shell keeps them in its history.
+ */
+function passwordFromArgs(password: string | undefined): string {
+  if (password === undefined || password === '') throw new UsageError('--password-stdin (or --password) is required');
+  process.stderr.write('warning: other users of this machine can read --password while the command runs, and it stays in the shell history; --password-stdin reads it from standard input\n');
+  return password;
 }
 
 /** `block` also ends the user's sessions and revokes their codes and tokens; `unblock` revives none of them. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { verifyPassword } from '../../src/accounts/passwords.js';
 import { Credentials } from '../../src/oauth/credentials.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { migrations } from '../../src/store/sql/migrate.js';
@@ -144,11 +145,49 @@ describe('borealis CLI', () => {
       (error: { code: number; stderr: string }) => error,
     );
 
+  test('users create reads the password from standard input; --password works with a warning; a stray value is not echoed', async () => {
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    const withInput = (input: string, ...args: string[]) => {
+      const pending = run(process.execPath, ['bin/borealis.js', ...args], { env });
+      pending.child.stdin?.end(input);
+      return pending;
+    };
+    const db = await openDb(database.url);
+    const hashOf = async (email: string) => ((await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = ?', [email]))?.password_hash ?? '');
+    try {
+      const piped = await withInput('stdin horse pw\nignored second line\n', 'users', 'create', '--email', 'piped@example.com', '--password-stdin', '--json');
+      assert.equal(piped.stderr, '');
+      assert.equal((JSON.parse(piped.stdout) as { email: string }).email, 'piped@example.com');
+      assert.ok(await verifyPassword('stdin horse pw', await hashOf('piped@example.com')));
+
+      const argv = await withInput('', 'users', 'create', '--email', 'argv@example.com', '--password', 'argv horse pw', '--json');
+      assert.match(argv.stderr, /^warning: other users of this machine can read --password while the command runs, .* --password-stdin reads it from standard input\n$/);
+      assert.ok(await verifyPassword('argv horse pw', await hashOf('argv@example.com')));
+    } finally {
+      await db.close();
+    }
+    const refused = [
+      [['users', 'create', '--email', 'none@example.com', '--password-stdin'], '', 'borealis: --password-stdin read no password from standard input\n'],
+      [['users', 'create', '--email', 'both@example.com', '--password-stdin', '--password', 'x'], 'x\n', 'borealis: give --password or --password-stdin, not both\n'],
+      [['users', 'create', '--email', 'bare@example.com'], '', 'borealis: --password-stdin (or --password) is required\n'],
+      [['users', 'create', '--email', 'stray@example.com', 'hunter2-stray-secret'], '', 'borealis: an argument without its --option (not shown: it may be a secret)\n'],
+    ] as const;
+    for (const [args, input, message] of refused) {
+      const failed = await withInput(input, ...args).then(
+        () => assert.fail(`${args.join(' ')} succeeded`),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2, args.join(' '));
+      assert.ok(failed.stderr.startsWith(message), failed.stderr);
+      assert.doesNotMatch(failed.stderr, /hunter2/);
+    }
+  });
+
   test('commands but migrate and serve never migrate: a fresh or behind database is refused with what to run', async () => {
     const fresh = await freshDatabase();
     try {
       const env = { DATABASE_URL: fresh.url };
-      const empty = await fails(env, 'users', 'create', '--email', 'eve@example.com', '--password', 'correct horse');
+      const empty = await fails(env, 'users', 'block', '--email', 'eve@example.com');
       assert.equal(empty.code, 2);
       assert.match(empty.stderr, /^borealis: the database( at .+)? has no schema yet: run `borealis migrate` \(or start `borealis serve`\) first\n$/);
       await run(process.execPath, ['bin/borealis.js', 'migrate'], { env: { ...process.env, ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir } });
@@ -272,9 +311,9 @@ describe('borealis CLI', () => {
     const newer = known + 1;
     try {
       await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [newer, 'from-the-future', 0]);
-      const users = await count(db, 'SELECT count(*) AS n FROM users');
+      const organizations = await count(db, 'SELECT count(*) AS n FROM organizations');
       // `serve` opens the store as these do (compose.ts), and would run on where it should not.
-      for (const command of [['migrate'], ['users', 'create', '--email', 'late@example.com', '--password', 'long enough pw']]) {
+      for (const command of [['migrate'], ['orgs', 'create', '--slug', 'late', '--name', 'Late', '--owner', 'ada@example.com']]) {
         const refused = await fails({ DATABASE_URL: database.url }, ...command);
         assert.equal(refused.code, 2);
         assert.equal(
@@ -282,7 +321,7 @@ describe('borealis CLI', () => {
           `borealis: the database's schema is at version ${newer}, newer than this build of Borealis knows (${known}): run a build at least as new as the one that migrated it\n`,
         );
       }
-      assert.equal(await count(db, 'SELECT count(*) AS n FROM users'), users);
+      assert.equal(await count(db, 'SELECT count(*) AS n FROM organizations'), organizations);
     } finally {
       await db.run('DELETE FROM schema_migrations WHERE version = ?', [newer]);
       await db.close();
