@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openDb } from '../../src/store/sql/db.js';
 import { CONNECT_TIMEOUT_MS, STATEMENT_TIMEOUT_MS } from '../../src/store/sql/postgres.js';
+import { StoreUnavailable } from '../../src/store/store.js';
 import { aClient, aUser, form, signIn, tokensFor } from '../support/fixtures.js';
 import { ENGINE, type TestDatabase, type TestServer, freshDatabase, startServer } from '../support/server.js';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.js';
@@ -74,5 +76,29 @@ describe('a database that stops answering (postgres)', { skip: ENGINE !== 'postg
       assert.equal(JSON.parse(answer.text).active, true);
     }
     assert.equal((await fetch(`${server.url}/health/ready`)).status, 200);
+  });
+
+  test('frozen inside a transaction: StoreUnavailable within one statement timeout, the connection dropped without a ROLLBACK to wait for', { timeout: 60_000 }, async () => {
+    const url = new URL(database.url);
+    url.port = String(proxy.port);
+    const db = await openDb(url.toString());
+    try {
+      await db.get('SELECT 1 AS one');
+      const started = Date.now();
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.get('SELECT 1 AS one');
+          proxy.freeze();
+          await tx.get('SELECT 2 AS two');
+        }),
+        StoreUnavailable,
+      );
+      // A ROLLBACK sent on the frozen connection would wait out a second statement timeout.
+      const took = Date.now() - started;
+      assert.ok(took < STATEMENT_TIMEOUT_MS + 2000, `answered after ${took} ms`);
+    } finally {
+      proxy.thaw();
+      await db.close();
+    }
   });
 });

@@ -152,7 +152,8 @@ export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
     } catch (error) {
       // A connection that stopped answering gets no ROLLBACK (it would wait out its own timeout):
       // it is dropped, and PostgreSQL rolls back whatever it had begun when the socket closes.
-      if (connectionLost(error)) lost ??= error as Error;
+      // The body's statements come out of `guarded`: a lost connection arrives wrapped.
+      if (connectionLost(error instanceof StoreUnavailable ? error.cause : error)) lost ??= error as Error;
       else await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
       throw error;
     } finally {
