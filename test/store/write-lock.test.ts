@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { openDb } from '../../src/store/sql/db.js';
 import { LOCK_WAIT_MS } from '../../src/store/sql/group-commit.js';
 import { StoreUnavailable } from '../../src/store/store.js';
 import { aClient, aUser, signIn, tokensFor, postToken } from '../support/fixtures.js';
@@ -52,6 +53,22 @@ describe('store: a write lock held by another connection (SQLite)', { skip: ENGI
     // SQLite's own busy handler slept on the thread until the release (up to 5 s); now one try
     // blocks ≤ 20 ms. The margin is for a machine busy with other tests.
     assert.ok(stall < 500, `the event loop stalled ${stall.toFixed(0)} ms`);
+  });
+
+  test('opening the database meanwhile neither waits for it nor fails (a command that only reads)', async () => {
+    const release = holdWriteLock(h.database.url);
+    try {
+      const started = Date.now();
+      const another = await openDb(h.database.url);
+      try {
+        assert.deepEqual(await another.get('SELECT 1 AS one'), { one: 1 });
+      } finally {
+        await another.close();
+      }
+      assert.ok(Date.now() - started < LOCK_WAIT_MS, `opening took ${Date.now() - started} ms`);
+    } finally {
+      release();
+    }
   });
 
   test(`held past ${LOCK_WAIT_MS} ms: StoreUnavailable, and the lock's release leaves the store working`, async () => {

@@ -23,6 +23,9 @@ function mustBeWritable(sqlite: Database.Database, file: string) {
     sqlite.pragma(`user_version = ${Number(sqlite.pragma('user_version', { simple: true }))}`);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
+    // Another process holds the write lock (a migration, a `sqlite3` shell): then it cannot tell,
+    // and a command that only reads must not wait for that process or fail on it.
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return;
     if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw error;
     sqlite.close();
     throw new Error(`the database ${file} cannot be written by this process (${code}): check the permissions of the file, its -wal and -shm files and its folder`, { cause: error });
@@ -48,7 +51,6 @@ export function openSqlite(file: string): Db {
   // Durable across a process crash; a power loss can take the last few tens of ms (wal-flush.ts).
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  if (file !== ':memory:') mustBeWritable(sqlite, file);
   // SQLite copies every page a SAVEPOINT (group-commit.ts, after a failure) or a statement that
   // may fail halfway first touches into a sub-journal. On disk (the default) that
   // file outgrows its in-memory start and is never truncated again, costing two pwrite calls per
@@ -61,6 +63,7 @@ export function openSqlite(file: string): Db {
   // not in SQLite's busy handler, which blocks the thread. The read-only connection below, used
   // only while a transaction is open, keeps the long wait.
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (file !== ':memory:') mustBeWritable(sqlite, file);
   // Checkpoints move to a thread once this connection has written enough for them to matter;
   // a CLI command or a short test never pays for the thread.
   const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
