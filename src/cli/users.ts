@@ -22,9 +22,13 @@ async function create(args: string[]) {
   output(values.json, { id: user.id, email: user.email, name: user.name }, `created user ${user.email} (${user.id})`);
 }
 
-/** `--password-stdin`: the first line of standard input, as `docker login` reads one. */
+/**
+ * `--password-stdin`: the first line of standard input, piped or redirected. A terminal is
+ * refused: it would show the password as it is typed, and wait for Ctrl-D after it.
+ */
 async function passwordFromStdin(alsoGiven: string | undefined): Promise<string> {
   if (alsoGiven !== undefined) throw new UsageError('give --password or --password-stdin, not both');
+  if (process.stdin.isTTY) throw new UsageError('--password-stdin reads a pipe or a file, not a terminal (… --password-stdin < file)');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';

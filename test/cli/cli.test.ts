@@ -172,6 +172,12 @@ describe('borealis CLI', () => {
       [['users', 'create', '--email', 'bare@example.com'], '', 'borealis: --password-stdin (or --password) is required\n'],
       [['users', 'create', '--email', 'stray@example.com', 'hunter2-stray-secret'], '', 'borealis: an argument without its --option (not shown: it may be a secret)\n'],
     ] as const;
+    // A terminal (script(1) gives the command one) is refused at once instead of echoing the password.
+    const onTerminal = await run('script', ['-qec', `${process.execPath} bin/borealis.js users create --email tty@example.com --password-stdin`, '/dev/null'], { env, timeout: 20_000 }).then(
+      (done) => done.stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+    assert.match(onTerminal, /borealis: --password-stdin reads a pipe or a file, not a terminal/);
     for (const [args, input, message] of refused) {
       const failed = await withInput(input, ...args).then(
         () => assert.fail(`${args.join(' ')} succeeded`),
