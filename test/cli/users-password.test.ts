@@ -1,0 +1,76 @@
+/**
+ * `borealis users create` and its password: from standard input (`--password-stdin`), or from
+ * `--password` with a warning, since every local user can read a command's arguments while it
+ * runs. Run as a user runs it, a child process.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { verifyPassword } from '../../src/accounts/passwords.js';
+import { openDb } from '../../src/store/sql/db.js';
+import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
+
+const run = promisify(execFile);
+
+describe('borealis users create: the password', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  before(async () => {
+    database = await freshDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'borealis-cli-password-'));
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    await run(process.execPath, ['bin/borealis.js', 'migrate'], { env });
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('users create reads the password from standard input; --password works with a warning; a stray value is not echoed', async () => {
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    const withInput = (input: string, ...args: string[]) => {
+      const pending = run(process.execPath, ['bin/borealis.js', ...args], { env });
+      pending.child.stdin?.end(input);
+      return pending;
+    };
+    const db = await openDb(database.url);
+    const hashOf = async (email: string) => ((await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = ?', [email]))?.password_hash ?? '');
+    try {
+      const piped = await withInput('stdin horse pw\nignored second line\n', 'users', 'create', '--email', 'piped@example.com', '--password-stdin', '--json');
+      assert.equal(piped.stderr, '');
+      assert.equal((JSON.parse(piped.stdout) as { email: string }).email, 'piped@example.com');
+      assert.ok(await verifyPassword('stdin horse pw', await hashOf('piped@example.com')));
+
+      const argv = await withInput('', 'users', 'create', '--email', 'argv@example.com', '--password', 'argv horse pw', '--json');
+      assert.match(argv.stderr, /^warning: other users of this machine can read --password while the command runs, .* --password-stdin reads it from standard input\n$/);
+      assert.ok(await verifyPassword('argv horse pw', await hashOf('argv@example.com')));
+    } finally {
+      await db.close();
+    }
+    const refused = [
+      [['users', 'create', '--email', 'none@example.com', '--password-stdin'], '', 'borealis: --password-stdin read no password from standard input\n'],
+      [['users', 'create', '--email', 'both@example.com', '--password-stdin', '--password', 'x'], 'x\n', 'borealis: give --password or --password-stdin, not both\n'],
+      [['users', 'create', '--email', 'bare@example.com'], '', 'borealis: --password-stdin (or --password) is required\n'],
+      [['users', 'create', '--email', 'stray@example.com', 'hunter2-stray-secret'], '', 'borealis: an argument without its --option (not shown: it may be a secret)\n'],
+    ] as const;
+    // A terminal (script(1) gives the command one) is refused at once instead of echoing the password.
+    const onTerminal = await run('script', ['-qec', `${process.execPath} bin/borealis.js users create --email tty@example.com --password-stdin`, '/dev/null'], { env, timeout: 20_000 }).then(
+      (done) => done.stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+    assert.match(onTerminal, /borealis: --password-stdin reads a pipe or a file, not a terminal/);
+    for (const [args, input, message] of refused) {
+      const failed = await withInput(input, ...args).then(
+        () => assert.fail(`${args.join(' ')} succeeded`),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2, args.join(' '));
+      assert.ok(failed.stderr.startsWith(message), failed.stderr);
+      assert.doesNotMatch(failed.stderr, /hunter2/);
+    }
+  });
+});
