@@ -13,11 +13,15 @@ import { workerThreadpool } from '../../src/cli/workers.js';
 
 const run = promisify(execFile);
 
-/** Loaded before bin/borealis.js; queues its pool jobs only once the entry point has run. */
+/**
+ * Loaded before bin/borealis.js. Once the command is done and the process idle (`beforeExit`: the
+ * module loader's threads, tsx's among them, are settled), it runs eight pool jobs at once and
+ * counts the threads while they run.
+ */
 const COUNT_THREADS =
-  'data:text/javascript,import{pbkdf2}from"node:crypto";import{readdirSync}from"node:fs";' +
-  'setTimeout(()=>{let n=0;for(let i=0;i<8;i++)pbkdf2("a","b",20000,32,"sha256",()=>{' +
-  'if(++n===8)process.stderr.write("threads="+readdirSync("/proc/self/task").length)})},50)';
+  'data:text/javascript,import{pbkdf2}from"node:crypto";import{readdirSync}from"node:fs";let counted=false;' +
+  'process.on("beforeExit",()=>{if(counted)return;counted=true;let n=0;const seen=[];for(let i=0;i<8;i++)pbkdf2("a","b",200000,32,"sha256",()=>{' +
+  'seen.push(readdirSync("/proc/self/task").length);if(++n===8)process.stderr.write("threads="+Math.max(...seen))})})';
 
 /** The threads of `borealis help` with this UV_THREADPOOL_SIZE (undefined: not set). */
 async function threadsOfBorealis(poolSize: string | undefined): Promise<number> {
