@@ -27,7 +27,8 @@ import type { Db } from './db.js';
 export const LOCK_WAIT_MS = 5000;
 const RETRY_MS = [5, 10, 20, 50, 100];
 
-const isBusy = (error: unknown) => {
+/** Another connection holds the lock this statement needed. */
+export const isBusy = (error: unknown) => {
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 };

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKSTOP_PAGES, CHECKPOINT_THREAD_AFTER_WRITES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { type Db, type Param, type Row, isRead } from './db.js';
-import { groupCommit, unavailable } from './group-commit.js';
+import { groupCommit, isBusy, unavailable } from './group-commit.js';
 import { walFlush } from './wal-flush.js';
 
 /** How long one statement may block the thread waiting for another connection's lock. */
@@ -22,10 +22,10 @@ function mustBeWritable(sqlite: Database.Database, file: string) {
   try {
     sqlite.pragma(`user_version = ${Number(sqlite.pragma('user_version', { simple: true }))}`);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
     // Another process holds the write lock (a migration, a `sqlite3` shell): then it cannot tell,
     // and a command that only reads must not wait for that process or fail on it.
-    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return;
+    if (isBusy(error)) return;
+    const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw error;
     sqlite.close();
     throw new Error(`the database ${file} cannot be written by this process (${code}): check the permissions of the file, its -wal and -shm files and its folder`, { cause: error });
