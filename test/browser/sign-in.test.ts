@@ -106,13 +106,13 @@ describe('browser: sign-in', () => {
     await context.clearCookies();
 
     await page.goto(`${server.url}/login`);
-    assert.equal(await submitSignIn(page, 'typo@example.com', 'not the password'), 401);
+    assert.equal(await submitSignIn(page, 'typo@example.com', 'not the password'), 400);
     assert.equal(await alertText(page), 'Wrong email or password.');
     assert.equal(await page.getByLabel('Email').inputValue(), 'typo@example.com', 'the email is kept');
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not echoed');
 
     await page.goto(`${server.url}/login`);
-    assert.equal(await submitSignIn(page, 'nobody-here@example.com', 'not the password'), 401);
+    assert.equal(await submitSignIn(page, 'nobody-here@example.com', 'not the password'), 400);
     assert.equal(await alertText(page), 'Wrong email or password.');
     await context.close();
   });
@@ -124,7 +124,7 @@ describe('browser: sign-in', () => {
 
     await page.goto(`${server.url}/login`);
     for (let attempt = 1; attempt <= 4; attempt++) {
-      assert.equal(await submitSignIn(page, 'locked@example.com', `wrong password ${attempt}`), 401, `attempt ${attempt}`);
+      assert.equal(await submitSignIn(page, 'locked@example.com', `wrong password ${attempt}`), 400, `attempt ${attempt}`);
       assert.equal(await alertText(page), 'Wrong email or password.', `attempt ${attempt}`);
     }
     assert.equal(await submitSignIn(page, 'locked@example.com', 'wrong password 5'), 429);

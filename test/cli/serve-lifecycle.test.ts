@@ -83,7 +83,7 @@ describe('borealis serve: start and stop', () => {
       // A sign-in checks a password (scrypt): the connection is busy when SIGTERM arrives.
       const inFlight = request('POST', '/login', 'email=nobody%40example.com&password=not-the-password&return_to=%2F');
       setTimeout(() => child.kill('SIGTERM'), 5);
-      assert.equal(await inFlight, 401);
+      assert.equal(await inFlight, 400);
       const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 9 s'), 9000).unref());
       assert.equal(await Promise.race([exited, timeout]), 0);
     } finally {

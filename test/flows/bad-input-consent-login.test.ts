@@ -194,13 +194,14 @@ describe('POST /login: bad input', () => {
   });
   after(() => server.close());
 
-  test('a wrong password and an unknown email get the same 401 page', async () => {
+  test('a wrong password and an unknown email get the same 400 page', async () => {
     const user = await aUser(server);
     const unknownEmail = `nobody-${randomUUID()}@example.com`;
     const wrong = await send(server, '/login', form({ email: user.email, password: 'not the password', return_to: '/x' }));
     const unknown = await send(server, '/login', form({ email: unknownEmail, password: PASSWORD, return_to: '/x' }));
     for (const answer of [wrong, unknown]) {
-      assert.equal(answer.status, 401);
+      assert.equal(answer.status, 400);
+      assert.equal(answer.headers.get('www-authenticate'), null);
       assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
       assert.equal(answer.headers.get('cache-control'), 'no-store');
       assert.doesNotMatch(answer.headers.get('set-cookie') ?? '', /polar_session/);

@@ -81,7 +81,7 @@ describe('a blocked user', () => {
     const user = await aUser(server);
     await blockedAfterFirst(server.borealis.ctx.store.users, 'findByEmail', user.email, async () => {
       const response = await fetch(`${server.url}/login`, { method: 'POST', body: form({ email: user.email, password: PASSWORD }), redirect: 'manual' });
-      assert.equal(response.status, 401);
+      assert.equal(response.status, 400);
       assert.doesNotMatch(response.headers.get('set-cookie') ?? '', /polar_session=/);
       assert.match(await response.text(), /Wrong email or password\./);
     });
@@ -112,7 +112,7 @@ describe('a blocked user', () => {
     assert.equal(exchanged.status, 400);
     const session = await fetch(`${server.url}/settings/oauth`, { headers: { cookie }, redirect: 'manual' });
     assert.equal(session.status, 303, 'the session is gone');
-    assert.equal(await signInStatus(user.email), 401);
+    assert.equal(await signInStatus(user.email), 400);
     // Someone else's tokens are untouched.
     assert.equal((await introspect(a, theirs.access_token)).active, true);
 

@@ -213,7 +213,7 @@ describe('CSRF on the HTML forms (D14)', () => {
 
     assert.equal(await server.borealis.ctx.store.users.findByEmail(email), undefined);
     const login = await post(server, '/login', { email, password: PASSWORD, return_to: '/' });
-    assert.equal(login.status, 401);
+    assert.equal(login.status, 400);
     assert.doesNotMatch(login.headers.get('set-cookie') ?? '', /polar_session/);
 
     // Control: the same form from the same origin, with its page's token, creates the account.

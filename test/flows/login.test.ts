@@ -31,8 +31,8 @@ describe('sign-in', () => {
     const user = await aUser(server);
     const wrong = await login(server, { email: user.email, password: 'not the password' });
     const unknown = await login(server, { email: 'nobody@example.com', password: 'not the password' });
-    assert.equal(wrong.status, 401);
-    assert.equal(unknown.status, 401);
+    assert.equal(wrong.status, 400);
+    assert.equal(unknown.status, 400);
     assert.doesNotMatch(wrong.headers.get('set-cookie') ?? '', /polar_session/);
     // Identical pages but for the email the form keeps for the user to correct, and the form's
     // CSRF token (each answer here starts a pre-session cookie of its own).
@@ -63,7 +63,7 @@ describe('sign-in', () => {
   test('an email of any length is an ordinary wrong sign-in, never a 5xx', async () => {
     for (const length of [300, 3000, 30000]) {
       const response = await login(server, { email: `${'a'.repeat(length)}@example.com`, password: 'whatever' });
-      assert.equal(response.status, 401, String(length));
+      assert.equal(response.status, 400, String(length));
     }
   });
 

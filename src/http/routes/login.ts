@@ -63,7 +63,9 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
       const error = lockedUntil > 0 ? `Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())} minutes.` : 'Wrong email or password.';
-      return authPage(request, reply, lockedUntil > 0 ? 429 : 401, loginPage, { returnTo, error, email });
+      // 400, not 401: a 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2), and a
+      // form sign-in has no scheme to name.
+      return authPage(request, reply, lockedUntil > 0 ? 429 : 400, loginPage, { returnTo, error, email });
     }
     setSessionCookie(reply, started.token, options.secureCookies);
     return sendRedirect(reply, returnTo, 303);
