@@ -107,6 +107,26 @@ describe('POST /v1/oauth2/consent', () => {
     assert.equal(body.requires_single_organization, false);
   });
 
+  // §2.5: Polar reads the authorization request from query and body merged, `sub_type` included.
+  // Read from the query alone, a `sub_type` in the body was dropped and "none chosen" meant every
+  // organization.
+  test('sub_type=organization sent in the consent body asks for one organization too', async () => {
+    const { user, a } = await userWithTwoOrgs();
+    const client = await aClient(server);
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, query(client, { sub_type: 'organization' }));
+    const form = { action: 'allow', csrf_token: body.csrf_token, sub_type: 'organization' };
+    await expectJson(
+      await post(cookie, q, form),
+      400,
+      `{"error": "invalid_request", "error_description": "sub_type=organization requires selecting an organization"}`,
+    );
+    assert.deepEqual(await tokenOrganizations(client, await expectCode(await post(cookie, q, form, [a.id]))), [a.id]);
+    // D16: sent in both, it is a repeated parameter.
+    const both = await post(cookie, query(client, { sub_type: 'organization' }), form, [a.id]);
+    await expectJson(both, 400, `{"error": "invalid_request", "error_description": "Multiple 'sub_type' in request.", "state": "st"}`);
+  });
+
   // §2.5 collects `organizations` from the query and then the body, and §3.5 has the page re-post
   // the authorize query verbatim, so a preselection in that query (honoured at GET, §9 caveat)
   // down-scopes the code, in single-organization mode too.

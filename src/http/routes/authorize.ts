@@ -41,7 +41,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
     assertSameOrigin(request, publicOrigin, pageOrigin);
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
-    const body = new Params(new Map(), await formParams(request));
+    const form = await formParams(request);
+    const body = new Params(new Map(), form);
     const action = body.get('action');
     if (action !== 'allow' && action !== 'deny') {
       throw action === undefined
@@ -51,8 +52,12 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, publicO
           });
     }
     const answer: ConsentAnswer = { action, organizations: body.all('organizations') };
-    // The authorization request travels in the query string, as the page received it (§3.5).
-    const params = new Params(queryParams(request), new Map());
+    // The authorization request travels in the query string, as the page received it (§3.5), but
+    // Polar reads it from query and body merged (§2.5): a `sub_type` sent in the body must still
+    // ask for one organization. `organizations` is the answer's (consent.ts adds the query's).
+    const fields = new Map(form);
+    fields.delete('organizations');
+    const params = new Params(queryParams(request), fields);
     try {
       const pending = await validateForConsent(params, ctx);
       // Checked on the request as validated now: a token for a narrower scope fails (D6).
