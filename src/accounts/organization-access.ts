@@ -11,5 +11,14 @@ export async function accessibleOrganizations(store: Store, session: Session): P
   return memberships.filter((o) => allowed.has(o.id));
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string): boolean => UUID.test(value);
+/**
+ * A UUID in its canonical spelling (lower case, hyphenated), or undefined. Polar parses these
+ * values with Python's `uuid.UUID`, which takes the same 32 hex digits with any hyphens, in
+ * braces, or after `urn:uuid:`; so does this.
+ */
+export function parseUuid(value: string): string | undefined {
+  const hex = value.replaceAll('urn:', '').replaceAll('uuid:', '').replace(/^[{}]+|[{}]+$/g, '').replaceAll('-', '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) return undefined;
+  const h = hex.toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -81,6 +81,24 @@ describe('POST /v1/oauth2/consent', () => {
       400,
       `{"error": "invalid_request", "error_description": "Invalid 'organizations' UUID"}`,
     );
+    // Every value is parsed before any is looked up (Polar): the malformed one is reported.
+    await expectJson(
+      await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, [stranger.a.id, 'not-a-uuid']),
+      400,
+      `{"error": "invalid_request", "error_description": "Invalid 'organizations' UUID"}`,
+    );
+  });
+
+  // Polar parses these with Python's uuid.UUID: the same 32 hex digits without hyphens, in braces
+  // or after urn:uuid: name the same organization.
+  test('the spellings of a UUID Python reads name the same organization', async () => {
+    const { user, a, b } = await userWithTwoOrgs();
+    const client = await aClient(server);
+    const q = query(client);
+    const { cookie, body } = await consentScreen(user, client, q);
+    const spelled = [a.id.replaceAll('-', '').toUpperCase(), `{${b.id}}`, `urn:uuid:${a.id}`];
+    const code = await expectCode(await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }, spelled));
+    assert.deepEqual(await tokenOrganizations(client, code), [a.id, b.id].sort());
   });
 
   test('single-organization mode: sub_type=organization or default_sub_type organization', async () => {

@@ -55,6 +55,10 @@ describe('web grant', () => {
     const parsed = JSON.parse(result.text);
     assert.equal(parsed.scope, 'products:read');
     assert.deepEqual((await row(parsed.access_token))?.organizationIds, [org.id]);
+    // Spelled as Python's uuid.UUID also reads it (Polar parses `sub` so).
+    const plain = await postToken(server, { grant_type: 'web', client_id: client.clientId, client_secret: client.clientSecret, session_token: session, sub_type: 'organization', sub: `{${org.id.replaceAll('-', '').toUpperCase()}}` });
+    assert.equal(plain.status, 200, plain.text);
+    assert.deepEqual((await row(JSON.parse(plain.text).access_token))?.organizationIds, [org.id]);
   });
 
   // D1: Polar omits `scope` when nothing was granted; its own schema (and SDK 0.x) require it.

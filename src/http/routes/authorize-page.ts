@@ -71,7 +71,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       error ? 400 : 200,
       consentPage({
         data,
-        preselected: pending.organizations.map((id) => id.toLowerCase()),
+        preselected: pending.organizations,
         formAction: here,
         csrfToken: token,
         createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,

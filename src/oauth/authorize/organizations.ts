@@ -2,7 +2,7 @@
  * The organization down-scope of a code (polar-oauth2.md §3.5 step 4, §6). These errors are
  * JSON 400s, never redirects: they concern the user's own choice on our page.
  */
-import { isUuid } from '../../accounts/organization-access.js';
+import { parseUuid } from '../../accounts/organization-access.js';
 import type { Organization, Session } from '../../store/store.js';
 import { invalidRequest } from '../errors.js';
 
@@ -13,10 +13,12 @@ export function resolveOrganizations(
   requiresSingleOrganization: boolean,
 ): string[] {
   const allowed = new Set(accessible.map((o) => o.id));
+  // Every value is parsed before any is looked up, as Polar does: a malformed one is reported
+  // as such wherever it stands.
+  const parsed = selection.map(parseUuid);
+  if (parsed.includes(undefined)) throw invalidRequest("Invalid 'organizations' UUID");
   const chosen: string[] = [];
-  for (const raw of selection) {
-    if (!isUuid(raw)) throw invalidRequest("Invalid 'organizations' UUID");
-    const id = raw.toLowerCase();
+  for (const id of parsed as string[]) {
     if (!allowed.has(id)) throw invalidRequest(`Organization ${id} is not accessible`);
     if (!chosen.includes(id)) chosen.push(id);
   }

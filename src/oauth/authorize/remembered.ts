@@ -25,7 +25,7 @@ export function rememberedSelection(
   if (!remembered || !scopeCovers(remembered.scope, request.scope)) return undefined;
   const chosen = remembered.organizationIds;
   if (request.organizations.length > 0) {
-    return chosen.length === 0 || request.organizations.every((id) => chosen.includes(id.toLowerCase())) ? request.organizations : undefined;
+    return chosen.length === 0 || request.organizations.every((id) => chosen.includes(id)) ? request.organizations : undefined;
   }
   // Nothing named: all organizations, or those chosen that the session still reaches. An
   // organization-mode request needs exactly one; the user picks otherwise.

@@ -3,6 +3,7 @@
  * 1–10, with D6, D7 and D16). Errors before the redirect URI is verified are JSON and never
  * redirect (RFC 6749 §4.1.2.1); later ones redirect to it. `state` is copied into every error.
  */
+import { parseUuid } from '../../accounts/organization-access.js';
 import type { Client } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
 import { OAuthError, clientNotFound, invalidRequest, invalidScope, unauthorizedClient } from '../errors.js';
@@ -142,7 +143,8 @@ export async function validateAuthorizationRequest(
       prompt: new Set(splitScope(params.get('prompt') ?? '')),
       maxAge: maxAge === undefined ? undefined : Number(maxAge),
       requiresSingleOrganization: (subType ?? client.metadata.default_sub_type) === 'organization',
-      organizations: params.all('organizations'),
+      // In their canonical spelling; a malformed one is kept as sent, for consent to refuse (§3.5).
+      organizations: params.all('organizations').map((value) => parseUuid(value) ?? value),
     };
   } catch (error) {
     if (error instanceof OAuthError) {

@@ -2,7 +2,7 @@
  * `web`: Polar's first-party exchange of a web session for a short-lived access token
  * (polar-oauth2.md §4.3). No refresh token, no id_token; optionally down-scoped to one organization.
  */
-import { accessibleOrganizations, isUuid } from '../../accounts/organization-access.js';
+import { accessibleOrganizations, parseUuid } from '../../accounts/organization-access.js';
 import { invalidGrant, invalidRequest, invalidScope } from '../errors.js';
 import { LIFETIME, mintTokens, storeTokens } from '../issue.js';
 import { isKnownScope, narrowScope, splitScope } from '../scopes.js';
@@ -31,9 +31,10 @@ export const web: Grant = {
 
     let organizationIds = found.session.organizationIds;
     if (subType === 'organization' && sub !== undefined) {
-      if (!isUuid(sub)) throw invalidRequest("Invalid 'sub' UUID");
+      const id = parseUuid(sub);
+      if (id === undefined) throw invalidRequest("Invalid 'sub' UUID");
       const accessible = await accessibleOrganizations(ctx.store, found.session);
-      const target = accessible.find((o) => o.id === sub.toLowerCase());
+      const target = accessible.find((o) => o.id === id);
       if (!target) throw invalidGrant();
       organizationIds = [target.id];
     }
