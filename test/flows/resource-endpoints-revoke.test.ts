@@ -137,6 +137,23 @@ describe('revocation', () => {
     assert.equal(replay.status, 400);
   });
 
+  // The client raced ahead (RT1 → pair 2 → pair 3) and then revoked the already-replaced access
+  // token 2. A straggling parallel refresh of RT1 gets nothing, but is no reuse: pair 3 lives.
+  test('revoking an already-replaced access token does not turn a parallel refresh into the end of the family', async () => {
+    const { client, tokens } = await issued();
+    const pair2 = JSON.parse((await refresh(client, tokens.refresh_token)).text) as { access_token: string; refresh_token: string };
+    const third = await refresh(client, pair2.refresh_token);
+    assert.equal(third.status, 200, third.text);
+    const pair3 = JSON.parse(third.text) as { access_token: string; refresh_token: string };
+    expectAuthlib(await revoke(server, asPost(client, { token: pair2.access_token })), 200, EMPTY);
+    const straggler = await refresh(client, tokens.refresh_token);
+    assert.equal(straggler.text, INVALID_GRANT);
+    assert.equal(straggler.status, 400);
+    assert.equal(await userinfoStatus(pair3.access_token), 200);
+    assert.equal(await active(client, pair2.access_token), false);
+    assert.equal((await refresh(client, pair3.refresh_token)).status, 200);
+  });
+
   test("another client's token → 400 {\"error\": \"invalid_grant\"}, and the token stays alive", async () => {
     const { client, tokens } = await issued();
     const other = await aClient(server);

@@ -19,33 +19,35 @@ const graceBox = (ctx: OAuthContext, refreshToken: string) => SealedBox.keyedBy(
 const graceContext = (row: Token) => `oauth2_tokens.rotated_response:${row.id}`;
 
 /**
- * The replay within the window, or undefined when the window is over or the pair it would hand
- * out again has been revoked meanwhile (as it is when its family, client or consent is). The
- * rotated row's own access token is not asked: revoking that already-replaced token (RFC 7009)
- * revokes nothing the replay hands out, and must not turn a parallel refresh into reuse.
- * `unreadable`: the presented token is the rotated one, in the window, but the response cannot
- * be opened, as when another build sealed it (README, "Upgrading").
+ * The replay within the window, or undefined when the window is over (reuse).
+ * `refused`: the presented token is the rotated one, in the window, but nothing is handed out:
+ * - the response cannot be opened, as when another build sealed it (README, "Upgrading");
+ * - or the pair it would hand out again has been revoked meanwhile: with its family, client,
+ *   consent or user (all already revoked), or its access token alone (RFC 7009). In the last
+ *   case the client may have raced ahead and hold a live successor; the revocation ended only
+ *   the row it named, and a parallel refresh must not turn it into the family's end.
+ * The rotated row's own access token is not asked: revoking that already-replaced token revokes
+ * nothing the replay hands out.
  */
-async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | 'unreadable' | undefined> {
+async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse | 'refused' | undefined> {
   if (row.rotatedAt === null || row.rotatedResponse === null) return undefined;
   // Either way: a rotation stamped ahead of this clock (another instance's, or this one stepped
   // back since) is inside the window only by as much, or reuse detection would sleep meanwhile.
   if (ctx.refreshGraceSeconds <= 0 || Math.abs(now - row.rotatedAt) > ctx.refreshGraceSeconds) return undefined;
   const opened = graceBox(ctx, refreshToken).open(row.rotatedResponse, graceContext(row));
-  if (opened === undefined) return 'unreadable';
+  if (opened === undefined) return 'refused';
   const replay = JSON.parse(opened) as TokenResponse;
   const child = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(replay.access_token));
   // A child that was itself rotated is fine (the client raced ahead); a revoked one is not.
   const revoked = !child || child.accessTokenRevokedAt !== 0 || (child.refreshTokenRevokedAt !== 0 && child.rotatedAt === null);
-  if (revoked) return undefined;
-  return replay;
+  return revoked ? 'refused' : replay;
 }
 
 async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
   const replay = await graceReplay(ctx, row, refreshToken, now);
-  // Only the holder of the rotated token can open its response, and only inside the window: a
-  // response no key opens is no sign of theft, so the family the winner now holds is kept.
-  if (replay === 'unreadable') throw invalidGrant();
+  // Inside the window the presenter is the holder of the rotated token, racing its own refresh:
+  // no sign of theft, so the family the winner now holds is kept.
+  if (replay === 'refused') throw invalidGrant();
   if (replay) return replay;
   await ctx.store.tokens.revokeFamily(row, now);
   throw invalidGrant();
