@@ -4,7 +4,7 @@
  */
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
@@ -79,16 +79,31 @@ function requestForLog(request: FastifyRequest) {
   return { method: request.method, url: end === -1 ? request.url : request.url.slice(0, end), remoteAddress: request.ip };
 }
 
-/** As Fastify's default (RFC 9110 status, connection closed), but logging no bytes of the request. */
+/**
+ * As Fastify's default (RFC 9110 status, connection closed), but logging no bytes of the request,
+ * and only once the answers to the requests pipelined before the malformed one are out: they
+ * have run (a code spent, a token revoked), and their answers must not be lost (RFC 9112 §9.3.2:
+ * answers go out in the order the requests came). Node writes them one at a time: the answer on
+ * the socket (`_httpMessage`) gives its place to the next on `finish`, and to none after the
+ * last. The socket then ends once its writes are flushed (`destroySoon`), not at once, which
+ * would drop what the kernel has not taken yet.
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  // An answer to a request not wholly received is the faulty request's own (a body that timed
+  // out or broke its framing): it cannot finish, and nothing was queued behind it.
+  if (answering?.req.complete) {
+    answering.once('finish', () => answerClientError(error, socket));
+    return;
+  }
   const [status, message] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Client Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Exceeded maximum allowed HTTP header size'] : [400, 'Client Error'];
   const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   }
-  socket.destroy(error);
+  (socket as Duplex & { destroySoon(): void }).destroySoon();
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
