@@ -4,7 +4,7 @@
  */
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
@@ -65,9 +65,31 @@ export const ALLOWED_METHODS: Record<string, string[]> = {
   '/v1/oauth2/register': ['POST'],
   '/v1/oauth2/register/:client_id': ['GET', 'PUT', 'DELETE'],
   '/v1/oauth2/': ['GET'],
+  '/.well-known/openid-configuration': ['GET'],
+  '/.well-known/oauth-authorization-server': ['GET'],
+  '/.well-known/jwks.json': ['GET'],
 };
-/** The methods a 405 is answered for; OPTIONS only when it is no CORS preflight (cors.ts answers those). */
-export const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+/**
+ * The methods a 405 is answered for: every method Fastify routes; OPTIONS only when it is no CORS
+ * preflight (cors.ts answers those). HEAD is answered wherever GET is (Fastify's HEAD routes).
+ */
+export const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'QUERY'] as const;
+/** RFC 9110 §10.2.1: `Allow` names every method the resource supports, HEAD with GET. */
+export const allowHeader = (methods: string[]) => methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+
+/**
+ * RFC 9112 §3.2.2: a request target in absolute form (`GET http://host/path`) is the same request
+ * as its origin form, and every route and hook reads the origin form. Not parsed as a URL, which
+ * would also rewrite the path (dot segments, percent-encoding).
+ */
+function originForm(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  if (url.charCodeAt(0) === 47 /* / */) return url;
+  const authority = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!authority) return url;
+  const rest = url.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
 
 /**
  * A request as logged: method, path and address. Never its headers (`Authorization`, cookies) nor
@@ -115,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: { level: options.logLevel, serializers: { req: requestForLog } },
     // Fastify's own logs a malformed request's raw bytes at trace: headers, cookies and body.
     clientErrorHandler: answerClientError,
+    rewriteUrl: originForm,
     trustProxy: typeof options.trustProxy === 'number' ? hopsWithin(options.trustProxy) : options.trustProxy,
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too, and,
     // as no hook ran, the CORS header a browser needs to read them.
@@ -177,7 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.route({
       method: others,
       url,
-      handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: methods.join(', ') }),
+      handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: allowHeader(methods) }),
     });
   }
   return app;

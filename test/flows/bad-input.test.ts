@@ -267,16 +267,19 @@ describe('POST /v1/oauth2/token: reading the request', () => {
       ['PUT', '/v1/oauth2/token', 'POST'],
       ['DELETE', '/v1/oauth2/token', 'POST'],
       ['PATCH', '/v1/oauth2/token', 'POST'],
-      ['POST', '/v1/oauth2/authorize', 'GET'],
-      ['PUT', '/v1/oauth2/authorize', 'GET'],
-      ['DELETE', '/v1/oauth2/authorize', 'GET'],
+      ['POST', '/v1/oauth2/authorize', 'GET, HEAD'],
+      ['PUT', '/v1/oauth2/authorize', 'GET, HEAD'],
+      ['DELETE', '/v1/oauth2/authorize', 'GET, HEAD'],
       ['GET', '/v1/oauth2/consent', 'POST'],
       ['PUT', '/v1/oauth2/consent', 'POST'],
       ['OPTIONS', '/v1/oauth2/token', 'POST'], // no Origin: no CORS preflight
-      ['PATCH', '/v1/oauth2/register/polar_ci_nobody', 'GET, PUT, DELETE'],
-      ['POST', '/v1/oauth2/register/polar_ci_nobody', 'GET, PUT, DELETE'],
-      ['POST', '/v1/oauth2/', 'GET'],
-      ['DELETE', '/v1/oauth2/', 'GET'],
+      ['PATCH', '/v1/oauth2/register/polar_ci_nobody', 'GET, HEAD, PUT, DELETE'],
+      ['POST', '/v1/oauth2/register/polar_ci_nobody', 'GET, HEAD, PUT, DELETE'],
+      ['POST', '/v1/oauth2/', 'GET, HEAD'],
+      ['DELETE', '/v1/oauth2/', 'GET, HEAD'],
+      ['POST', '/.well-known/jwks.json', 'GET, HEAD'],
+      ['PUT', '/.well-known/openid-configuration', 'GET, HEAD'],
+      ['DELETE', '/.well-known/oauth-authorization-server', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       test(`${method} ${path}`, async () => {

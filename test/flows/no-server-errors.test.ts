@@ -617,6 +617,8 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
   }
 
   test('the case count stays within the request budget', () => {
-    assert.ok(cases <= 1484, `${cases} cases (setup adds 16 requests; the budget is 1500)`);
+    // A bound on the file's run time; the 405 answers of every method Fastify routes on the
+    // discovery paths added about a hundred cheap cases.
+    assert.ok(cases <= 1600, `${cases} cases (setup adds 16 requests; the budget is 1616)`);
   });
 });

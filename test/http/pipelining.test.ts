@@ -5,9 +5,9 @@
  * sees their answers has lost what they did.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { aClient, aUser, form, obtainCode, REDIRECT_URI, signIn } from '../support/fixtures.js';
+import { exchangeRaw, statusLines } from '../support/raw-http.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 let server: TestServer;
@@ -16,21 +16,6 @@ before(async () => {
 });
 after(() => server.close());
 
-/** Writes `raw` at once on a new connection; everything the server sent until it closed. */
-function exchangeRaw(raw: string): Promise<string> {
-  const { port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(raw));
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk) => (text += chunk));
-    socket.on('close', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
-
-// Each answer's body runs straight into the next status line.
-const statusLines = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 const MALFORMED = 'GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n';
 
 test('a malformed request behind a code exchange and a probe: their answers first, in order, then 400 and close', async () => {
@@ -40,7 +25,7 @@ test('a malformed request behind a code exchange and a probe: their answers firs
   const exchange = `POST /v1/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
   const probe = 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n';
 
-  const answer = await exchangeRaw(exchange + probe + MALFORMED);
+  const answer = await exchangeRaw(server, exchange + probe + MALFORMED);
   assert.deepEqual(statusLines(answer), [200, 200, 400], answer);
   const tokens = /"access_token": "(polar_at_u_[^"]+)"/.exec(answer);
   assert.ok(tokens, answer);
@@ -50,11 +35,11 @@ test('a malformed request behind a code exchange and a probe: their answers firs
 });
 
 test('a malformed request alone: 400 and close, as before', async () => {
-  assert.deepEqual(statusLines(await exchangeRaw(MALFORMED)), [400]);
+  assert.deepEqual(statusLines(await exchangeRaw(server, MALFORMED)), [400]);
 });
 
 test("a body that breaks its framing behind a probe: the probe's answer, then 400 and close", async () => {
   const probe = 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n';
   const broken = 'POST /v1/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n';
-  assert.deepEqual(statusLines(await exchangeRaw(probe + broken)), [200, 400]);
+  assert.deepEqual(statusLines(await exchangeRaw(server, probe + broken)), [200, 400]);
 });
