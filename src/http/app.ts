@@ -15,7 +15,7 @@ import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
-import { pageErrorHandler } from './pages/page-errors.js';
+import { isPagePath, pageErrorHandler, pageNotFound } from './pages/page-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consolePageRoutes } from './routes/console-pages.js';
@@ -142,14 +142,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too, and,
     // as no hook ran, the CORS header a browser needs to read them.
     frameworkErrors: (error, request, reply) => {
+      if (isPagePath(request.url)) return pageErrorHandler(error, request, reply);
       allowOrigin(request, reply);
       return handleError(error, request, reply);
     },
+    // Longer than any path a request line can hold (Node's 16 KiB of headers): an id of any
+    // length is looked up and not found, rather than refused as malformed.
+    routerOptions: { maxParamLength: 16 * 1024 },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
+  app.setNotFoundHandler((request, reply) => (isPagePath(request.url) ? pageNotFound(request, reply) : sendCompact(reply, 404, { detail: 'Not Found' })));
 
   // Requests without an Origin header (every server-side client, the bench) pass straight through.
   app.addHook('onRequest', cors);
@@ -181,10 +185,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizeRoutes(browser, options.ctx, publicOrigin, new URL(options.authorizationEndpoint).origin);
     // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
-    authorizePageRoutes(browser, options.ctx, publicOrigin);
     // Pages a person fills in: their errors are pages too (pages/page-errors.ts).
     await browser.register(async (pages) => {
       pages.setErrorHandler(pageErrorHandler);
+      authorizePageRoutes(pages, options.ctx, publicOrigin);
       const { secret } = options.ctx;
       const perMinute = options.registration.perMinute;
       loginRoutes(pages, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, signupsPerMinute: perMinute, secret, formLeadsTo });

@@ -1,6 +1,7 @@
 /**
  * Pages a person fills in answer what went wrong as pages, with a way back, not the API's JSON
- * (src/http/pages/page-errors.ts): a form that cannot be read, one too large, too many sign-ups.
+ * (src/http/pages/page-errors.ts): a form that cannot be read, one too large, too many sign-ups,
+ * an address that names no page.
  * The expired or cross-site form: flows/csrf-forms.test.ts; the console's own: flows/console.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -17,13 +18,17 @@ describe('errors on the pages a person fills in', () => {
   });
   after(() => server.close());
 
-  const post = async (path: string, body: string | URLSearchParams, cookie?: string) => {
+  const post = async (path: string, body: string | URLSearchParams, cookie?: string, contentType = 'application/x-www-form-urlencoded') => {
     const response = await fetch(`${server.url}${path}`, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      headers: { 'content-type': contentType, ...(cookie ? { cookie } : {}) },
       redirect: 'manual',
     });
+    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+  };
+  const get = async (path: string, cookie?: string) => {
+    const response = await fetch(`${server.url}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
     return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
   };
   const assertPage = (answer: Awaited<ReturnType<typeof post>>, status: number, title: string, back: string) => {
@@ -42,6 +47,25 @@ describe('errors on the pages a person fills in', () => {
     const cookie = await signIn(server, await aUser(server));
     const body = form({ client_name: 'Big', redirect_uris: 'https://a.example/cb\n'.repeat(4000) });
     assertPage(await post('/settings/oauth/new', body, cookie), 413, 'Form too large', 'href="/settings/oauth"');
+  });
+
+  // Refused by the framework before any route ran: pages still, not the API's JSON.
+  test('a Content-Type that cannot be read: 415 "Form not understood"; on the authorization page too', async () => {
+    assertPage(await post('/login', 'email=a', undefined, ';'), 415, 'Form not understood', 'href="/login"');
+    assertPage(await post('/oauth2/authorize?client_id=x', 'action=allow', undefined, ';;'), 415, 'Form not understood', 'href="/login"');
+    assertPage(await post('/oauth2/authorize?client_id=x', 'a'.repeat(70 * 1024)), 413, 'Form too large', 'href="/login"');
+  });
+
+  test('an address that names no page: 404 "Page not found"; the API keeps its JSON', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    assertPage(await get('/settings/oauth/apps/%FF', cookie), 404, 'Page not found', 'href="/settings/oauth"');
+    assertPage(await get('/settings/nothing-here', cookie), 404, 'Page not found', 'href="/settings/oauth"');
+    assertPage(await get('/settings/oauth/apps/a%00b', cookie), 404, 'Page not found', 'href="/settings/oauth"');
+    const api = await get('/v1/nothing-here');
+    assert.equal(api.status, 404);
+    assert.equal(api.text, '{"detail":"Not Found"}');
+    // An id of any length is looked up, and is an app that does not exist, as a short one is.
+    assertPage(await get(`/settings/oauth/apps/polar_ci_${'x'.repeat(200)}`, cookie), 404, 'App not found', 'href="/settings/oauth"');
   });
 
   test(`sign-ups past ${SIGNUPS_PER_MINUTE} a minute from one address: 429 "Too many requests", and no account`, async () => {

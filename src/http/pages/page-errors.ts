@@ -2,7 +2,8 @@
  * Pages a person fills in (sign-in, sign-up, sign-out, the developer console, organizations)
  * answer the errors they can act on as pages, not as the API's JSON: a form that expired, came
  * from another site, could not be read or was too large; too many requests; an app that is not
- * theirs or no longer exists. Anything else is handled as everywhere.
+ * theirs or no longer exists; an address that names no page. Anything else is handled as
+ * everywhere.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
@@ -10,6 +11,8 @@ import { handleError } from '../respond.js';
 import { html } from '../views/html.js';
 import { layout } from '../views/layout.js';
 import { sendPage } from './page.js';
+
+const NOT_FOUND = { status: 404, title: 'Page not found', text: 'There is no page at this address.' };
 
 function problem(error: unknown): { status: number; title: string; text: string } | undefined {
   // Polar's management answer for an unknown client, or one owned by someone else (§3.12).
@@ -30,12 +33,28 @@ function problem(error: unknown): { status: number; title: string; text: string 
   if (framework.statusCode === 429) {
     return { status: 429, title: 'Too many requests', text: 'Too many requests from your address in the last minute. Try again in a minute.' };
   }
+  // A path that cannot be decoded names no page (`/settings/oauth/apps/%FF`).
+  if (framework.code === 'FST_ERR_BAD_URL') return NOT_FOUND;
+  // Anything else Fastify refused before the route ran (a Content-Type it cannot read).
+  if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
+    return { status: framework.statusCode === 415 ? 415 : 400, title: 'Form not understood', text: 'This form could not be read. Go back, reload the page and try again.' };
+  }
   return undefined;
 }
 
+/** The paths of pages, whose errors are pages (the rest is the API's, and answers JSON). */
+const PAGE_PATHS = /^\/(settings|login|signup|logout|oauth2\/authorize)(\/|\?|$)/;
+export const isPagePath = (url: string) => PAGE_PATHS.test(url);
+
 export function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const found = problem(error);
-  if (!found) return handleError(error, request, reply);
+  return found ? sendProblem(found, request, reply) : handleError(error, request, reply);
+}
+
+/** The 404 of a path under a page's prefix (`/settings/nope`). */
+export const pageNotFound = (request: FastifyRequest, reply: FastifyReply) => sendProblem(NOT_FOUND, request, reply);
+
+function sendProblem(found: { status: number; title: string; text: string }, request: FastifyRequest, reply: FastifyReply) {
   const back = request.url.startsWith('/settings') ? html`<a class="button secondary" href="/settings/oauth">Your apps</a>` : html`<a class="button secondary" href="/login">Sign in</a>`;
   return sendPage(
     reply,
