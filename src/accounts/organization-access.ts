@@ -14,7 +14,9 @@ export async function accessibleOrganizations(store: Store, session: Session): P
 /**
  * A UUID in its canonical spelling (lower case, hyphenated), or undefined. Polar parses these
  * values with Python's `uuid.UUID`, which takes the same 32 hex digits with any hyphens, in
- * braces, or after `urn:uuid:`; so does this.
+ * braces, or after `urn:uuid:`; so does this. Not mirrored: what Python's `int(…, 16)` also
+ * reads in those 32 characters (a sign, `0x`, spaces, `_`, non-ASCII digits); such a value is
+ * refused as not a UUID.
  */
 export function parseUuid(value: string): string | undefined {
   const hex = value.replaceAll('urn:', '').replaceAll('uuid:', '').replace(/^[{}]+|[{}]+$/g, '').replaceAll('-', '');

@@ -85,8 +85,11 @@ export const allowHeader = (methods: string[]) => methods.flatMap((m) => (m === 
 function originForm(request: IncomingMessage): string {
   const url = request.url ?? '/';
   if (url.charCodeAt(0) === 47 /* / */) return url;
-  const authority = /^https?:\/\/[^/?#]*/i.exec(url);
-  if (!authority) return url;
+  if (!/^https?:\/\//i.test(url)) return url;
+  // A host is required, and userinfo refused (RFC 9110 §4.2.1, §4.2.4): such a target names no
+  // resource here (404). Left as sent, the router would strip its authority and serve it.
+  const authority = /^https?:\/\/[^/?#@]+(?=[/?#]|$)/i.exec(url);
+  if (!authority) return '/.invalid-request-target';
   const rest = url.slice(authority[0].length);
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
@@ -101,22 +104,39 @@ function requestForLog(request: FastifyRequest) {
   return { method: request.method, url: end === -1 ? request.url : request.url.slice(0, end), remoteAddress: request.ip };
 }
 
+/** How long a connection may take, after its malformed request, to take the answers it is owed. */
+const CLOSING_MS = 10_000;
+/** Connections given CLOSING_MS, and those among them waiting for an answer (answerClientError). */
+const closing = new WeakSet<Duplex>();
+const draining = new WeakSet<Duplex>();
+
 /**
  * As Fastify's default (RFC 9110 status, connection closed), but logging no bytes of the request,
  * and only once the answers to the requests pipelined before the malformed one are out: they
  * have run (a code spent, a token revoked), and their answers must not be lost (RFC 9112 §9.3.2:
  * answers go out in the order the requests came). Node writes them one at a time: the answer on
  * the socket (`_httpMessage`) gives its place to the next on `finish`, and to none after the
- * last. The socket then ends once its writes are flushed (`destroySoon`), not at once, which
- * would drop what the kernel has not taken yet.
+ * last. Meanwhile nothing more is read from a stream that is already broken (Node would report
+ * every further chunk, each error holding its bytes). The socket ends once its writes are
+ * flushed (`destroySoon`), not at once, which would drop what the kernel has not taken yet; a
+ * client that does not read them is cut off after CLOSING_MS.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (error.code === 'ECONNRESET' || socket.destroyed || draining.has(socket)) return;
+  if (!closing.has(socket)) {
+    closing.add(socket);
+    socket.pause();
+    setTimeout(() => socket.destroy(), CLOSING_MS).unref();
+  }
   const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   // An answer to a request not wholly received is the faulty request's own (a body that timed
   // out or broke its framing): it cannot finish, and nothing was queued behind it.
   if (answering?.req.complete) {
-    answering.once('finish', () => answerClientError(error, socket));
+    draining.add(socket);
+    answering.once('finish', () => {
+      draining.delete(socket);
+      answerClientError(error, socket);
+    });
     return;
   }
   const [status, message] =

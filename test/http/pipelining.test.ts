@@ -5,6 +5,7 @@
  * sees their answers has lost what they did.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { aClient, aUser, form, obtainCode, REDIRECT_URI, signIn } from '../support/fixtures.js';
 import { exchangeRaw, statusLines } from '../support/raw-http.js';
@@ -42,4 +43,26 @@ test("a body that breaks its framing behind a probe: the probe's answer, then 40
   const probe = 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n';
   const broken = 'POST /v1/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n';
   assert.deepEqual(statusLines(await exchangeRaw(server, probe + broken)), [200, 400]);
+});
+
+// A client that pipelines, breaks the stream, then never reads its answers and keeps sending:
+// the server stops reading (each chunk of a broken stream would otherwise be held until the
+// answers went out, which they never do) and cuts the connection off within CLOSING_MS (10 s).
+test('after a malformed request the server reads no more, and cuts off a client that never reads its answers', { timeout: 30_000 }, async () => {
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause(); // never read
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+  socket.on('error', () => {});
+  socket.write('GET /assets/style.css HTTP/1.1\r\nHost:x\r\n\r\n'.repeat(1500) + MALFORMED);
+  const junk = Buffer.alloc(64 * 1024, 'x');
+  const started = Date.now();
+  while (Date.now() - started < 3000 && !socket.destroyed) {
+    if (!socket.write(junk)) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const accepted = socket.bytesWritten;
+  assert.ok(accepted < 64 * 1024 * 1024, `the server kept reading: ${accepted} bytes taken`);
+  const took = (await closed) - started;
+  assert.ok(took < 16_000, `closed after ${took} ms`);
 });

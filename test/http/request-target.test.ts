@@ -41,3 +41,10 @@ test('TRACE and QUERY, which fetch cannot send, are 405 where a path does not ta
     assert.ok(answer.endsWith('{"detail":"Method Not Allowed"}'), answer);
   }
 });
+
+test('absolute form without a host, or with userinfo, names nothing here: 404 (RFC 9110 §4.2.1, §4.2.4)', async () => {
+  for (const target of ['http:///.well-known/jwks.json', 'http://a@b/.well-known/jwks.json']) {
+    const answer = await exchangeRaw(server, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.deepEqual(statusLines(answer), [404], target);
+  }
+});
