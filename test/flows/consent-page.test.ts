@@ -147,4 +147,44 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     const granted = await allowScope(client, cookie, query, await page(cookie, query));
     assert.equal(granted, 'openid email products:write');
   });
+
+  const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+  async function post(cookie: string, query: string, fields: [string, string][]) {
+    const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body: new URLSearchParams(fields), headers: { cookie }, redirect: 'manual' });
+    return { status: response.status, location: response.headers.get('location'), text: await response.text() };
+  }
+
+  // Signed out and in again in another tab: the open page's form carries the old session's
+  // token. It was a dead end (403, no way on); the page is shown again for the session now.
+  test('signed in again elsewhere since the page was shown: the page again, for this session, and no code', async () => {
+    const { user, client, cookie } = await setUp();
+    const query = form(authorizeQuery(client)).toString();
+    const html = await page(cookie, query);
+    const newCookie = await signIn(server, user);
+    const fields: [string, string][] = [['csrf_token', field(html, 'csrf_token')], ['shown_scope', field(html, 'shown_scope')], ['action', 'allow']];
+    const again = await post(newCookie, query, fields);
+    assert.equal(again.status, 400, again.text);
+    assert.equal(again.location, null);
+    assert.ok(again.text.includes('This page expired, or you signed in again since it was shown. Please review it again.'), again.text);
+    assert.equal(await server.borealis.ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
+    const allowed = await post(newCookie, query, [['csrf_token', field(again.text, 'csrf_token')], ['shown_scope', field(again.text, 'shown_scope')], ['action', 'allow'], ['organization_mode', 'all']]);
+    assert.equal(allowed.status, 303, allowed.text);
+  });
+
+  // The app became one that acts for exactly one organization while the page offered "All
+  // organizations": asked again with the one-organization picker, not a 400 dead end.
+  test('the app now acts for one organization and the page offered several: the page again, and no code', async () => {
+    const { user, client, cookie, a } = await setUp();
+    const query = form(authorizeQuery(client)).toString();
+    const html = await page(cookie, query);
+    const { ctx } = server.borealis;
+    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, default_sub_type: 'organization' }, ctx.now());
+    const fields: [string, string][] = [['csrf_token', field(html, 'csrf_token')], ['shown_scope', field(html, 'shown_scope')], ['action', 'allow'], ['organization_mode', 'all']];
+    const again = await post(cookie, query, fields);
+    assert.equal(again.status, 400, again.text);
+    assert.equal(again.location, null);
+    assert.ok(again.text.includes('What this app asks for has changed. Please review it again.'), again.text);
+    assert.ok(again.text.includes(`type="radio" name="organizations" value="${a.id}"`), again.text);
+    assert.equal(await ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
+  });
 });

@@ -16,7 +16,7 @@ import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
 import { scopeCovers, splitScope } from '../../oauth/scopes.js';
 import { webCaller } from '../caller.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { assertSameOrigin, csrfToken, isSessionCsrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -109,17 +109,25 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const { signedIn } = await webCaller(request, ctx);
       if (!signedIn) return signInFirst(reply, returnTo(request));
       const form = new Params(new Map(), await formParams(request));
-      assertCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'));
+      /** The page again, for the session signed in now, with why; nothing is granted. */
+      const showAgain = async (why: string) => {
+        const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
+        const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
+        return showConsent(reply, request, signedIn, shown, data, why);
+      };
+      // A form from this site (assertSameOrigin) without this session's token: most often the
+      // person signed out and in again in another tab. Asked again, never granted: a forged
+      // post can only make the page show itself.
+      if (!isSessionCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'))) {
+        return showAgain('This page expired, or you signed in again since it was shown. Please review it again.');
+      }
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
       // "All organizations" means no down-scope rows, whatever boxes were ticked.
       const mode = form.get('organization_mode');
       const organizations = mode === 'all' ? [] : form.all('organizations');
       if (action === 'allow' && mode === 'specific' && organizations.length === 0) {
         // An empty selection would mean "unrestricted": the opposite of what the user chose.
-        const params = new Params(queryParams(request), new Map());
-        const pending = await validateAuthorizationRequest(params, ctx);
-        const data = authorizeResponse(pending, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
-        return showConsent(reply, request, signedIn, pending, data, 'Select at least one organization, or choose All organizations.');
+        return showAgain('Select at least one organization, or choose All organizations.');
       }
       // The page showed the request's `organizations` as ticked boxes, so the form alone says
       // what the user chose; merged with the query as well (§2.5, the JSON API's rule), a box the
@@ -130,11 +138,10 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const pending = await validateForConsent(params, ctx);
       // D6: what is granted is what the page showed. The scope is narrowed to the client's
       // registration as it is now, which its owner may have widened since the page was shown.
-      if (action === 'allow' && !sameScopes(form.get('shown_scope'), pending.scope)) {
-        const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
-        const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
-        return showConsent(reply, request, signedIn, shown, data, 'What this app asks for has changed. Please review it again.');
-      }
+      // Likewise when the app now acts for one organization and the page offered several
+      // (`organization_mode` belongs to the several-organization picker only).
+      const changed = !sameScopes(form.get('shown_scope'), pending.scope) || (pending.requiresSingleOrganization && mode !== undefined);
+      if (action === 'allow' && changed) return showAgain('What this app asks for has changed. Please review it again.');
       const outcome = await consent(pending, params, { action, organizations }, signedIn, ctx);
       // Signed in longer ago than `max_age` allows (the page was left open): sign in again, then
       // the request comes back without `max_age`, met by that sign-in.
