@@ -48,6 +48,7 @@ export function assetRoutes(app: FastifyInstance) {
   const assets: Record<string, [string, string]> = {
     'style.css': ['text/css; charset=utf-8', readFileSync(new URL('../assets/style.css', import.meta.url), 'utf8')],
     'console.js': ['text/javascript; charset=utf-8', readFileSync(new URL('../assets/console.js', import.meta.url), 'utf8')],
+    'forms.js': ['text/javascript; charset=utf-8', readFileSync(new URL('../assets/forms.js', import.meta.url), 'utf8')],
   };
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;

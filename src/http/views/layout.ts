@@ -19,7 +19,7 @@ export function layout(options: LayoutOptions, body: Html): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Borealis</title>
 <link rel="stylesheet" href="/assets/style.css">
-${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
+${['/assets/forms.js', ...(options.scripts ?? [])].map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body>
 <header class="top">
