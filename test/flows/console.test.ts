@@ -43,6 +43,18 @@ describe('developer console', () => {
     assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(255) })).status, 303);
   });
 
+  // Signed out while the page was open (from a consent page's "Create an organization"): the
+  // sign-in used to lead back to the organizations page alone, and the authorization was lost.
+  test('an organization form sent after signing out leads to sign-in, then back to the page and on to where it led', async () => {
+    const back = '/oauth2/authorize?client_id=polar_ci_x&state=s';
+    const body = new URLSearchParams({ slug: 'signed-out', name: 'Signed Out', return_to: back, csrf_token: 'stale' });
+    const response = await fetch(`${server.url}/settings/organizations`, { method: 'POST', body, redirect: 'manual' });
+    assert.equal(response.status, 303);
+    const page = `/settings/organizations?return_to=${encodeURIComponent(back)}`;
+    assert.equal(response.headers.get('location'), `/login?return_to=${encodeURIComponent(page)}`);
+    assert.equal(await server.borealis.ctx.store.organizations.findBySlug('signed-out'), undefined);
+  });
+
   // §3.11: a public client's secret is stored but never shown by registration; shown here, it
   // would fail at the token endpoint and only mislead (the owner's JSON list keeps Polar's wire).
   test('a public client: no secret shown at creation, no rotation, none ever revealed', async () => {

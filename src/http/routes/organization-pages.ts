@@ -38,13 +38,17 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
 
   app.post('/settings/organizations', async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
-    const signedIn = await currentSession(request, deps);
-    if (!signedIn) return sendRedirect(reply, '/login?return_to=%2Fsettings%2Forganizations', 303);
     const form = new Params(new Map(), await formParams(request));
+    const returnTo = form.get('return_to') ? safeReturnTo(form.get('return_to')) : undefined;
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) {
+      // Signed out meanwhile: back to this page after signing in, and on to where it leads.
+      const page = returnTo ? `/settings/organizations?return_to=${encodeURIComponent(returnTo)}` : '/settings/organizations';
+      return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
+    }
     assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
     const slug = form.get('slug') ?? '';
     const name = form.get('name') ?? '';
-    const returnTo = form.get('return_to') ? safeReturnTo(form.get('return_to')) : undefined;
     try {
       await createOrganization(deps, { slug, name, owner: signedIn.user });
     } catch (error) {
