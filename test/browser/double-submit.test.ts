@@ -67,4 +67,26 @@ describe('browser: a form posted twice by a double click', () => {
     assert.deepEqual(items.map((c) => c.metadata.client_name), ['Saved Once']);
     await context.close();
   });
+
+  // The page stopped while the post was on its way (Stop, Esc): the form must not stay dead.
+  test('a form whose sending was stopped can be sent again a few seconds later', { timeout: 30_000 }, async () => {
+    const { server, browser } = suite;
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Stopped Save', email: 'stopped-save@example.com' });
+    await page.goto(`${server.url}/settings/oauth/new`);
+    await page.getByLabel('Name').fill('Stopped Once');
+    await page.getByLabel('Redirect URIs').fill('https://stopped.example/cb');
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 2000, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.getByRole('button', { name: 'Save' }).click({ noWaitAfter: true });
+    await page.waitForTimeout(300);
+    await cdp.send('Page.stopLoading');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.waitForTimeout(5500);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#client-secret').waitFor();
+    await context.close();
+  });
 });
+
