@@ -85,12 +85,13 @@ export const allowHeader = (methods: string[]) => methods.flatMap((m) => (m === 
 function originForm(request: IncomingMessage): string {
   const url = request.url ?? '/';
   if (url.charCodeAt(0) === 47 /* / */) return url;
-  if (!/^https?:\/\//i.test(url)) return url;
+  const absolute = /^https?:\/\/([^/?#]*)/i.exec(url);
+  if (!absolute) return url;
   // A host is required, and userinfo refused (RFC 9110 §4.2.1, §4.2.4): such a target names no
   // resource here (404). Left as sent, the router would strip its authority and serve it.
-  const authority = /^https?:\/\/[^/?#@]+(?=[/?#]|$)/i.exec(url);
-  if (!authority) return '/.invalid-request-target';
-  const rest = url.slice(authority[0].length);
+  const authority = absolute[1] ?? '';
+  if (authority === '' || authority.includes('@')) return '/.invalid-request-target';
+  const rest = url.slice(absolute[0].length);
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 

@@ -35,15 +35,12 @@ export function assertSameOrigin(request: FastifyRequest, publicOrigin: string, 
 export const csrfToken = (secret: string, binding: string): string =>
   createHmac('sha256', secret).update(`csrf:${binding}`).digest('base64url');
 
-const isCsrfToken = (secret: string, binding: string, presented: string | undefined): boolean =>
+/** Whether `presented` is the token of `binding` (a session id: the built-in consent page asks, to show itself again). */
+export const isCsrfToken = (secret: string, binding: string, presented: string | undefined): boolean =>
   presented !== undefined && presented !== '' && safeEqual(presented, csrfToken(secret, binding));
 
-/** Whether a form carries the token of this session (the built-in consent page asks, to show itself again). */
-export const isSessionCsrfToken = (secret: string, sessionId: string, presented: string | undefined): boolean =>
-  isCsrfToken(secret, sessionId, presented);
-
 export function assertCsrfToken(secret: string, sessionId: string, presented: string | undefined): void {
-  if (!isSessionCsrfToken(secret, sessionId, presented)) throw notPermitted('Invalid or missing CSRF token.');
+  if (!isCsrfToken(secret, sessionId, presented)) throw notPermitted('Invalid or missing CSRF token.');
 }
 
 /** Scope order and repeats do not change what is granted, so they do not change the token. */

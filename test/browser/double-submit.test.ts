@@ -32,6 +32,14 @@ describe('browser: a form posted twice by a double click', () => {
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   }
 
+  /** A new account on the console's new-app form, filled in and not yet sent. */
+  async function newAppForm(page: Page, email: string, name: string) {
+    await signUp(page, suite.server.url, { name: 'Form User', email });
+    await page.goto(`${suite.server.url}/settings/oauth/new`);
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Redirect URIs').fill('https://app.example/cb');
+  }
+
   test('Allow clicked twice with a nonce: the relying party gets one code, and only one code exists', async () => {
     const { server, browser, rp } = suite;
     const { context, page } = await freshPage(browser);
@@ -53,10 +61,7 @@ describe('browser: a form posted twice by a double click', () => {
   test('Save clicked twice on a new app: one app', async () => {
     const { server, browser } = suite;
     const { context, page } = await freshPage(browser);
-    await signUp(page, server.url, { name: 'Double Save', email: 'double-save@example.com' });
-    await page.goto(`${server.url}/settings/oauth/new`);
-    await page.getByLabel('Name').fill('Saved Once');
-    await page.getByLabel('Redirect URIs').fill('https://saved.example/cb');
+    await newAppForm(page, 'double-save@example.com', 'Saved Once');
     await doubleClick(page, 'Save');
     await page.locator('#client-secret').waitFor();
     await page.waitForTimeout(1000); // a second post, were there one, would land meanwhile
@@ -70,12 +75,8 @@ describe('browser: a form posted twice by a double click', () => {
 
   // The page stopped while the post was on its way (Stop, Esc): the form must not stay dead.
   test('a form whose sending was stopped can be sent again a few seconds later', { timeout: 30_000 }, async () => {
-    const { server, browser } = suite;
-    const { context, page } = await freshPage(browser);
-    await signUp(page, server.url, { name: 'Stopped Save', email: 'stopped-save@example.com' });
-    await page.goto(`${server.url}/settings/oauth/new`);
-    await page.getByLabel('Name').fill('Stopped Once');
-    await page.getByLabel('Redirect URIs').fill('https://stopped.example/cb');
+    const { context, page } = await freshPage(suite.browser);
+    await newAppForm(page, 'stopped-save@example.com', 'Stopped Once');
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 2000, downloadThroughput: -1, uploadThroughput: -1 });

@@ -22,6 +22,9 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     return { user, a, b, client: await aClient(server, metadata), cookie: await signIn(server, user) };
   }
 
+  /** A hidden field of the page's form. */
+  const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+
   async function page(cookie: string, query: string): Promise<string> {
     const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { headers: { cookie } });
     assert.equal(response.status, 200);
@@ -30,8 +33,8 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
 
   /** Submits the page's form with `fields`; returns the organizations of the token its code buys. */
   async function allow(client: TestClient, cookie: string, query: string, html: string, fields: [string, string][]): Promise<string[]> {
-    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const shown = /name="shown_scope" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    const csrf = field(html, 'csrf_token');
+    const shown = field(html, 'shown_scope');
     const body = new URLSearchParams([['csrf_token', csrf], ['shown_scope', shown], ['action', 'allow'], ...fields]);
     const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
     assert.equal(response.status, 303, await response.text());
@@ -45,8 +48,8 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
 
   /** Submits the page's form as shown; returns the scope of the token its code buys. */
   async function allowScope(client: TestClient, cookie: string, query: string, html: string): Promise<string> {
-    const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const shown = /name="shown_scope" value="([^"]*)"/.exec(html)?.[1] ?? '';
+    const csrf = field(html, 'csrf_token');
+    const shown = field(html, 'shown_scope');
     const body = new URLSearchParams([['csrf_token', csrf], ['shown_scope', shown], ['action', 'allow']]);
     const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body, headers: { cookie }, redirect: 'manual' });
     assert.equal(response.status, 303, await response.text());
@@ -148,7 +151,6 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     assert.equal(granted, 'openid email products:write');
   });
 
-  const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
   async function post(cookie: string, query: string, fields: [string, string][]) {
     const response = await fetch(`${server.url}/oauth2/authorize?${query}`, { method: 'POST', body: new URLSearchParams(fields), headers: { cookie }, redirect: 'manual' });
     return { status: response.status, location: response.headers.get('location'), text: await response.text() };

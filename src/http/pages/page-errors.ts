@@ -13,6 +13,7 @@ import { layout } from '../views/layout.js';
 import { sendPage } from './page.js';
 
 const NOT_FOUND = { status: 404, title: 'Page not found', text: 'There is no page at this address.' };
+const notUnderstood = (status: number) => ({ status, title: 'Form not understood', text: 'This form could not be read. Go back, reload the page and try again.' });
 
 function problem(error: unknown): { status: number; title: string; text: string } | undefined {
   // Polar's management answer for an unknown client, or one owned by someone else (§3.12).
@@ -23,9 +24,7 @@ function problem(error: unknown): { status: number; title: string; text: string 
     return { status: 403, title: 'Form expired', text: 'This form has expired or was sent from another site. Go back, reload the page and try again.' };
   }
   // A malformed form (a field twice, bad encoding, another content type): not what our pages send.
-  if (error instanceof OAuthError && error.error === 'invalid_request') {
-    return { status: 400, title: 'Form not understood', text: 'This form could not be read. Go back, reload the page and try again.' };
-  }
+  if (error instanceof OAuthError && error.error === 'invalid_request') return notUnderstood(400);
   const framework = error as { code?: string; statusCode?: number };
   if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, title: 'Form too large', text: 'What you entered is larger than 64 KiB. Shorten it and try again.' };
@@ -37,7 +36,7 @@ function problem(error: unknown): { status: number; title: string; text: string 
   if (framework.code === 'FST_ERR_BAD_URL') return NOT_FOUND;
   // Anything else Fastify refused before the route ran (a Content-Type it cannot read).
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
-    return { status: framework.statusCode === 415 ? 415 : 400, title: 'Form not understood', text: 'This form could not be read. Go back, reload the page and try again.' };
+    return notUnderstood(framework.statusCode === 415 ? 415 : 400);
   }
   return undefined;
 }

@@ -16,7 +16,7 @@ import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
 import { scopeCovers, splitScope } from '../../oauth/scopes.js';
 import { webCaller } from '../caller.js';
-import { assertSameOrigin, csrfToken, isSessionCsrfToken } from '../csrf.js';
+import { assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -118,7 +118,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // A form from this site (assertSameOrigin) without this session's token: most often the
       // person signed out and in again in another tab. Asked again, never granted: a forged
       // post can only make the page show itself.
-      if (!isSessionCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'))) {
+      if (!isCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'))) {
         return showAgain('This page expired, or you signed in again since it was shown. Please review it again.');
       }
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
