@@ -93,6 +93,20 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
 }
 
 /**
+ * Ends a membership. The user's tokens down-scoped to the organization lose it at once, and those
+ * left acting on no organization are revoked (docs/compatibility.md).
+ */
+export async function removeMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
+  const organization = await deps.store.organizations.findBySlug(input.slug);
+  if (!organization) throw new AccountError(`No organization with slug ${input.slug}.`);
+  const user = await userByEmail(deps, input.email);
+  if (!(await deps.store.organizations.removeMember(organization.id, user.id, deps.now()))) {
+    throw new AccountError(`${user.email} is not a member of ${organization.slug}.`);
+  }
+  return { organization, user };
+}
+
+/**
  * An operator's block: the user can no longer sign in, and everything they hold ends at once
  * (sessions, unused codes, every token), so no resource server keeps accepting them.
  * `changed` is false when they were already blocked (or, for unblock, not blocked).

@@ -26,6 +26,7 @@ const USAGE = `usage: borealis <command>
                                         tokens are revoked at once (unblocking revives none of them)
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
+  orgs remove-member --slug S --email E [--json]
   clients create --name N [--redirect-uri U …] [--grant-type G …]   (a redirect URI unless web-only)
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]

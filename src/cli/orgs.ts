@@ -1,4 +1,4 @@
-import { addMember, createOrganization, userByEmail } from '../accounts/accounts.js';
+import { addMember, createOrganization, removeMember, userByEmail } from '../accounts/accounts.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
 
 export async function orgsCommand(args: string[]) {
@@ -11,15 +11,16 @@ export async function orgsCommand(args: string[]) {
     output(values.json, { id: org.id, slug: org.slug, name: org.name }, `created organization ${org.slug} (${org.id})`);
     return;
   }
-  if (sub === 'add-member') {
+  if (sub === 'add-member' || sub === 'remove-member') {
     const values = parse(rest, { slug: { type: 'string' }, email: { type: 'string' }, json: { type: 'boolean' } });
+    const change = sub === 'add-member' ? addMember : removeMember;
     const { organization, user } = await withBorealis({}, (b) =>
-      addMember(b.accounts, { slug: required(values, 'slug'), email: required(values, 'email') }),
+      change(b.accounts, { slug: required(values, 'slug'), email: required(values, 'email') }),
     );
     output(
       values.json,
       { organization_id: organization.id, slug: organization.slug, user_id: user.id, email: user.email },
-      `${user.email} is a member of ${organization.slug}`,
+      `${user.email} ${sub === 'add-member' ? 'is' : 'is no longer'} a member of ${organization.slug}`,
     );
     return;
   }

@@ -1,10 +1,12 @@
 /**
  * Resolving an OAuth access token presented as a Bearer credential (RFC 6750; polar-oauth2.md
- * §5.2): the row exists, neither of its tokens is revoked, it has not expired, and its user can
- * still sign in. Revocation is row-wide, as in Polar.
+ * §5.2): the row exists, neither of its tokens is revoked, it has not expired, its user can
+ * still sign in, and its organization down-scope still holds (down-scope.ts). Revocation is
+ * row-wide, as in Polar.
  */
 import type { Token, User } from '../store/store.js';
 import type { OAuthContext } from './context.js';
+import { actsOnNothing } from './down-scope.js';
 import { invalidToken } from './errors.js';
 
 export interface AccessGrant {
@@ -13,7 +15,10 @@ export interface AccessGrant {
 }
 
 export const isLive = (token: Token, now: number): boolean =>
-  token.accessTokenRevokedAt === 0 && token.refreshTokenRevokedAt === 0 && token.issuedAt + token.expiresIn >= now;
+  token.accessTokenRevokedAt === 0 &&
+  token.refreshTokenRevokedAt === 0 &&
+  token.issuedAt + token.expiresIn >= now &&
+  !actsOnNothing(token);
 
 export async function resolveAccessToken(value: string, ctx: OAuthContext): Promise<AccessGrant> {
   if (!ctx.credentials.isWellFormed(value, 'userAccessToken')) throw invalidToken();

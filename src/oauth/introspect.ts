@@ -6,6 +6,7 @@
  */
 import { isLive } from './bearer.js';
 import type { OAuthContext } from './context.js';
+import { heldOrganizations } from './down-scope.js';
 import type { Params } from './params.js';
 import { INTROSPECTION_AUTH_METHODS, authenticateAndFindToken } from './presented-token.js';
 
@@ -36,7 +37,7 @@ export async function introspect(params: Params, authorization: string | undefin
     scope: token.scope,
     sub_type: token.subType,
     sub: token.userId,
-    organizations: token.organizationIds,
+    organizations: heldOrganizations(token),
     aud: token.clientId,
     iss: ctx.issuer,
     exp: token.issuedAt + token.expiresIn,

@@ -82,7 +82,10 @@ export interface AuthorizationCode {
   issuedAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /** Down-scope (§6): empty means unrestricted. */
   organizationIds: string[];
+  /** Those of `organizationIds` the user is no longer a member of, when read (oauth/down-scope.ts). */
+  lostOrganizationIds: string[];
 }
 
 /**
@@ -113,7 +116,10 @@ export interface Token {
   /** Set when the refresh token was rotated (D4); the grace response is sealed beside it. */
   rotatedAt: number | null;
   rotatedResponse: string | null;
+  /** Down-scope (§6): empty means unrestricted. */
   organizationIds: string[];
+  /** Those of `organizationIds` the user is no longer a member of, when read (oauth/down-scope.ts). */
+  lostOrganizationIds: string[];
 }
 
 /**
@@ -131,7 +137,8 @@ export interface PresentedToken extends TokenKey {
   kind: 'access_token' | 'refresh_token';
 }
 
-export type NewToken = Omit<Token, 'accessTokenRevokedAt' | 'refreshTokenRevokedAt' | 'rotatedAt' | 'rotatedResponse'>;
+export type NewToken = Omit<Token, 'accessTokenRevokedAt' | 'refreshTokenRevokedAt' | 'rotatedAt' | 'rotatedResponse' | 'lostOrganizationIds'>;
+export type NewCode = Omit<AuthorizationCode, 'lostOrganizationIds'>;
 
 export interface Consent {
   clientId: string;
@@ -159,6 +166,11 @@ export interface OrganizationsStore {
   findBySlug(slug: string): Promise<Organization | undefined>;
   /** Idempotent. */
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
+  /**
+   * Ends a membership, and revokes the user's tokens that it leaves with no organization of their
+   * down-scope (docs/compatibility.md). False when the user was not a member.
+   */
+  removeMember(organizationId: string, userId: string, now: number): Promise<boolean>;
   listForUser(userId: string): Promise<Organization[]>;
   /** Members of an organization, by email. */
   listMembers(organizationId: string): Promise<User[]>;
@@ -194,7 +206,7 @@ export interface CodesStore {
    * atomically with a concurrent `consents.revoke` (`not-consented` otherwise). `user-blocked`
    * likewise with `users.block`.
    */
-  create(code: AuthorizationCode, options?: { whileConsented?: boolean }): Promise<'created' | 'nonce-in-use' | 'not-consented' | 'user-blocked'>;
+  create(code: NewCode, options?: { whileConsented?: boolean }): Promise<'created' | 'nonce-in-use' | 'not-consented' | 'user-blocked'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
   /** The calling client (undeleted), a presented code and the code's user, read in one statement. */
   findWithClient(clientId: string, codeHash: string): Promise<{ client?: Client; code?: AuthorizationCode; user?: User }>;

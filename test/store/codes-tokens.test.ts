@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Store, Token, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, sorted, storedUser, accessKey, refreshKey } from './fixtures.js';
+import { type Harness, NOW, aClient, aCode, aToken, count, harness, hex64, memberOrganizations, sorted, storedUser, accessKey, refreshKey } from './fixtures.js';
 
 describe(`store contract: codes and tokens (${ENGINE})`, () => {
   let h: Harness;
@@ -19,7 +19,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
 
   describe('codes', () => {
     test('create then find returns every field, with the organization rows', async () => {
-      const orgs = [randomUUID(), randomUUID(), randomUUID()];
+      const orgs = await memberOrganizations(store, user.id, 3);
       const code = aCode(aClient().clientId, user.id, {
         nonce: 'n-' + hex64(),
         codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
@@ -30,11 +30,11 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       const found = await store.codes.find(code.codeHash);
       assert.ok(found);
       assert.deepEqual(sorted(found.organizationIds), sorted(orgs));
-      assert.deepEqual({ ...found, organizationIds: [] }, { ...code, organizationIds: [] });
+      assert.deepEqual({ ...found, organizationIds: [] }, { ...code, organizationIds: [], lostOrganizationIds: [] });
 
       const bare = aCode(aClient().clientId, user.id, { redirectUri: null });
       assert.equal(await store.codes.create(bare), 'created');
-      assert.deepEqual(await store.codes.find(bare.codeHash), bare);
+      assert.deepEqual(await store.codes.find(bare.codeHash), { ...bare, lostOrganizationIds: [] });
       assert.equal(await store.codes.find(hex64()), undefined);
     });
 
@@ -43,9 +43,10 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       await h.store.clients.create(client);
       const storedClient = await store.codes.findWithClient(client.clientId, hex64());
       assert.deepEqual(Object.keys(storedClient), ['client']);
-      const orgs = [randomUUID()];
-      const code = aCode(client.clientId, user.id, { organizationIds: orgs });
-      await store.codes.create(code);
+      const orgs = await memberOrganizations(store, user.id, 1);
+      const created = aCode(client.clientId, user.id, { organizationIds: orgs });
+      await store.codes.create(created);
+      const code = { ...created, lostOrganizationIds: [] };
       assert.deepEqual(await store.codes.findWithClient(client.clientId, code.codeHash), { client: storedClient.client, code, user });
       assert.deepEqual(await store.codes.findWithClient('polar_ci_unknown', code.codeHash), { code, user });
       assert.deepEqual(await store.codes.findWithClient('polar_ci_unknown', hex64()), {});
@@ -138,10 +139,11 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
       refreshTokenRevokedAt: 0,
       rotatedAt: null,
       rotatedResponse: null,
+      lostOrganizationIds: [],
     });
 
     test('create with organization rows, found by refresh and by access hash', async () => {
-      const orgs = [randomUUID(), randomUUID()];
+      const orgs = await memberOrganizations(store, user.id, 2);
       const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs, expiresIn: 864_000 });
       await store.tokens.create(token);
       for (const found of [await store.tokens.findByAccess(accessKey(token)), await store.tokens.findByRefresh(refreshKey(token))]) {
@@ -163,7 +165,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
     });
 
     test('findAccessGrant: the token and its user in one read; nothing for an unknown hash', async () => {
-      const orgs = [randomUUID()];
+      const orgs = await memberOrganizations(store, user.id, 1);
       const token = aToken(aClient().clientId, user.id, { subType: 'organization', organizationIds: orgs });
       await store.tokens.create(token);
       assert.deepEqual(await store.tokens.findAccessGrant(accessKey(token)), { token: asStored(token), user });
@@ -174,7 +176,7 @@ describe(`store contract: codes and tokens (${ENGINE})`, () => {
     test('findWithClient: the client and the presented token, either or both missing', async () => {
       const client = aClient();
       await store.clients.create(client);
-      const token = aToken(client.clientId, user.id, { organizationIds: [randomUUID()] });
+      const token = aToken(client.clientId, user.id, { organizationIds: await memberOrganizations(store, user.id, 1) });
       await store.tokens.create(token);
       const storedClient = await store.clients.findByClientId(client.clientId);
       const both = { client: storedClient, token: asStored(token) };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuthorizationCode, Client, ClientMetadata, NewToken, Organization, Session, Store, TokenKey, User } from '../../src/store/store.js';
+import type { Client, ClientMetadata, NewCode, NewToken, Organization, Session, Store, TokenKey, User } from '../../src/store/store.js';
 import type { Param } from '../../src/store/sql/db.js';
 import { type Db, openDb, openStore } from '../../src/store/sql/index.js';
 import { type TestDatabase, freshDatabase } from '../support/server.js';
@@ -140,7 +140,7 @@ export const aClient = (overrides: Partial<Client> = {}): Client => ({
   ...overrides,
 });
 
-export const aCode = (clientId: string, userId: string, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode => ({
+export const aCode = (clientId: string, userId: string, overrides: Partial<NewCode> = {}): NewCode => ({
   id: randomUUID(),
   codeHash: hex64(),
   clientId,
@@ -189,6 +189,17 @@ export async function storedClient(store: Store, overrides: Partial<Client> = {}
   const client = aClient(overrides);
   await store.clients.create(client);
   return client;
+}
+
+/** `n` new organizations the user is a member of: a down-scope that holds when read (oauth/down-scope.ts). */
+export async function memberOrganizations(store: Store, userId: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const org = anOrganization();
+    await store.organizations.create(org, userId);
+    ids.push(org.id);
+  }
+  return ids;
 }
 
 export const sorted = (ids: readonly string[]) => [...ids].sort();

@@ -60,7 +60,7 @@ describe(`store contract: deleteExpired (${ENGINE})`, () => {
 
     assert.equal(await store.codes.find(expiredCode.codeHash), undefined);
     assert.equal(await store.codes.find(consumedExpiredCode.codeHash), undefined);
-    assert.deepEqual(await store.codes.find(liveCode.codeHash), liveCode);
+    assert.deepEqual(await store.codes.find(liveCode.codeHash), { ...liveCode, lostOrganizationIds: [] });
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_authorization_code_organizations WHERE code_id = ?', [expiredCode.id]), 0);
 
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_sessions WHERE id = ?', [expiredSession.id]), 0);
@@ -220,13 +220,14 @@ describe(`store contract: transactions (${ENGINE})`, () => {
     assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM oauth2_token_organizations WHERE token_id = ?', [token.id]), 0);
     assert.deepEqual(await store.consents.find(clientId, user.id), { clientId, userId: user.id, scope: 'openid', organizationIds: [] });
     assert.deepEqual(await store.signingKeys.list(), []);
-    assert.deepEqual(await store.codes.find(existingCode.codeHash), existingCode);
+    assert.deepEqual(await store.codes.find(existingCode.codeHash), { ...existingCode, lostOrganizationIds: [] });
     assert.deepEqual(await store.tokens.findByAccess(accessKey(existingToken)), {
       ...existingToken,
       accessTokenRevokedAt: 0,
       refreshTokenRevokedAt: 0,
       rotatedAt: null,
       rotatedResponse: null,
+      lostOrganizationIds: [],
     });
     // The store is usable afterwards.
     assert.equal(await store.codes.consume(existingCode.id, NOW), true);

@@ -5,6 +5,7 @@
  * A failed exchange (wrong verifier or redirect_uri) does not consume the code (§4.1).
  */
 import { LIFETIME, mintTokens } from '../issue.js';
+import { actsOnNothing } from '../down-scope.js';
 import { invalidGrant, invalidRequest } from '../errors.js';
 import { signIdToken } from '../id-token.js';
 import { verifyCodeVerifier } from '../pkce.js';
@@ -46,6 +47,8 @@ export const authorizationCode: Grant = {
 
     const user = read?.user;
     if (!user || user.blockedAt !== null) throw invalidGrant("There is no 'user' for this code.");
+    // The user left all its organizations since consent: the token would act on nothing (down-scope.ts).
+    if (actsOnNothing(code)) throw invalidGrant("The user is no longer a member of the code's organizations.");
 
     const scope = narrowScope(code.scope, client.metadata.scope);
     const minted = mintTokens(

@@ -9,6 +9,7 @@
 import { SealedBox } from '../../keys/sealed-box.js';
 import type { Token } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
+import { actsOnNothing } from '../down-scope.js';
 import { invalidGrant, invalidRequest, invalidScope } from '../errors.js';
 import { LIFETIME, mintTokens } from '../issue.js';
 import { narrowScope, scopeCovers, splitScope } from '../scopes.js';
@@ -72,7 +73,7 @@ export const refreshToken: Grant = {
     const row = read?.token; // read with the client (`presents` above)
     if (!row || row.clientId !== client.clientId) throw invalidGrant();
     if (row.rotatedAt !== null) return rejectRotated(ctx, row, presented, now);
-    if (row.accessTokenRevokedAt !== 0 || row.refreshTokenRevokedAt !== 0) throw invalidGrant();
+    if (row.accessTokenRevokedAt !== 0 || row.refreshTokenRevokedAt !== 0 || actsOnNothing(row)) throw invalidGrant();
 
     if (requestedScope !== undefined) {
       if (splitScope(row.scope).length === 0 || !scopeCovers(row.scope, requestedScope)) throw invalidScope();

@@ -37,6 +37,11 @@ export const web: Grant = {
       const target = accessible.find((o) => o.id === id);
       if (!target) throw invalidGrant();
       organizationIds = [target.id];
+    } else if (organizationIds.length > 0) {
+      // A down-scoped session hands on what it still reaches; nothing, once the user has left
+      // every one of its organizations: that token would act on nothing (down-scope.ts).
+      organizationIds = (await accessibleOrganizations(ctx.store, found.session)).map((o) => o.id);
+      if (organizationIds.length === 0) throw invalidGrant();
     }
 
     const minted = mintTokens(

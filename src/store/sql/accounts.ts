@@ -80,6 +80,27 @@ export const organizations = (db: Db): OrganizationsStore => ({
       [userId, organizationId, now],
     );
   },
+  removeMember(organizationId, userId, now) {
+    return db.transaction(async (tx) => {
+      const removed = await tx.run('DELETE FROM memberships WHERE user_id = ? AND organization_id = ?', [userId, organizationId]);
+      if (removed === 0) return false;
+      // The tokens left acting on nothing are revoked, as Polar revokes tokens down-scoped to an
+      // organization that turns on SSO (polar-oauth2.md §5.6), so that adding the user back does
+      // not bring them back. Any other token loses this organization at every read (db.ts,
+      // `foldedDownScope`), which also covers one issued concurrently, after this revocation.
+      // Found through the user's index, as in `block`.
+      await revokeTokensWhere(
+        tx,
+        `client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?
+           AND EXISTS (SELECT 1 FROM oauth2_token_organizations d WHERE d.token_id = oauth2_tokens.id AND d.organization_id = ?)
+           AND NOT EXISTS (SELECT 1 FROM oauth2_token_organizations d JOIN memberships m ON m.organization_id = d.organization_id
+                            WHERE d.token_id = oauth2_tokens.id AND m.user_id = oauth2_tokens.user_id)`,
+        [userId, organizationId],
+        now,
+      );
+      return true;
+    });
+  },
   async listForUser(userId) {
     const rows = await db.allValues(
       `SELECT ${ORGANIZATION.select('o')} FROM organizations o JOIN memberships m ON m.organization_id = o.id

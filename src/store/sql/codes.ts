@@ -1,7 +1,7 @@
-import type { AuthorizationCode, CodesStore } from '../store.js';
+import type { AuthorizationCode, CodesStore, NewCode } from '../store.js';
 import { USER, holdActiveUser } from './accounts.js';
 import { CLIENT } from './clients.js';
-import { type Db, foldedOrganizations, isUniqueViolation, shape, spaceSplit } from './db.js';
+import { type Db, foldedDownScope, isUniqueViolation, readDownScope, shape } from './db.js';
 import { claimThenIssue } from './issue-after.js';
 
 /** A code, with its down-scope organizations in its last column. */
@@ -10,7 +10,7 @@ const codeShape = (db: Db) =>
     [
       'id', 'code_hash', 'client_id', 'user_id', 'redirect_uri', 'scope', 'nonce', 'auth_time', 'code_challenge',
       'code_challenge_method', 'issued_at', 'expires_at', 'consumed_at',
-      foldedOrganizations(db, 'oauth2_authorization_code_organizations', 'code_id'),
+      foldedDownScope(db, 'oauth2_authorization_code_organizations', 'code_id'),
     ],
     (v, at): AuthorizationCode => ({
       id: v[at] as string,
@@ -26,12 +26,12 @@ const codeShape = (db: Db) =>
       issuedAt: v[at + 10] as number,
       expiresAt: v[at + 11] as number,
       consumedAt: (v[at + 12] as number | null) ?? null,
-      organizationIds: spaceSplit(v[at + 13]),
+      ...readDownScope(v[at + 13]),
     }),
   );
 
 /** Inserts nothing when the user is blocked, or when `whileConsented` and the consent is gone. */
-function insert(db: Db, c: AuthorizationCode, whileConsented: boolean): Promise<'created' | 'not-consented' | 'user-blocked'> {
+function insert(db: Db, c: NewCode, whileConsented: boolean): Promise<'created' | 'not-consented' | 'user-blocked'> {
   return db.transaction(async (tx) => {
     if (!(await holdActiveUser(tx, c.userId))) return 'user-blocked';
     // A revocation deletes the consent, then consumes the user's codes for the client. Under

@@ -17,9 +17,10 @@ export interface Db {
   /**
    * The engine's string aggregate (`group_concat`, `string_agg`), its values in byte order: an
    * aggregate without ORDER BY follows the plan, an index on SQLite and the rows' insertion on
-   * PostgreSQL, and the same token listed its organizations differently on each.
+   * PostgreSQL, and the same token listed its organizations differently on each. `orderBy`
+   * defaults to `column`.
    */
-  spaceJoined(column: string): string;
+  spaceJoined(column: string, orderBy?: string): string;
   /**
    * `column` for ORDER BY, compared byte by byte as SQLite compares text. PostgreSQL otherwise
    * uses the database's collation: under an ICU or en_US one, `a_b@` sorts before `a@`, and
@@ -78,6 +79,36 @@ export function shape<T>(columns: readonly string[], read: (values: readonly unk
  */
 export const foldedOrganizations = (db: Db, table: string, key: string, owner = '$') =>
   `(SELECT ${db.spaceJoined('organization_id')} FROM ${table} WHERE ${key} = ${owner}.id)`;
+
+/** Marks, in `foldedDownScope`, an organization the row's user is no longer a member of. */
+const LOST = '-';
+
+/**
+ * A token's or code's down-scope, folded as `foldedOrganizations` (same order), with each
+ * organization its user has since left marked LOST. The row keeps what was granted; the read says
+ * what is left of it now, since a down-scope only holds while the user is a member
+ * (polar-oauth2.md §6, oauth/down-scope.ts). One membership lookup per organization row: none
+ * for an unrestricted token.
+ */
+export const foldedDownScope = (db: Db, table: string, key: string) =>
+  `(SELECT ${db.spaceJoined(
+    `CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $.user_id AND m.organization_id = d.organization_id)
+       THEN d.organization_id ELSE '${LOST}' || d.organization_id END`,
+    'd.organization_id',
+  )} FROM ${table} d WHERE d.${key} = $.id)`;
+
+/** Reads `foldedDownScope` back: every organization of the row, and those of them now lost. */
+export function readDownScope(value: unknown): { organizationIds: string[]; lostOrganizationIds: string[] } {
+  const organizationIds: string[] = [];
+  const lostOrganizationIds: string[] = [];
+  for (const entry of spaceSplit(value)) {
+    const lost = entry.startsWith(LOST);
+    const id = lost ? entry.slice(LOST.length) : entry;
+    organizationIds.push(id);
+    if (lost) lostOrganizationIds.push(id);
+  }
+  return { organizationIds, lostOrganizationIds };
+}
 
 export const spaceSplit = (value: unknown): string[] => (value ? String(value).split(' ') : []);
 

@@ -101,7 +101,7 @@ function over(target: Queryable, transaction: Db['transaction'], exclusive: Db['
   return {
     engine: 'postgres',
     batchesPerTurn: perTurn,
-    spaceJoined: (column) => `string_agg(${column}, ' ' ORDER BY ${inByteOrder(column)})`,
+    spaceJoined: (column, orderBy = column) => `string_agg(${column}, ' ' ORDER BY ${inByteOrder(orderBy)})`,
     inByteOrder,
     all: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows as T[],
     get: async <T = Row>(sql: string, params?: Param[]) => (await query(sql, params)).rows[0] as T | undefined,

@@ -162,7 +162,7 @@ export function openSqlite(file: string): Db {
     });
   }
 
-  const spaceJoined = (column: string) => `group_concat(${column}, ' ' ORDER BY ${column})`;
+  const spaceJoined = (column: string, orderBy = column) => `group_concat(${column}, ' ' ORDER BY ${orderBy})`;
   const inByteOrder = (column: string) => column;
   const direct: Omit<Db, 'transaction' | 'exclusive' | 'close'> = {
     engine: 'sqlite',

@@ -1,7 +1,7 @@
 import type { Token, TokenKey, TokensStore } from '../store.js';
 import { USER } from './accounts.js';
 import { CLIENT } from './clients.js';
-import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
+import { type Db, foldedDownScope, readDownScope, shape } from './db.js';
 import { claimThenIssue, issue } from './issue-after.js';
 
 /** A token row, with its down-scope organizations in its last column. */
@@ -10,7 +10,7 @@ const tokenShape = (db: Db) =>
     [
       'id', 'family_id', 'client_id', 'user_id', 'sub_type', 'access_token_hash', 'refresh_token_hash', 'scope',
       'issued_at', 'expires_in', 'access_token_revoked_at', 'refresh_token_revoked_at', 'rotated_at', 'rotated_response',
-      foldedOrganizations(db, 'oauth2_token_organizations', 'token_id'),
+      foldedDownScope(db, 'oauth2_token_organizations', 'token_id'),
     ],
     (v, at): Token => ({
       id: v[at] as string,
@@ -27,7 +27,7 @@ const tokenShape = (db: Db) =>
       refreshTokenRevokedAt: v[at + 11] as number,
       rotatedAt: (v[at + 12] as number | null) ?? null,
       rotatedResponse: (v[at + 13] as string | null) ?? null,
-      organizationIds: spaceSplit(v[at + 14]),
+      ...readDownScope(v[at + 14]),
     }),
   );
 

@@ -1,0 +1,57 @@
+/** `borealis orgs add-member` and `remove-member`, run as a user runs them (what a removal ends: test/flows/member-removal.test.ts). */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
+
+const run = promisify(execFile);
+
+describe('borealis orgs add-member / remove-member', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  before(async () => {
+    database = await freshDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'borealis-cli-'));
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const borealis = async (...args: string[]) => {
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    return (await run(process.execPath, ['bin/borealis.js', ...args], { env })).stdout;
+  };
+  const json = async (...args: string[]) => JSON.parse(await borealis(...args, '--json')) as Record<string, unknown>;
+  const failure = (...args: string[]) =>
+    borealis(...args).then(
+      () => assert.fail(`${args.join(' ')} succeeded`),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+
+  test('a member is removed, in JSON or as a sentence; removing a non-member exits 2 with the reason', async () => {
+    await borealis('migrate');
+    await json('users', 'create', '--email', 'ada@example.com', '--password', 'correct horse');
+    const bob = await json('users', 'create', '--email', 'bob@example.com', '--password', 'correct horse');
+    const org = await json('orgs', 'create', '--slug', 'acme', '--name', 'Acme', '--owner', 'ada@example.com');
+    const membership = { organization_id: org.id, slug: 'acme', user_id: bob.id, email: 'bob@example.com' };
+
+    assert.deepEqual(await json('orgs', 'add-member', '--slug', 'acme', '--email', 'Bob@example.com'), membership);
+    assert.deepEqual(await json('orgs', 'remove-member', '--slug', 'acme', '--email', 'bob@example.com'), membership);
+    assert.deepEqual(await failure('orgs', 'remove-member', '--slug', 'acme', '--email', 'bob@example.com'), {
+      code: 2,
+      stderr: 'borealis: bob@example.com is not a member of acme.\n',
+    });
+    assert.equal(await borealis('orgs', 'add-member', '--slug', 'acme', '--email', 'bob@example.com'), 'bob@example.com is a member of acme\n');
+    assert.equal(await borealis('orgs', 'remove-member', '--slug', 'acme', '--email', 'bob@example.com'), 'bob@example.com is no longer a member of acme\n');
+    assert.deepEqual(await failure('orgs', 'remove-member', '--slug', 'nope', '--email', 'bob@example.com'), {
+      code: 2,
+      stderr: 'borealis: No organization with slug nope.\n',
+    });
+    assert.equal((await failure('orgs', 'remove-member', '--slug', 'acme')).code, 2);
+  });
+});
