@@ -84,9 +84,20 @@ export async function createOrganization(deps: AccountsDeps, input: { slug: stri
   return org;
 }
 
+async function organizationBySlug(deps: AccountsDeps, slug: string): Promise<Organization> {
+  const organization = await deps.store.organizations.findBySlug(slug);
+  if (!organization) throw new AccountError(`No organization with slug ${slug}.`);
+  return organization;
+}
+
+/** An organization and its members, by email. */
+export async function membersOf(deps: AccountsDeps, slug: string): Promise<{ organization: Organization; members: User[] }> {
+  const organization = await organizationBySlug(deps, slug);
+  return { organization, members: await deps.store.organizations.listMembers(organization.id) };
+}
+
 export async function addMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
-  const organization = await deps.store.organizations.findBySlug(input.slug);
-  if (!organization) throw new AccountError(`No organization with slug ${input.slug}.`);
+  const organization = await organizationBySlug(deps, input.slug);
   const user = await userByEmail(deps, input.email);
   await deps.store.organizations.addMember(organization.id, user.id, deps.now());
   return { organization, user };
@@ -97,8 +108,7 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
  * left acting on no organization are revoked (docs/compatibility.md).
  */
 export async function removeMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
-  const organization = await deps.store.organizations.findBySlug(input.slug);
-  if (!organization) throw new AccountError(`No organization with slug ${input.slug}.`);
+  const organization = await organizationBySlug(deps, input.slug);
   const user = await userByEmail(deps, input.email);
   if (!(await deps.store.organizations.removeMember(organization.id, user.id, deps.now()))) {
     throw new AccountError(`${user.email} is not a member of ${organization.slug}.`);

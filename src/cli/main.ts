@@ -27,6 +27,8 @@ const USAGE = `usage: borealis <command>
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
   orgs remove-member --slug S --email E [--json]
+                                        their tokens for it lose it; those left with no organization are revoked
+  orgs members --slug S [--json]
   clients create --name N [--redirect-uri U …] [--grant-type G …]   (a redirect URI unless web-only)
       [--auth-method client_secret_basic|client_secret_post|none] [--scope "…"] [--first-party]
       [--default-sub-type user|organization] [--json]

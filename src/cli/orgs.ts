@@ -1,5 +1,5 @@
-import { addMember, createOrganization, removeMember, userByEmail } from '../accounts/accounts.js';
-import { UsageError, output, parse, required, withBorealis } from './args.js';
+import { addMember, createOrganization, membersOf, removeMember, userByEmail } from '../accounts/accounts.js';
+import { UsageError, output, parse, printable, required, withBorealis } from './args.js';
 
 export async function orgsCommand(args: string[]) {
   const [sub, ...rest] = args;
@@ -21,6 +21,16 @@ export async function orgsCommand(args: string[]) {
       values.json,
       { organization_id: organization.id, slug: organization.slug, user_id: user.id, email: user.email },
       `${user.email} ${sub === 'add-member' ? 'is' : 'is no longer'} a member of ${organization.slug}`,
+    );
+    return;
+  }
+  if (sub === 'members') {
+    const values = parse(rest, { slug: { type: 'string' }, json: { type: 'boolean' } });
+    const { organization, members } = await withBorealis({}, (b) => membersOf(b.accounts, required(values, 'slug')));
+    output(
+      values.json,
+      { organization_id: organization.id, slug: organization.slug, members: members.map((u) => ({ user_id: u.id, email: u.email })) },
+      members.length ? members.map((u) => printable(u.email)).join('\n') : `${organization.slug} has no members`,
     );
     return;
   }
