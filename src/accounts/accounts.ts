@@ -104,8 +104,8 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
 }
 
 /**
- * Ends a membership. The user's tokens down-scoped to the organization lose it at once, and those
- * left acting on no organization are revoked (docs/compatibility.md).
+ * Ends a membership. The user's tokens and codes down-scoped to the organization lose it at once,
+ * and those left acting on no organization are revoked (docs/compatibility.md).
  */
 export async function removeMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
   const organization = await organizationBySlug(deps, input.slug);

@@ -164,11 +164,14 @@ export interface UsersStore {
 export interface OrganizationsStore {
   create(org: Organization, ownerId: string): Promise<void>;
   findBySlug(slug: string): Promise<Organization | undefined>;
-  /** Idempotent. */
+  /**
+   * Idempotent. First ends the user's tokens and codes that name the organization and act on
+   * nothing (one a removal could not see), so that the membership revives none.
+   */
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
   /**
-   * Ends a membership, and revokes the user's tokens that it leaves with no organization of their
-   * down-scope (docs/compatibility.md). False when the user was not a member.
+   * Ends a membership, and the user's tokens and unused codes it leaves with no organization of
+   * their down-scope (docs/compatibility.md). False when the user was not a member.
    */
   removeMember(organizationId: string, userId: string, now: number): Promise<boolean>;
   listForUser(userId: string): Promise<Organization[]>;

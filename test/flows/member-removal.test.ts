@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addMember, removeMember } from '../../src/accounts/accounts.js';
 import type { Organization, User } from '../../src/store/store.js';
-import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, downScopedSession, form, obtainCode, postToken, signIn } from '../support/fixtures.js';
+import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, authorizeQuery, downScopedSession, form, obtainCode, postToken, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const INACTIVE = '{"active": false}';
 const INVALID_GRANT = '{"error": "invalid_grant"}';
+const INVALID_CODE = `{"error": "invalid_grant", "error_description": "Invalid 'code' in request."}`;
 
 describe('removing a member from an organization', () => {
   let server: TestServer;
@@ -105,39 +106,72 @@ describe('removing a member from an organization', () => {
     assert.equal((await refresh(client, tokens.refresh_token)).status, 200);
   });
 
-  test('a code whose organizations were all left is refused at the exchange; one partly left issues a token for the rest', async () => {
+  test('a code left with none of its organizations is spent by the removal; one partly left issues a token for the rest', async () => {
     const { user, a, b, client, cookie } = await setting();
     const other = await aClient(server); // its own consent: the first client's remembers [a]
     const lost = await obtainCode(server, client, cookie, { scope: 'openid' }, [a.id]);
     const kept = await obtainCode(server, other, cookie, { scope: 'openid' }, [a.id, b.id]);
     await remove(a, user);
-    const refused = await exchange(client, lost.code);
-    assert.equal(refused.status, 400);
-    assert.equal(refused.text, `{"error": "invalid_grant", "error_description": "The user is no longer a member of the code's organizations."}`);
+    assert.equal((await exchange(client, lost.code)).text, INVALID_CODE);
     const issued = await exchange(other, kept.code);
     assert.equal(issued.status, 200, issued.text);
     assert.deepEqual(await organizationsOf(other, (JSON.parse(issued.text) as { access_token: string }).access_token), [b.id]);
+    // Adding the user back within the code's 300 s does not revive it.
+    await readd(a, user);
+    assert.equal((await exchange(client, lost.code)).text, INVALID_CODE);
   });
 
-  test('a token issued concurrently with the removal acts on nothing while the user is not a member', async () => {
-    const { user, a, client, cookie } = await setting();
-    const { code } = await obtainCode(server, client, cookie, { scope: 'openid' }, [a.id]);
-    // The exchange read the code before the removal committed, and stores its token after it.
-    const codes = server.borealis.ctx.store.codes;
-    const read = codes.findWithClient;
-    codes.findWithClient = async (...args) => {
-      codes.findWithClient = read;
-      const found = await read.apply(codes, args);
-      await remove(a, user);
+  /** Runs `work` while a removal commits right after the store's next `listForUser` (the organizations a request checks). */
+  async function removedAfterMembershipCheck(org: Organization, user: User, work: () => Promise<void>) {
+    const organizations = server.borealis.ctx.store.organizations;
+    const read = organizations.listForUser;
+    organizations.listForUser = async (...args) => {
+      organizations.listForUser = read;
+      const found = await read.apply(organizations, args);
+      await remove(org, user);
       return found;
     };
-    const result = await exchange(client, code);
-    codes.findWithClient = read;
-    assert.equal(result.status, 200, result.text);
-    const tokens = JSON.parse(result.text) as { access_token: string; refresh_token: string };
-    assert.equal(await introspect(client, tokens.access_token), INACTIVE);
-    assert.equal(await userinfoStatus(tokens.access_token), 401);
-    assert.equal((await refresh(client, tokens.refresh_token)).text, INVALID_GRANT);
+    try {
+      await work();
+    } finally {
+      organizations.listForUser = read;
+    }
+  }
+
+  test('a token issued while the removal commits acts on nothing, and adding the user back ends it', async () => {
+    const { user, a } = await setting();
+    const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [] });
+    const session = (await signIn(server, user)).replace(/^polar_session=/, '');
+    let token = '';
+    await removedAfterMembershipCheck(a, user, async () => {
+      const fields = { grant_type: 'web', client_id: client.clientId, client_secret: client.clientSecret, session_token: session };
+      const result = await postToken(server, { ...fields, sub_type: 'organization', sub: a.id });
+      assert.equal(result.status, 200, result.text);
+      token = (JSON.parse(result.text) as { access_token: string }).access_token;
+    });
+    assert.equal(await introspect(client, token), INACTIVE);
+    assert.equal(await userinfoStatus(token), 401);
+    await readd(a, user);
+    assert.equal(await introspect(client, token), INACTIVE);
+  });
+
+  test('a code issued while the removal commits is refused at the exchange, and adding the user back spends it', async () => {
+    const { user, a, client, cookie } = await setting();
+    const query = form(authorizeQuery(client, { scope: 'openid' })).toString();
+    const shown = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie } });
+    const { csrf_token } = (await shown.json()) as { csrf_token: string };
+    let code = '';
+    await removedAfterMembershipCheck(a, user, async () => {
+      const body = form({ action: 'allow', csrf_token, organizations: a.id });
+      const answer = await fetch(`${server.url}/v1/oauth2/consent?${query}`, { method: 'POST', headers: { cookie }, body, redirect: 'manual' });
+      code = new URL(answer.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    });
+    assert.notEqual(code, '');
+    const refused = await exchange(client, code);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.text, `{"error": "invalid_grant", "error_description": "The user is no longer a member of the code's organizations."}`);
+    await readd(a, user);
+    assert.equal((await exchange(client, code)).text, INVALID_CODE);
   });
 
   test('the web grant: a session down-scoped to organizations all left is refused, one partly left hands on the rest', async () => {
@@ -161,6 +195,18 @@ describe('removing a member from an organization', () => {
     const issued = await web(both);
     assert.equal(issued.status, 200, issued.text);
     assert.deepEqual(await organizationsOf(client, (JSON.parse(issued.text) as { access_token: string }).access_token), [b.id]);
+  });
+
+  test('the console lists an authorized app with the chosen organizations the user still belongs to', async () => {
+    const { user, a, b, client, cookie } = await setting();
+    const other = await aClient(server, { client_name: 'Other App' });
+    await obtainCode(server, client, cookie, { scope: 'openid' }, [a.id, b.id]);
+    await obtainCode(server, other, cookie, { scope: 'openid' }, [a.id]);
+    await remove(a, user);
+    const page = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
+    assert.match(page, new RegExp(`<span class="muted">Organizations: ${b.slug}</span>`));
+    assert.match(page, /<span class="muted">No organization: you are no longer a member of those chosen<\/span>/);
+    assert.doesNotMatch(page, new RegExp(a.id));
   });
 
   test('removing someone who is not a member says so and changes nothing', async () => {

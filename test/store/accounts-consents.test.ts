@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE } from '../support/server.js';
-import { NOW, aClient, aCode, aToken, aUser, anOrganization, count, type Harness, harness, hex64, accessKey } from './fixtures.js';
+import { NOW, aClient, aCode, aToken, aUser, anOrganization, count, type Harness, harness, hex64, accessKey, storedClient, storedUser } from './fixtures.js';
 
 describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () => {
   let h: Harness;
@@ -85,6 +85,35 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     await h.store.organizations.create(org, zed.id);
     await h.store.organizations.addMember(org.id, amy.id, NOW);
     assert.deepEqual((await h.store.organizations.listMembers(org.id)).map((u) => u.id), [amy.id, zed.id]);
+  });
+
+  test('addMember first ends what names the organization and acts on nothing: what two removals at once both missed', async () => {
+    const user = await storedUser(h.store);
+    const [a, b] = [anOrganization(), anOrganization()];
+    for (const org of [a, b]) await h.store.organizations.create(org, user.id);
+    const { clientId } = await storedClient(h.store);
+    const both = aToken(clientId, user.id, { organizationIds: [a.id, b.id] });
+    const onlyB = aToken(clientId, user.id, { organizationIds: [b.id] });
+    const code = aCode(clientId, user.id, { organizationIds: [a.id, b.id] });
+    for (const t of [both, onlyB]) await h.store.tokens.create(t);
+    await h.store.codes.create(code);
+    // Each removal's transaction still saw the other membership, so neither ended `both` or `code`.
+    await h.raw.run('DELETE FROM memberships WHERE user_id = ?', [user.id]);
+
+    await h.store.organizations.addMember(a.id, user.id, NOW + 5);
+    const read = async (t: typeof both) => (await h.store.tokens.findByAccess(accessKey(t)))!;
+    assert.deepEqual([(await read(both)).accessTokenRevokedAt, (await read(both)).refreshTokenRevokedAt], [NOW + 5, NOW + 5]);
+    assert.equal((await h.store.codes.find(code.codeHash))?.consumedAt, NOW + 5);
+    // Not naming `a`, it is left to the read-time rule (and to adding the user back to `b`).
+    const untouched = await read(onlyB);
+    assert.deepEqual([untouched.accessTokenRevokedAt, untouched.lostOrganizationIds], [0, [b.id]]);
+    await h.store.organizations.addMember(b.id, user.id, NOW + 6);
+    assert.equal((await read(onlyB)).accessTokenRevokedAt, NOW + 6);
+    // A member already: nothing of theirs acts on nothing, so adding again ends nothing.
+    const held = aToken(clientId, user.id, { organizationIds: [a.id] });
+    await h.store.tokens.create(held);
+    await h.store.organizations.addMember(a.id, user.id, NOW + 7);
+    assert.equal((await read(held)).accessTokenRevokedAt, 0);
   });
 
   test('rotateSecret replaces the hash and the sealed copy', async () => {

@@ -111,8 +111,10 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     for (const consent of consents) {
       const client = await ctx.store.clients.findByClientId(consent.clientId);
       if (!client) continue;
-      const organizations = consent.organizationIds.map((id) => slugs.get(id) ?? id);
-      authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations });
+      // Those the user has left are no longer granted (authorize/remembered.ts): not listed.
+      const organizations = consent.organizationIds.flatMap((id) => slugs.get(id) ?? []);
+      const allOrganizations = consent.organizationIds.length === 0;
+      authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations, allOrganizations });
     }
     const notice = singleQueryValue(request, 'notice');
     return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));

@@ -12,7 +12,10 @@ export interface AuthorizedApp {
   clientId: string;
   name: string;
   scope: string;
+  /** Slugs of the chosen organizations the user is still a member of. */
   organizations: string[];
+  /** Consented for all organizations (no down-scope). */
+  allOrganizations: boolean;
 }
 
 const csrf = (user: PageUser) => html`<input type="hidden" name="csrf_token" value="${user.csrfToken}">`;
@@ -41,7 +44,11 @@ ${
     ? html`<table><thead><tr><th scope="col">App</th><th scope="col">Access</th><th scope="col"><span class="muted">Actions</span></th></tr></thead><tbody>
 ${authorized.map(
   (a) => html`<tr><td>${a.name}</td><td><code>${a.scope}</code><br><span class="muted">${
-    a.organizations.length ? `Organizations: ${a.organizations.join(', ')}` : 'All organizations'
+    a.allOrganizations
+      ? 'All organizations'
+      : a.organizations.length
+        ? `Organizations: ${a.organizations.join(', ')}`
+        : 'No organization: you are no longer a member of those chosen'
   }</span></td><td>
 <form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrf(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
 )}</tbody></table>`

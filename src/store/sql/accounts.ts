@@ -57,6 +57,27 @@ export const users = (db: Db): UsersStore => ({
   },
 });
 
+/**
+ * Revokes the user's tokens, and spends their unused codes, that name `organizationId` and hold no
+ * organization the user is a member of (oauth/down-scope.ts: they act on nothing), as Polar
+ * revokes the tokens down-scoped to an organization that turns on SSO (polar-oauth2.md §5.6).
+ * Every read already refuses them; ending them keeps adding the user back from reviving them.
+ * Found through the user's indexes, as in `users.block`.
+ */
+async function endWhatActsOnNothing(tx: Db, userId: string, organizationId: string, now: number) {
+  const actsOnNothing = (table: string, key: string, owner: string) =>
+    `EXISTS (SELECT 1 FROM ${table} d WHERE d.${key} = ${owner}.id AND d.organization_id = ?)
+     AND NOT EXISTS (SELECT 1 FROM ${table} d JOIN memberships m ON m.organization_id = d.organization_id
+                      WHERE d.${key} = ${owner}.id AND m.user_id = ${owner}.user_id)`;
+  await tx.run(
+    `UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL
+       AND ${actsOnNothing('oauth2_authorization_code_organizations', 'code_id', 'oauth2_authorization_codes')}`,
+    [now, userId, organizationId],
+  );
+  const tokens = actsOnNothing('oauth2_token_organizations', 'token_id', 'oauth2_tokens');
+  await revokeTokensWhere(tx, `client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ? AND ${tokens}`, [userId, organizationId], now);
+}
+
 export const organizations = (db: Db): OrganizationsStore => ({
   async create(o, ownerId) {
     await db.transaction(async (tx) => {
@@ -74,30 +95,22 @@ export const organizations = (db: Db): OrganizationsStore => ({
     const row = await db.getValues(`SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.slug = ?`, [slug]);
     return row && ORGANIZATION.read(row);
   },
-  async addMember(organizationId, userId, now) {
-    await db.run(
-      'INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id, organization_id) DO NOTHING',
-      [userId, organizationId, now],
-    );
+  addMember(organizationId, userId, now) {
+    return db.transaction(async (tx) => {
+      // What a removal could not see (issued while it committed, or left with nothing by two
+      // removals at once) acts on nothing until now: it ends before the membership revives it.
+      await endWhatActsOnNothing(tx, userId, organizationId, now);
+      await tx.run(
+        'INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id, organization_id) DO NOTHING',
+        [userId, organizationId, now],
+      );
+    });
   },
   removeMember(organizationId, userId, now) {
     return db.transaction(async (tx) => {
       const removed = await tx.run('DELETE FROM memberships WHERE user_id = ? AND organization_id = ?', [userId, organizationId]);
       if (removed === 0) return false;
-      // The tokens left acting on nothing are revoked, as Polar revokes tokens down-scoped to an
-      // organization that turns on SSO (polar-oauth2.md §5.6), so that adding the user back does
-      // not bring them back. Any other token loses this organization at every read (db.ts,
-      // `foldedDownScope`), which also covers one issued concurrently, after this revocation.
-      // Found through the user's index, as in `block`.
-      await revokeTokensWhere(
-        tx,
-        `client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?
-           AND EXISTS (SELECT 1 FROM oauth2_token_organizations d WHERE d.token_id = oauth2_tokens.id AND d.organization_id = ?)
-           AND NOT EXISTS (SELECT 1 FROM oauth2_token_organizations d JOIN memberships m ON m.organization_id = d.organization_id
-                            WHERE d.token_id = oauth2_tokens.id AND m.user_id = oauth2_tokens.user_id)`,
-        [userId, organizationId],
-        now,
-      );
+      await endWhatActsOnNothing(tx, userId, organizationId, now);
       return true;
     });
   },
