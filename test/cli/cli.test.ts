@@ -1,41 +1,18 @@
 /** The `borealis` command line, run as a user runs it: a child process with --json output. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Credentials } from '../../src/oauth/credentials.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { migrations } from '../../src/store/sql/migrate.js';
 import { count } from '../store/fixtures.js';
-import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
-
-const run = promisify(execFile);
+import { cliSandbox, run } from '../support/cli.js';
+import { TEST_SECRET, freshDatabase } from '../support/server.js';
 
 describe('borealis CLI', () => {
-  let database: TestDatabase;
-  let dataDir: string;
-  before(async () => {
-    database = await freshDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'borealis-cli-'));
-  });
-  after(async () => {
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const borealis = async (...args: string[]) => {
-    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
-    const { stdout } = await run(process.execPath, ['bin/borealis.js', ...args], { env });
-    return stdout;
-  };
-  const json = async (...args: string[]) => {
-    const stdout = await borealis(...args, '--json');
-    assert.equal(stdout.trim().split('\n').length, 1, 'exactly one JSON object on stdout');
-    return JSON.parse(stdout) as Record<string, unknown>;
-  };
+  const cli = cliSandbox();
+  const { borealis, json, fails } = cli;
 
   test('migrate, users, orgs, clients and keys', async () => {
     assert.deepEqual(Object.keys(await json('migrate')), ['applied']);
@@ -138,12 +115,6 @@ describe('borealis CLI', () => {
     }
   });
 
-  const fails = (env: NodeJS.ProcessEnv, ...args: string[]) =>
-    run(process.execPath, ['bin/borealis.js', ...args], { env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, ...env } }).then(
-      () => assert.fail(`${args.join(' ')} succeeded`),
-      (error: { code: number; stderr: string }) => error,
-    );
-
   test('commands but migrate and serve never migrate: a fresh or behind database is refused with what to run', async () => {
     const fresh = await freshDatabase();
     try {
@@ -151,7 +122,7 @@ describe('borealis CLI', () => {
       const empty = await fails(env, 'users', 'block', '--email', 'eve@example.com');
       assert.equal(empty.code, 2);
       assert.match(empty.stderr, /^borealis: the database( at .+)? has no schema yet: run `borealis migrate` \(or start `borealis serve`\) first\n$/);
-      await run(process.execPath, ['bin/borealis.js', 'migrate'], { env: { ...process.env, ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir } });
+      await run(process.execPath, ['bin/borealis.js', 'migrate'], { env: { ...process.env, ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: cli.dataDir } });
       // As a newer build would find a database an older one migrated: the last migration pending.
       const last = migrations.at(-1)!.version;
       const db = await openDb(fresh.url);
@@ -216,7 +187,7 @@ describe('borealis CLI', () => {
     // rotate-secret: a new secret that authenticates at once; the old one no longer does.
     const rotated = await json('clients', 'rotate-secret', '--client-id', String(ops.client_id));
     assert.match(String(rotated.client_secret), /^polar_cs_\w{43}$/);
-    const db = await openDb(database.url);
+    const db = await openDb(cli.database.url);
     try {
       const [row] = await db.all<{ client_secret_hash: string; deleted_at: number | null }>('SELECT client_secret_hash, deleted_at FROM oauth2_clients WHERE client_id = ?', [String(ops.client_id)]);
       const credentials = new Credentials(TEST_SECRET, 'polar_');
@@ -230,13 +201,13 @@ describe('borealis CLI', () => {
     }
     assert.equal(((await json('clients', 'list')) as { clients: { client_id: string }[] }).clients.some((c) => c.client_id === ops.client_id), false);
     // Nothing left to act on: exit 2 with the reason, and no usage text.
-    const failed = await fails({ DATABASE_URL: database.url }, 'clients', 'delete', '--client-id', String(ops.client_id));
+    const failed = await fails({}, 'clients', 'delete', '--client-id', String(ops.client_id));
     assert.equal(failed.code, 2);
     assert.equal(failed.stderr, `borealis: no client ${ops.client_id}\n`);
   });
 
   test('a mistyped keys command opens nothing: no data folder, secret, database or key is created', async () => {
-    const untouched = join(dataDir, 'never-created');
+    const untouched = join(cli.dataDir, 'never-created');
     const { DATABASE_URL: _unused, ...env } = process.env;
     const failed = await run(process.execPath, ['bin/borealis.js', 'keys', 'rotat'], { env: { ...env, BOREALIS_DATA_DIR: untouched } }).then(
       () => assert.fail('keys rotat succeeded'),
@@ -258,7 +229,7 @@ describe('borealis CLI', () => {
 
   test('a changed BOREALIS_SECRET: the stored signing key cannot be opened, said in one line with the way out', async () => {
     await json('keys', 'list');
-    const changed = await fails({ DATABASE_URL: database.url, BOREALIS_SECRET: 'z'.repeat(40) }, 'keys', 'list');
+    const changed = await fails({ BOREALIS_SECRET: 'z'.repeat(40) }, 'keys', 'list');
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /^borealis: signing key [0-9a-f-]+ cannot be opened with this BOREALIS_SECRET\. Was the secret changed\?/);
     assert.match(changed.stderr, /delete the rows of the signing_keys table/);
@@ -267,7 +238,7 @@ describe('borealis CLI', () => {
 
   test('a database migrated by a newer build: an older build refuses to start, in one line, and writes nothing', async () => {
     await json('keys', 'list');
-    const db = await openDb(database.url);
+    const db = await openDb(cli.database.url);
     const known = Math.max(...migrations.map((m) => m.version));
     const newer = known + 1;
     try {
@@ -275,7 +246,7 @@ describe('borealis CLI', () => {
       const organizations = await count(db, 'SELECT count(*) AS n FROM organizations');
       // `serve` opens the store as these do (compose.ts), and would run on where it should not.
       for (const command of [['migrate'], ['orgs', 'create', '--slug', 'late', '--name', 'Late', '--owner', 'ada@example.com']]) {
-        const refused = await fails({ DATABASE_URL: database.url }, ...command);
+        const refused = await fails({}, ...command);
         assert.equal(refused.code, 2);
         assert.equal(
           refused.stderr,
@@ -290,7 +261,7 @@ describe('borealis CLI', () => {
   });
 
   test('production refuses to start without BOREALIS_SECRET', async () => {
-    const env = { ...process.env, NODE_ENV: 'production', BOREALIS_SECRET: '', DATABASE_URL: database.url, BOREALIS_DATA_DIR: dataDir };
+    const env = { ...process.env, NODE_ENV: 'production', BOREALIS_SECRET: '', DATABASE_URL: cli.database.url, BOREALIS_DATA_DIR: cli.dataDir };
     await assert.rejects(run(process.execPath, ['bin/borealis.js', 'migrate'], { env }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 2);
       assert.match(error.stderr, /BOREALIS_SECRET is required when NODE_ENV=production/);

@@ -3,38 +3,12 @@
  * removal ends: test/flows/member-removal.test.ts).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
-import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
-
-const run = promisify(execFile);
+import { describe, test } from 'node:test';
+import { cliSandbox } from '../support/cli.js';
 
 describe('borealis orgs add-member / remove-member / members', () => {
-  let database: TestDatabase;
-  let dataDir: string;
-  before(async () => {
-    database = await freshDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'borealis-cli-'));
-  });
-  after(async () => {
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const borealis = async (...args: string[]) => {
-    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
-    return (await run(process.execPath, ['bin/borealis.js', ...args], { env })).stdout;
-  };
-  const json = async (...args: string[]) => JSON.parse(await borealis(...args, '--json')) as Record<string, unknown>;
-  const failure = (...args: string[]) =>
-    borealis(...args).then(
-      () => assert.fail(`${args.join(' ')} succeeded`),
-      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
-    );
+  const { borealis, json, fails } = cliSandbox();
+  const failure = (...args: string[]) => fails({}, ...args);
 
   test('members are listed and removed, in JSON or as text; removing a non-member exits 2 with the reason', async () => {
     await borealis('migrate');
