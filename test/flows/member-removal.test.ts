@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addMember, removeMember } from '../../src/accounts/accounts.js';
+import { openDb } from '../../src/store/sql/db.js';
 import type { Organization, User } from '../../src/store/store.js';
 import { REDIRECT_URI, type TestClient, aClient, aUser, anOrganization, authorizeQuery, downScopedSession, form, obtainCode, postToken, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
@@ -174,6 +175,24 @@ describe('removing a member from an organization', () => {
     assert.equal((await exchange(client, code)).text, INVALID_CODE);
   });
 
+  test('a token two removals at once both missed (memberships gone, nothing revoked) is refused by refresh and by its parent\'s grace replay', async () => {
+    const { user, a, b, client, cookie } = await setting();
+    const parent = await tokensFor(client, cookie, [a, b]);
+    const child = JSON.parse((await refresh(client, parent.refresh_token)).text) as { access_token: string; refresh_token: string };
+    const db = await openDb(server.database.url);
+    try {
+      await db.run('DELETE FROM memberships WHERE user_id = ?', [user.id]);
+    } finally {
+      await db.close();
+    }
+    assert.equal(await introspect(client, child.access_token), INACTIVE);
+    assert.equal((await refresh(client, child.refresh_token)).text, INVALID_GRANT);
+    // Within the grace window (D4) the parent would hand out the child's pair again.
+    assert.equal((await refresh(client, parent.refresh_token)).text, INVALID_GRANT);
+    await readd(a, user);
+    assert.equal(await introspect(client, child.access_token), INACTIVE);
+  });
+
   test('the web grant: a session down-scoped to organizations all left is refused, one partly left hands on the rest', async () => {
     const { user, a, b } = await setting();
     const client = await aClient(server, { grant_types: ['web'], redirect_uris: [], response_types: [] });
@@ -194,7 +213,11 @@ describe('removing a member from an organization', () => {
     }
     const issued = await web(both);
     assert.equal(issued.status, 200, issued.text);
-    assert.deepEqual(await organizationsOf(client, (JSON.parse(issued.text) as { access_token: string }).access_token), [b.id]);
+    const token = (JSON.parse(issued.text) as { access_token: string }).access_token;
+    assert.deepEqual(await organizationsOf(client, token), [b.id]);
+    // It was issued for what the session still reached: adding the user back does not widen it.
+    await readd(a, user);
+    assert.deepEqual(await organizationsOf(client, token), [b.id]);
   });
 
   test('the console lists an authorized app with the chosen organizations the user still belongs to', async () => {

@@ -87,6 +87,27 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     assert.deepEqual((await h.store.organizations.listMembers(org.id)).map((u) => u.id), [amy.id, zed.id]);
   });
 
+  test('removeMember revokes the tokens and spends the codes it leaves with no organization, and nothing else', async () => {
+    const user = await storedUser(h.store);
+    const [a, b] = [anOrganization(), anOrganization()];
+    for (const org of [a, b]) await h.store.organizations.create(org, user.id);
+    const { clientId } = await storedClient(h.store);
+    const onlyA = aToken(clientId, user.id, { organizationIds: [a.id] });
+    const both = aToken(clientId, user.id, { organizationIds: [a.id, b.id] });
+    const unrestricted = aToken(clientId, user.id);
+    const codeA = aCode(clientId, user.id, { organizationIds: [a.id] });
+    const codeBoth = aCode(clientId, user.id, { organizationIds: [a.id, b.id] });
+    for (const t of [onlyA, both, unrestricted]) await h.store.tokens.create(t);
+    for (const c of [codeA, codeBoth]) await h.store.codes.create(c);
+
+    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 5), true);
+    const revokedAt = async (t: typeof both) => (await h.store.tokens.findByAccess(accessKey(t)))!.refreshTokenRevokedAt;
+    assert.deepEqual([await revokedAt(onlyA), await revokedAt(both), await revokedAt(unrestricted)], [NOW + 5, 0, 0]);
+    const consumedAt = async (c: typeof codeA) => (await h.store.codes.find(c.codeHash))!.consumedAt;
+    assert.deepEqual([await consumedAt(codeA), await consumedAt(codeBoth)], [NOW + 5, null]);
+    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 6), false);
+  });
+
   test('addMember first ends what names the organization and acts on nothing: what two removals at once both missed', async () => {
     const user = await storedUser(h.store);
     const [a, b] = [anOrganization(), anOrganization()];

@@ -39,9 +39,10 @@ async function graceReplay(ctx: OAuthContext, row: Token, refreshToken: string, 
   if (opened === undefined) return 'refused';
   const replay = JSON.parse(opened) as TokenResponse;
   const child = await ctx.store.tokens.findByAccess(ctx.credentials.tokenKey(replay.access_token));
-  // A child that was itself rotated is fine (the client raced ahead); a revoked one is not.
+  // A child that was itself rotated is fine (the client raced ahead); a revoked one is not, nor
+  // one left acting on nothing (down-scope.ts), which every other read refuses too.
   const revoked = !child || child.accessTokenRevokedAt !== 0 || (child.refreshTokenRevokedAt !== 0 && child.rotatedAt === null);
-  return revoked ? 'refused' : replay;
+  return revoked || actsOnNothing(child) ? 'refused' : replay;
 }
 
 async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string, now: number): Promise<TokenResponse> {
