@@ -6,7 +6,6 @@
  * the comparison is constant-time.
  */
 import type { Credentials } from './credentials.js';
-import { safeEqual } from './credentials.js';
 import { clientNotFound, invalidClient } from './errors.js';
 import type { Params } from './params.js';
 import type { Client, ClientsStore } from '../store/store.js';
@@ -84,8 +83,7 @@ export async function authenticateClient(
       if (registered === 'none') return client;
       continue;
     }
-    const matches = safeEqual(deps.credentials.hash(attempt.secret ?? ''), client.clientSecretHash);
-    if (!matches) continue;
+    if (!deps.credentials.verifySecret(attempt.secret ?? '', client.clientSecretHash)) continue;
     if (requireRegisteredMethod && registered !== attempt.method) continue;
     return client;
   }

@@ -23,6 +23,8 @@ const SELECTOR_LENGTH = 9;
 const SELECTOR_RANDOM = 2048;
 /** 2^53 in hex is 14 digits; fixed width keeps string order equal to numeric order. */
 const SELECTOR_HEX_LENGTH = 14;
+/** Client secrets remembered after a match (`verifySecret`): far more clients than call at once. */
+const REMEMBERED_SECRETS = 1024;
 
 /** The kinds of credential and their prefixes after the namespace (§2.1 table). */
 export const CREDENTIAL_PREFIX = {
@@ -90,6 +92,8 @@ function selectorOf(value: string): number | null {
 export class Credentials {
   /** Imported once: a raw Buffer key would be imported again on every hash. */
   private readonly key: KeyObject;
+  /** Client secrets that matched lately, each with its HMAC, oldest first (`verifySecret`). */
+  private readonly matchedSecrets = new Map<string, string>();
   constructor(
     secret: string,
     readonly namespace: string,
@@ -130,6 +134,25 @@ export class Credentials {
     const body = value.slice(prefix.length);
     if (!/^[0-9A-Za-z]+$/.test(body)) return false;
     return checksum(body.slice(0, RANDOM_LENGTH)) === body.slice(RANDOM_LENGTH);
+  }
+
+  /**
+   * Whether `presented` is the client secret whose HMAC is `storedHash` (D3), compared in
+   * constant time. A client sends the same secret with every request, and each HMAC costs
+   * 4–5 µs of the event loop on Node 20's OpenSSL 3, most of it setting up the context
+   * (bench/README.md, change 23). So a secret that matched is remembered with its HMAC: a pure
+   * function of the secret, which cannot go stale (a rotated secret's HMAC no longer matches
+   * the client's; a deleted client is not found). Only matches are remembered, so guesses evict
+   * nothing, and the process holds no secret it could not already unseal (D3).
+   */
+  verifySecret(presented: string, storedHash: string): boolean {
+    const remembered = this.matchedSecrets.get(presented);
+    const matches = safeEqual(remembered ?? this.hash(presented), storedHash);
+    if (matches && remembered === undefined) {
+      if (this.matchedSecrets.size >= REMEMBERED_SECRETS) this.matchedSecrets.delete(this.matchedSecrets.keys().next().value as string);
+      this.matchedSecrets.set(presented, storedHash);
+    }
+    return matches;
   }
 
   /** §2.2: HMAC-SHA256 keyed with the server secret, lowercase hex. */

@@ -73,6 +73,27 @@ describe('credentials (polar-oauth2.md §2.1, §2.2)', () => {
     assert.deepEqual([...keys].sort(), keys);
   });
 
+  test('verifySecret: a client secret matches the HMAC stored for it, also once remembered, and no other', () => {
+    const fresh = new Credentials('s'.repeat(40), 'polar_');
+    const [secret, rotated] = [fresh.mint('clientSecret'), fresh.mint('clientSecret')];
+    const [stored, storedAfterRotation] = [fresh.hash(secret), fresh.hash(rotated)];
+    assert.equal(fresh.verifySecret(secret, stored), true);
+    assert.equal(fresh.verifySecret(secret, stored), true, 'remembered');
+    // Remembered for the old stored hash, the secret must not match the client's new one.
+    assert.equal(fresh.verifySecret(secret, storedAfterRotation), false);
+    assert.equal(fresh.verifySecret(rotated, storedAfterRotation), true);
+    assert.equal(fresh.verifySecret(rotated, stored), false);
+    assert.equal(fresh.verifySecret(`${secret}x`, stored), false);
+    assert.equal(fresh.verifySecret('', stored), false);
+    // Another server secret: the same value has another HMAC, and nothing remembered carries over.
+    assert.equal(new Credentials('t'.repeat(40), 'polar_').verifySecret(secret, stored), false);
+    // Past the bound the oldest are forgotten, and every secret still verifies by its HMAC.
+    const many = Array.from({ length: 1100 }, () => fresh.mint('clientSecret'));
+    for (const value of many) assert.equal(fresh.verifySecret(value, fresh.hash(value)), true);
+    for (const value of many) assert.equal(fresh.verifySecret(value, fresh.hash(value)), true);
+    assert.equal(fresh.verifySecret(many[0] as string, stored), false);
+  });
+
   test('safeEqual compares whole values of any length', () => {
     assert.equal(safeEqual('abc', 'abc'), true);
     assert.equal(safeEqual('abc', 'abd'), false);
