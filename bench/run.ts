@@ -107,11 +107,12 @@ async function main() {
     }
   }
 
-  // Multi-core: `serve --workers N` on PostgreSQL (the engine many processes share in production),
-  // every N started at once and run alternately per scenario, like the A/B above.
-  if (wanted('workers') && settings.engines.includes('postgres')) {
+  // Multi-core: `serve --workers N` on each engine (PostgreSQL is the one many processes share in
+  // production; on SQLite they share one WAL file), every N started at once and run alternately
+  // per scenario, like the A/B above.
+  for (const engine of wanted('workers') ? settings.engines : []) {
     const targets: Target[] = [];
-    for (const n of settings.workers) targets.push(await started(startBorealis('postgres', { name: `borealis-postgres-w${n}`, workers: n })));
+    for (const n of settings.workers) targets.push(await started(startBorealis(engine, { name: `borealis-${engine}-w${n}`, workers: n })));
     for (round = 1; round <= settings.rounds; round++) {
       for (const scenario of SCENARIOS.filter((s) => WORKER_SCENARIOS.includes(s.name))) {
         for (const target of targets) await once(scenario.name, target.server, (r) => scenario.prepare(target, { ...r, connections }));
@@ -124,7 +125,7 @@ async function main() {
   const checkList = checks(rows);
   const seconds = (Date.now() - t0) / 1000;
   const titles = new Map(SCENARIOS.map((s) => [s.name, s.title]));
-  titles.set('workers', `${WORKER_SCENARIOS.join(', ')} on PostgreSQL with \`serve --workers N\`, N = ${settings.workers.join(', ')} (server \`borealis-postgres-wN\`; RSS sums the primary and its workers)`);
+  titles.set('workers', `${WORKER_SCENARIOS.join(', ')} with \`serve --workers N\`, N = ${settings.workers.join(', ')}, on each engine (server \`borealis-<engine>-wN\`; RSS sums the primary and its workers)`);
   titles.set('scale', `refresh and introspect again with ${settings.scale.map((n) => n.toLocaleString('en')).join(' and ')} live tokens bulk-loaded (introspecting tokens drawn at random from them)`);
   const shown = { ...settings, resultsDir: undefined, borealisDir: undefined };
   const md = markdown(rows, checkList, { started: stamp, seconds, settings: shown, titles });

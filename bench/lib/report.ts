@@ -143,11 +143,12 @@ export function checks(rows: Row[]): Check[] {
     const rss = Math.max(...judged.map((r) => r.rssPeakMb));
     if (judged.length) out.push({ target: 'RSS ≤ 200 MB', measured: `peak ${rss} MB`, pass: rss <= 200 });
   }
-  const single = rows.filter((r) => r.server === 'borealis-postgres-w1');
-  for (const many of rows.filter((r) => /^borealis-postgres-w([2-9]|\d\d+)$/.test(r.server))) {
-    const one = single.find((r) => r.scenario === many.scenario);
-    if (!one) continue;
-    out.push({ target: `${many.server.replace('borealis-postgres-', '')} vs w1, ${many.scenario} (PostgreSQL; reported, no target)`, measured: `${r2(many.rps / one.rps)}× (${one.rps} → ${many.rps}/s)`, pass: undefined });
+  for (const [engine, name] of [['sqlite', 'SQLite'], ['postgres', 'PostgreSQL']]) {
+    for (const many of rows.filter((r) => new RegExp(`^borealis-${engine}-w([2-9]|\\d\\d+)$`).test(r.server))) {
+      const one = rows.find((r) => r.server === `borealis-${engine}-w1` && r.scenario === many.scenario);
+      if (!one) continue;
+      out.push({ target: `${many.server.replace(`borealis-${engine}-`, '')} vs w1, ${many.scenario} (${name}; reported, no target)`, measured: `${r2(many.rps / one.rps)}× (${one.rps} → ${many.rps}/s)`, pass: undefined });
+    }
   }
   for (const big of rows.filter((r) => r.stored === 1_000_000)) {
     const small = rows.find((r) => r.stored === 10_000 && r.scenario === big.scenario && r.server === big.server);

@@ -25,7 +25,7 @@ export const settings = {
   peerScenarios: list('BENCH_PEER', smoke ? ['introspect'] : ['refresh', 'code-openid', 'code-plain', 'introspect', 'userinfo', 'jwks', 'discovery']),
   /** Stored-token counts for the scale scenarios; 1M only with BENCH_SCALE=1. */
   scale: process.env.BENCH_SCALE === '1' ? [10_000, 1_000_000] : [10_000],
-  /** `serve --workers N` counts for the multi-core stage (PostgreSQL). */
+  /** `serve --workers N` counts for the multi-core stage (each engine). */
   workers: list('BENCH_WORKERS', ['1', '2']).map(Number),
   postgresUrl: process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
   /** The Borealis checkout to build and measure (default: this repository). */
