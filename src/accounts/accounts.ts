@@ -110,10 +110,20 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
 export async function removeMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
   const organization = await organizationBySlug(deps, input.slug);
   const user = await userByEmail(deps, input.email);
-  if (!(await deps.store.organizations.removeMember(organization.id, user.id, deps.now()))) {
+  if ((await deps.store.organizations.removeMember(organization.id, user.id, deps.now())) === 'not_member') {
     throw new AccountError(`${user.email} is not a member of ${organization.slug}.`);
   }
   return { organization, user };
+}
+
+/**
+ * A member leaving an organization (/settings/organizations), with what a removal ends. Its only
+ * member cannot leave: nobody could act for it again, nor add anyone to it.
+ */
+export async function leaveOrganization(deps: AccountsDeps, user: User, organizationId: string): Promise<void> {
+  const outcome = await deps.store.organizations.removeMember(organizationId, user.id, deps.now(), { keepLastMember: true });
+  if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
+  if (outcome === 'last_member') throw new AccountError('You are the only member of that organization, so you cannot leave it.');
 }
 
 /**

@@ -161,6 +161,9 @@ export interface UsersStore {
   unblock(userId: string): Promise<boolean>;
 }
 
+/** What `removeMember` did. */
+export type MemberRemoval = 'removed' | 'not_member' | 'last_member';
+
 export interface OrganizationsStore {
   create(org: Organization, ownerId: string): Promise<void>;
   findBySlug(slug: string): Promise<Organization | undefined>;
@@ -171,9 +174,10 @@ export interface OrganizationsStore {
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
   /**
    * Ends a membership, and the user's tokens and unused codes it leaves with no organization of
-   * their down-scope (docs/compatibility.md). False when the user was not a member.
+   * their down-scope (docs/compatibility.md). With `keepLastMember` (a member leaving on their
+   * own) the organization's only member stays: `last_member`, nothing changed.
    */
-  removeMember(organizationId: string, userId: string, now: number): Promise<boolean>;
+  removeMember(organizationId: string, userId: string, now: number, options?: { keepLastMember?: boolean }): Promise<MemberRemoval>;
   listForUser(userId: string): Promise<Organization[]>;
   /** Members of an organization, by email. */
   listMembers(organizationId: string): Promise<User[]>;

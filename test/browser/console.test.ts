@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { addMember, createOrganization } from '../../src/accounts/accounts.js';
+import { aUser } from '../support/fixtures.js';
 import type { TestServer } from '../support/server.js';
 import {
   type BrowserSuite,
@@ -180,6 +182,18 @@ describe('browser: developer console', () => {
     await page.getByRole('button', { name: 'Create organization' }).click();
     await page.getByRole('alert').waitFor();
     assert.equal(((await page.getByRole('alert').textContent()) ?? '').trim(), 'The slug widgets is taken.');
+    await context.close();
+  });
+
+  test('leaving an organization: the button, then the page again with a notice and without it', async () => {
+    const { context, page } = await freshPage(browser);
+    await signUp(page, server.url, { name: 'Leaver', email: 'leaver@example.com' });
+    await createOrganization(server.borealis.accounts, { slug: 'left-behind', name: 'Left Behind', owner: await aUser(server) });
+    await addMember(server.borealis.accounts, { slug: 'left-behind', email: 'leaver@example.com' });
+    await page.goto(`${server.url}/settings/organizations`);
+    await Promise.all([page.waitForURL(/notice=left$/), page.getByRole('button', { name: 'Leave Left Behind' }).click()]);
+    assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'You left the organization.');
+    assert.equal(await page.getByRole('heading', { name: 'Left Behind (left-behind)' }).count(), 0);
     await context.close();
   });
 

@@ -298,6 +298,8 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/settings/organizations', auths: ['session', 'anon'], form: ['csrf_token', 'slug', 'name', 'return_to'],
     baseForm: (r) => [['csrf_token', r.csrf], ['slug', `org-${unique()}`], ['name', 'An Org'], ['return_to', '/settings/oauth']],
   },
+  // The user is the organization's only member: every case is refused, none changes anything.
+  { method: 'POST', path: '/settings/organizations/:organization_id/leave', auths: ['session', 'anon'], id: () => organization.id, form: ['csrf_token'], baseForm: csrfOnly },
 ];
 
 // The 405 answers of the method table in src/http/app.ts.
@@ -618,7 +620,7 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
 
   test('the case count stays within the request budget', () => {
     // A bound on the file's run time; the 405 answers of every method Fastify routes on the
-    // discovery paths added about a hundred cheap cases.
-    assert.ok(cases <= 1600, `${cases} cases (setup adds 16 requests; the budget is 1616)`);
+    // discovery paths added about a hundred cheap cases, leaving an organization about forty.
+    assert.ok(cases <= 1650, `${cases} cases (setup adds 16 requests; the budget is 1666)`);
   });
 });

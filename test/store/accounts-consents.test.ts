@@ -100,12 +100,34 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     for (const t of [onlyA, both, unrestricted]) await h.store.tokens.create(t);
     for (const c of [codeA, codeBoth]) await h.store.codes.create(c);
 
-    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 5), true);
+    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 5), 'removed');
     const revokedAt = async (t: typeof both) => (await h.store.tokens.findByAccess(accessKey(t)))!.refreshTokenRevokedAt;
     assert.deepEqual([await revokedAt(onlyA), await revokedAt(both), await revokedAt(unrestricted)], [NOW + 5, 0, 0]);
     const consumedAt = async (c: typeof codeA) => (await h.store.codes.find(c.codeHash))!.consumedAt;
     assert.deepEqual([await consumedAt(codeA), await consumedAt(codeBoth)], [NOW + 5, null]);
-    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 6), false);
+    assert.equal(await h.store.organizations.removeMember(a.id, user.id, NOW + 6), 'not_member');
+  });
+
+  test('removeMember keepLastMember: the only member stays; of two members leaving at once, one leaves', async () => {
+    const [amy, zed, stranger] = [await storedUser(h.store), await storedUser(h.store), await storedUser(h.store)];
+    const alone = anOrganization();
+    await h.store.organizations.create(alone, amy.id);
+    const keep = { keepLastMember: true };
+    assert.equal(await h.store.organizations.removeMember(alone.id, amy.id, NOW, keep), 'last_member');
+    assert.equal(await h.store.organizations.removeMember(alone.id, stranger.id, NOW, keep), 'not_member');
+    assert.deepEqual((await h.store.organizations.listMembers(alone.id)).map((u) => u.id), [amy.id]);
+    // Each transaction alone sees the other member still there; on PostgreSQL only the
+    // organization's row lock keeps both from leaving.
+    const pairs = Array.from({ length: 8 }, () => anOrganization());
+    for (const org of pairs) {
+      await h.store.organizations.create(org, amy.id);
+      await h.store.organizations.addMember(org.id, zed.id, NOW);
+    }
+    const outcomes = await Promise.all(pairs.flatMap((org) => [amy, zed].map((u) => h.store.organizations.removeMember(org.id, u.id, NOW, keep))));
+    for (const [i, org] of pairs.entries()) {
+      assert.deepEqual(outcomes.slice(2 * i, 2 * i + 2).sort(), ['last_member', 'removed']);
+      assert.equal((await h.store.organizations.listMembers(org.id)).length, 1);
+    }
   });
 
   test('addMember first ends what names the organization and acts on nothing: what two removals at once both missed', async () => {

@@ -18,7 +18,8 @@ export interface AuthorizedApp {
   allOrganizations: boolean;
 }
 
-const csrf = (user: PageUser) => html`<input type="hidden" name="csrf_token" value="${user.csrfToken}">`;
+/** The hidden CSRF field every form of a signed-in page carries (D14). */
+export const csrfField = (user: PageUser) => html`<input type="hidden" name="csrf_token" value="${user.csrfToken}">`;
 
 /** `canCreate`: false when BOREALIS_REGISTRATION is `closed`, which the console obeys as RFC 7591 does. */
 export function consolePage(user: PageUser, apps: Client[], authorized: AuthorizedApp[], canCreate: boolean, notice?: string): string {
@@ -50,7 +51,7 @@ ${authorized.map(
         ? `Organizations: ${a.organizations.join(', ')}`
         : 'No organization: you are no longer a member of those chosen'
   }</span></td><td>
-<form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrf(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
+<form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrfField(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
 )}</tbody></table>`
     : html`<p class="muted">No app has access to your account.</p>`
 }
@@ -79,7 +80,7 @@ function appForm(user: PageUser, values: AppFormValues, action: string, heading:
   const methods = ['client_secret_post', 'client_secret_basic', 'none'];
   return html`<div class="card"><h1>${heading}</h1>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<form method="post" action="${action}">${csrf(user)}
+<form method="post" action="${action}">${csrfField(user)}
 ${field('client_name', 'Name', values, 'text')}
 <label for="redirect_uris">Redirect URIs <span class="muted">(one per line, exact match)</span></label>
 <textarea id="redirect_uris" name="redirect_uris" required>${values.redirect_uris}</textarea>
@@ -130,7 +131,7 @@ ${
   isPublic(client)
     ? html`<p class="muted">A public client (authentication: none) has no secret; it proves itself with PKCE.</p>`
     : html`<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
-<form method="post" action="${base}/rotate-secret">${csrf(user)}<button type="submit" class="secondary">Rotate secret</button></form>`
+<form method="post" action="${base}/rotate-secret">${csrfField(user)}<button type="submit" class="secondary">Rotate secret</button></form>`
 }
 <h2>Delete this app</h2>
 <p class="muted">Its tokens stop working at once.</p>
@@ -144,7 +145,7 @@ export function deletePage(user: PageUser, client: Client): string {
     { title: `Delete ${client.metadata.client_name}`, user, narrow: true },
     html`<div class="card"><h1>Delete ${client.metadata.client_name}?</h1>
 <p>Every token issued to this app stops working at once. This cannot be undone.</p>
-<form method="post" action="/settings/oauth/apps/${client.clientId}/delete">${csrf(user)}
+<form method="post" action="/settings/oauth/apps/${client.clientId}/delete">${csrfField(user)}
 <div class="actions"><button class="danger" type="submit">Delete app</button><a class="button secondary" href="/settings/oauth/apps/${client.clientId}">Cancel</a></div>
 </form></div>`,
   );

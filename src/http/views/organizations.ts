@@ -2,7 +2,7 @@ import { MAX_ORGANIZATION_NAME } from '../../accounts/accounts.js';
 import type { Organization, User } from '../../store/store.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
-import type { PageUser } from './console.js';
+import { type PageUser, csrfField } from './console.js';
 
 export interface OrganizationWithMembers {
   organization: Organization;
@@ -12,16 +12,25 @@ export interface OrganizationWithMembers {
 export function organizationsPage(
   user: PageUser,
   organizations: OrganizationWithMembers[],
-  options: { returnTo?: string | undefined; error?: string | undefined; slug?: string; name?: string },
+  options: { returnTo?: string | undefined; error?: string | undefined; slug?: string; name?: string; leaveError?: string; notice?: string | undefined },
 ): string {
+  // Leaving ends the member's tokens and codes that act for this organization alone; its only
+  // member cannot leave (accounts.ts, leaveOrganization).
+  const leave = ({ organization, members }: OrganizationWithMembers) =>
+    members.length > 1
+      ? html`<form method="post" action="/settings/organizations/${organization.id}/leave">${csrfField(user)}<button type="submit" class="secondary">Leave ${organization.name}</button></form>`
+      : html`<p class="muted">You are its only member.</p>`;
   return layout(
     { title: 'Organizations', user },
     html`<div class="card"><h1>Organizations</h1>
+${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
+${options.leaveError ? html`<p class="error" role="alert">${options.leaveError}</p>` : ''}
 ${
   organizations.length
     ? organizations.map(
-        ({ organization, members }) => html`<h2>${organization.name} <span class="muted">(${organization.slug})</span></h2>
-<ul>${members.map((m) => html`<li>${m.email}</li>`)}</ul>`,
+        (entry) => html`<h2>${entry.organization.name} <span class="muted">(${entry.organization.slug})</span></h2>
+<ul>${entry.members.map((m) => html`<li>${m.email}</li>`)}</ul>
+${leave(entry)}`,
       )
     : html`<p class="muted">You do not belong to an organization yet.</p>`
 }
@@ -29,7 +38,7 @@ ${
 <div class="card"><h2>Create an organization</h2>
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 <form method="post" action="/settings/organizations">
-<input type="hidden" name="csrf_token" value="${user.csrfToken}">
+${csrfField(user)}
 ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
 <label for="org-name">Name</label><input id="org-name" name="name" type="text" maxlength="${MAX_ORGANIZATION_NAME}" value="${options.name ?? ''}" required>
 <label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>

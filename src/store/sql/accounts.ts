@@ -106,12 +106,26 @@ export const organizations = (db: Db): OrganizationsStore => ({
       );
     });
   },
-  removeMember(organizationId, userId, now) {
+  removeMember(organizationId, userId, now, options = {}) {
     return db.transaction(async (tx) => {
+      // PostgreSQL: the organization's row is held until the commit, so removals from one
+      // organization run one after the other and two members leaving at once cannot both see
+      // the other still there and leave it with no one. SQLite runs one writer at a time.
+      if (tx.engine === 'postgres') await tx.get('SELECT 1 AS one FROM organizations WHERE id = ? FOR UPDATE', [organizationId]);
+      if (options.keepLastMember) {
+        const others = await tx.get<{ n: number }>(
+          'SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ? AND user_id <> ?',
+          [organizationId, userId],
+        );
+        if (Number(others?.n ?? 0) === 0) {
+          const member = await tx.get('SELECT 1 AS one FROM memberships WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
+          return member ? 'last_member' : 'not_member';
+        }
+      }
       const removed = await tx.run('DELETE FROM memberships WHERE user_id = ? AND organization_id = ?', [userId, organizationId]);
-      if (removed === 0) return false;
+      if (removed === 0) return 'not_member';
       await endWhatActsOnNothing(tx, userId, organizationId, now);
-      return true;
+      return 'removed';
     });
   },
   async listForUser(userId) {
