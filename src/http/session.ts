@@ -22,6 +22,16 @@ export async function currentSession(
 }
 
 
+/**
+ * Ends the session the request's cookie names, whoever it signs in now (a blocked user's too, so
+ * unblocking revives none). Signing in again replaces the session, as OWASP's session management
+ * asks on every re-authentication: a copied cookie then stops working once its owner signs in.
+ */
+export async function endPresentedSession(request: FastifyRequest, deps: Pick<OAuthContext, 'store' | 'credentials'>): Promise<void> {
+  const value = request.cookies[SESSION_COOKIE];
+  if (value) await deps.store.sessions.delete(deps.credentials.hash(value));
+}
+
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean) {
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_LIFETIME });
 }

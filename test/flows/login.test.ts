@@ -172,6 +172,30 @@ describe('sign-in', () => {
     assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
   });
 
+  // OWASP session management: every re-authentication replaces the session, so a copied cookie
+  // stops working once its owner signs in again (prompt=login, max_age, switching accounts).
+  test('signing in or up again ends the session the browser held', async () => {
+    const { ctx } = server.borealis;
+    const live = async (cookie: string) => (await ctx.store.sessions.findActive(ctx.credentials.hash(cookie.replace('polar_session=', '')), ctx.now())) !== undefined;
+    const user = await aUser(server);
+    const first = await signIn(server, user);
+    const again = await login(server, { email: user.email, password: PASSWORD }, { cookie: first });
+    assert.equal(again.status, 303);
+    const second = (again.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    assert.notEqual(second, first);
+    assert.deepEqual([await live(first), await live(second)], [false, true]);
+    assert.equal((await fetch(`${server.url}/settings/oauth`, { headers: { cookie: first }, redirect: 'manual' })).status, 303, 'the old cookie signs no one in');
+
+    // A refused sign-in leaves the session as it was.
+    assert.equal((await login(server, { email: user.email, password: 'wrong' }, { cookie: second })).status, 400);
+    assert.equal(await live(second), true);
+    const signup = await fetch(`${server.url}/signup`, {
+      method: 'POST', headers: { cookie: second }, body: form({ email: `new-${user.id}@example.com`, password: PASSWORD }), redirect: 'manual',
+    });
+    assert.equal(signup.status, 303);
+    assert.equal(await live(second), false);
+  });
+
   // Switching accounts on the consent page: the next sign-in carries on with the request. Only a
   // path on our origin is followed (safeReturnTo); anything else signs in to the default page.
   test('sign-out with a return_to leads to a sign-in that returns there; a foreign one is dropped', async () => {

@@ -8,7 +8,7 @@ import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
-import { SESSION_COOKIE, clearSessionCookie, currentSession, setSessionCookie } from '../session.js';
+import { clearSessionCookie, currentSession, endPresentedSession, setSessionCookie } from '../session.js';
 import { type AuthFormOptions, loginPage, signupPage } from '../views/login.js';
 
 export interface LoginOptions {
@@ -67,6 +67,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       // form sign-in has no scheme to name.
       return authPage(request, reply, lockedUntil > 0 ? 429 : 400, loginPage, { returnTo, error, email });
     }
+    await endPresentedSession(request, deps);
     setSessionCookie(reply, started.token, options.secureCookies);
     return sendRedirect(reply, returnTo, 303);
   });
@@ -89,6 +90,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       const started = await startSession(deps, user);
       // Blocked the moment it was created: the sign-in page says no more than it would then.
       if (!started) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+      await endPresentedSession(request, deps);
       setSessionCookie(reply, started.token, options.secureCookies);
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
@@ -106,9 +108,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     // Signing out on the consent page to switch accounts: the next sign-in carries on with the
     // request. Read before anything is deleted: a malformed form signs no one out.
     const back = safeReturnTo(form.get('return_to'));
-    // Also a session that signs no one in now (its user blocked): unblocking must not revive it.
-    const cookie = request.cookies[SESSION_COOKIE];
-    if (cookie) await deps.store.sessions.delete(deps.credentials.hash(cookie));
+    await endPresentedSession(request, deps);
     clearSessionCookie(reply, options.secureCookies);
     return sendRedirect(reply, back === '/' ? '/login' : `/login?return_to=${encodeURIComponent(back)}`, 303);
   });
