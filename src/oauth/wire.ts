@@ -13,5 +13,11 @@ export interface TokenResponse {
 /** Headers on every token-endpoint answer, success or error (RFC 6749 §5.1). */
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
-/** Timestamps in FastAPI bodies: ISO 8601 in UTC. */
-export const isoTime = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
+/**
+ * Timestamps in FastAPI bodies, as Pydantic writes an aware UTC datetime: ISO 8601 ending in `Z`,
+ * no fraction for whole seconds (every stored time), otherwise six digits.
+ */
+export const isoTime = (epochSeconds: number): string => {
+  const iso = new Date(epochSeconds * 1000).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : `${iso.slice(0, -1)}000Z`;
+};

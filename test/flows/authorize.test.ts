@@ -94,7 +94,7 @@ describe('GET /v1/oauth2/authorize', () => {
     ]);
     const stored = await server.borealis.ctx.store.clients.findByClientId(client.clientId);
     assert.ok(stored);
-    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/; // Pydantic's, for whole seconds
     assert.match(body.client.created_at, ISO);
     assert.match(body.client.modified_at, ISO);
     assert.equal(Date.parse(body.client.created_at), stored.createdAt * 1000);

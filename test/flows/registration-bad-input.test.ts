@@ -12,7 +12,7 @@ const OK = { client_name: 'Bad Input', redirect_uris: ['https://bad.example/cb']
 /** Shape C: FastAPI's compact validation body. */
 const invalid = (...detail: Record<string, unknown>[]) => JSON.stringify({ error: 'RequestValidationError', detail });
 /** Shape A: authlib's invalid_client_metadata, Python separators. */
-const badClaim = (claim: string) => `{"error": "invalid_client_metadata", "error_description": "Invalid claim '${claim}'"}`;
+const badClaim = (claim: string) => `{"error": "invalid_client_metadata", "error_description": "Invalid claim: '${claim}'"}`;
 
 const AUTH_METHODS = "'client_secret_basic', 'client_secret_post' or 'none'";
 const GRANTS = "'authorization_code' or 'refresh_token'";

@@ -215,7 +215,7 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
     assertRfc(
       await call('PUT', path(client), { json: { ...BASE, client_id: client.client_id, scope: 'openid nope' }, bearer }),
       400,
-      `{"error": "invalid_client_metadata", "error_description": "Invalid claim 'scope'"}`,
+      `{"error": "invalid_client_metadata", "error_description": "Invalid claim: 'scope'"}`,
     );
     // authlib's claim checks come after the caller's and the client_id's (§3.12): a bad scope
     // from no one, from someone else, or for another client_id is answered as such.

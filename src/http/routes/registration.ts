@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthContext } from '../../oauth/context.js';
-import { ApiError, notPermitted, unauthorized } from '../../oauth/errors.js';
+import { notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
+import { type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { webCaller } from '../caller.js';
 import { assertSameOrigin } from '../csrf.js';
 import { jsonBody } from '../json-body.js';
@@ -64,8 +65,7 @@ export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, opti
     if (!signedIn) throw unauthorized();
     // Past any real page the answer is the same empty one; clamped, the offset stays an integer
     // both databases accept (a page of 2^64 was a 500).
-    const page = Math.min(pageParam(singleQueryValue(request, 'page'), 'page', 1), LAST_PAGE);
-    const limit = Math.min(pageParam(singleQueryValue(request, 'limit'), 'limit', 10), 100);
+    const [page, limit] = pagination(singleQueryValue(request, 'page'), singleQueryValue(request, 'limit'));
     // It lists every client's secret (RFC 6749 §5.1: no-store), authenticated by a cookie, which
     // no cache treats as it does an Authorization header.
     return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx), { 'cache-control': 'no-store' });
@@ -74,21 +74,28 @@ export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, opti
 
 const LAST_PAGE = 2 ** 31;
 
-function pageParam(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^[-+]?\d+$/.test(raw.trim())) {
-    throw new ApiError(422, {
-      error: 'RequestValidationError',
-      detail: [{ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw }],
-    });
-  }
-  if (value < 1) {
-    throw new ApiError(422, {
-      error: 'RequestValidationError',
-      detail: [{ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } }],
-    });
-  }
-  return value;
+/**
+ * `page` and `limit` as FastAPI reads them: Pydantic's lax integers (surrounding spaces, a sign,
+ * `_` between digits, a fraction of zeros: ` 1_0.0 ` is 10), each at least 1, and every problem
+ * reported in one 422. Past any real page the answer is the same empty one; clamped, the offset
+ * stays an integer both databases accept (a page of 2^64 was a 500).
+ */
+function pagination(rawPage: string | undefined, rawLimit: string | undefined): [number, number] {
+  const problems: Problem[] = [];
+  const read = (raw: string | undefined, name: string, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    if (!LAX_INTEGER.test(raw)) {
+      problems.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw });
+      return fallback;
+    }
+    const value = Number(raw.trim().replace(/_/g, ''));
+    if (value < 1) problems.push({ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } });
+    return value;
+  };
+  const page = read(rawPage, 'page', 1);
+  const limit = read(rawLimit, 'limit', 10);
+  if (problems.length > 0) throw unprocessable(problems);
+  return [Math.min(page, LAST_PAGE), Math.min(limit, 100)];
 }
 
+const LAX_INTEGER = /^\s*[-+]?\d+(?:_\d+)*(?:\.0+)?\s*$/;

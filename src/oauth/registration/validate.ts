@@ -8,7 +8,8 @@ import { ApiError, OAuthError } from '../errors.js';
 import { PUBLIC_SCOPES, splitScope } from '../scopes.js';
 import { checkRedirectUri, checkWebUrl } from './redirect-uri.js';
 
-interface Problem {
+/** One entry of a FastAPI 422 `detail` (Pydantic's error). */
+export interface Problem {
   type: string;
   loc: (string | number)[];
   msg: string;
@@ -80,8 +81,9 @@ const urlTooLong = (loc: (string | number)[], input: string): Problem => ({
 /** Not Polar's (compatibility.md): a name is shown on consent pages, and stored for every client. */
 const NAME_MAX_LENGTH = 255;
 
-const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
-const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim '${claim}'`);
+export const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
+/** authlib's second validation raises joserfc's InvalidClaimError; this is its description. */
+const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim: '${claim}'`);
 
 type Validated = RegistrationInput & { client_id?: string };
 
