@@ -199,6 +199,7 @@ describe('POST /v1/oauth2/register', () => {
     assert.equal(json.client_uri, 'https://acme.example/');
   });
 
+  // Python's IPv4Address.is_private (3.12+), which Polar asks: reserved and documentation ranges too.
   test('http is allowed for private, loopback, link-local and 0.0.0.0 IPv4 hosts and *.localhost', async () => {
     for (const uri of [
       'http://127.0.0.1/cb',
@@ -208,6 +209,10 @@ describe('POST /v1/oauth2/register', () => {
       'http://192.168.1.20:5000/cb',
       'http://169.254.10.1/cb',
       'http://0.0.0.0:1234/cb',
+      'http://192.0.0.1/cb',
+      'http://198.18.0.1/cb',
+      'http://203.0.113.5/cb',
+      'http://240.0.0.1/cb',
       'http://localhost/cb',
       'http://foo.localhost/cb',
     ]) {
@@ -217,7 +222,7 @@ describe('POST /v1/oauth2/register', () => {
   });
 
   test('http for any other host is 422, IPv6 loopback and localhost look-alikes included', async () => {
-    for (const uri of ['http://example.com', 'http://[::1]/cb', 'http://localhost.evil/', 'http://localhost./cb', 'http://localhostevil/', 'http://8.8.8.8/cb', 'http://172.32.0.1/']) {
+    for (const uri of ['http://example.com', 'http://[::1]/cb', 'http://localhost.evil/', 'http://localhost./cb', 'http://localhostevil/', 'http://8.8.8.8/cb', 'http://172.32.0.1/', 'http://192.0.0.9/', 'http://100.64.0.1/']) {
       const result = await register({ client_name: 'Bad', redirect_uris: ['https://ok.example/cb', uri] });
       assert.equal(result.status, 422, uri);
       assert.equal(result.headers.get('content-type'), 'application/json');
@@ -225,7 +230,7 @@ describe('POST /v1/oauth2/register', () => {
         result.text,
         JSON.stringify({
           error: 'RequestValidationError',
-          detail: [{ type: 'value_error', loc: ['body', 'redirect_uris', 1], msg: 'Value error, http is only allowed for local hosts; use https', input: uri }],
+          detail: [{ type: 'value_error', loc: ['body', 'redirect_uris', 1], msg: 'Value error, An HTTPS URL is required.', input: uri }],
         }),
       );
     }

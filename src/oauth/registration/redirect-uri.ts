@@ -6,17 +6,40 @@
  */
 import { isIPv4 } from 'node:net';
 
+/**
+ * Python's `IPv4Address.is_private` (3.12+), which Polar asks of an `http` redirect's host: the
+ * private, loopback and link-local ranges, and the reserved and documentation ones with them.
+ */
 function isLocalIPv4(host: string): boolean {
   if (!isIPv4(host)) return false;
-  const [a, b] = host.split('.').map(Number) as [number, number];
+  const [a, b, c, d] = host.split('.').map(Number) as [number, number, number, number];
   return (
-    a === 0 || a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+    a === 0 || a === 10 || a === 127 || a >= 240 ||
+    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) ||
+    (a === 192 && b === 0 && c === 0 && d !== 9 && d !== 10) || (a === 192 && b === 0 && c === 2) ||
+    (a === 198 && (b === 18 || b === 19)) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)
   );
 }
 
 export const isLocalHost = (host: string): boolean => host === 'localhost' || host.endsWith('.localhost') || isLocalIPv4(host);
 
-export type UriProblem = 'url_parsing' | 'http_not_local' | 'fragment' | 'no_host';
+export type UriProblem = 'url_parsing' | 'url_scheme' | 'http_not_local' | 'fragment' | 'no_host';
+
+/**
+ * Why a URL does not parse, in the words of the Rust `url` crate behind Pydantic's URL types
+ * (the `ctx.error` of its 422): read off the parts WHATWG parsing refused.
+ */
+export function urlParsingError(raw: string): string {
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(raw.trim());
+  if (!scheme) return 'relative URL without a base';
+  const authority = /^[/\\]*([^/\\?#]*)/.exec(raw.trim().slice(scheme[0].length))?.[1] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (hostPort === '') return 'empty host';
+  if (hostPort.startsWith('[')) return 'invalid IPv6 address';
+  const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+  if (port !== undefined && (!/^\d*$/.test(port) || Number(port) > 65535)) return 'invalid port number';
+  return /^[\d.]+$/.test(hostPort.replace(/:\d*$/, '')) ? 'invalid IPv4 address' : 'invalid international domain name';
+}
 
 export interface CheckedUri {
   normalised?: string;
@@ -45,7 +68,7 @@ export function checkRedirectUri(raw: string): CheckedUri {
 export function checkWebUrl(raw: string): CheckedUri {
   if (!URL.canParse(raw)) return { problem: 'url_parsing' };
   const url = new URL(raw);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'url_parsing' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'url_scheme' };
   if (url.hash !== '' || raw.includes('#')) return { problem: 'fragment' };
   return { normalised: url.href };
 }

@@ -6,7 +6,7 @@
 import type { ClientMetadata } from '../../store/store.js';
 import { ApiError, OAuthError } from '../errors.js';
 import { PUBLIC_SCOPES, splitScope } from '../scopes.js';
-import { checkRedirectUri, checkWebUrl } from './redirect-uri.js';
+import { checkRedirectUri, checkWebUrl, urlParsingError } from './redirect-uri.js';
 
 /** One entry of a FastAPI 422 `detail` (Pydantic's error). */
 export interface Problem {
@@ -82,6 +82,10 @@ const urlTooLong = (loc: (string | number)[], input: string): Problem => ({
 const NAME_MAX_LENGTH = 255;
 
 export const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
+const urlParsing = (loc: (string | number)[], input: string): Problem => {
+  const error = urlParsingError(input);
+  return { type: 'url_parsing', loc, msg: `Input should be a valid URL, ${error}`, input, ctx: { error } };
+};
 /** authlib's second validation raises joserfc's InvalidClaimError; this is its description. */
 const invalidMetadata = (claim: string) => new OAuthError('invalid_client_metadata', `Invalid claim: '${claim}'`);
 
@@ -116,12 +120,9 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
     if (item.length > URL_MAX_LENGTH) return c.add(urlTooLong(loc, item));
     if (item.includes('\u0000')) return c.add({ type: 'value_error', loc, msg: 'Value error, NUL characters are not allowed', input: item });
     const checked = checkRedirectUri(item);
-    if (checked.problem === 'url_parsing') {
-      return c.add({ type: 'url_parsing', loc, msg: 'Input should be a valid URL, relative URL without a base', input: item, ctx: { error: 'relative URL without a base' } });
-    }
-    if (checked.problem === 'http_not_local') {
-      return c.add({ type: 'value_error', loc, msg: 'Value error, http is only allowed for local hosts; use https', input: item });
-    }
+    if (checked.problem === 'url_parsing') return c.add(urlParsing(loc, item));
+    // Polar's own validator's words (its `_is_https_or_localhost`), after Pydantic's prefix.
+    if (checked.problem === 'http_not_local') return c.add({ type: 'value_error', loc, msg: 'Value error, An HTTPS URL is required.', input: item });
     if (checked.problem) badRedirect = true;
     redirectUris.push(checked.normalised ?? item);
   });
@@ -147,9 +148,12 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
       c.add(urlTooLong(['body', field], value));
       continue;
     }
+    // Pydantic's HttpUrl: unparsable, or another scheme (a fragment or no host is authlib's 400).
     const checked = checkWebUrl(value);
-    if (checked.problem === 'url_parsing') {
-      c.add({ type: 'url_parsing', loc: ['body', field], msg: 'Input should be a valid URL', input: value });
+    if (checked.problem === 'url_parsing') c.add(urlParsing(['body', field], value));
+    else if (checked.problem === 'url_scheme') {
+      const ctx = { expected_schemes: "'http' or 'https'" };
+      c.add({ type: 'url_scheme', loc: ['body', field], msg: "URL scheme should be 'http' or 'https'", input: value, ctx });
     } else urls[field] = checked.normalised ?? value;
   }
   const subType = input.default_sub_type === undefined ? 'user' : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES);
