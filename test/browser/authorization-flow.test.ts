@@ -130,6 +130,23 @@ describe('browser: authorization code flow', () => {
     await context.close();
   });
 
+  // OIDC Core §3.1.2.1: the authorization endpoint MUST accept POST; relying parties send long
+  // requests as an auto-submitted form from their own origin.
+  test('a relying party posts the authorization request as a form: consent, then a code', async () => {
+    const { context, page } = await freshPage(browser);
+    const app = await userWithApp(page, 'post@example.com', 'Post App');
+    await page.goto(rp.callback.replace(/\/cb$/, '/start'));
+    const fields = { response_type: 'code', client_id: app.clientId, redirect_uri: rp.callback, scope: 'openid email', state: 'state-post', nonce: 'n-post' };
+    const inputs = Object.entries(fields).map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`).join('');
+    await page.setContent(`<form method="post" action="${server.url}/oauth2/authorize">${inputs}<button>Continue</button></form>`);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const query = await landedOnCallback(page, rp);
+    assert.equal(query.get('state'), 'state-post');
+    assert.match(query.get('code') ?? '', /^polar_ac_/);
+    await context.close();
+  });
+
   test('prompt=none: consent_required at first; after one consent, a code with no page shown', async () => {
     const { context, page } = await freshPage(browser);
     const app = await userWithApp(page, 'silent@example.com', 'Silent App');

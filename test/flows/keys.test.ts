@@ -36,6 +36,10 @@ describe('signing keys', () => {
     const maxAge = Number(/(?:^|,\s*)max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1]);
     assert.ok(maxAge > 0, response.headers.get('cache-control') ?? 'no cache-control');
     assert.ok(KEY_REFRESH_SECONDS + maxAge < PUBLISH_AHEAD, `max-age ${maxAge} s, refresh ${KEY_REFRESH_SECONDS} s, new keys sign after ${PUBLISH_AHEAD} s`);
+    // The metadata and the keys alike (docs/compatibility.md: Polar sends no Cache-Control there).
+    for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      assert.equal((await fetch(`${server.url}${path}`)).headers.get('cache-control'), 'public, max-age=300', path);
+    }
   });
 
   test('rotate → published at once, signs after PUBLISH_AHEAD, old key kept until its tokens expire, then pruned', async () => {

@@ -240,6 +240,9 @@ describe('POST /v1/oauth2/register: bad input', () => {
       [{ scope: 'OPENID' }, 'scope'],
       [{ client_uri: 'not a url' }, 'client_uri'],
       [{ client_uri: 'https://bad.example/#about' }, 'client_uri'],
+      // Not Polar's (authlib wants a scheme and a host): the pages show it as a link.
+      [{ client_uri: 'ftp://bad.example/' }, 'client_uri'],
+      [{ client_uri: 'javascript://bad.example/%0Aalert(1)' }, 'client_uri'],
       [{ logo_uri: 'https://bad.example/logo.png#x' }, 'logo_uri'],
     ];
     for (const [fields, claim] of cases) await expect(JSON.stringify({ ...OK, ...fields }), 400, badClaim(claim), JSON.stringify(fields));

@@ -105,10 +105,19 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
 
   app.post(PAGE, async (request, reply) => {
     try {
+      const fields = await formParams(request);
+      // OIDC Core §3.1.2.1: the authorization endpoint MUST take a request sent as a form POST
+      // too (a relying party's auto-submitted form, cross-site by nature). It names `client_id`
+      // and has no query, where the consent form below is the opposite; it goes on as the GET
+      // it stands for, so that request's every rule applies, and nothing is granted here.
+      if (fields.has('client_id') && rawQuery(request) === '') {
+        const query = new URLSearchParams([...fields].flatMap(([name, values]) => values.map((value): [string, string] => [name, value])));
+        return sendRedirect(reply, `${PAGE}?${query}`, 303);
+      }
       assertSameOrigin(request, publicOrigin);
       const { signedIn } = await webCaller(request, ctx);
       if (!signedIn) return signInFirst(reply, returnTo(request));
-      const form = new Params(new Map(), await formParams(request));
+      const form = new Params(new Map(), fields);
       /** The page again, for the session signed in now, with why; nothing is granted. */
       const showAgain = async (why: string) => {
         const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
