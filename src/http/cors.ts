@@ -26,12 +26,19 @@ const PREFLIGHT = {
 
 const isApi = (url: string) => url.startsWith('/v1/') || url.startsWith('/.well-known/');
 
+/**
+ * Not Starlette's (it exposes nothing): a browser app may read the challenge of a 401 or 403
+ * (RFC 6750 §3: `invalid_token` means "refresh", `insufficient_scope` does not) and when to
+ * retry a 503 or 429. Names of headers every answer may carry; no secret is among them.
+ */
+const EXPOSED = 'WWW-Authenticate, Retry-After';
+
 /** The headers of an actual (not preflight) request's answer; also for errors raised before routing. */
 export function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
   const origin = request.headers.origin;
   if (origin === undefined || !isApi(request.url)) return;
-  if (request.headers.cookie === undefined) reply.header('access-control-allow-origin', '*');
-  else reply.headers({ 'access-control-allow-origin': origin, vary: 'Origin' });
+  if (request.headers.cookie === undefined) reply.headers({ 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED });
+  else reply.headers({ 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED, vary: 'Origin' });
 }
 
 export async function cors(request: FastifyRequest, reply: FastifyReply): Promise<void> {

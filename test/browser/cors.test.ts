@@ -39,7 +39,10 @@ describe('browser: a single-page app on another origin', () => {
         });
         const tokens = (await token.json()) as { access_token: string; scope: string };
         const userinfo = await fetch(discovery.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-        return { tokenStatus: token.status, scope: tokens.scope, userinfoStatus: userinfo.status, claims: (await userinfo.json()) as { email?: string } };
+        // RFC 6750 §3: the app learns why from the challenge, which CORS must expose to it.
+        const refused = await fetch(discovery.userinfo_endpoint, { headers: { authorization: 'Bearer polar_at_u_expired' } });
+        const challenge = refused.headers.get('www-authenticate');
+        return { tokenStatus: token.status, scope: tokens.scope, userinfoStatus: userinfo.status, claims: (await userinfo.json()) as { email?: string }, challenge };
       },
       { issuer: server.url, clientId: client.clientId, code, verifier, redirectUri: rp.callback },
     );
@@ -47,5 +50,6 @@ describe('browser: a single-page app on another origin', () => {
     assert.equal(result.scope, 'openid email');
     assert.equal(result.userinfoStatus, 200);
     assert.equal(result.claims.email, 'spa@example.com');
+    assert.match(result.challenge ?? '', /^Bearer realm="polar", error="invalid_token"/);
   });
 });

@@ -66,6 +66,8 @@ describe('CORS', () => {
       const response = await fetch(`${server.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), origin: ORIGIN } });
       assert.equal(response.status, status, path);
       assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+      // Not Starlette's: a browser app may read a 401's challenge and a 503's Retry-After (compatibility.md).
+      assert.equal(response.headers.get('access-control-expose-headers'), 'WWW-Authenticate, Retry-After', path);
       assert.equal(response.headers.get('access-control-allow-credentials'), null, path);
       assert.equal(response.headers.get('vary'), null, path);
     }
