@@ -7,7 +7,7 @@
 import { accessibleOrganizations } from '../accounts/organization-access.js';
 import type { SignedIn } from './authorize/index.js';
 import { issueCode } from './authorize/issue-code.js';
-import { signInTooOld } from './authorize/prompt.js';
+import { assertHintedUser, signInTooOld } from './authorize/prompt.js';
 import { resolveOrganizations } from './authorize/organizations.js';
 import { errorRedirect } from './authorize/redirect.js';
 import { type AuthorizationRequest, assertSubType, validateAuthorizationRequest } from './authorize/request.js';
@@ -40,6 +40,7 @@ export async function consent(
     });
     return { kind: 'redirect', location: errorRedirect(denied, request.redirectUri, ctx.issuer) };
   }
+  assertHintedUser(request, signedIn.user.id);
   if (signInTooOld(request, ctx.now() - signedIn.session.createdAt)) return { kind: 'login' };
   // §3.5 step 1: judged after the decision. With `state`, as every authorization error here
   // (compatibility.md: Polar's consent wrapper drops it).

@@ -74,8 +74,8 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
   const remembered = signedIn && (await ctx.store.consents.find(request.client.clientId, signedIn.user.id));
   const accessible = signedIn ? await accessibleOrganizations(ctx.store, signedIn.session) : [];
   const approved = rememberedSelection(remembered, request, accessible);
-  const authAge = signedIn && ctx.now() - signedIn.session.createdAt;
-  const decision = decide(request, authAge, approved !== undefined);
+  const session = signedIn && { userId: signedIn.user.id, authAge: ctx.now() - signedIn.session.createdAt };
+  const decision = decide(request, session, approved !== undefined);
   if (decision === 'login' || !signedIn) return { kind: 'login' };
   if (decision === 'consent') return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
 
@@ -98,6 +98,6 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
   // revocation racing this request cannot leave a code behind it.
   const location = await issueCode(request, signedIn.session, organizationIds, ctx, true);
   if (location !== undefined) return { kind: 'redirect', location };
-  decide(request, authAge, false); // revoked meanwhile: as if never given (prompt=none → consent_required)
+  decide(request, session, false); // revoked meanwhile: as if never given (prompt=none → consent_required)
   return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
 }

@@ -4,6 +4,7 @@
  * hook order:
  *   1. `none` with another value                → invalid_request (redirect)
  *   2. not signed in: `none` → login_required (redirect); otherwise → sign in
+ *   2a. signed in as someone other than the `id_token_hint` names → login_required (redirect)
  *   3. signed in longer ago than `max_age` (0: always): `none` → login_required; otherwise → sign in again
  *   4. `login`                                  → sign in again (the page retries with `consent`)
  *   5. first-party client                       → approve; remember the client's whole scope
@@ -25,31 +26,44 @@ export type Decision = 'login' | 'consent' | 'approve';
 export const signInTooOld = (request: AuthorizationRequest, authAge: number) =>
   request.maxAge !== undefined && (request.maxAge === 0 || authAge > request.maxAge);
 
+const redirectError = (request: AuthorizationRequest, error: OAuthError) => {
+  error.withState(request.state).redirectTo = request.redirectUri;
+  return error;
+};
+const loginRequired = (request: AuthorizationRequest) => redirectError(request, new OAuthError('login_required', undefined, { allowRedirect: true }));
+
 /**
- * `authAge`: seconds since the user signed in, undefined when not signed in. `covered`: a
- * remembered consent covers the request, its scope and organizations (remembered.ts).
+ * Rule 2a (OIDC Core §3.1.2.1): "if the End-User identified by the ID Token is [not] logged in
+ * … [the server] SHOULD return an error, such as login_required". Signing in again on this
+ * request would only ask the same of whoever signs in; the client may retry without the hint.
+ * Asked again when the consent answer arrives (consent.ts), for a page left open across a switch.
  */
-export function decide(request: AuthorizationRequest, authAge: number | undefined, covered: boolean): Decision {
+export function assertHintedUser(request: AuthorizationRequest, userId: string): void {
+  if (request.hintedSubject !== undefined && request.hintedSubject !== userId) throw loginRequired(request);
+}
+
+/**
+ * `signedIn`: the user and seconds since they signed in, undefined when not signed in.
+ * `covered`: a remembered consent covers the request, its scope and organizations (remembered.ts).
+ */
+export function decide(request: AuthorizationRequest, signedIn: { userId: string; authAge: number } | undefined, covered: boolean): Decision {
   const { prompt } = request;
-  const redirectError = (error: OAuthError) => {
-    error.withState(request.state).redirectTo = request.redirectUri;
-    return error;
-  };
-  if (prompt.has('none') && prompt.size > 1) throw redirectError(invalidRequest("Invalid 'prompt' parameter.", true));
-  const loginRequired = () => redirectError(new OAuthError('login_required', undefined, { allowRedirect: true }));
-  if (authAge === undefined) {
-    if (prompt.has('none')) throw loginRequired();
+  if (prompt.has('none') && prompt.size > 1) throw redirectError(request, invalidRequest("Invalid 'prompt' parameter.", true));
+  if (signedIn === undefined) {
+    if (prompt.has('none')) throw loginRequired(request);
     return 'login';
   }
+  assertHintedUser(request, signedIn.userId);
+  const { authAge } = signedIn;
   if (signInTooOld(request, authAge)) {
-    if (prompt.has('none')) throw loginRequired();
+    if (prompt.has('none')) throw loginRequired(request);
     return 'login';
   }
   if (prompt.has('login')) return 'login';
   if (request.client.firstParty) return 'approve';
   if (prompt.has('none')) {
     if (covered) return 'approve';
-    throw redirectError(new OAuthError('consent_required', undefined, { allowRedirect: true }));
+    throw redirectError(request, new OAuthError('consent_required', undefined, { allowRedirect: true }));
   }
   if (prompt.has('consent') || prompt.has('select_account')) return 'consent';
   return covered ? 'approve' : 'consent';

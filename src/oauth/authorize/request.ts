@@ -8,6 +8,7 @@ import type { Client } from '../../store/store.js';
 import type { OAuthContext } from '../context.js';
 import { OAuthError, clientNotFound, invalidRequest, invalidScope, unauthorizedClient } from '../errors.js';
 import type { Params } from '../params.js';
+import { hintedSubject } from './id-token-hint.js';
 import { isRegisteredRedirect } from '../registration/redirect-uri.js';
 import { type Challenge, checkChallenge } from '../pkce.js';
 import { hasScope, isKnownScope, narrowScope, splitScope } from '../scopes.js';
@@ -28,6 +29,7 @@ export const AUTHORIZE_PARAMS = [
   'code_challenge_method',
   'sub_type',
   'max_age',
+  'id_token_hint',
 ] as const;
 
 export interface AuthorizationRequest extends Challenge {
@@ -45,6 +47,8 @@ export interface AuthorizationRequest extends Challenge {
   prompt: Set<string>;
   /** OIDC Core §3.1.2.1: the most seconds since the user signed in that the client accepts. */
   maxAge: number | undefined;
+  /** The user an `id_token_hint` names (id-token-hint.ts): no one else may answer the request. */
+  hintedSubject: string | undefined;
   requiresSingleOrganization: boolean;
   /** Organizations preselected in the query (§9 caveat). */
   organizations: string[];
@@ -128,6 +132,9 @@ export async function validateAuthorizationRequest(
     const maxAge = params.get('max_age');
     if (maxAge !== undefined && !/^\d+$/.test(maxAge)) throw invalidRequest("Invalid 'max_age' parameter.", true);
 
+    const hint = params.get('id_token_hint');
+    const hinted = hint === undefined ? undefined : await hintedSubject(hint, client.clientId, ctx);
+
     const subType = params.get('sub_type');
     if (!options.subTypeLater) assertSubType(subType);
 
@@ -142,6 +149,7 @@ export async function validateAuthorizationRequest(
       ...challenge,
       prompt: new Set(splitScope(params.get('prompt') ?? '')),
       maxAge: maxAge === undefined ? undefined : Number(maxAge),
+      hintedSubject: hinted,
       requiresSingleOrganization: (subType ?? client.metadata.default_sub_type) === 'organization',
       // In their canonical spelling; a malformed one is kept as sent, for consent to refuse (§3.5).
       organizations: params.all('organizations').map((value) => parseUuid(value) ?? value),

@@ -1,0 +1,35 @@
+/**
+ * `id_token_hint` (OIDC Core §3.1.2.1): an id_token this server issued to the client, naming the
+ * user the client expects. Polar ignores it; acted on, a silent re-authentication for a known user
+ * cannot come back with a code for whoever else is signed in (docs/compatibility.md). It may have
+ * expired, so only its signature (by a key still published), issuer and audience are checked.
+ */
+import { compactVerify, createLocalJWKSet } from 'jose';
+import type { OAuthContext } from '../context.js';
+import { invalidRequest } from '../errors.js';
+
+const INVALID = "Invalid 'id_token_hint' parameter.";
+
+/** The hint's subject; an `invalid_request` to redirect when it is not an id_token of ours for `clientId`. */
+export async function hintedSubject(hint: string, clientId: string, ctx: Pick<OAuthContext, 'keys' | 'issuer'>): Promise<string> {
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(hint, createLocalJWKSet(ctx.keys.jwks()), { algorithms: ['RS256'] }));
+  } catch {
+    throw invalidRequest(INVALID, true);
+  }
+  const claims = parseClaims(payload);
+  const audience = claims?.aud;
+  const forClient = audience === clientId || (Array.isArray(audience) && audience.includes(clientId));
+  if (!claims || claims.iss !== ctx.issuer || !forClient || typeof claims.sub !== 'string') throw invalidRequest(INVALID, true);
+  return claims.sub;
+}
+
+function parseClaims(payload: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
