@@ -131,6 +131,18 @@ describe('developer console', () => {
     assert.equal((await server.borealis.ctx.store.clients.findByClientId(clientId))?.metadata.scope, 'openid');
   });
 
+  // The form shows every field, so what it leaves empty is cleared; RFC 7592's PUT keeps an
+  // omitted URL, as Polar merges (registration-management.test.ts).
+  test('a URL emptied in the edit form is cleared', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const created = await consoleCreate(server, cookie, { client_uri: 'https://app.example/', policy_uri: 'https://app.example/policy' });
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
+    const edit = { client_name: 'Console', redirect_uris: 'https://app.example/cb', scope: 'openid', token_endpoint_auth_method: 'client_secret_post', client_uri: '', policy_uri: 'https://app.example/policy' };
+    assert.equal((await consolePost(server, cookie, `/settings/oauth/apps/${clientId}`, edit)).status, 303);
+    const { metadata } = (await server.borealis.ctx.store.clients.findByClientId(clientId))!;
+    assert.deepEqual([metadata.client_uri, metadata.policy_uri], [undefined, 'https://app.example/policy']);
+  });
+
   test('a confidential client: the secret is shown once at creation, and rotation shows the new one', async () => {
     const cookie = await signIn(server, await aUser(server));
     const created = await consoleCreate(server, cookie);

@@ -157,7 +157,7 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
     }
   });
 
-  test('PUT replaces the metadata: omitted fields are reset to their defaults; credentials unchanged', async () => {
+  test('PUT merges over the metadata: omitted fields with a default are reset to it, omitted or null URLs kept; credentials unchanged', async () => {
     const cookie = await signIn(server, await aUser(server));
     const client = await register(
       {
@@ -174,6 +174,7 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
       client_id: client.client_id,
       client_name: 'Renamed',
       redirect_uris: ['https://Renamed.example'],
+      tos_uri: null,
       client_secret: 'polar_cs_mine',
       registration_access_token: 'polar_crt_mine',
       client_id_issued_at: 1,
@@ -185,7 +186,9 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       client_name: 'Renamed',
+      client_uri: 'https://managed.example/',
       scope: (JSON.parse(result.text) as Json).scope,
+      tos_uri: 'https://managed.example/tos',
       default_sub_type: 'user',
     });
     assertRfc(result, 200, expected);

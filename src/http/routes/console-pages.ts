@@ -161,7 +161,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     try {
       // The console keeps what the form does not show (grant types, default_sub_type).
       const merged = { ...body, client_id: client.clientId, grant_types: client.metadata.grant_types, response_types: client.metadata.response_types, default_sub_type: client.metadata.default_sub_type };
-      await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx);
+      await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx, { replace: true });
       return sendRedirect(reply, `/settings/oauth/apps/${client.clientId}`, 303);
     } catch (error) {
       const text = problemText(error);

@@ -108,15 +108,21 @@ export async function readConfiguration(clientId: string, caller: Caller, ctx: O
   return configurationResponse(await authorizeManagement(clientId, caller, ctx), ctx);
 }
 
-/** RFC 7592 §2.2 as Polar: omitted fields are reset to their defaults (§3.12 PUT). */
-export async function updateConfiguration(clientId: string, body: unknown, caller: Caller, ctx: OAuthContext) {
+/**
+ * RFC 7592 §2.2 as Polar (§3.12 PUT): the body, its defaults filled in and its nulls removed, is
+ * merged over the stored metadata. Fields with a default (`scope`, `grant_types`, …) are reset
+ * when omitted; the URLs, whose default is null, keep their stored value. `replace` (the
+ * console, whose form shows every field) stores the body alone, so an emptied field is cleared.
+ */
+export async function updateConfiguration(clientId: string, body: unknown, caller: Caller, ctx: OAuthContext, options: { replace?: boolean } = {}) {
   // FastAPI validates the body before the endpoint runs: 422s come before authorization, and
   // authlib's claim checks (400 invalid_client_metadata) after it and the client_id check.
   const parsed = parseMetadata(body, true);
   const client = await authorizeManagement(clientId, caller, ctx);
-  const { client_id: bodyClientId, ...metadata } = parsed.metadata;
+  const { client_id: bodyClientId, ...sent } = parsed.metadata;
   if (bodyClientId !== client.clientId) throw invalidRequest();
   parsed.checkClaims();
+  const metadata = options.replace ? sent : { ...client.metadata, ...sent };
   const now = ctx.now();
   await ctx.store.clients.updateMetadata(client.clientId, metadata, now);
   return configurationResponse({ ...client, metadata, modifiedAt: now }, ctx);
