@@ -9,9 +9,10 @@ import { createClient, withDefaults } from '../../src/oauth/clients.js';
 import { REDIRECT_URI, type TestClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
 
+/** Pydantic's order for `OAuth2Client(TimestampedSchema, OAuth2ClientConfiguration)`: the last base's fields come first. */
 const ITEM_KEYS = [
-  'created_at', 'modified_at', 'redirect_uris', 'token_endpoint_auth_method', 'grant_types', 'response_types', 'scope',
-  'client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'default_sub_type',
+  'redirect_uris', 'token_endpoint_auth_method', 'grant_types', 'response_types', 'scope',
+  'client_name', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'default_sub_type', 'created_at', 'modified_at',
   'client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at',
 ];
 
@@ -91,8 +92,6 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     const expected = {
       items: [
         {
-          created_at: iso(start + 5),
-          modified_at: iso(start + 5),
           redirect_uris: ['myapp://cb'],
           token_endpoint_auth_method: 'none',
           grant_types: ['authorization_code', 'refresh_token'],
@@ -104,14 +103,14 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
           tos_uri: null,
           policy_uri: null,
           default_sub_type: 'organization',
+          created_at: iso(start + 5),
+          modified_at: iso(start + 5),
           client_id: second.client_id,
           client_secret: page.items[0]?.client_secret,
           client_id_issued_at: start + 5,
           client_secret_expires_at: 0,
         },
         {
-          created_at: iso(start),
-          modified_at: iso(start),
           redirect_uris: [REDIRECT_URI],
           token_endpoint_auth_method: 'client_secret_post',
           grant_types: ['authorization_code', 'refresh_token'],
@@ -123,6 +122,8 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
           tos_uri: null,
           policy_uri: null,
           default_sub_type: 'user',
+          created_at: iso(start),
+          modified_at: iso(start),
           client_id: first.client_id,
           client_secret: first.client_secret,
           client_id_issued_at: start,

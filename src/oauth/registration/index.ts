@@ -134,12 +134,14 @@ export async function deleteClient(clientId: string, caller: Caller, ctx: OAuthC
 }
 
 
-/** One item of GET /v1/oauth2/ (§3.13): the owner sees the secret, public clients included. */
+/**
+ * One item of GET /v1/oauth2/ (§3.13): the owner sees the secret, public clients included. In
+ * Pydantic's field order for Polar's `OAuth2Client(TimestampedSchema, OAuth2ClientConfiguration)`:
+ * the configuration's fields, then the timestamps, then its own.
+ */
 function listItem(client: Client, ctx: OAuthContext): Record<string, unknown> {
   const m = client.metadata;
   return {
-    created_at: isoTime(client.createdAt),
-    modified_at: isoTime(client.modifiedAt),
     redirect_uris: m.redirect_uris,
     token_endpoint_auth_method: m.token_endpoint_auth_method,
     grant_types: m.grant_types,
@@ -151,6 +153,8 @@ function listItem(client: Client, ctx: OAuthContext): Record<string, unknown> {
     tos_uri: m.tos_uri ?? null,
     policy_uri: m.policy_uri ?? null,
     default_sub_type: m.default_sub_type,
+    created_at: isoTime(client.createdAt),
+    modified_at: isoTime(client.modifiedAt),
     client_id: client.clientId,
     client_secret: openSecrets(client, ctx).clientSecret,
     client_id_issued_at: client.clientIdIssuedAt,
