@@ -183,8 +183,18 @@ export interface OrganizationsStore {
   listMembers(organizationId: string): Promise<User[]>;
 }
 
+/**
+ * The most live web sessions one user keeps: creating another ends their oldest. A person signs
+ * in from a handful of browsers; a script signing in in a loop would otherwise store a row per
+ * sign-in for 31 days.
+ */
+export const MAX_SESSIONS_PER_USER = 100;
+
 export interface SessionsStore {
-  /** False, storing nothing, when the user is blocked or gone (atomic with `users.block`). */
+  /**
+   * False, storing nothing, when the user is blocked or gone (atomic with `users.block`). Ends
+   * the user's oldest sessions beyond MAX_SESSIONS_PER_USER, never this one.
+   */
   create(session: Session, tokenHash: string): Promise<boolean>;
   /** The live (unexpired) session with that token hash, and its user. */
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Store } from '../../src/store/store.js';
+import { MAX_SESSIONS_PER_USER, type Store } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
 import {
   type Harness,
@@ -143,6 +143,24 @@ describe(`store contract (${ENGINE})`, () => {
       assert.ok(await store.sessions.findActive(hash, NOW + 49));
       assert.equal(await store.sessions.findActive(hash, NOW + 50), undefined);
       assert.equal(await store.sessions.findActive(hash, NOW + 5000), undefined);
+    });
+
+    test('a user keeps at most MAX_SESSIONS_PER_USER sessions: a new one ends the oldest, never itself', async () => {
+      const user = await storedUser(store);
+      const other = await storedUser(store);
+      const hashes: string[] = [];
+      for (let i = 0; i < MAX_SESSIONS_PER_USER; i++) {
+        hashes.push(hex64());
+        await store.sessions.create(aSession(user.id, { createdAt: NOW + i, expiresAt: NOW + 3600 }), hashes[i] as string);
+      }
+      const foreign = hex64();
+      await store.sessions.create(aSession(other.id, { createdAt: NOW, expiresAt: NOW + 3600 }), foreign);
+      // The newest of all, yet created in the same second as older ones: it is the one kept.
+      const newest = hex64();
+      await store.sessions.create(aSession(user.id, { createdAt: NOW, expiresAt: NOW + 3600 }), newest);
+      const live = async (hash: string) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined;
+      assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_sessions WHERE user_id = ?', [user.id]), MAX_SESSIONS_PER_USER);
+      assert.deepEqual([await live(newest), await live(hashes[0] as string), await live(hashes[1] as string), await live(foreign)], [true, false, true, true]);
     });
 
     test('delete removes the session and its down-scope rows', async () => {

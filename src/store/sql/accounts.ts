@@ -1,5 +1,5 @@
 import { emailLookup } from '../email-lookup.js';
-import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
+import { MAX_SESSIONS_PER_USER, type Organization, type OrganizationsStore, type Session, type SessionsStore, type User, type UsersStore } from '../store.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
@@ -171,6 +171,12 @@ export const sessions = (db: Db): SessionsStore => ({
       for (const org of s.organizationIds) {
         await tx.run('INSERT INTO user_session_organizations (session_id, organization_id) VALUES (?, ?)', [s.id, org]);
       }
+      // Found through the user's index: at most one more than the cap to read.
+      await tx.run(
+        `DELETE FROM user_sessions WHERE user_id = ? AND id <> ? AND id NOT IN (
+           SELECT id FROM user_sessions WHERE user_id = ? AND id <> ? ORDER BY created_at DESC, id DESC LIMIT ${MAX_SESSIONS_PER_USER - 1})`,
+        [s.userId, s.id, s.userId, s.id],
+      );
       return true;
     });
   },
