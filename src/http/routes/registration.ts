@@ -63,8 +63,6 @@ export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, opti
   app.get('/v1/oauth2/', async (request, reply) => {
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
-    // Past any real page the answer is the same empty one; clamped, the offset stays an integer
-    // both databases accept (a page of 2^64 was a 500).
     const [page, limit] = pagination(singleQueryValue(request, 'page'), singleQueryValue(request, 'limit'));
     // It lists every client's secret (RFC 6749 §5.1: no-store), authenticated by a cookie, which
     // no cache treats as it does an Authorization header.
