@@ -215,7 +215,8 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     }
     // Pydantic's lax integers, checked against pydantic 2.13: a fraction of zeros and `_` between
     // digits are integers; any other fraction, `_` elsewhere, exponents and hex are not.
-    for (const bad of ['1.5', '1.', '1__0', '_1', '1e1', '0x10']) assert.equal((await list(`?limit=${bad}`, { cookie })).status, 422, bad);
+    // A byte order mark is no space to Rust's trim, as it is to JavaScript's.
+    for (const bad of ['1.5', '1.', '1__0', '_1', '1e1', '0x10', '%EF%BB%BF1']) assert.equal((await list(`?limit=${bad}`, { cookie })).status, 422, bad);
     const lax = await list('?page=1.0&limit=%201_0.00%20', { cookie });
     assert.equal(lax.status, 200, lax.text);
   });

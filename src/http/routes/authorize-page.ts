@@ -24,6 +24,9 @@ import { consentPage } from '../views/consent.js';
 import { errorPage } from '../views/error.js';
 
 const PAGE = '/oauth2/authorize';
+/** The longest authorization URL a posted request becomes, leaving room for the other headers. */
+const MAX_REQUEST_URL = 12_288;
+const REQUEST_TOO_LONG = `The authorization request is too long: ${MAX_REQUEST_URL.toLocaleString('en-US')} characters at most, once URL-encoded.`;
 
 const sameScopes = (shown: string | undefined, scope: string) => scopeCovers(shown ?? '', scope) && scopeCovers(scope, shown ?? '');
 
@@ -112,7 +115,11 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // it stands for, so that request's every rule applies, and nothing is granted here.
       if (fields.has('client_id') && rawQuery(request) === '') {
         const query = new URLSearchParams([...fields].flatMap(([name, values]) => values.map((value): [string, string] => [name, value])));
-        return sendRedirect(reply, `${PAGE}?${query}`, 303);
+        const location = `${PAGE}?${query}`;
+        // Node reads a request line and its headers within 16 KiB (431 past it): a longer URL
+        // would be refused, cookies and all, once the browser follows it. Said here instead.
+        if (location.length > MAX_REQUEST_URL) return sendPage(reply, 400, errorPage('invalid_request', REQUEST_TOO_LONG));
+        return sendRedirect(reply, location, 303);
       }
       assertSameOrigin(request, publicOrigin);
       const { signedIn } = await webCaller(request, ctx);

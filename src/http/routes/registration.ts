@@ -86,7 +86,7 @@ function pagination(rawPage: string | undefined, rawLimit: string | undefined): 
       problems.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw });
       return fallback;
     }
-    const value = Number(raw.trim().replace(/_/g, ''));
+    const value = Number(raw.replace(/_/g, ''));
     if (value < 1) problems.push({ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } });
     return value;
   };
@@ -96,4 +96,5 @@ function pagination(rawPage: string | undefined, rawLimit: string | undefined): 
   return [Math.min(page, LAST_PAGE), Math.min(limit, 100)];
 }
 
-const LAX_INTEGER = /^\s*[-+]?\d+(?:_\d+)*(?:\.0+)?\s*$/;
+/** Spaces as Rust's `trim` knows them: JavaScript's `\s` without the byte order mark. */
+const LAX_INTEGER = /^[^\S\uFEFF]*[-+]?\d+(?:_\d+)*(?:\.0+)?[^\S\uFEFF]*$/;

@@ -34,11 +34,15 @@ export function urlParsingError(raw: string): string {
   if (!scheme) return 'relative URL without a base';
   const authority = /^[/\\]*([^/\\?#]*)/.exec(raw.trim().slice(scheme[0].length))?.[1] ?? '';
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  if (hostPort === '') return 'empty host';
-  if (hostPort.startsWith('[')) return 'invalid IPv6 address';
-  const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+  const bracketEnd = hostPort.startsWith('[') ? hostPort.indexOf(']') + 1 : 0;
+  if (hostPort.startsWith('[') && bracketEnd === 0) return 'invalid IPv6 address';
+  const colon = hostPort.indexOf(':', bracketEnd);
+  const host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+  const port = colon === -1 ? undefined : hostPort.slice(colon + 1);
+  if (host === '') return 'empty host';
   if (port !== undefined && (!/^\d*$/.test(port) || Number(port) > 65535)) return 'invalid port number';
-  return /^[\d.]+$/.test(hostPort.replace(/:\d*$/, '')) ? 'invalid IPv4 address' : 'invalid international domain name';
+  if (host.startsWith('[')) return 'invalid IPv6 address';
+  return /^[\d.]+$/.test(host) ? 'invalid IPv4 address' : 'invalid international domain name';
 }
 
 export interface CheckedUri {

@@ -110,8 +110,10 @@ export const organizations = (db: Db): OrganizationsStore => ({
     return db.transaction(async (tx) => {
       // PostgreSQL: the organization's row is held until the commit, so removals from one
       // organization run one after the other and two members leaving at once cannot both see
-      // the other still there and leave it with no one. SQLite runs one writer at a time.
-      if (tx.engine === 'postgres') await tx.get('SELECT 1 AS one FROM organizations WHERE id = ? FOR UPDATE', [organizationId]);
+      // the other still there and leave it with no one. NO KEY UPDATE leaves the KEY SHARE locks
+      // of rows referencing it (a token's or session's down-scope) free to be taken meanwhile.
+      // SQLite runs one writer at a time.
+      if (tx.engine === 'postgres') await tx.get('SELECT 1 AS one FROM organizations WHERE id = ? FOR NO KEY UPDATE', [organizationId]);
       if (options.keepLastMember) {
         const others = await tx.get<{ n: number }>(
           'SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ? AND user_id <> ?',
