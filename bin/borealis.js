@@ -23,8 +23,14 @@ if (!process.env.UV_THREADPOOL_SIZE) {
 }
 
 const built = join(__dirname, '../dist/cli/main.js');
+// Production without a build would quietly run the sources through tsx, which the deploy
+// meant to leave behind: said at once instead.
+if (process.env.NODE_ENV === 'production' && !existsSync(built)) {
+  console.error('borealis: NODE_ENV=production runs the compiled build, and dist/ has none: run `npm run build` first');
+  process.exit(2);
+}
 const started =
-  process.env.NODE_ENV === 'production' && existsSync(built)
+  process.env.NODE_ENV === 'production'
     ? import(pathToFileURL(built).href)
     : import('tsx/esm/api').then(({ register }) => {
         register();

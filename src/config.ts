@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface Config {
   /** NODE_ENV=production. Production refuses a missing BOREALIS_SECRET. */
@@ -200,6 +200,12 @@ export function loadConfig(
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|sqlite):\/\//i.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not ${databaseUrl.split(':')[0]}://…`);
   }
+  // A SQLite file named outright must be in a folder that exists: a mistyped path would
+  // otherwise become folders holding a new, empty database. The data folder is made as needed.
+  const sqliteFolder = /^[a-z][a-z0-9+.-]*:/i.test(databaseUrl) ? undefined : dirname(resolve(databaseUrl));
+  if ((overrides.databaseUrl ?? env.DATABASE_URL) && sqliteFolder !== undefined && !existsSync(sqliteFolder)) {
+    throw new ConfigError(`DATABASE_URL names a SQLite file in ${sqliteFolder}, which does not exist: create the folder or correct the path`);
+  }
   const workers = overrides.workers !== undefined ? workerCount('--workers', overrides.workers) : workerCount('BOREALIS_WORKERS', env.BOREALIS_WORKERS);
   // Each worker process would open a database of its own and forget the others' writes.
   if (workers > 1 && databaseUrl === ':memory:') throw new ConfigError('several workers need a shared database: a SQLite file or PostgreSQL, not :memory:');
@@ -215,11 +221,12 @@ export function loadConfig(
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1),
     dataDir,
-    secret: resolveSecret(env, production, dataDir, warn),
     tokenNamespace: namespace,
     refreshGraceSeconds: integer('BOREALIS_REFRESH_GRACE_SECONDS', env.BOREALIS_REFRESH_GRACE_SECONDS, 10, 0, MAX_REFRESH_GRACE_SECONDS),
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY, warn),
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
+    // Last: every other setting is checked first, so a typo creates no data folder nor secret.
+    secret: resolveSecret(env, production, dataDir, warn),
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -104,11 +104,38 @@ test('DATABASE_URL: PostgreSQL in any case of its scheme; any other scheme is re
     assert.equal(loadConfig({ ...env, DATABASE_URL: url }, {}, quiet).databaseUrl, url);
     assert.equal(isPostgresUrl(url), true, url);
   }
-  for (const url of ['./data/x.db', '/var/lib/borealis.db', ':memory:', 'sqlite:///tmp/x.db']) {
+  for (const url of ['./x.db', join(env.BOREALIS_DATA_DIR, 'x.db'), ':memory:', 'sqlite:///tmp/x.db']) {
     assert.equal(loadConfig({ ...env, DATABASE_URL: url }, {}, quiet).databaseUrl, url);
   }
+  // A SQLite file named outright must be in a folder that exists; the data folder is made as needed.
+  const missing = join(env.BOREALIS_DATA_DIR, 'no', 'such');
+  for (const config of [() => loadConfig({ ...env, DATABASE_URL: join(missing, 'x.db') }, {}, quiet), () => loadConfig(env, { databaseUrl: join(missing, 'x.db') }, quiet)]) {
+    assert.throws(config, new ConfigError(`DATABASE_URL names a SQLite file in ${missing}, which does not exist: create the folder or correct the path`));
+  }
+  assert.equal(loadConfig({ ...env, BOREALIS_DATA_DIR: missing }, {}, quiet).databaseUrl, join(missing, 'borealis.db'));
   assert.throws(() => loadConfig({ ...env, DATABASE_URL: 'mysql://u@h/db' }, {}, quiet), new ConfigError('DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not mysql://…'));
   assert.throws(() => loadConfig(env, { databaseUrl: 'postgress://u@h/db' }, quiet), new ConfigError('DATABASE_URL must be postgres://…, postgresql://… or a SQLite file path, not postgress://…'));
+});
+
+test('a setting refused leaves nothing behind: no data folder, no development secret', () => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'borealis-config-')), 'data');
+  for (const [key, value] of [['BOREALIS_TRUST_PROXY', 'garbage'], ['LOG_LEVEL', 'loud'], ['BOREALIS_SIGNUP', 'maybe'], ['BOREALIS_REGISTRATION', 'x']]) {
+    assert.throws(() => loadConfig({ BOREALIS_DATA_DIR: dataDir, [key as string]: value }, {}, quiet), ConfigError, key);
+    assert.equal(existsSync(dataDir), false, key);
+  }
+});
+
+// Run from a copy of bin/ with no dist/ beside it: production would otherwise run the sources.
+test('NODE_ENV=production without a build refuses to start, saying what to run', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'borealis-bin-'));
+  mkdirSync(join(root, 'bin'));
+  for (const file of ['borealis.js', 'package.json']) copyFileSync(join('bin', file), join(root, 'bin', file));
+  const run = promisify(execFile)(process.execPath, [join(root, 'bin', 'borealis.js'), 'migrate'], { env: { ...process.env, NODE_ENV: 'production' } });
+  await assert.rejects(run, (error: { code: number; stderr: string }) => {
+    assert.equal(error.code, 2);
+    assert.equal(error.stderr, 'borealis: NODE_ENV=production runs the compiled build, and dist/ has none: run `npm run build` first\n');
+    return true;
+  });
 });
 
 test('--port overrides PORT and is validated like it', () => {
