@@ -260,9 +260,10 @@ describe('borealis CLI', () => {
     }
   });
 
+  // The sources themselves: bin/ runs only a build in production (config.test.ts), and a test run needs none.
   test('production refuses to start without BOREALIS_SECRET', async () => {
     const env = { ...process.env, NODE_ENV: 'production', BOREALIS_SECRET: '', DATABASE_URL: cli.database.url, BOREALIS_DATA_DIR: cli.dataDir };
-    await assert.rejects(run(process.execPath, ['bin/borealis.js', 'migrate'], { env }), (error: { code: number; stderr: string }) => {
+    await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], { env }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 2);
       assert.match(error.stderr, /BOREALIS_SECRET is required when NODE_ENV=production/);
       return true;
