@@ -1,4 +1,11 @@
 /** The store's counters for sign-in lockout and request rate limits (every instance shares them). */
+
+/**
+ * The most web sessions one user keeps: creating another ends their oldest (never itself). A
+ * person signs in from a handful of browsers; a script signing in in a loop would otherwise
+ * store a row per sign-in for 31 days.
+ */
+export const MAX_SESSIONS_PER_USER = 100;
 export interface ThrottlePolicy {
   window: number;
   maxFailures: number;

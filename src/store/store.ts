@@ -161,9 +161,6 @@ export interface UsersStore {
   unblock(userId: string): Promise<boolean>;
 }
 
-/** What `removeMember` did. */
-export type MemberRemoval = 'removed' | 'not_member' | 'last_member';
-
 export interface OrganizationsStore {
   create(org: Organization, ownerId: string): Promise<void>;
   findBySlug(slug: string): Promise<Organization | undefined>;
@@ -174,27 +171,16 @@ export interface OrganizationsStore {
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
   /**
    * Ends a membership, and the user's tokens and unused codes it leaves with no organization of
-   * their down-scope (docs/compatibility.md). With `keepLastMember` (a member leaving on their
-   * own) the organization's only member stays: `last_member`, nothing changed.
+   * their down-scope (docs/compatibility.md). `keepLastMember`: an only member stays (`last_member`).
    */
-  removeMember(organizationId: string, userId: string, now: number, options?: { keepLastMember?: boolean }): Promise<MemberRemoval>;
+  removeMember(organizationId: string, userId: string, now: number, options?: { keepLastMember?: boolean }): Promise<'removed' | 'not_member' | 'last_member'>;
   listForUser(userId: string): Promise<Organization[]>;
   /** Members of an organization, by email. */
   listMembers(organizationId: string): Promise<User[]>;
 }
 
-/**
- * The most live web sessions one user keeps: creating another ends their oldest. A person signs
- * in from a handful of browsers; a script signing in in a loop would otherwise store a row per
- * sign-in for 31 days.
- */
-export const MAX_SESSIONS_PER_USER = 100;
-
 export interface SessionsStore {
-  /**
-   * False, storing nothing, when the user is blocked or gone (atomic with `users.block`). Ends
-   * the user's oldest sessions beyond MAX_SESSIONS_PER_USER, never this one.
-   */
+  /** False, storing nothing, when the user is blocked or gone (atomic with `users.block`); ends their oldest past MAX_SESSIONS_PER_USER. */
   create(session: Session, tokenHash: string): Promise<boolean>;
   /** The live (unexpired) session with that token hash, and its user. */
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;

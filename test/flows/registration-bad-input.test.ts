@@ -181,8 +181,7 @@ describe('POST /v1/oauth2/register: bad input', () => {
       ['https://a.example:99999/', 'invalid port number'],
       ['http://999.1.1.1/', 'invalid IPv4 address'],
       ['https://a b.example/', 'invalid international domain name'],
-      ['https://:80/', 'empty host'],
-      ['http://[::1]:x/', 'invalid port number'],
+      ['https://:80/', 'empty host'], ['http://[::1]:x/', 'invalid port number'],
     ];
     for (const field of ['logo_uri', 'tos_uri', 'policy_uri']) {
       for (const [input, error] of reasons) await expect(JSON.stringify({ ...OK, [field]: input }), 422, invalid(parsing(['body', field], input, error)), input);

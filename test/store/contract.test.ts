@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { MAX_SESSIONS_PER_USER, type Store } from '../../src/store/store.js';
+import { MAX_SESSIONS_PER_USER } from '../../src/store/limits.js';
+import type { Store } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
 import {
   type Harness,

@@ -1,5 +1,6 @@
 import { emailLookup } from '../email-lookup.js';
-import { MAX_SESSIONS_PER_USER, type Organization, type OrganizationsStore, type Session, type SessionsStore, type User, type UsersStore } from '../store.js';
+import { MAX_SESSIONS_PER_USER } from '../limits.js';
+import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
