@@ -82,6 +82,27 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     assert.deepEqual(await allow(client, cookie, query, await page(cookie, query), [['organization_mode', 'all']]), []);
   });
 
+  // Without script the boxes can be ticked under "All organizations"; either reading could grant
+  // what the person did not mean. Asked again, with the page as they left it.
+  test('"All organizations" with boxes ticked, or "Only the selected" with none: the page again as left, nothing granted', async () => {
+    const { user, a, cookie, client } = await setUp();
+    const query = form(authorizeQuery(client)).toString();
+    const html = await page(cookie, query);
+    const base: [string, string][] = [['csrf_token', field(html, 'csrf_token')], ['shown_scope', field(html, 'shown_scope')], ['action', 'allow']];
+    const cases: [[string, string][], string, string[]][] = [
+      [[['organization_mode', 'all'], ['organizations', a.id]], 'You chose All organizations and also ticked some: untick them, or choose Only the organizations selected below.', [box('organization_mode', 'all', true), box('organizations', a.id, true)]],
+      [[['organization_mode', 'specific']], 'Select at least one organization, or choose All organizations.', [box('organization_mode', 'specific', true), box('organizations', a.id, false)]],
+    ];
+    for (const [fields, why, kept] of cases) {
+      const again = await post(cookie, query, [...base, ...fields]);
+      assert.equal(again.status, 400, again.text);
+      assert.equal(again.location, null);
+      assert.ok(again.text.includes(why), again.text);
+      for (const expected of kept) assert.ok(again.text.includes(expected), expected);
+    }
+    assert.equal(await server.borealis.ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
+  });
+
   test('single-organization mode: the named one is the selected radio; choosing the other grants the other', async () => {
     const { a, b, cookie, client } = await setUp({ default_sub_type: 'organization' });
     const query = form(authorizeQuery(client, { organizations: b.id })).toString();

@@ -66,7 +66,16 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
     throw error;
   }
 
-  function showConsent(reply: FastifyReply, request: FastifyRequest, signedIn: SignedIn, pending: AuthorizationRequest, data: AuthorizeResponse, error?: string) {
+  /** `chosen`: what a form shown again had selected, kept as the person left it. */
+  function showConsent(
+    reply: FastifyReply,
+    request: FastifyRequest,
+    signedIn: SignedIn,
+    pending: AuthorizationRequest,
+    data: AuthorizeResponse,
+    error?: string,
+    chosen?: { mode: 'all' | 'specific' | undefined; organizations: string[] },
+  ) {
     const token = csrfToken(ctx.secret, signedIn.session.id);
     const here = `${PAGE}?${rawQuery(request)}`;
     return sendPage(
@@ -74,7 +83,8 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       error ? 400 : 200,
       consentPage({
         data,
-        preselected: pending.organizations,
+        preselected: chosen?.organizations ?? pending.organizations,
+        mode: chosen?.mode,
         formAction: here,
         csrfToken: token,
         createOrgUrl: `/settings/organizations?return_to=${encodeURIComponent(here)}`,
@@ -125,11 +135,14 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const { signedIn } = await webCaller(request, ctx);
       if (!signedIn) return signInFirst(reply, returnTo(request));
       const form = new Params(new Map(), fields);
-      /** The page again, for the session signed in now, with why; nothing is granted. */
+      const modeSent = form.get('organization_mode');
+      const mode = modeSent === 'all' || modeSent === 'specific' ? modeSent : undefined;
+      const ticked = form.all('organizations');
+      /** The page again, for the session signed in now, with why and the choices as sent; nothing is granted. */
       const showAgain = async (why: string) => {
         const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
         const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
-        return showConsent(reply, request, signedIn, shown, data, why);
+        return showConsent(reply, request, signedIn, shown, data, why, { mode, organizations: ticked.map((id) => id.toLowerCase()) });
       };
       // A form from this site (assertSameOrigin) without this session's token: most often the
       // person signed out and in again in another tab. Asked again, never granted: a forged
@@ -138,9 +151,12 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
         return showAgain('This page expired, or you signed in again since it was shown. Please review it again.');
       }
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
-      // "All organizations" means no down-scope rows, whatever boxes were ticked.
-      const mode = form.get('organization_mode');
-      const organizations = mode === 'all' ? [] : form.all('organizations');
+      // "All organizations" means no down-scope rows. Boxes ticked with it are a contradiction
+      // a form without script cannot prevent: asked, rather than guessed either way.
+      const organizations = mode === 'all' ? [] : ticked;
+      if (action === 'allow' && mode === 'all' && ticked.length > 0) {
+        return showAgain('You chose All organizations and also ticked some: untick them, or choose Only the organizations selected below.');
+      }
       if (action === 'allow' && mode === 'specific' && organizations.length === 0) {
         // An empty selection would mean "unrestricted": the opposite of what the user chose.
         return showAgain('Select at least one organization, or choose All organizations.');

@@ -19,7 +19,7 @@ function scopeGroups(data: AuthorizeResponse): Html[] {
  * `preselected`: the organizations the authorization request named (§3.4, `organizations`),
  * shown ticked; what the user leaves ticked is what the form posts, and all it grants.
  */
-function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string): Html {
+function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string, mode: 'all' | 'specific' | undefined): Html {
   if (data.organizations.length === 0) {
     return html`<fieldset><legend>Organizations</legend>
 <p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one: create it, and you will come back here.' : ''}
@@ -35,7 +35,7 @@ ${data.organizations.map(
 )}
 </fieldset>`;
   }
-  const specific = data.organizations.some((o) => ticked(o.id));
+  const specific = mode === undefined ? data.organizations.some((o) => ticked(o.id)) : mode === 'specific';
   return html`<fieldset><legend>Organizations this app may act for</legend>
 <label class="choice"><input type="radio" name="organization_mode" value="all"${checked(!specific)}> All organizations, including ones you join later</label>
 <label class="choice"><input type="radio" name="organization_mode" value="specific"${checked(specific)}> Only the organizations selected below</label>
@@ -45,8 +45,10 @@ ${data.organizations.map((o) => html`<label class="choice"><input type="checkbox
 
 export interface ConsentPageOptions {
   data: AuthorizeResponse;
-  /** Organization ids the request named, lowercase. */
+  /** Organization ids the request named, lowercase; or those ticked in a form shown again. */
   preselected: string[];
+  /** The choice of a form shown again (`organization_mode`), kept as the person left it. */
+  mode?: 'all' | 'specific' | undefined;
   formAction: string;
   csrfToken: string;
   createOrgUrl: string;
@@ -64,7 +66,7 @@ function destination(redirectUri: string): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : url.protocol;
 }
 
-export function consentPage({ data, preselected, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
+export function consentPage({ data, preselected, mode, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
   // Allow could only fail: the app acts for exactly one organization and the user has none.
   const cannotAllow = data.requires_single_organization && data.organizations.length === 0;
   const c = data.client;
@@ -84,7 +86,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <input type="hidden" name="shown_scope" value="${data.scopes.join(' ')}">
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
-${organizationPicker(data, preselected, createOrgUrl)}
+${organizationPicker(data, preselected, createOrgUrl, mode)}
 <p class="muted">Either way, you will be sent back to <strong>${destination(redirectUri)}</strong>.</p>
 <div class="actions">
 ${cannotAllow ? '' : html`<button type="submit" name="action" value="allow">Allow</button>`}
