@@ -220,7 +220,9 @@ describe('CSRF on the HTML forms (D14)', () => {
 
   // src/http/routes/login.ts asks a browser (one that sends Sec-Fetch-Site) for the token; a
   // client without fetch metadata may sign out without one (flows/login.test.ts "sign-out").
-  test('POST /logout from a browser without a valid csrf_token → 403, the session still works', async () => {
+  // From this site with another session's token (a tab older than the current sign-in): asked
+  // again with a fresh form, not a dead end that leaves the person signed in on a shared computer.
+  test('POST /logout from a browser without a valid csrf_token → 403 asking again, the session still works until then', async () => {
     const user = await aUser(server);
     const cookie = await signIn(server, user);
     const otherCookie = await signIn(server, await aUser(server));
@@ -228,14 +230,19 @@ describe('CSRF on the HTML forms (D14)', () => {
     const hash = ctx.credentials.hash(cookie.replace('polar_session=', ''));
     const foreign = csrfOf((await get(server, '/settings/oauth', otherCookie)).text);
 
+    let asked: Answer | undefined;
     for (const csrf_token of [undefined, 'wrong', foreign]) {
-      assertFormExpired(await post(server, '/logout', { csrf_token }, { cookie, 'sec-fetch-site': 'same-origin' }));
+      asked = await post(server, '/logout', { csrf_token, return_to: '/settings/organizations' }, { cookie, 'sec-fetch-site': 'same-origin' });
+      assert.equal(asked.status, 403, asked.text);
+      assert.ok(asked.text.includes('<h1>Sign out?</h1>') && asked.text.includes('name="return_to" value="/settings/organizations"'), asked.text);
+      assert.equal(asked.headers.get('set-cookie'), null);
     }
     assertFormExpired(await post(server, '/logout', {}, { cookie, 'sec-fetch-site': 'cross-site' }));
 
     assert.ok(await ctx.store.sessions.findActive(hash, ctx.now()));
     const page = await get(server, '/settings/oauth', cookie);
     assert.equal(page.status, 200);
+    assert.equal(csrfOf(asked?.text ?? ''), csrfOf(page.text), 'the form asking again carries this session\'s token');
 
     // Control: the page's own token signs out.
     const out = await post(server, '/logout', { csrf_token: csrfOf(page.text) }, { cookie, 'sec-fetch-site': 'same-origin' });

@@ -196,6 +196,20 @@ describe('sign-in', () => {
     assert.equal(await live(second), false);
   });
 
+  test('a lock ending within the minute says "1 minute"; a refused sign-up keeps the name typed', async () => {
+    const user = await aUser(server);
+    for (let i = 0; i < 5; i++) await login(server, { email: user.email, password: 'wrong' });
+    const db = await openDb(server.database.url);
+    await db.run("UPDATE sign_in_failures SET locked_until = ? WHERE locked_until > 0 AND key LIKE 'email:%'", [server.borealis.ctx.now() + 30]).finally(() => db.close());
+    const locked = await login(server, { email: user.email, password: PASSWORD });
+    assert.equal(locked.status, 429);
+    assert.match(await locked.text(), /Too many failed attempts\. Try again in 1 minute\.</);
+
+    const taken = await fetch(`${server.url}/signup`, { method: 'POST', body: form({ name: 'Ada Again', email: user.email, password: PASSWORD }), redirect: 'manual' });
+    assert.equal(taken.status, 400);
+    assert.match(await taken.text(), /<input id="name" name="name" type="text" autocomplete="name" value="Ada Again">/);
+  });
+
   // Switching accounts on the consent page: the next sign-in carries on with the request. Only a
   // path on our origin is followed (safeReturnTo); anything else signs in to the default page.
   test('sign-out with a return_to leads to a sign-in that returns there; a foreign one is dropped', async () => {

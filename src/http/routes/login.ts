@@ -3,13 +3,13 @@ import { AccountError, type AccountsDeps, createUser, startSession } from '../..
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
-import { assertCsrfToken, assertSameOrigin, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
+import { assertSameOrigin, csrfToken, fromBrowser, isCsrfToken, isPreSessionToken, preSessionToken } from '../csrf.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { clearSessionCookie, currentSession, endPresentedSession, setSessionCookie } from '../session.js';
-import { type AuthFormOptions, loginPage, signupPage } from '../views/login.js';
+import { type AuthFormOptions, loginPage, signOutAgainPage, signupPage } from '../views/login.js';
 
 export interface LoginOptions {
   publicOrigin: string;
@@ -22,7 +22,10 @@ export interface LoginOptions {
   formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
 }
 
-const minutes = (seconds: number) => Math.max(1, Math.ceil(seconds / 60));
+const minutes = (seconds: number) => {
+  const n = Math.max(1, Math.ceil(seconds / 60));
+  return n === 1 ? '1 minute' : `${n} minutes`;
+};
 
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
 export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: LoginOptions) {
@@ -62,7 +65,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (!result.ok || !started) {
       const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
-      const error = lockedUntil > 0 ? `Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())} minutes.` : 'Wrong email or password.';
+      const error = lockedUntil > 0 ? `Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())}.` : 'Wrong email or password.';
       // 400, not 401: a 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2), and a
       // form sign-in has no scheme to name.
       return authPage(request, reply, lockedUntil > 0 ? 429 : 400, loginPage, { returnTo, error, email });
@@ -95,7 +98,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return authPage(request, reply, 400, signupPage, { returnTo, error: error.message, email });
+      return authPage(request, reply, 400, signupPage, { returnTo, error: error.message, email, name: form.get('name') });
     }
   });
 
@@ -103,11 +106,15 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     assertSameOrigin(request, options.publicOrigin);
     const signedIn = await currentSession(request, deps);
     const form = new Params(new Map(), await formParams(request));
-    // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may omit it.
-    if (signedIn && fromBrowser(request)) assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
     // Signing out on the consent page to switch accounts: the next sign-in carries on with the
     // request. Read before anything is deleted: a malformed form signs no one out.
     const back = safeReturnTo(form.get('return_to'));
+    // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may
+    // omit it. One from this site with an older session's token is asked again, not refused.
+    if (signedIn && fromBrowser(request) && !isCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'))) {
+      const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
+      return sendPage(reply, 403, signOutAgainPage(user, back));
+    }
     await endPresentedSession(request, deps);
     clearSessionCookie(reply, options.secureCookies);
     return sendRedirect(reply, back === '/' ? '/login' : `/login?return_to=${encodeURIComponent(back)}`, 303);

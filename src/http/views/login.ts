@@ -7,6 +7,8 @@ export interface AuthFormOptions {
   csrfToken: string;
   error?: string | undefined;
   email?: string | undefined;
+  /** Sign-up's name, kept when the form comes back with an error. */
+  name?: string | undefined;
   signupOpen: boolean;
 }
 
@@ -31,7 +33,7 @@ ${signupOpen ? html`<p class="muted">No account yet? <a href="${signupLink}">Cre
   );
 }
 
-export function signupPage({ returnTo, csrfToken, error, email }: AuthFormOptions): string {
+export function signupPage({ returnTo, csrfToken, error, email, name }: AuthFormOptions): string {
   return layout(
     { title: 'Create an account', narrow: true },
     html`<div class="card">
@@ -41,7 +43,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="return_to" value="${returnTo}">
 <label for="name">Name</label>
-<input id="name" name="name" type="text" autocomplete="name">
+<input id="name" name="name" type="text" autocomplete="name" value="${name ?? ''}">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required>
 <label for="password">Password <span class="muted">(8 characters or more)</span></label>
@@ -50,5 +52,24 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 </form>
 <p class="muted">Already have an account? <a href="/login?return_to=${encodeURIComponent(returnTo)}">Sign in</a>.</p>
 </div>`,
+  );
+}
+
+/**
+ * A sign-out form from a page older than the current sign-in (another tab signed in again): its
+ * token is no longer this session's (D14), so the person is asked once more with a fresh form
+ * rather than left signed in at a dead end.
+ */
+export function signOutAgainPage(user: { email: string; csrfToken: string }, returnTo: string): string {
+  return layout(
+    { title: 'Sign out', narrow: true },
+    html`<div class="card">
+<h1>Sign out?</h1>
+<p>That page was older than your current sign-in, as ${user.email}.</p>
+<form method="post" action="/logout">
+<input type="hidden" name="csrf_token" value="${user.csrfToken}">
+<input type="hidden" name="return_to" value="${returnTo}">
+<div class="actions"><button type="submit">Sign out</button><a class="button secondary" href="/settings/oauth">Stay signed in</a></div>
+</form></div>`,
   );
 }
