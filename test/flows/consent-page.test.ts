@@ -112,6 +112,15 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     assert.deepEqual(await allow(client, cookie, query, html, [['organizations', a.id]]), [a.id]);
   });
 
+  test('a logo is shown over https only: the page\'s CSP would block an http one as a broken image', async () => {
+    const { cookie } = await setUp();
+    for (const [logo, shown] of [['https://cdn.example/logo.png', true], ['http://cdn.example/logo.png', false]] as const) {
+      const client = await aClient(server, { logo_uri: logo });
+      const html = await page(cookie, form(authorizeQuery(client)).toString());
+      assert.equal(html.includes(`<img src="${logo}" alt="">`), shown, logo);
+    }
+  });
+
   // A client's name and logo are whatever its registration says (RFC 6749 §10.2): the page
   // also shows where the answer goes, which the registration cannot dress up.
   test('the page names the host the answer is sent to, or a native app\'s scheme', async () => {

@@ -131,6 +131,22 @@ describe('developer console', () => {
     assert.equal((await server.borealis.ctx.store.clients.findByClientId(clientId))?.metadata.scope, 'openid');
   });
 
+  test('a refused form says which field and what is wrong in plain words, not the API\'s terms', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const cases: [Record<string, string>, string][] = [
+      [{ redirect_uris: 'https://app.example/cb\napp.example/cb' }, 'Redirect URI 2 is not a full address (for example https://app.example/callback).'],
+      [{ redirect_uris: 'http://app.example/cb' }, 'Redirect URI 1 must use https:// (http:// only for localhost or a private address).'],
+      [{ logo_uri: 'ftp://app.example/logo.png' }, 'Logo URL must start with https:// (or http://).'],
+      [{ scope: 'openid bogus:read organization_access_tokens:read' }, 'Not a scope an app may ask for: bogus:read, organization_access_tokens:read.'],
+      [{ client_uri: 'https://app.example/#about' }, 'Website: this address cannot be used (it needs a host, and no #fragment).'],
+    ];
+    for (const [fields, text] of cases) {
+      const answer = await consoleCreate(server, cookie, fields);
+      assert.equal(answer.status, 400, JSON.stringify(fields));
+      assert.ok(answer.text.includes(`<p class="error" role="alert">${text.replaceAll("'", '&#39;')}</p>`), answer.text);
+    }
+  });
+
   // The form shows every field, so what it leaves empty is cleared; RFC 7592's PUT keeps an
   // omitted URL, as Polar merges (registration-management.test.ts).
   test('a URL emptied in the edit form is cleared', async () => {

@@ -7,13 +7,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { createClient, isPublic, rotateClientSecret } from '../../oauth/clients.js';
 import type { OAuthContext } from '../../oauth/context.js';
-import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
 import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
 import { validateMetadata } from '../../oauth/registration/validate.js';
 import type { Client } from '../../store/store.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
+import { problemText } from '../pages/problem-text.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { currentSession } from '../session.js';
@@ -63,16 +63,6 @@ function unusable(body: Record<string, unknown>): string | undefined {
   if (body.client_name === '') return 'The app needs a name.';
   if ((body.redirect_uris as string[]).length === 0) return 'Add at least one redirect URI.';
   if (body.scope === '') return 'Choose at least one scope.';
-  return undefined;
-}
-
-/** A readable sentence from a 422 or `invalid_client_metadata` answer. */
-function problemText(error: unknown): string | undefined {
-  if (error instanceof OAuthError) return error.description ?? error.error;
-  if (error instanceof ApiError) {
-    const detail = (error.body() as { detail?: { loc: unknown[]; msg: string }[] }).detail ?? [];
-    return detail.map((d) => `${d.loc.slice(1).join('.')}: ${d.msg}`).join('; ');
-  }
   return undefined;
 }
 
@@ -137,7 +127,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });
       return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
     } catch (error) {
-      const text = problemText(error);
+      const text = problemText(error, String(body.scope ?? ''));
       if (text === undefined) throw error;
       return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, text));
     }
@@ -164,7 +154,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx, { replace: true });
       return sendRedirect(reply, `/settings/oauth/apps/${client.clientId}`, 303);
     } catch (error) {
-      const text = problemText(error);
+      const text = problemText(error, String(body.scope ?? ''));
       if (text === undefined) throw error;
       return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: text }));
     }

@@ -66,6 +66,7 @@ function destination(redirectUri: string): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : url.protocol;
 }
 
+/** Logos over https only: the pages' CSP (`img-src https:`) would block a plain http one as mixed content. */
 export function consentPage({ data, preselected, mode, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
   // Allow could only fail: the app acts for exactly one organization and the user has none.
   const cannotAllow = data.requires_single_organization && data.organizations.length === 0;
@@ -78,7 +79,7 @@ export function consentPage({ data, preselected, mode, formAction, csrfToken, cr
   return layout(
     { title: `Authorize ${c.client_name}`, user, signOutReturnTo },
     html`<div class="card">
-<div class="app">${c.logo_uri ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
+<div class="app">${c.logo_uri?.startsWith('https:') ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
 <p class="muted">Signed in as ${data.sub?.email ?? ''}. ${links.length ? links.map((l, i) => html`${i ? ' · ' : ''}${l}`) : ''}</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${formAction}">
