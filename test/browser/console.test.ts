@@ -25,6 +25,16 @@ import {
   userinfo,
 } from './support.js';
 
+/** From the app page: "Rotate secret…", then the confirmation's button, which posts. */
+async function rotateSecret(page: Page) {
+  await page.getByRole('link', { name: 'Rotate secret…' }).click();
+  await page.getByRole('heading', { name: /^Rotate the secret of / }).waitFor();
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/rotate-secret') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Rotate secret' }).click(),
+  ]);
+}
+
 describe('browser: developer console', () => {
   let server: TestServer;
   let browser: Browser;
@@ -47,12 +57,22 @@ describe('browser: developer console', () => {
     assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);
 
     await page.goto(`${server.url}/settings/oauth`);
-    const row = page.getByRole('row').filter({ hasText: 'Revoke App' }).filter({ has: page.getByRole('button', { name: 'Revoke' }) });
+    const revoke = page.getByRole('link', { name: 'Revoke access for Revoke App' });
+    const row = page.getByRole('row').filter({ hasText: 'Revoke App' }).filter({ has: revoke });
     assert.equal(await row.count(), 1, 'the app is listed under Authorized apps');
     assert.match((await row.textContent()) ?? '', /openid email/);
-    await Promise.all([page.waitForURL(`${server.url}/settings/oauth?notice=revoked`), row.getByRole('button', { name: 'Revoke' }).click()]);
-    assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'Access revoked.');
-    assert.equal(await page.getByRole('button', { name: 'Revoke' }).count(), 0);
+    // A click on the list only asks; the token still works until the question is answered.
+    await Promise.all([page.waitForURL(`${server.url}/settings/oauth/authorized/${app.clientId}/revoke`), revoke.click()]);
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Revoke access for Revoke App?');
+    assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);
+    await Promise.all([page.waitForURL(`${server.url}/settings/oauth`), page.getByRole('link', { name: 'Cancel' }).click()]);
+    await revoke.click();
+    await Promise.all([
+      page.waitForURL(`${server.url}/settings/oauth?notice=revoked&client_id=${app.clientId}`),
+      page.getByRole('button', { name: 'Revoke access' }).click(),
+    ]);
+    assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'Revoke App no longer has access to your account.');
+    assert.equal(await page.getByRole('link', { name: /^Revoke access for/ }).count(), 0);
     assert.ok(((await page.textContent('main')) ?? '').includes('No app has access to your account.'));
 
     const info = await userinfo(server.url, tokens.access_token);
@@ -81,10 +101,7 @@ describe('browser: developer console', () => {
 
     await page.goto(`${server.url}/settings/oauth/apps/${app.clientId}`);
     assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is shown only once');
-    await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/rotate-secret') && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Rotate secret' }).click(),
-    ]);
+    await rotateSecret(page);
     const rotated = ((await page.locator('#client-secret').textContent()) ?? '').trim();
     assert.match(rotated, /^polar_cs_/);
     assert.notEqual(rotated, app.clientSecret);
@@ -118,10 +135,7 @@ describe('browser: developer console', () => {
     assert.equal((await ctx.store.clients.listByOwner(owner.id, 0, 10)).total, 1, 'no second app');
     assert.equal(await page.locator('#client-secret').count(), 0, 'the app page, without the secret');
 
-    await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/rotate-secret') && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Rotate secret' }).click(),
-    ]);
+    await rotateSecret(page);
     const rotated = ((await page.locator('#client-secret').textContent()) ?? '').trim();
     await page.reload();
     const stored = await ctx.store.clients.findByClientId(app.clientId);
@@ -191,8 +205,10 @@ describe('browser: developer console', () => {
     await createOrganization(server.borealis.accounts, { slug: 'left-behind', name: 'Left Behind', owner: await aUser(server) });
     await addMember(server.borealis.accounts, { slug: 'left-behind', email: 'leaver@example.com' });
     await page.goto(`${server.url}/settings/organizations`);
-    await Promise.all([page.waitForURL(/notice=left$/), page.getByRole('button', { name: 'Leave Left Behind' }).click()]);
-    assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'You left the organization.');
+    await page.getByRole('link', { name: 'Leave Left Behind…' }).click();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Leave Left Behind?');
+    await Promise.all([page.waitForURL(/notice=left&organization=left-behind$/), page.getByRole('button', { name: 'Leave organization' }).click()]);
+    assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'You left Left Behind.');
     assert.equal(await page.getByRole('heading', { name: 'Left Behind (left-behind)' }).count(), 0);
     await context.close();
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDb } from '../../src/store/sql/db.js';
 import { consoleCreate, consolePost } from '../support/console.js';
-import { aUser, signIn } from '../support/fixtures.js';
+import { aClient, aUser, obtainCode, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('developer console', () => {
@@ -71,6 +71,9 @@ describe('developer console', () => {
     const client = items[0];
     assert.ok(client);
     const before = client.clientSecretHash;
+    const asked = await fetch(`${server.url}/settings/oauth/apps/${client.clientId}/rotate-secret`, { headers: { cookie } });
+    assert.equal(asked.status, 400);
+    assert.ok((await asked.text()).includes('A public client has no secret to rotate.'));
     const rotated = await consolePost(server, cookie, `/settings/oauth/apps/${client.clientId}/rotate-secret`, {});
     assert.equal(rotated.status, 400);
     assert.ok(rotated.text.includes('A public client has no secret to rotate.'));
@@ -89,6 +92,7 @@ describe('developer console', () => {
       const answers = [
         await fetch(`${server.url}${base}`, { headers: { cookie: intruder } }),
         await fetch(`${server.url}${base}/delete`, { headers: { cookie: intruder } }),
+        await fetch(`${server.url}${base}/rotate-secret`, { headers: { cookie: intruder } }),
       ].map(async (r) => ({ status: r.status, type: r.headers.get('content-type'), text: await r.text() }));
       const posted = [
         await consolePost(server, intruder, base, { client_name: 'Mine now', redirect_uris: 'https://evil.example/cb', scope: 'openid', token_endpoint_auth_method: 'client_secret_post' }),
@@ -170,5 +174,57 @@ describe('developer console', () => {
     assert.equal(rotated.status, 200);
     const next = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(rotated.text)?.[1];
     assert.ok(next && next !== secret, 'a new secret is shown');
+  });
+
+  // views/confirm.ts: what cannot be taken back with a click is a link to a question; only its button posts.
+  test('rotating a secret, deleting an app and revoking an app are asked first, naming the app and what follows; asking changes nothing', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const created = await consoleCreate(server, cookie, { client_name: 'Asked App' });
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
+    const base = `/settings/oauth/apps/${clientId}`;
+    const { store } = server.borealis.ctx;
+    const before = await store.clients.findByClientId(clientId);
+    const appPage = await (await fetch(`${server.url}${base}`, { headers: { cookie } })).text();
+    assert.ok(appPage.includes(`<a class="button secondary" href="${base}/rotate-secret">Rotate secret…</a>`), appPage);
+    assert.ok(appPage.includes(`<a class="button secondary" href="${base}/delete">Delete…</a>`), appPage);
+
+    const confirmation = async (path: string) => {
+      const response = await fetch(`${server.url}${path}`, { headers: { cookie } });
+      assert.deepEqual([response.status, response.headers.get('content-type'), response.headers.get('cache-control')], [200, 'text/html; charset=utf-8', 'no-store']);
+      return response.text();
+    };
+    const form = (action: string, button: string, back: string) =>
+      new RegExp(`<form method="post" action="${action}"><input type="hidden" name="csrf_token" value="[^"]+">\\n<div class="actions"><button class="danger" type="submit">${button}</button><a class="button secondary" href="${back}">Cancel</a></div>`);
+    const rotate = await confirmation(`${base}/rotate-secret`);
+    assert.ok(rotate.includes('<title>Rotate the secret of Asked App · Borealis</title>'), rotate);
+    assert.ok(rotate.includes('<h1>Rotate the secret of Asked App?</h1>\n<p>The new secret is shown once. The current one stops working at once: the app cannot get tokens until it is given the new secret.</p>'), rotate);
+    assert.match(rotate, form(`${base}/rotate-secret`, 'Rotate secret', base));
+    const remove = await confirmation(`${base}/delete`);
+    assert.ok(remove.includes('<h1>Delete Asked App?</h1>\n<p>Every token issued to this app stops working at once. This cannot be undone.</p>'), remove);
+    assert.match(remove, form(`${base}/delete`, 'Delete app', base));
+    assert.deepEqual(await store.clients.findByClientId(clientId), before);
+
+    // Revoking an app the user authorized: the list links to the question.
+    const client = await aClient(server);
+    await obtainCode(server, client, cookie, { scope: 'openid' });
+    const revokePath = `/settings/oauth/authorized/${client.clientId}/revoke`;
+    const list = await (await fetch(`${server.url}/settings/oauth`, { headers: { cookie } })).text();
+    const name = client.metadata.client_name;
+    assert.ok(list.includes(`<a class="button secondary" href="${revokePath}" aria-label="Revoke access for ${name}">Revoke…</a>`), list);
+    const revoke = await confirmation(revokePath);
+    assert.ok(revoke.includes(`<h1>Revoke access for ${name}?</h1>\n<p>Every token ${name} holds for your account stops working at once. If you use it again, it will ask for your consent again.</p>`), revoke);
+    assert.match(revoke, form(revokePath, 'Revoke access', '/settings/oauth'));
+    assert.ok(await store.consents.find(client.clientId, user.id));
+
+    // A crafted notice cannot claim a revocation that did not happen; after a real one it names the app.
+    const notice = async () => /<p class="notice" role="status">([^<]*)<\/p>/.exec(await (await fetch(`${server.url}/settings/oauth?notice=revoked&client_id=${client.clientId}`, { headers: { cookie } })).text())?.[1];
+    assert.equal(await notice(), 'Access revoked.');
+    const revoked = await consolePost(server, cookie, revokePath, {});
+    assert.deepEqual([revoked.status, revoked.location], [303, `/settings/oauth?notice=revoked&client_id=${client.clientId}`]);
+    assert.equal(await notice(), `${name} no longer has access to your account.`);
+    // The question again, from a stale tab: nothing to revoke, so the list.
+    const stale = await fetch(`${server.url}${revokePath}`, { headers: { cookie }, redirect: 'manual' });
+    assert.deepEqual([stale.status, stale.headers.get('location')], [303, '/settings/oauth']);
   });
 });

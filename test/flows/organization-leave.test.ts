@@ -46,19 +46,52 @@ describe('leaving an organization', () => {
     const [client, other] = [await aClient(server), await aClient(server)];
     const downScoped = await accessToken(client, cookie, [org]);
     const unrestricted = await accessToken(other, cookie, []);
-    assert.ok((await page(cookie)).includes(`<form method="post" action="${leavePath(org)}">`));
+    assert.ok((await page(cookie)).includes(`<a class="button secondary" href="${leavePath(org)}">Leave ${org.name}…</a>`));
 
     const left = await consolePost(server, cookie, leavePath(org), {});
-    assert.deepEqual([left.status, left.text], [303, '']);
+    assert.deepEqual([left.status, left.location, left.text], [303, `/settings/organizations?notice=left&organization=${org.slug}`, '']);
     assert.deepEqual(await memberIds(org), [owner.id]);
-    const after = await page(cookie, '?notice=left');
-    assert.ok(after.includes('<p class="notice" role="status">You left the organization.</p>'), after);
-    assert.ok(!after.includes(org.slug), 'the organization is no longer listed');
+    const after = await page(cookie, `?notice=left&organization=${org.slug}`);
+    assert.ok(after.includes(`<p class="notice" role="status">You left ${org.name}.</p>`), after);
+    assert.ok(!after.includes(`<h2>${org.name} `), 'the organization is no longer listed');
     assert.equal(await introspect(client, downScoped), '{"active": false}');
     assert.match(await introspect(other, unrestricted), /^\{"active": true, /);
     // The owner, now alone, is shown no way to leave.
     const ownerPage = await page(await signIn(server, owner));
     assert.ok(ownerPage.includes('You are its only member.') && !ownerPage.includes(leavePath(org)), ownerPage);
+  });
+
+  // views/confirm.ts: the list's "Leave …" is a link; only the confirmation's button posts.
+  test('leaving is asked first: a page naming the organization and what follows, whose form posts the leave; nothing changes until it is sent', async () => {
+    const { owner, user, org, cookie } = await shared();
+    const response = await fetch(`${server.url}${leavePath(org)}`, { headers: { cookie } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    const html = await response.text();
+    assert.ok(html.includes(`<title>Leave ${org.name} · Borealis</title>`), html);
+    assert.ok(html.includes(`<h1>Leave ${org.name}?</h1>\n<p>Apps you allowed to act for ${org.name} alone lose their access at once, and you can join again only if you are added again.</p>`), html);
+    assert.ok(html.includes(`<form method="post" action="${leavePath(org)}"><input type="hidden" name="csrf_token" value="`), html);
+    assert.ok(html.includes('<button class="danger" type="submit">Leave organization</button><a class="button secondary" href="/settings/organizations">Cancel</a>'), html);
+    assert.deepEqual(await memberIds(org), [owner.id, user.id].sort());
+
+    // One the user cannot leave (its only member, not theirs, no such id) leads back to the list; signed out, to sign-in.
+    const redirect = async (path: string, headers: Record<string, string>) => {
+      const r = await fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+      return [r.status, r.headers.get('location')];
+    };
+    const alone = await anOrganization(server, owner);
+    for (const path of [leavePath(alone), '/settings/organizations/not-an-id/leave']) {
+      assert.deepEqual(await redirect(path, { cookie }), [303, '/settings/organizations'], path);
+    }
+    assert.deepEqual(await redirect(leavePath(org), {}), [303, `/login?return_to=${encodeURIComponent(leavePath(org))}`]);
+  });
+
+  // The notice names an organization only when the user is indeed not in it: a crafted link cannot claim otherwise.
+  test('the notice after leaving names the organization only if the user is not a member of it', async () => {
+    const { org, cookie } = await shared();
+    assert.ok((await page(cookie, `?notice=left&organization=${org.slug}`)).includes('<p class="notice" role="status">You left the organization.</p>'));
+    assert.ok((await page(cookie, '?notice=left&organization=no-such-org')).includes('<p class="notice" role="status">You left the organization.</p>'));
   });
 
   test('its only member cannot leave, and neither can anyone who is not a member: the page again (400) with the reason', async () => {

@@ -12,7 +12,7 @@ export async function consoleCsrf(server: TestServer, cookie: string): Promise<s
 export async function consolePost(server: TestServer, cookie: string, path: string, fields: Record<string, string>) {
   const body = new URLSearchParams({ csrf_token: await consoleCsrf(server, cookie), ...fields });
   const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { cookie, origin: server.url }, body, redirect: 'manual' });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, location: response.headers.get('location'), text: await response.text() };
 }
 
 /** "New OAuth app". */

@@ -17,7 +17,8 @@ import { problemText } from '../pages/problem-text.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { currentSession } from '../session.js';
-import { type AppFormValues, type PageUser, appPage, consolePage, deletePage, newAppPage, registrationClosedPage } from '../views/console.js';
+import { confirmPage } from '../views/confirm.js';
+import { type AppFormValues, type PageUser, appPage, consolePage, newAppPage, registrationClosedPage } from '../views/console.js';
 import { type RegistrationOptions, registrationRateLimit } from './registration.js';
 
 const EMPTY_FORM: AppFormValues = {
@@ -90,6 +91,19 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
 
   const owned = (clientId: string, signedIn: SignedIn) => authorizeManagement(clientId, { kind: 'user', userId: signedIn.user.id }, ctx);
 
+  /**
+   * The notice after a redirect (`?notice=`). A revocation names the app only while it indeed has
+   * no access, so a crafted link cannot claim one that did not happen.
+   */
+  async function noticeOf(request: FastifyRequest, authorized: { clientId: string }[]): Promise<string | undefined> {
+    const notice = singleQueryValue(request, 'notice');
+    if (notice === 'deleted') return 'The app was deleted.';
+    if (notice !== 'revoked') return undefined;
+    const clientId = singleQueryValue(request, 'client_id');
+    const client = clientId && !authorized.some((a) => a.clientId === clientId) ? await ctx.store.clients.findByClientId(clientId) : undefined;
+    return client ? `${client.metadata.client_name} no longer has access to your account.` : 'Access revoked.';
+  }
+
   app.get('/settings/oauth', async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
@@ -106,8 +120,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       const allOrganizations = consent.organizationIds.length === 0;
       authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations, allOrganizations });
     }
-    const notice = singleQueryValue(request, 'notice');
-    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, notice === 'deleted' ? 'The app was deleted.' : notice === 'revoked' ? 'Access revoked.' : undefined));
+    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, await noticeOf(request, authorized)));
   });
 
   app.get('/settings/oauth/new', async (request, reply) => {
@@ -160,6 +173,21 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     }
   });
 
+  app.get<WithId>('/settings/oauth/apps/:client_id/rotate-secret', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const client = await owned(request.params.client_id, g.signedIn);
+    const base = `/settings/oauth/apps/${client.clientId}`;
+    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: 'A public client has no secret to rotate.' }));
+    return sendPage(reply, 200, confirmPage(pageUser(g.signedIn), {
+      question: `Rotate the secret of ${client.metadata.client_name}?`,
+      consequence: 'The new secret is shown once. The current one stops working at once: the app cannot get tokens until it is given the new secret.',
+      action: `${base}/rotate-secret`,
+      button: 'Rotate secret',
+      back: base,
+    }));
+  });
+
   app.post<WithId>('/settings/oauth/apps/:client_id/rotate-secret', async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
@@ -172,7 +200,15 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
   app.get<WithId>('/settings/oauth/apps/:client_id/delete', async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
-    return sendPage(reply, 200, deletePage(pageUser(g.signedIn), await owned(request.params.client_id, g.signedIn)));
+    const client = await owned(request.params.client_id, g.signedIn);
+    const base = `/settings/oauth/apps/${client.clientId}`;
+    return sendPage(reply, 200, confirmPage(pageUser(g.signedIn), {
+      question: `Delete ${client.metadata.client_name}?`,
+      consequence: 'Every token issued to this app stops working at once. This cannot be undone.',
+      action: `${base}/delete`,
+      button: 'Delete app',
+      back: base,
+    }));
   });
 
   app.post<WithId>('/settings/oauth/apps/:client_id/delete', async (request, reply) => {
@@ -182,10 +218,28 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     return sendRedirect(reply, '/settings/oauth?notice=deleted', 303);
   });
 
+  // An app without access to revoke (a stale link) leads back to the list, which shows the truth.
+  app.get<WithId>('/settings/oauth/authorized/:client_id/revoke', async (request, reply) => {
+    const g = await guard(request, reply);
+    if (!g) return reply;
+    const clientId = request.params.client_id;
+    const consented = (await ctx.store.consents.listForUser(g.signedIn.user.id)).some((c) => c.clientId === clientId);
+    const client = consented ? await ctx.store.clients.findByClientId(clientId) : undefined;
+    if (!client) return sendRedirect(reply, '/settings/oauth', 303);
+    const name = client.metadata.client_name;
+    return sendPage(reply, 200, confirmPage(pageUser(g.signedIn), {
+      question: `Revoke access for ${name}?`,
+      consequence: `Every token ${name} holds for your account stops working at once. If you use it again, it will ask for your consent again.`,
+      action: `/settings/oauth/authorized/${client.clientId}/revoke`,
+      button: 'Revoke access',
+      back: '/settings/oauth',
+    }));
+  });
+
   app.post<WithId>('/settings/oauth/authorized/:client_id/revoke', async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
     await ctx.store.consents.revoke(request.params.client_id, g.signedIn.user.id, ctx.now());
-    return sendRedirect(reply, '/settings/oauth?notice=revoked', 303);
+    return sendRedirect(reply, `/settings/oauth?notice=revoked&client_id=${encodeURIComponent(request.params.client_id)}`, 303);
   });
 }

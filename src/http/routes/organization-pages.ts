@@ -8,6 +8,7 @@ import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { currentSession } from '../session.js';
+import { confirmPage } from '../views/confirm.js';
 import { organizationsPage } from '../views/organizations.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 
@@ -45,13 +46,21 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     return { form, returnTo, signedIn };
   };
 
+  /** The notice after leaving: it names the organization only if the user is indeed not in it. */
+  async function leftNotice(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
+    if (singleQueryValue(request, 'notice') !== 'left') return undefined;
+    const slug = singleQueryValue(request, 'organization');
+    const left = slug ? await deps.store.organizations.findBySlug(slug) : undefined;
+    const stillIn = left && (await deps.store.organizations.listForUser(signedIn.user.id)).some((o) => o.id === left.id);
+    return left && !stillIn ? `You left ${left.name}.` : 'You left the organization.';
+  }
+
   app.get('/settings/organizations', async (request, reply) => {
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
     const raw = singleQueryValue(request, 'return_to');
     const returnTo = raw ? safeReturnTo(raw) : undefined;
-    const notice = singleQueryValue(request, 'notice') === 'left' ? 'You left the organization.' : undefined;
-    const { status, page } = await render(signedIn, 200, { returnTo, notice });
+    const { status, page } = await render(signedIn, 200, { returnTo, notice: await leftNotice(request, signedIn) });
     return sendPage(reply, status, page, await options.formLeadsTo(returnTo));
   });
 
@@ -71,9 +80,28 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);
   });
 
-  app.post<{ Params: { organization_id: string } }>('/settings/organizations/:organization_id/leave', async (request, reply) => {
+  type WithId = { Params: { organization_id: string } };
+  /** Leaving is confirmed first (views/confirm.ts); one the user cannot leave leads back to the list, which says why. */
+  app.get<WithId>('/settings/organizations/:organization_id/leave', async (request, reply) => {
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    const organization = (await deps.store.organizations.listForUser(signedIn.user.id)).find((o) => o.id === request.params.organization_id);
+    const alone = !organization || (await deps.store.organizations.listMembers(organization.id)).length < 2;
+    if (!organization || alone) return sendRedirect(reply, '/settings/organizations', 303);
+    const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
+    return sendPage(reply, 200, confirmPage(user, {
+      question: `Leave ${organization.name}?`,
+      consequence: `Apps you allowed to act for ${organization.name} alone lose their access at once, and you can join again only if you are added again.`,
+      action: `/settings/organizations/${organization.id}/leave`,
+      button: 'Leave organization',
+      back: '/settings/organizations',
+    }));
+  });
+
+  app.post<WithId>('/settings/organizations/:organization_id/leave', async (request, reply) => {
     const posted = await postedForm(request, reply);
     if (!posted) return reply;
+    const leaving = (await deps.store.organizations.listForUser(posted.signedIn.user.id)).find((o) => o.id === request.params.organization_id);
     try {
       await leaveOrganization(deps, posted.signedIn.user, request.params.organization_id);
     } catch (error) {
@@ -81,6 +109,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
       const { status, page } = await render(posted.signedIn, 400, { leaveError: error.message });
       return sendPage(reply, status, page, await options.formLeadsTo(undefined));
     }
-    return sendRedirect(reply, '/settings/organizations?notice=left', 303);
+    const named = leaving ? `&organization=${encodeURIComponent(leaving.slug)}` : '';
+    return sendRedirect(reply, `/settings/organizations?notice=left${named}`, 303);
   });
 }

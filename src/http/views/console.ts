@@ -51,7 +51,7 @@ ${authorized.map(
         ? `Organizations: ${a.organizations.join(', ')}`
         : 'No organization: you are no longer a member of those chosen'
   }</span></td><td>
-<form method="post" action="/settings/oauth/authorized/${a.clientId}/revoke">${csrfField(user)}<button class="danger" type="submit">Revoke</button></form></td></tr>`,
+<a class="button secondary" href="/settings/oauth/authorized/${a.clientId}/revoke" aria-label="Revoke access for ${a.name}">Revoke…</a></td></tr>`,
 )}</tbody></table>`
     : html`<p class="muted">No app has access to your account.</p>`
 }
@@ -131,22 +131,11 @@ ${
   isPublic(client)
     ? html`<p class="muted">A public client (authentication: none) has no secret; it proves itself with PKCE.</p>`
     : html`<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
-<form method="post" action="${base}/rotate-secret">${csrfField(user)}<button type="submit" class="secondary">Rotate secret</button></form>`
+<a class="button secondary" href="${base}/rotate-secret">Rotate secret…</a>`
 }
 <h2>Delete this app</h2>
 <p class="muted">Its tokens stop working at once.</p>
 <a class="button secondary" href="${base}/delete">Delete…</a>
 </div>`,
-  );
-}
-
-export function deletePage(user: PageUser, client: Client): string {
-  return layout(
-    { title: `Delete ${client.metadata.client_name}`, user, narrow: true },
-    html`<div class="card"><h1>Delete ${client.metadata.client_name}?</h1>
-<p>Every token issued to this app stops working at once. This cannot be undone.</p>
-<form method="post" action="/settings/oauth/apps/${client.clientId}/delete">${csrfField(user)}
-<div class="actions"><button class="danger" type="submit">Delete app</button><a class="button secondary" href="/settings/oauth/apps/${client.clientId}">Cancel</a></div>
-</form></div>`,
   );
 }

@@ -14,11 +14,11 @@ export function organizationsPage(
   organizations: OrganizationWithMembers[],
   options: { returnTo?: string | undefined; error?: string | undefined; slug?: string; name?: string; leaveError?: string; notice?: string | undefined },
 ): string {
-  // Leaving ends the member's tokens and codes that act for this organization alone; its only
+  // Leaving (confirmed on its own page) ends the member's tokens and codes that act for this organization alone; its only
   // member cannot leave (accounts.ts, leaveOrganization).
   const leave = ({ organization, members }: OrganizationWithMembers) =>
     members.length > 1
-      ? html`<form method="post" action="/settings/organizations/${organization.id}/leave">${csrfField(user)}<button type="submit" class="secondary">Leave ${organization.name}</button></form>`
+      ? html`<a class="button secondary" href="/settings/organizations/${organization.id}/leave">Leave ${organization.name}…</a>`
       : html`<p class="muted">You are its only member.</p>`;
   return layout(
     { title: 'Organizations', user },
