@@ -10,7 +10,15 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 /** §5.1: a web session lasts 31 days. */
 export const SESSION_LIFETIME = 31 * 24 * 3600;
 
-export class AccountError extends Error {}
+/** `field`: the form field the error is about, when there is one (the pages mark it). */
+export class AccountError extends Error {
+  constructor(
+    message: string,
+    readonly field?: 'email' | 'password' | 'name' | 'slug',
+  ) {
+    super(message);
+  }
+}
 
 /** Dot-separated labels after the `@`: each character has one place to go, so no backtracking. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
@@ -28,11 +36,11 @@ export interface AccountsDeps {
  * A look-up before an insert cannot decide between requests in flight together; the unique index
  * does. A failed insert whose value now exists lost such a race: the ordinary answer, not a 500.
  */
-async function afterRace(insert: Promise<void>, taken: () => Promise<boolean>, message: string): Promise<void> {
+async function afterRace(insert: Promise<void>, taken: () => Promise<boolean>, refusal: AccountError): Promise<void> {
   try {
     await insert;
   } catch (error) {
-    if (await taken()) throw new AccountError(message);
+    if (await taken()) throw refusal;
     throw error;
   }
 }
@@ -44,9 +52,9 @@ export async function createUser(
   const email = input.email.trim();
   // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
   // account for an address that reads the same as another's.
-  if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.');
-  if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.');
-  if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.');
+  if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.', 'email');
+  if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.', 'password');
+  if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.', 'email');
   const user: User = {
     id: randomUUID(),
     email,
@@ -57,7 +65,7 @@ export async function createUser(
     createdAt: deps.now(),
     blockedAt: null,
   };
-  await afterRace(deps.store.users.create(user), async () => (await deps.store.users.findByEmail(email)) !== undefined, 'A user with this email already exists.');
+  await afterRace(deps.store.users.create(user), async () => (await deps.store.users.findByEmail(email)) !== undefined, new AccountError('A user with this email already exists.', 'email'));
   return user;
 }
 
@@ -74,13 +82,13 @@ export async function userByEmail(deps: AccountsDeps, email: string): Promise<Us
  */
 export async function createOrganization(deps: AccountsDeps, input: { slug: string; name: string; owner: User }): Promise<Organization> {
   const { owner } = input;
-  if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.');
-  if (!input.name.trim()) throw new AccountError('The organization needs a name.');
+  if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.', 'slug');
+  if (!input.name.trim()) throw new AccountError('The organization needs a name.', 'name');
   // Shown on every member's consent page and stored for anyone who signs up: bounded as client_name is.
-  if (input.name.trim().length > MAX_ORGANIZATION_NAME) throw new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`);
-  if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`);
+  if (input.name.trim().length > MAX_ORGANIZATION_NAME) throw new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`, 'name');
+  if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`, 'slug');
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
-  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, `The slug ${input.slug} is taken.`);
+  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, new AccountError(`The slug ${input.slug} is taken.`, 'slug'));
   return org;
 }
 

@@ -175,4 +175,48 @@ describe('browser: errors, security headers, keyboard and small screens', () => 
     assert.ok(Number(widths.login) <= 375, `sign-in page scrollWidth ${widths.login}`);
     await context.close();
   });
+
+  /** WCAG 1.4.11: the contrast of two `rgb(r, g, b)` colours (relative luminance, WCAG 2.2 §1.4.3's formula). */
+  function contrast(a: string, b: string): number {
+    const luminance = (rgb: string) => {
+      const [r, g, bl] = (rgb.match(/\d+/g) ?? []).slice(0, 3).map((c) => {
+        const v = Number(c) / 255;
+        return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      }) as [number, number, number];
+      return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+    };
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+    return (hi + 0.05) / (lo + 0.05);
+  }
+
+  test('an error is read with the field it is about; the focus ring and field borders stand out; headings in order; a copy is announced', async () => {
+    const { context, page } = await freshPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Email').fill('nobody@example.com');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    const description = (label: string) =>
+      page.getByLabel(label).evaluate((e) => [e.getAttribute('aria-invalid'), e.ownerDocument.getElementById(e.getAttribute('aria-describedby') ?? '')?.textContent]);
+    assert.deepEqual(await description('Email'), ['true', 'Wrong email or password.']);
+    assert.deepEqual(await description('Password'), ['true', 'Wrong email or password.']);
+
+    // The focus ring and a field's border against the white card, at 3:1 or more.
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(`(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.borderTopColor]; })()`) as string[];
+    assert.deepEqual(ring.slice(0, 2), ['solid', '3px']);
+    assert.ok(contrast(ring[2] as string, 'rgb(255, 255, 255)') >= 3, `focus ring ${ring[2]}`);
+    assert.ok(contrast(ring[3] as string, 'rgb(255, 255, 255)') >= 3, `field border ${ring[3]}`);
+
+    // One h1 and no level skipped, on the app page right after creation (the secret card shown).
+    await signUp(page, server.url, { name: 'Heading User', email: 'headings@example.com' });
+    await createApp(page, server.url, { name: 'Heading App', redirectUri: rp.callback });
+    const levels = (await page.evaluate(`[...document.querySelectorAll('main h1, main h2, main h3')].map((h) => h.tagName + ' ' + h.textContent.trim())`)) as string[];
+    assert.deepEqual(levels, ['H1 Heading App', 'H2 Copy the client secret now', 'H2 Settings', 'H2 Client secret', 'H2 Delete this app']);
+    await page.getByRole('button', { name: 'Copy client ID' }).click();
+    const status = page.locator('[data-copy-status="client-id"]');
+    assert.equal(await status.getAttribute('role'), 'status');
+    await page.waitForFunction(`document.querySelector('[data-copy-status="client-id"]')?.textContent === 'Copied to the clipboard.'`);
+    await context.close();
+  });
 });

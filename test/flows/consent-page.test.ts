@@ -99,6 +99,10 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
       assert.equal(again.location, null);
       assert.ok(again.text.includes(why), again.text);
       for (const expected of kept) assert.ok(again.text.includes(expected), expected);
+      // The choice the error is about is described by it (WCAG 3.3.1); its boxes are a group of their own.
+      assert.ok(again.text.includes(`<p class="error" role="alert" id="form-error">${why}</p>`), again.text);
+      assert.ok(again.text.includes('<fieldset aria-describedby="form-error"><legend>Organizations this app may act for</legend>'), again.text);
+      assert.ok(again.text.includes('<fieldset class="nested"><legend>Selected organizations</legend>'), again.text);
     }
     assert.equal(await server.borealis.ctx.store.consents.find(client.clientId, user.id), undefined, 'nothing remembered');
   });

@@ -39,6 +39,8 @@ describe('developer console', () => {
     const refused = await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(256) });
     assert.equal(refused.status, 400);
     assert.match(refused.text, /The organization name must be at most 255 characters\./);
+    assert.match(refused.text, /<input id="org-name" name="name" type="text" maxlength="255" value="n+" aria-invalid="true" aria-describedby="form-error" required>/);
+    assert.doesNotMatch(refused.text, /id="org-slug"[^>]*aria-invalid/);
     assert.equal(await server.borealis.ctx.store.organizations.findBySlug(slug), undefined);
     assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(255) })).status, 303);
   });
@@ -137,17 +139,21 @@ describe('developer console', () => {
 
   test('a refused form says which field and what is wrong in plain words, not the API\'s terms', async () => {
     const cookie = await signIn(server, await aUser(server));
-    const cases: [Record<string, string>, string][] = [
-      [{ redirect_uris: 'https://app.example/cb\napp.example/cb' }, 'Redirect URI 2 is not a full address (for example https://app.example/callback).'],
-      [{ redirect_uris: 'http://app.example/cb' }, 'Redirect URI 1 must use https:// (http:// only for localhost or a private address).'],
-      [{ logo_uri: 'ftp://app.example/logo.png' }, 'Logo URL must start with https:// (or http://).'],
-      [{ scope: 'openid bogus:read organization_access_tokens:read' }, 'Not a scope an app may ask for: bogus:read, organization_access_tokens:read.'],
-      [{ client_uri: 'https://app.example/#about' }, 'Website: this address cannot be used (it needs a host, and no #fragment).'],
+    // The last column: the field marked invalid and described by the error (WCAG 3.3.1), and only it.
+    const cases: [Record<string, string>, string, string][] = [
+      [{ redirect_uris: 'https://app.example/cb\napp.example/cb' }, 'Redirect URI 2 is not a full address (for example https://app.example/callback).', 'redirect_uris'],
+      [{ redirect_uris: 'http://app.example/cb' }, 'Redirect URI 1 must use https:// (http:// only for localhost or a private address).', 'redirect_uris'],
+      [{ logo_uri: 'ftp://app.example/logo.png' }, 'Logo URL must start with https:// (or http://).', 'logo_uri'],
+      [{ scope: 'openid bogus:read organization_access_tokens:read' }, 'Not a scope an app may ask for: bogus:read, organization_access_tokens:read.', 'scope'],
+      [{ client_uri: 'https://app.example/#about' }, 'Homepage: this address cannot be used (it needs a host, and no #fragment).', 'client_uri'],
+      [{ client_name: ' ' }, 'The app needs a name.', 'client_name'],
     ];
-    for (const [fields, text] of cases) {
+    for (const [fields, text, field] of cases) {
       const answer = await consoleCreate(server, cookie, fields);
       assert.equal(answer.status, 400, JSON.stringify(fields));
-      assert.ok(answer.text.includes(`<p class="error" role="alert">${text.replaceAll("'", '&#39;')}</p>`), answer.text);
+      assert.ok(answer.text.includes(`<p class="error" role="alert" id="form-error">${text.replaceAll("'", '&#39;')}</p>`), answer.text);
+      const marked = [...answer.text.matchAll(/<(?:input|textarea|select) id="(\w+)"[^>]* aria-invalid="true" aria-describedby="form-error"/g)].map((m) => m[1]);
+      assert.deepEqual(marked, [field], text);
     }
   });
 

@@ -92,7 +92,7 @@ describe('CSRF on the HTML forms (D14)', () => {
       assert.equal(answer.headers.get('x-frame-options'), 'DENY');
       assert.equal(answer.headers.get('location'), null);
       assert.equal(answer.headers.get('set-cookie'), null);
-      assert.ok(answer.text.includes('<p class="error" role="alert">This page expired, or you signed in again since it was shown. Please review it again.</p>'), answer.text);
+      assert.ok(answer.text.includes('<p class="error" role="alert" id="form-error">This page expired, or you signed in again since it was shown. Please review it again.</p>'), answer.text);
       assert.ok(answer.text.includes(`name="csrf_token" value="${csrf}"`), 'a form with this session\'s token');
       assert.ok(!answer.text.includes('code='), 'no code anywhere in the page');
     }
@@ -185,7 +185,7 @@ describe('CSRF on the HTML forms (D14)', () => {
         const answer = await post(server, path, { ...fields, csrf_token }, headers);
         assert.equal(answer.status, 403, `${path}, ${label}`);
         assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
-        assert.match(answer.text, /<p class="error" role="alert">The form expired. Please try again.<\/p>/);
+        assert.match(answer.text, /<p class="error" role="alert" id="form-error">The form expired. Please try again.<\/p>/);
         assert.doesNotMatch(answer.headers.get('set-cookie') ?? '', /polar_session/, `${path}, ${label}`);
       }
     }

@@ -40,7 +40,10 @@ describe('sign-in', () => {
     const wrongPage = (await wrong.text()).replace(user.email, 'EMAIL').replace(token, 'TOKEN');
     const unknownPage = (await unknown.text()).replace('nobody@example.com', 'EMAIL').replace(token, 'TOKEN');
     assert.equal(wrongPage, unknownPage);
-    assert.match(wrongPage, /<p class="error" role="alert">Wrong email or password.<\/p>/);
+    assert.match(wrongPage, /<p class="error" role="alert" id="form-error">Wrong email or password.<\/p>/);
+    // Both fields are marked and described by the error (WCAG 3.3.1): neither is singled out.
+    assert.match(wrongPage, /<input id="email" name="email" type="email" autocomplete="username" value="EMAIL" aria-invalid="true" aria-describedby="form-error" required autofocus>/);
+    assert.match(wrongPage, /<input id="password" name="password" type="password" autocomplete="current-password" aria-invalid="true" aria-describedby="form-error" required>/);
   });
 
   // A lock read first and a failure recorded after the password check let every attempt sent at
@@ -207,7 +210,11 @@ describe('sign-in', () => {
 
     const taken = await fetch(`${server.url}/signup`, { method: 'POST', body: form({ name: 'Ada Again', email: user.email, password: PASSWORD }), redirect: 'manual' });
     assert.equal(taken.status, 400);
-    assert.match(await taken.text(), /<input id="name" name="name" type="text" autocomplete="name" value="Ada Again">/);
+    const takenPage = await taken.text();
+    assert.match(takenPage, /<input id="name" name="name" type="text" autocomplete="name" value="Ada Again">/);
+    // The error is about the email: that field, and only it, is marked and described by it (WCAG 3.3.1).
+    assert.match(takenPage, /<p class="error" role="alert" id="form-error">A user with this email already exists.<\/p>/);
+    assert.deepEqual([...takenPage.matchAll(/<input id="(\w+)"[^>]* aria-invalid="true" aria-describedby="form-error"/g)].map((m) => m[1]), ['email']);
   });
 
   // Switching accounts on the consent page: the next sign-in carries on with the request. Only a

@@ -5,13 +5,14 @@
  */
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { PUBLIC_SCOPES, splitScope } from '../../oauth/scopes.js';
+import { type FormError, formError } from '../views/form-error.js';
 
 const LABELS: Record<string, string> = {
   client_name: 'Name',
   redirect_uris: 'Redirect URI',
   scope: 'Scopes',
   token_endpoint_auth_method: 'Client authentication',
-  client_uri: 'Website',
+  client_uri: 'Homepage',
   logo_uri: 'Logo URL',
   tos_uri: 'Terms of service URL',
   policy_uri: 'Privacy policy URL',
@@ -32,24 +33,25 @@ function sentence(label: string, detail: Detail): string {
   return `${label}: ${detail.msg.replace(/^Value error, /, '')}`;
 }
 
-/** A sentence for the form; undefined when `error` is not one of registration's answers. */
-export function problemText(error: unknown, scope: string): string | undefined {
+/** A sentence for the form and the fields it is about; undefined when `error` is not one of registration's answers. */
+export function problemText(error: unknown, scope: string): FormError | undefined {
   if (error instanceof OAuthError) {
     const claim = /^Invalid claim: '(\w+)'$/.exec(error.description ?? '')?.[1];
     if (claim === 'scope') {
       const refused = splitScope(scope).filter((s) => !PUBLIC_SCOPES.includes(s));
-      return `Not a scope an app may ask for: ${refused.join(', ')}.`;
+      return formError(`Not a scope an app may ask for: ${refused.join(', ')}.`, 'scope');
     }
-    if (claim) return `${LABELS[claim] ?? claim}: this address cannot be used (it needs a host, and no #fragment).`;
-    return error.description ?? error.error;
+    if (claim) return formError(`${LABELS[claim] ?? claim}: this address cannot be used (it needs a host, and no #fragment).`, claim);
+    return formError(error.description ?? error.error);
   }
   if (error instanceof ApiError) {
-    const details = ((error.body() as { detail?: Detail[] }).detail ?? []).map((d) => {
+    const details = (error.body() as { detail?: Detail[] }).detail ?? [];
+    const sentences = details.map((d) => {
       const [, field, index] = d.loc;
       const label = `${LABELS[String(field)] ?? String(field)}${typeof index === 'number' ? ` ${index + 1}` : ''}`;
       return sentence(label, d);
     });
-    return details.join(' ');
+    return formError(sentences.join(' '), ...new Set(details.map((d) => String(d.loc[1]))));
   }
   return undefined;
 }

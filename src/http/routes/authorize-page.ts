@@ -22,6 +22,7 @@ import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { consentPage } from '../views/consent.js';
 import { errorPage } from '../views/error.js';
+import { type FormError, formError } from '../views/form-error.js';
 
 const PAGE = '/oauth2/authorize';
 /** The longest authorization URL a posted request becomes, leaving room for the other headers. */
@@ -73,7 +74,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
     signedIn: SignedIn,
     pending: AuthorizationRequest,
     data: AuthorizeResponse,
-    error?: string,
+    error?: FormError,
     chosen?: { mode: 'all' | 'specific' | undefined; organizations: string[] },
   ) {
     const token = csrfToken(ctx.secret, signedIn.session.id);
@@ -139,7 +140,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const mode = modeSent === 'all' || modeSent === 'specific' ? modeSent : undefined;
       const ticked = form.all('organizations');
       /** The page again, for the session signed in now, with why and the choices as sent; nothing is granted. */
-      const showAgain = async (why: string) => {
+      const showAgain = async (why: FormError) => {
         const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
         const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
         return showConsent(reply, request, signedIn, shown, data, why, { mode, organizations: ticked.map((id) => id.toLowerCase()) });
@@ -148,18 +149,18 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // person signed out and in again in another tab. Asked again, never granted: a forged
       // post can only make the page show itself.
       if (!isCsrfToken(ctx.secret, signedIn.session.id, form.get('csrf_token'))) {
-        return showAgain('This page expired, or you signed in again since it was shown. Please review it again.');
+        return showAgain(formError('This page expired, or you signed in again since it was shown. Please review it again.'));
       }
       const action = form.get('action') === 'allow' ? 'allow' : 'deny';
       // "All organizations" means no down-scope rows. Boxes ticked with it are a contradiction
       // a form without script cannot prevent: asked, rather than guessed either way.
       const organizations = mode === 'all' ? [] : ticked;
       if (action === 'allow' && mode === 'all' && ticked.length > 0) {
-        return showAgain('You chose All organizations and also ticked some: untick them, or choose Only the organizations selected below.');
+        return showAgain(formError('You chose All organizations and also ticked some: untick them, or choose Only the organizations selected below.', 'organizations'));
       }
       if (action === 'allow' && mode === 'specific' && organizations.length === 0) {
         // An empty selection would mean "unrestricted": the opposite of what the user chose.
-        return showAgain('Select at least one organization, or choose All organizations.');
+        return showAgain(formError('Select at least one organization, or choose All organizations.', 'organizations'));
       }
       // The page showed the request's `organizations` as ticked boxes, so the form alone says
       // what the user chose; merged with the query as well (§2.5, the JSON API's rule), a box the
@@ -173,7 +174,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // Likewise when the app now acts for one organization and the page offered several
       // (`organization_mode` belongs to the several-organization picker only).
       const changed = !sameScopes(form.get('shown_scope'), pending.scope) || (pending.requiresSingleOrganization && mode !== undefined);
-      if (action === 'allow' && changed) return showAgain('What this app asks for has changed. Please review it again.');
+      if (action === 'allow' && changed) return showAgain(formError('What this app asks for has changed. Please review it again.'));
       const outcome = await consent(pending, params, { action, organizations }, signedIn, ctx);
       // Signed in longer ago than `max_age` allows (the page was left open): sign in again, then
       // the request comes back without `max_age`, met by that sign-in.

@@ -18,6 +18,7 @@ import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { currentSession } from '../session.js';
 import { confirmPage } from '../views/confirm.js';
+import { type FormError, formError } from '../views/form-error.js';
 import { type AppFormValues, type PageUser, appPage, consolePage, newAppPage, registrationClosedPage } from '../views/console.js';
 import { type RegistrationOptions, registrationRateLimit } from './registration.js';
 
@@ -60,10 +61,10 @@ function metadataOf(form: Params): { values: AppFormValues; body: Record<string,
  * What registration allows but no app made here could use: the console creates apps for the
  * authorization code flow, which need a name to show, somewhere to return to and a scope.
  */
-function unusable(body: Record<string, unknown>): string | undefined {
-  if (body.client_name === '') return 'The app needs a name.';
-  if ((body.redirect_uris as string[]).length === 0) return 'Add at least one redirect URI.';
-  if (body.scope === '') return 'Choose at least one scope.';
+function unusable(body: Record<string, unknown>): FormError | undefined {
+  if (body.client_name === '') return formError('The app needs a name.', 'client_name');
+  if ((body.redirect_uris as string[]).length === 0) return formError('Add at least one redirect URI.', 'redirect_uris');
+  if (body.scope === '') return formError('Choose at least one scope.', 'scope');
   return undefined;
 }
 
@@ -140,9 +141,9 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });
       return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
     } catch (error) {
-      const text = problemText(error, String(body.scope ?? ''));
-      if (text === undefined) throw error;
-      return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, text));
+      const refused = problemText(error, String(body.scope ?? ''));
+      if (refused === undefined) throw error;
+      return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, refused));
     }
   });
 
@@ -167,9 +168,9 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx, { replace: true });
       return sendRedirect(reply, `/settings/oauth/apps/${client.clientId}`, 303);
     } catch (error) {
-      const text = problemText(error, String(body.scope ?? ''));
-      if (text === undefined) throw error;
-      return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: text }));
+      const refused = problemText(error, String(body.scope ?? ''));
+      if (refused === undefined) throw error;
+      return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: refused }));
     }
   });
 
@@ -178,7 +179,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (!g) return reply;
     const client = await owned(request.params.client_id, g.signedIn);
     const base = `/settings/oauth/apps/${client.clientId}`;
-    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: 'A public client has no secret to rotate.' }));
+    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError('A public client has no secret to rotate.') }));
     return sendPage(reply, 200, confirmPage(pageUser(g.signedIn), {
       question: `Rotate the secret of ${client.metadata.client_name}?`,
       consequence: 'The new secret is shown once. The current one stops working at once: the app cannot get tokens until it is given the new secret.',
@@ -192,7 +193,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const g = await guard(request, reply);
     if (!g) return reply;
     const client = await owned(request.params.client_id, g.signedIn);
-    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: 'A public client has no secret to rotate.' }));
+    if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError('A public client has no secret to rotate.') }));
     const secret = await rotateClientSecret(ctx, client);
     return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client), { secret }));
   });

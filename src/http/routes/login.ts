@@ -10,6 +10,7 @@ import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { clearSessionCookie, currentSession, endPresentedSession, setSessionCookie } from '../session.js';
 import { type AuthFormOptions, loginPage, signOutAgainPage, signupPage } from '../views/login.js';
+import { formError } from '../views/form-error.js';
 
 export interface LoginOptions {
   publicOrigin: string;
@@ -49,7 +50,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
    */
   const tokenRefused = (request: FastifyRequest, form: Params) =>
     fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'));
-  const EXPIRED = 'The form expired. Please try again.';
+  const EXPIRED = formError('The form expired. Please try again.');
 
   app.get('/login', async (request, reply) => authPage(request, reply, 200, loginPage, { returnTo: returnToOf(request) }));
 
@@ -65,7 +66,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (!result.ok || !started) {
       const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
-      const error = lockedUntil > 0 ? `Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())}.` : 'Wrong email or password.';
+      const error = lockedUntil > 0 ? formError(`Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())}.`) : formError('Wrong email or password.', 'email', 'password');
       // 400, not 401: a 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2), and a
       // form sign-in has no scheme to name.
       return authPage(request, reply, lockedUntil > 0 ? 429 : 400, loginPage, { returnTo, error, email });
@@ -98,7 +99,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return authPage(request, reply, 400, signupPage, { returnTo, error: error.message, email, name: form.get('name') });
+      return authPage(request, reply, 400, signupPage, { returnTo, error: formError(error.message, ...(error.field ? [error.field] : [])), email, name: form.get('name') });
     }
   });
 

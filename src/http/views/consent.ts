@@ -1,4 +1,5 @@
 import type { AuthorizeResponse } from '../../oauth/authorize/index.js';
+import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { type Html, html } from './html.js';
 import { layout } from './layout.js';
 
@@ -19,7 +20,7 @@ function scopeGroups(data: AuthorizeResponse): Html[] {
  * `preselected`: the organizations the authorization request named (§3.4, `organizations`),
  * shown ticked; what the user leaves ticked is what the form posts, and all it grants.
  */
-function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string, mode: 'all' | 'specific' | undefined): Html {
+function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string, mode: 'all' | 'specific' | undefined, error: FormError | undefined): Html {
   if (data.organizations.length === 0) {
     return html`<fieldset><legend>Organizations</legend>
 <p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one: create it, and you will come back here.' : ''}
@@ -36,10 +37,13 @@ ${data.organizations.map(
 </fieldset>`;
   }
   const specific = mode === undefined ? data.organizations.some((o) => ticked(o.id)) : mode === 'specific';
-  return html`<fieldset><legend>Organizations this app may act for</legend>
+  // The boxes in a group of their own inside the choice, so that "selected below" names them (WCAG 1.3.1).
+  return html`<fieldset${invalidIf(error, 'organizations', true)}><legend>Organizations this app may act for</legend>
 <label class="choice"><input type="radio" name="organization_mode" value="all"${checked(!specific)}> All organizations, including ones you join later</label>
 <label class="choice"><input type="radio" name="organization_mode" value="specific"${checked(specific)}> Only the organizations selected below</label>
+<fieldset class="nested"><legend>Selected organizations</legend>
 ${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"${checked(ticked(o.id))}> ${o.slug}</label>`)}
+</fieldset>
 </fieldset>`;
 }
 
@@ -57,7 +61,7 @@ export interface ConsentPageOptions {
   user: { email: string; csrfToken: string };
   /** After "Sign out" (to switch accounts), signing in again comes back to this request. */
   signOutReturnTo: string;
-  error?: string | undefined;
+  error?: FormError | undefined;
 }
 
 /** The host a redirect URI leads to, or a native app's scheme (`com.example.app:`). */
@@ -81,13 +85,13 @@ export function consentPage({ data, preselected, mode, formAction, csrfToken, cr
     html`<div class="card">
 <div class="app">${c.logo_uri?.startsWith('https:') ? html`<img src="${c.logo_uri}" alt="">` : ''}<h1>${c.client_name} wants to access your account</h1></div>
 <p class="muted">Signed in as ${data.sub?.email ?? ''}. ${links.length ? links.map((l, i) => html`${i ? ' · ' : ''}${l}`) : ''}</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${errorParagraph(error)}
 <form method="post" action="${formAction}">
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="shown_scope" value="${data.scopes.join(' ')}">
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
-${organizationPicker(data, preselected, createOrgUrl, mode)}
+${organizationPicker(data, preselected, createOrgUrl, mode, error)}
 <p class="muted">Either way, you will be sent back to <strong>${destination(redirectUri)}</strong>.</p>
 <div class="actions">
 ${cannotAllow ? '' : html`<button type="submit" name="action" value="allow">Allow</button>`}

@@ -1,5 +1,6 @@
 import { isPublic } from '../../oauth/clients.js';
 import type { Client } from '../../store/store.js';
+import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { type Html, html } from './html.js';
 import { layout } from './layout.js';
 
@@ -70,35 +71,42 @@ export interface AppFormValues {
   policy_uri: string;
 }
 
-function field(id: keyof AppFormValues, label: string, values: AppFormValues, type = 'url', hint?: string): Html {
-  return html`<label for="${id}">${label}${hint ? html` <span class="muted">${hint}</span>` : ''}</label>
-<input id="${id}" name="${id}" type="${type}" value="${values[id]}"${id === 'client_name' ? html` required` : ''}>`;
+interface FieldOptions {
+  type?: string;
+  hint?: string;
+  required?: boolean;
 }
 
-/** The app settings form card, shared by "new app" and "edit app". */
-function appForm(user: PageUser, values: AppFormValues, action: string, heading: string, error?: string): Html {
+function field(id: keyof AppFormValues, label: string, values: AppFormValues, error: FormError | undefined, options: FieldOptions = {}): Html {
+  const { type = 'url', hint = '(optional)', required = false } = options;
+  return html`<label for="${id}">${label} <span class="muted">${hint}</span></label>
+<input id="${id}" name="${id}" type="${type}" value="${values[id]}"${invalidIf(error, id)}${required ? html` required` : ''}>`;
+}
+
+/** The app settings form card, shared by "new app" (its page's h1) and "edit app" (under the app's name). */
+function appForm(user: PageUser, values: AppFormValues, action: string, heading: Html, error?: FormError): Html {
   const methods = ['client_secret_post', 'client_secret_basic', 'none'];
-  return html`<div class="card"><h1>${heading}</h1>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+  return html`<div class="card">${heading}
+${errorParagraph(error)}
 <form method="post" action="${action}">${csrfField(user)}
-${field('client_name', 'Name', values, 'text')}
-<label for="redirect_uris">Redirect URIs <span class="muted">(one per line, exact match)</span></label>
-<textarea id="redirect_uris" name="redirect_uris" required>${values.redirect_uris}</textarea>
-${field('scope', 'Scopes', values, 'text', '(space-separated)')}
+${field('client_name', 'Name', values, error, { type: 'text', hint: '(required)', required: true })}
+<label for="redirect_uris">Redirect URIs <span class="muted">(required; one per line, exact match)</span></label>
+<textarea id="redirect_uris" name="redirect_uris"${invalidIf(error, 'redirect_uris')} required>${values.redirect_uris}</textarea>
+${field('scope', 'Scopes', values, error, { type: 'text', hint: '(required; space-separated)', required: true })}
 <label for="token_endpoint_auth_method">Client authentication</label>
-<select id="token_endpoint_auth_method" name="token_endpoint_auth_method">
+<select id="token_endpoint_auth_method" name="token_endpoint_auth_method"${invalidIf(error, 'token_endpoint_auth_method')}>
 ${methods.map((m) => html`<option value="${m}"${m === values.token_endpoint_auth_method ? html` selected` : ''}>${m === 'none' ? 'none (public client, PKCE)' : m}</option>`)}
 </select>
-${field('client_uri', 'Homepage', values)}
-${field('logo_uri', 'Logo URL', values)}
-${field('tos_uri', 'Terms of service URL', values)}
-${field('policy_uri', 'Privacy policy URL', values)}
+${field('client_uri', 'Homepage', values, error)}
+${field('logo_uri', 'Logo URL', values, error)}
+${field('tos_uri', 'Terms of service URL', values, error)}
+${field('policy_uri', 'Privacy policy URL', values, error)}
 <div class="actions"><button type="submit">Save</button><a class="button secondary" href="/settings/oauth">Cancel</a></div>
 </form></div>`;
 }
 
-export const newAppPage = (user: PageUser, values: AppFormValues, error?: string): string =>
-  layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', 'New OAuth app', error));
+export const newAppPage = (user: PageUser, values: AppFormValues, error?: FormError): string =>
+  layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', html`<h1>New OAuth app</h1>`, error));
 
 export const registrationClosedPage = (user: PageUser): string =>
   layout(
@@ -109,23 +117,27 @@ export const registrationClosedPage = (user: PageUser): string =>
 <div class="actions"><a class="button secondary" href="/settings/oauth">Back</a></div></div>`,
   );
 
-export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: string } = {}): string {
+/** Shown by console.js (no script, no button); what it did is said in the status beside it (WCAG 4.1.3). */
+const copyButton = (target: string, label: string) =>
+  html`<button type="button" class="secondary" data-copy="${target}" hidden>${label}</button> <span class="muted" role="status" data-copy-status="${target}"></span>`;
+
+export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: FormError } = {}): string {
   const base = `/settings/oauth/apps/${client.clientId}`;
   return layout(
     { title: client.metadata.client_name, user, scripts: ['/assets/console.js'] },
-    html`${
-      options.secret && !isPublic(client)
-        ? html`<div class="card notice" role="status"><h2>Copy the client secret now</h2>
+    html`<div class="card"><h1>${client.metadata.client_name}</h1>
+<p>Client ID <span class="secret" id="client-id">${client.clientId}</span></p>
+<div class="actions">${copyButton('client-id', 'Copy client ID')}</div>
+</div>
+${
+  options.secret && !isPublic(client)
+    ? html`<div class="card notice" role="status"><h2>Copy the client secret now</h2>
 <p>It is shown only once. Store it somewhere safe.</p>
 <span class="secret" id="client-secret" data-page="${base}">${options.secret}</span>
-<div class="actions"><button type="button" class="secondary" data-copy="client-secret" hidden>Copy secret</button></div></div>`
-        : ''
-    }
-<div class="card"><h1>${client.metadata.client_name}</h1>
-<p>Client ID <span class="secret" id="client-id">${client.clientId}</span></p>
-<div class="actions"><button type="button" class="secondary" data-copy="client-id" hidden>Copy client ID</button></div>
-</div>
-${appForm(user, values, base, 'Settings', options.error)}
+<div class="actions">${copyButton('client-secret', 'Copy secret')}</div></div>`
+    : ''
+}
+${appForm(user, values, base, html`<h2>Settings</h2>`, options.error)}
 <div class="card"><h2>Client secret</h2>
 ${
   isPublic(client)

@@ -1,3 +1,4 @@
+import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 
@@ -5,7 +6,7 @@ export interface AuthFormOptions {
   returnTo: string;
   /** The form's pre-session CSRF token (csrf.ts, D14). */
   csrfToken: string;
-  error?: string | undefined;
+  error?: FormError | undefined;
   email?: string | undefined;
   /** Sign-up's name, kept when the form comes back with an error. */
   name?: string | undefined;
@@ -18,14 +19,14 @@ export function loginPage({ returnTo, csrfToken, error, email, signupOpen }: Aut
     { title: 'Sign in', narrow: true },
     html`<div class="card">
 <h1>Sign in</h1>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${errorParagraph(error)}
 <form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="return_to" value="${returnTo}">
 <label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required autofocus>
+<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}"${invalidIf(error, 'email')} required autofocus>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password"${invalidIf(error, 'password')} required>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
 ${signupOpen ? html`<p class="muted">No account yet? <a href="${signupLink}">Create one</a>.</p>` : ''}
@@ -38,16 +39,16 @@ export function signupPage({ returnTo, csrfToken, error, email, name }: AuthForm
     { title: 'Create an account', narrow: true },
     html`<div class="card">
 <h1>Create an account</h1>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${errorParagraph(error)}
 <form method="post" action="/signup">
 <input type="hidden" name="csrf_token" value="${csrfToken}">
 <input type="hidden" name="return_to" value="${returnTo}">
-<label for="name">Name</label>
-<input id="name" name="name" type="text" autocomplete="name" value="${name ?? ''}">
+<label for="name">Name <span class="muted">(optional)</span></label>
+<input id="name" name="name" type="text" autocomplete="name" value="${name ?? ''}"${invalidIf(error, 'name')}>
 <label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}" required>
+<input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}"${invalidIf(error, 'email')} required>
 <label for="password">Password <span class="muted">(8 characters or more)</span></label>
-<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="8"${invalidIf(error, 'password')} required>
 <div class="actions"><button type="submit">Create account</button></div>
 </form>
 <p class="muted">Already have an account? <a href="/login?return_to=${encodeURIComponent(returnTo)}">Sign in</a>.</p>

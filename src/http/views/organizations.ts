@@ -1,5 +1,6 @@
 import { MAX_ORGANIZATION_NAME } from '../../accounts/accounts.js';
 import type { Organization, User } from '../../store/store.js';
+import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 import { type PageUser, csrfField } from './console.js';
@@ -12,7 +13,7 @@ export interface OrganizationWithMembers {
 export function organizationsPage(
   user: PageUser,
   organizations: OrganizationWithMembers[],
-  options: { returnTo?: string | undefined; error?: string | undefined; slug?: string; name?: string; leaveError?: string; notice?: string | undefined },
+  options: { returnTo?: string | undefined; error?: FormError | undefined; slug?: string; name?: string; leaveError?: string; notice?: string | undefined },
 ): string {
   // Leaving (confirmed on its own page) ends the member's tokens and codes that act for this organization alone; its only
   // member cannot leave (accounts.ts, leaveOrganization).
@@ -36,13 +37,13 @@ ${leave(entry)}`,
 }
 </div>
 <div class="card"><h2>Create an organization</h2>
-${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+${errorParagraph(options.error)}
 <form method="post" action="/settings/organizations">
 ${csrfField(user)}
 ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
-<label for="org-name">Name</label><input id="org-name" name="name" type="text" maxlength="${MAX_ORGANIZATION_NAME}" value="${options.name ?? ''}" required>
+<label for="org-name">Name</label><input id="org-name" name="name" type="text" maxlength="${MAX_ORGANIZATION_NAME}" value="${options.name ?? ''}"${invalidIf(options.error, 'name')} required>
 <label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>
-<input id="org-slug" name="slug" type="text" pattern="[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?" maxlength="64" value="${options.slug ?? ''}" required>
+<input id="org-slug" name="slug" type="text" pattern="[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?" maxlength="64" value="${options.slug ?? ''}"${invalidIf(options.error, 'slug')} required>
 <div class="actions"><button type="submit">Create organization</button></div>
 </form></div>`,
   );
