@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Credentials } from '../oauth/credentials.js';
+import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 
@@ -159,7 +160,8 @@ export async function authenticate(deps: AccountsDeps, email: string, password: 
 export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session } | undefined> {
   const token = deps.credentials.mint('userSession');
   const now = deps.now();
-  const session: Session = { id: randomUUID(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
+  // Time-ordered (UUIDv7): sessions started in the same second still end oldest first (sessions.create's cap).
+  const session: Session = { id: timeOrderedId(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
   if (!(await deps.store.sessions.create(session, deps.credentials.hash(token)))) return undefined;
   return { token, session };
 }

@@ -1,8 +1,9 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AccountError, createOrganization, createUser } from '../../src/accounts/accounts.js';
+import { AccountError, createOrganization, createUser, startSession } from '../../src/accounts/accounts.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
+import { MAX_SESSIONS_PER_USER } from '../../src/store/limits.js';
 import { openDb } from '../../src/store/sql/db.js';
 import type { Store } from '../../src/store/store.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, authorizeQuery, form, signIn } from '../support/fixtures.js';
@@ -173,6 +174,23 @@ describe('sign-in', () => {
     assert.equal(out.status, 303);
     assert.match(out.headers.get('set-cookie') ?? '', /^polar_session=; Max-Age=0/);
     assert.equal(await ctx.store.sessions.findActive(hash, ctx.now()), undefined);
+  });
+
+  // store/limits.ts: the 100th sign-in after one ends that one, however many share its second
+  // (created_at counts seconds; session ids are time-ordered).
+  test('past 100 sessions a sign-in ends the oldest, in the order they were started', async () => {
+    const user = await aUser(server);
+    const { accounts, ctx } = server.borealis;
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_SESSIONS_PER_USER + 3; i++) {
+      const started = await startSession(accounts, user);
+      assert.ok(started);
+      tokens.push(started.token);
+      await new Promise((resolve) => setTimeout(resolve, 2)); // a millisecond of its own
+    }
+    const ended = [];
+    for (const [i, token] of tokens.entries()) if (!(await ctx.store.sessions.findActive(ctx.credentials.hash(token), ctx.now()))) ended.push(i);
+    assert.deepEqual(ended, [0, 1, 2]);
   });
 
   // OWASP session management: every re-authentication replaces the session, so a copied cookie

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { timeOrderedId } from '../../src/oauth/ids.js';
 import { MAX_SESSIONS_PER_USER } from '../../src/store/limits.js';
 import type { Store } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
@@ -162,6 +163,19 @@ describe(`store contract (${ENGINE})`, () => {
       const live = async (hash: string) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined;
       assert.equal(await count(h.raw, 'SELECT count(*) AS n FROM user_sessions WHERE user_id = ?', [user.id]), MAX_SESSIONS_PER_USER);
       assert.deepEqual([await live(newest), await live(hashes[0] as string), await live(hashes[1] as string), await live(foreign)], [true, false, true, true]);
+    });
+
+    // created_at is in seconds; the ids are time-ordered (accounts.ts, startSession), so they order a second's sign-ins.
+    test('sessions started in the same second: the cap ends the one started first', async () => {
+      const user = await storedUser(store);
+      const hashes: string[] = [];
+      const started = Date.now() - 10_000;
+      for (let i = 0; i <= MAX_SESSIONS_PER_USER + 1; i++) {
+        hashes.push(hex64());
+        await store.sessions.create(aSession(user.id, { id: timeOrderedId(started + i), createdAt: NOW, expiresAt: NOW + 3600 }), hashes[i] as string);
+      }
+      const live = await Promise.all(hashes.map(async (hash) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined));
+      assert.deepEqual(live.flatMap((alive, i) => (alive ? [] : [i])), [0, 1]);
     });
 
     test('delete removes the session and its down-scope rows', async () => {
