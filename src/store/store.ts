@@ -191,7 +191,12 @@ export interface ClientsStore {
   create(client: Client): Promise<void>;
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;
-  updateMetadata(clientId: string, metadata: ClientMetadata, now: number): Promise<void>;
+  /**
+   * Writes `change(stored)` in the transaction that read `stored` (the row held on PostgreSQL), so
+   * two updates at once apply one after the other and neither is lost. Undefined when the client
+   * is gone.
+   */
+  updateMetadata(clientId: string, change: (stored: ClientMetadata) => ClientMetadata, now: number): Promise<ClientMetadata | undefined>;
   /** Replaces the secret; the old one stops authenticating at once. */
   rotateSecret(clientId: string, secretHash: string, secretSealed: string, now: number): Promise<void>;
   /** Soft delete; D12: its codes and tokens stop working in the same transaction. */

@@ -212,7 +212,7 @@ describe('browser: authorization code flow', () => {
     const { ctx } = server.borealis;
     const registered = await ctx.store.clients.findByClientId(app.clientId);
     assert.ok(registered);
-    await ctx.store.clients.updateMetadata(app.clientId, { ...registered.metadata, redirect_uris: [portless] }, ctx.now());
+    await ctx.store.clients.updateMetadata(app.clientId, (stored) => ({ ...stored, redirect_uris: [portless] }), ctx.now());
     const code = await approvedCode(page, server.url, rp, app.clientId, 'native');
     const tokens = await exchangeCode(server.url, app, code, rp.callback);
     assert.equal((await userinfo(server.url, tokens.access_token)).status, 200);

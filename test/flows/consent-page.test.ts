@@ -165,7 +165,7 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     const html = await page(cookie, query);
     assert.ok(html.includes('name="shown_scope" value="openid email"'), html);
     const { ctx } = server.borealis;
-    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, scope: 'openid email products:write' }, ctx.now());
+    await ctx.store.clients.updateMetadata(client.clientId, (stored) => ({ ...stored, scope: 'openid email products:write' }), ctx.now());
 
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? '';
     for (const shown of ['openid email', undefined]) {
@@ -214,7 +214,7 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     const query = form(authorizeQuery(client)).toString();
     const html = await page(cookie, query);
     const { ctx } = server.borealis;
-    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, default_sub_type: 'organization' }, ctx.now());
+    await ctx.store.clients.updateMetadata(client.clientId, (stored) => ({ ...stored, default_sub_type: 'organization' }), ctx.now());
     const fields: [string, string][] = [['csrf_token', field(html, 'csrf_token')], ['shown_scope', field(html, 'shown_scope')], ['action', 'allow'], ['organization_mode', 'all']];
     const again = await post(cookie, query, fields);
     assert.equal(again.status, 400, again.text);

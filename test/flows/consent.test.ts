@@ -169,7 +169,7 @@ describe('POST /v1/oauth2/consent', () => {
     const { cookie, body } = await consentScreen(user, client, q);
     assert.deepEqual((body as unknown as { scopes: string[] }).scopes, ['openid', 'email']);
     const { ctx } = server.borealis;
-    await ctx.store.clients.updateMetadata(client.clientId, { ...client.metadata, scope: 'openid email products:write' }, ctx.now());
+    await ctx.store.clients.updateMetadata(client.clientId, (stored) => ({ ...stored, scope: 'openid email products:write' }), ctx.now());
 
     await expectJson(
       await post(cookie, q, { action: 'allow', csrf_token: body.csrf_token }),

@@ -201,6 +201,20 @@ describe('RFC 7592: /v1/oauth2/register/{client_id}', () => {
     assert.equal(row?.clientIdIssuedAt, client.client_id_issued_at);
   });
 
+  // The merge is made on the row as it is when written (store.ts, updateMetadata): before, each
+  // PUT merged over its own earlier read and the last write dropped the other's change.
+  test('two PUTs at once, each setting another URL: both answered 200, and both changes kept', async () => {
+    for (let round = 0; round < 10; round++) {
+      const client = await register(BASE);
+      const bearer = client.registration_access_token as string;
+      const put = (field: string) => call('PUT', path(client), { json: { ...BASE, client_id: client.client_id, [field]: `https://managed.example/${field}` }, bearer });
+      const answers = await Promise.all([put('tos_uri'), put('logo_uri')]);
+      assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+      const stored = await server.borealis.ctx.store.clients.findByClientId(client.client_id as string);
+      assert.deepEqual([stored?.metadata.tos_uri, stored?.metadata.logo_uri], ['https://managed.example/tos_uri', 'https://managed.example/logo_uri'], `round ${round}`);
+    }
+  });
+
   test('PUT: client_id is required (422) and must match the path (400 invalid_request)', async () => {
     const client = await register(BASE);
     const bearer = client.registration_access_token as string;

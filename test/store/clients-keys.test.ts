@@ -52,12 +52,24 @@ describe(`store contract: clients and signing keys (${ENGINE})`, () => {
       assert.deepEqual(await store.clients.findByClientId(client.clientId), client);
     });
 
-    test('updateMetadata replaces the metadata and modifiedAt only', async () => {
+    test('updateMetadata writes the change of the stored metadata, and modifiedAt only', async () => {
       const client = aClient();
       await store.clients.create(client);
       const updated = metadata({ client_name: 'Renamed', redirect_uris: ['https://new.example.com/cb'], logo_uri: 'https://new.example.com/l.png' });
-      await store.clients.updateMetadata(client.clientId, updated, NOW + 30);
+      const seen: unknown[] = [];
+      const written = await store.clients.updateMetadata(client.clientId, (stored) => (seen.push(stored), updated), NOW + 30);
+      assert.deepEqual([seen, written], [[client.metadata], updated]);
       assert.deepEqual(await store.clients.findByClientId(client.clientId), { ...client, metadata: updated, modifiedAt: NOW + 30 });
+    });
+
+    // RFC 7592 PUT merges over what is stored: each change is made on the row as the one before left it.
+    test('updateMetadata: 20 changes at once, each to its own field, all land', async () => {
+      const client = aClient();
+      await store.clients.create(client);
+      const uris = Array.from({ length: 20 }, (_, i) => `https://app.example/cb${i}`);
+      await Promise.all(uris.map((uri) => store.clients.updateMetadata(client.clientId, (stored) => ({ ...stored, redirect_uris: [...stored.redirect_uris, uri] }), NOW + 30)));
+      const stored = await store.clients.findByClientId(client.clientId);
+      assert.deepEqual([...(stored?.metadata.redirect_uris ?? [])].sort(), [...client.metadata.redirect_uris, ...uris].sort());
     });
 
     test('delete hides the client and stops its codes and tokens (D12), leaving other clients alone', async () => {
@@ -93,7 +105,7 @@ describe(`store contract: clients and signing keys (${ENGINE})`, () => {
 
       // A second delete changes nothing; a deleted client is no longer updated.
       await store.clients.delete(client.clientId, NOW + 20);
-      await store.clients.updateMetadata(client.clientId, metadata({ client_name: 'Ghost' }), NOW + 20);
+      assert.equal(await store.clients.updateMetadata(client.clientId, () => metadata({ client_name: 'Ghost' }), NOW + 20), undefined);
       assert.deepEqual(await h.raw.all('SELECT deleted_at, modified_at FROM oauth2_clients WHERE client_id = ?', [client.clientId]), [
         { deleted_at: NOW + 10, modified_at: client.modifiedAt },
       ]);

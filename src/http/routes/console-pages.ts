@@ -10,7 +10,7 @@ import type { OAuthContext } from '../../oauth/context.js';
 import { Params } from '../../oauth/params.js';
 import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
 import { validateMetadata } from '../../oauth/registration/validate.js';
-import type { Client } from '../../store/store.js';
+import type { Client, ClientMetadata } from '../../store/store.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { problemText } from '../pages/problem-text.js';
@@ -163,9 +163,11 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const problem = unusable(body);
     if (problem) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, values, { error: problem }));
     try {
-      // The console keeps what the form does not show (grant types, default_sub_type).
+      // The console keeps what the form does not show (grant types, default_sub_type): validated
+      // as read here, written as stored when the update is made (an RFC 7592 PUT may come between).
       const merged = { ...body, client_id: client.clientId, grant_types: client.metadata.grant_types, response_types: client.metadata.response_types, default_sub_type: client.metadata.default_sub_type };
-      await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx, { replace: true });
+      const keep: (keyof ClientMetadata)[] = ['grant_types', 'response_types', 'default_sub_type'];
+      await updateConfiguration(client.clientId, merged, { kind: 'user', userId: g.signedIn.user.id }, ctx, { replace: true, keep });
       return sendRedirect(reply, `/settings/oauth/apps/${client.clientId}`, 303);
     } catch (error) {
       const refused = problemText(error, String(body.scope ?? ''));

@@ -81,6 +81,12 @@ export async function register(body: unknown, caller: Caller, ctx: OAuthContext)
   return registrationResponse(created.client, created, ctx);
 }
 
+/** Unknown, deleted or not the caller's: one answer for all three. */
+const notFound = () => {
+  const error = clientNotFound(false);
+  return new OAuthError(error.error, error.description, { status: 401 });
+};
+
 /**
  * RFC 7592 §2: the caller must be the owner (session, which takes precedence) or hold the
  * registration access token. No credentials → 400 access_denied; anything else → 401
@@ -91,10 +97,6 @@ export async function authorizeManagement(clientId: string, caller: Caller, ctx:
     throw new OAuthError('access_denied', 'The resource owner or authorization server denied the request');
   }
   const client = await ctx.store.clients.findByClientId(clientId);
-  const notFound = () => {
-    const error = clientNotFound(false);
-    return new OAuthError(error.error, error.description, { status: 401 });
-  };
   if (!client) throw notFound();
   if (caller.kind === 'user') {
     if (client.userId !== caller.userId) throw notFound();
@@ -114,7 +116,19 @@ export async function readConfiguration(clientId: string, caller: Caller, ctx: O
  * when omitted; the URLs, whose default is null, keep their stored value. `replace` (the
  * console, whose form shows every field) stores the body alone, so an emptied field is cleared.
  */
-export async function updateConfiguration(clientId: string, body: unknown, caller: Caller, ctx: OAuthContext, options: { replace?: boolean } = {}) {
+/**
+ * RFC 7592 PUT, merged over the stored metadata as Polar does (D13), or with `replace` the body
+ * alone but for the `keep` fields, which stay as stored (the console's form does not show them).
+ * The merge is made on the row as it is when written (store.ts, updateMetadata), so two updates
+ * at once both land.
+ */
+export async function updateConfiguration(
+  clientId: string,
+  body: unknown,
+  caller: Caller,
+  ctx: OAuthContext,
+  options: { replace?: boolean; keep?: (keyof ClientMetadata)[] } = {},
+) {
   // FastAPI validates the body before the endpoint runs: 422s come before authorization, and
   // authlib's claim checks (400 invalid_client_metadata) after it and the client_id check.
   const parsed = parseMetadata(body, true);
@@ -122,9 +136,10 @@ export async function updateConfiguration(clientId: string, body: unknown, calle
   const { client_id: bodyClientId, ...sent } = parsed.metadata;
   if (bodyClientId !== client.clientId) throw invalidRequest();
   parsed.checkClaims();
-  const metadata = options.replace ? sent : { ...client.metadata, ...sent };
+  const kept = (stored: ClientMetadata) => Object.fromEntries((options.keep ?? []).map((key) => [key, stored[key]]));
   const now = ctx.now();
-  await ctx.store.clients.updateMetadata(client.clientId, metadata, now);
+  const metadata = await ctx.store.clients.updateMetadata(client.clientId, (stored) => (options.replace ? { ...sent, ...kept(stored) } : { ...stored, ...sent }), now);
+  if (!metadata) throw notFound(); // deleted since it was authorized: as if it had been gone already
   return configurationResponse({ ...client, metadata, modifiedAt: now }, ctx);
 }
 

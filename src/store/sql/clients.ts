@@ -54,12 +54,16 @@ export const clients = (db: Db): ClientsStore => ({
       ],
     );
   },
-  async updateMetadata(clientId, metadata, now) {
-    await db.run('UPDATE oauth2_clients SET metadata = ?, modified_at = ? WHERE client_id = ? AND deleted_at IS NULL', [
-      JSON.stringify(metadata),
-      now,
-      clientId,
-    ]);
+  updateMetadata(clientId, change, now) {
+    return db.transaction(async (tx) => {
+      // SQLite's write transaction holds the whole database already (BEGIN IMMEDIATE).
+      const lock = tx.engine === 'postgres' ? ' FOR NO KEY UPDATE' : '';
+      const row = await tx.get<{ metadata: string }>(`SELECT metadata FROM oauth2_clients WHERE client_id = ? AND deleted_at IS NULL${lock}`, [clientId]);
+      if (!row) return undefined;
+      const metadata = change(JSON.parse(row.metadata));
+      await tx.run('UPDATE oauth2_clients SET metadata = ?, modified_at = ? WHERE client_id = ?', [JSON.stringify(metadata), now, clientId]);
+      return metadata;
+    });
   },
   async rotateSecret(clientId, secretHash, secretSealed, now) {
     await db.run(
