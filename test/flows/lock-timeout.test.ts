@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { SERVER_STATEMENT_TIMEOUT_MS, STATEMENT_TIMEOUT_MS } from '../../src/store/sql/postgres.js';
+import { SERVER_STATEMENT_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, openPostgres } from '../../src/store/sql/postgres.js';
 import { aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { ENGINE, type TestServer, startServer } from '../support/server.js';
 
@@ -51,5 +51,32 @@ describe('a statement waiting on a lock held elsewhere (postgres)', { skip: ENGI
     const retried = await refresh();
     assert.equal(retried.status, 200, retried.text);
     assert.notEqual(JSON.parse(retried.text).refresh_token, tokens.refresh_token);
+  });
+
+  // The bound is the server's default only: a role's own statement_timeout is the operator's choice.
+  test("each pooled connection is bound at 9 s, unless its role sets a statement_timeout of its own", async () => {
+    const setting = async (url: string) => {
+      const db = openPostgres(url, 2);
+      try {
+        const rows = await Promise.all([1, 2].map(() => db.transaction((tx) => tx.get<{ v: string }>("SELECT current_setting('statement_timeout') AS v"))));
+        return rows.map((r) => r?.v);
+      } finally {
+        await db.close();
+      }
+    };
+    assert.deepEqual(await setting(server.database.url), ['9s', '9s']);
+    const role = `borealis_timeout_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: server.database.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
+      await admin.query(`ALTER ROLE ${role} SET statement_timeout = '1234ms'`);
+      const own = new URL(server.database.url);
+      own.username = role;
+      assert.deepEqual(await setting(own.toString()), ['1234ms', '1234ms']);
+    } finally {
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+      await admin.end();
+    }
   });
 });

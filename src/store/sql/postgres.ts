@@ -131,24 +131,25 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export const STATEMENT_TIMEOUT_MS = 10_000;
 /**
  * PostgreSQL's own bound on the pool's statements, a second inside the driver's: a statement
- * still waiting (for a lock held elsewhere, a stalled disk) is cancelled by the server (57014,
- * answered 503), so nothing it would have done commits later. The driver's `query_timeout` alone
- * leaves the backend waiting: a rotation answered 503 would commit once the lock went, and the
- * client's retry of the same refresh token would count as reuse and revoke its family (D4).
+ * still waiting for a lock held elsewhere is cancelled by the server (57014, answered 503), so
+ * nothing it would have done commits later. The driver's `query_timeout` alone leaves the backend
+ * waiting: a rotation answered 503 would commit once the lock went, and the client's retry of the
+ * same refresh token would count as reuse and revoke its family (D4).
+ * Set once a pooled connection opens, and only where the role or database sets none (theirs is
+ * the operator's choice). Not as a startup parameter: that would override the role's setting,
+ * and PgBouncer refuses connections that send one.
  */
 export const SERVER_STATEMENT_TIMEOUT_MS = STATEMENT_TIMEOUT_MS - 1_000;
+const BOUND_STATEMENTS = `SELECT set_config('statement_timeout', '${SERVER_STATEMENT_TIMEOUT_MS}', false) WHERE current_setting('statement_timeout') = '0'`;
 const CONNECTION = { types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
-  const pool = new pg.Pool({
-    connectionString: url,
-    ...CONNECTION,
-    statement_timeout: SERVER_STATEMENT_TIMEOUT_MS,
-    query_timeout: STATEMENT_TIMEOUT_MS,
-    max: poolSize,
-  });
+  const pool = new pg.Pool({ connectionString: url, ...CONNECTION, query_timeout: STATEMENT_TIMEOUT_MS, max: poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Queued on the new connection ahead of whatever it was opened for; a connection that fails it
+  // fails that query too, and is dropped.
+  pool.on('connect', (client) => void client.query(BOUND_STATEMENTS).catch(() => {}));
 
   async function withClient<T>(client: pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
     // A checked-out client has no pool listener: a backend lost mid-transaction (a restart, a
