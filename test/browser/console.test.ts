@@ -68,7 +68,7 @@ describe('browser: developer console', () => {
     await Promise.all([page.waitForURL(`${server.url}/settings/oauth`), page.getByRole('link', { name: 'Cancel' }).click()]);
     await revoke.click();
     await Promise.all([
-      page.waitForURL(`${server.url}/settings/oauth?notice=revoked&client_id=${app.clientId}`),
+      page.waitForURL(new RegExp(`/settings/oauth\\?notice=revoked&client_id=${app.clientId}&proof=`)),
       page.getByRole('button', { name: 'Revoke access' }).click(),
     ]);
     assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'Revoke App no longer has access to your account.');
@@ -185,7 +185,7 @@ describe('browser: developer console', () => {
 
     await page.getByLabel('Slug').fill('widgets');
     await Promise.all([page.waitForURL(authorize), page.getByRole('button', { name: 'Create organization' }).click()]);
-    assert.equal(await page.getByLabel('widgets', { exact: true }).count(), 1, 'back on consent, the new organization is offered');
+    assert.equal(await page.getByLabel('Widgets Inc (widgets)', { exact: true }).count(), 1, 'back on consent, the new organization is offered');
 
     await page.goto(`${server.url}/settings/organizations`);
     const heading = page.getByRole('heading', { name: 'Widgets Inc (widgets)' });
@@ -207,7 +207,7 @@ describe('browser: developer console', () => {
     await page.goto(`${server.url}/settings/organizations`);
     await page.getByRole('link', { name: 'Leave Left Behind…' }).click();
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Leave Left Behind?');
-    await Promise.all([page.waitForURL(/notice=left&organization=left-behind$/), page.getByRole('button', { name: 'Leave organization' }).click()]);
+    await Promise.all([page.waitForURL(/notice=left&organization=left-behind&proof=[\w-]+$/), page.getByRole('button', { name: 'Leave organization' }).click()]);
     assert.equal(((await page.getByRole('status').textContent()) ?? '').trim(), 'You left Left Behind.');
     assert.equal(await page.getByRole('heading', { name: 'Left Behind (left-behind)' }).count(), 0);
     await context.close();

@@ -223,12 +223,20 @@ describe('developer console', () => {
     assert.match(revoke, form(revokePath, 'Revoke access', '/settings/oauth'));
     assert.ok(await store.consents.find(client.clientId, user.id));
 
-    // A crafted notice cannot claim a revocation that did not happen; after a real one it names the app.
-    const notice = async () => /<p class="notice" role="status">([^<]*)<\/p>/.exec(await (await fetch(`${server.url}/settings/oauth?notice=revoked&client_id=${client.clientId}`, { headers: { cookie } })).text())?.[1];
-    assert.equal(await notice(), 'Access revoked.');
+    // The notice names the app only with the proof the revocation itself made (http/notice.ts):
+    // a crafted link (an app still authorized, one never authorized, another session's proof) cannot.
+    const notice = async (query: string, as = cookie) =>
+      /<p class="notice" role="status">([^<]*)<\/p>/.exec(await (await fetch(`${server.url}/settings/oauth?${query}`, { headers: { cookie: as } })).text())?.[1];
+    const never = await aClient(server);
+    assert.equal(await notice(`notice=revoked&client_id=${client.clientId}`), 'Access revoked.');
+    assert.equal(await notice(`notice=revoked&client_id=${never.clientId}&proof=x`), 'Access revoked.');
     const revoked = await consolePost(server, cookie, revokePath, {});
-    assert.deepEqual([revoked.status, revoked.location], [303, `/settings/oauth?notice=revoked&client_id=${client.clientId}`]);
-    assert.equal(await notice(), `${name} no longer has access to your account.`);
+    assert.equal(revoked.status, 303);
+    assert.match(revoked.location ?? '', new RegExp(`^/settings/oauth\\?notice=revoked&client_id=${client.clientId}&proof=[\\w-]{43}$`));
+    const query = (revoked.location ?? '').split('?')[1] ?? '';
+    assert.equal(await notice(query), `${name} no longer has access to your account.`);
+    assert.equal(await notice(query, await signIn(server, user)), 'Access revoked.', 'bound to the session that revoked');
+    assert.equal(await notice(query.replace(client.clientId, never.clientId)), 'Access revoked.');
     // The question again, from a stale tab: nothing to revoke, so the list.
     const stale = await fetch(`${server.url}${revokePath}`, { headers: { cookie }, redirect: 'manual' });
     assert.deepEqual([stale.status, stale.headers.get('location')], [303, '/settings/oauth']);

@@ -279,7 +279,7 @@ const ROUTES: Route[] = [
   },
 
   // The developer console.
-  { method: 'GET', path: '/settings/oauth', auths: ['session', 'anon'], query: ['notice', 'client_id'], baseQuery: () => [['notice', 'revoked'], ['client_id', revokedConsentClient.clientId]] },
+  { method: 'GET', path: '/settings/oauth', auths: ['session', 'anon'], query: ['notice', 'client_id', 'proof'], baseQuery: () => [['notice', 'revoked'], ['client_id', revokedConsentClient.clientId], ['proof', 'x']] },
   { method: 'GET', path: '/settings/oauth/new', auths: ['session', 'anon'] },
   { method: 'POST', path: '/settings/oauth/new', auths: ['session', 'anon'], form: ['csrf_token', ...CONSOLE_FIELDS], baseForm: consoleForm },
   { method: 'GET', path: '/settings/oauth/apps/:client_id', auths: ['session', 'anon'] },
@@ -295,7 +295,7 @@ const ROUTES: Route[] = [
   },
 
   // Organizations.
-  { method: 'GET', path: '/settings/organizations', auths: ['session', 'anon'], query: ['return_to', 'notice', 'organization'], baseQuery: () => [['return_to', '/oauth2/authorize?client_id=x'], ['notice', 'left'], ['organization', organization.slug]] },
+  { method: 'GET', path: '/settings/organizations', auths: ['session', 'anon'], query: ['return_to', 'notice', 'organization', 'proof'], baseQuery: () => [['return_to', '/oauth2/authorize?client_id=x'], ['notice', 'left'], ['organization', organization.slug], ['proof', 'x']] },
   {
     method: 'POST', path: '/settings/organizations', auths: ['session', 'anon'], form: ['csrf_token', 'slug', 'name', 'return_to'],
     baseForm: (r) => [['csrf_token', r.csrf], ['slug', `org-${unique()}`], ['name', 'An Org'], ['return_to', '/settings/oauth']],

@@ -49,9 +49,10 @@ describe('leaving an organization', () => {
     assert.ok((await page(cookie)).includes(`<a class="button secondary" href="${leavePath(org)}">Leave ${org.name}…</a>`));
 
     const left = await consolePost(server, cookie, leavePath(org), {});
-    assert.deepEqual([left.status, left.location, left.text], [303, `/settings/organizations?notice=left&organization=${org.slug}`, '']);
+    assert.deepEqual([left.status, left.text], [303, '']);
+    assert.match(left.location ?? '', new RegExp(`^/settings/organizations\\?notice=left&organization=${org.slug}&proof=[\\w-]{43}$`));
     assert.deepEqual(await memberIds(org), [owner.id]);
-    const after = await page(cookie, `?notice=left&organization=${org.slug}`);
+    const after = await page(cookie, `?${(left.location ?? '').split('?')[1]}`);
     assert.ok(after.includes(`<p class="notice" role="status">You left ${org.name}.</p>`), after);
     assert.ok(!after.includes(`<h2>${org.name} `), 'the organization is no longer listed');
     assert.equal(await introspect(client, downScoped), '{"active": false}');
@@ -87,11 +88,17 @@ describe('leaving an organization', () => {
     assert.deepEqual(await redirect(leavePath(org), {}), [303, `/login?return_to=${encodeURIComponent(leavePath(org))}`]);
   });
 
-  // The notice names an organization only when the user is indeed not in it: a crafted link cannot claim otherwise.
-  test('the notice after leaving names the organization only if the user is not a member of it', async () => {
+  // http/notice.ts: only the leave itself makes the proof that lets the notice name the
+  // organization; a crafted link can neither claim a leave nor reveal a stranger's organization name.
+  test('the notice names an organization only with the proof its leave made', async () => {
     const { org, cookie } = await shared();
-    assert.ok((await page(cookie, `?notice=left&organization=${org.slug}`)).includes('<p class="notice" role="status">You left the organization.</p>'));
-    assert.ok((await page(cookie, '?notice=left&organization=no-such-org')).includes('<p class="notice" role="status">You left the organization.</p>'));
+    const stranger = await anOrganization(server, await aUser(server));
+    const generic = '<p class="notice" role="status">You left the organization.</p>';
+    for (const query of [`?notice=left&organization=${org.slug}`, `?notice=left&organization=${stranger.slug}&proof=x`, '?notice=left&organization=no-such-org']) {
+      const html = await page(cookie, query);
+      assert.ok(html.includes(generic), query);
+      assert.ok(!html.includes(stranger.name), query);
+    }
   });
 
   test('its only member cannot leave, and neither can anyone who is not a member: the page again (400) with the reason', async () => {

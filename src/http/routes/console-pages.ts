@@ -12,6 +12,7 @@ import { authorizeManagement, deleteClient, updateConfiguration } from '../../oa
 import { validateMetadata } from '../../oauth/registration/validate.js';
 import type { Client, ClientMetadata } from '../../store/store.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { noticeQuery, provenNotice } from '../notice.js';
 import { sendPage } from '../pages/page.js';
 import { problemText } from '../pages/problem-text.js';
 import { formParams, singleQueryValue } from '../parse.js';
@@ -92,16 +93,14 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
 
   const owned = (clientId: string, signedIn: SignedIn) => authorizeManagement(clientId, { kind: 'user', userId: signedIn.user.id }, ctx);
 
-  /**
-   * The notice after a redirect (`?notice=`). A revocation names the app only while it indeed has
-   * no access, so a crafted link cannot claim one that did not happen.
-   */
-  async function noticeOf(request: FastifyRequest, authorized: { clientId: string }[]): Promise<string | undefined> {
+  /** The notice after a redirect (`?notice=`); a revocation names the app only with its proof (notice.ts). */
+  async function noticeOf(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
     const notice = singleQueryValue(request, 'notice');
     if (notice === 'deleted') return 'The app was deleted.';
     if (notice !== 'revoked') return undefined;
     const clientId = singleQueryValue(request, 'client_id');
-    const client = clientId && !authorized.some((a) => a.clientId === clientId) ? await ctx.store.clients.findByClientId(clientId) : undefined;
+    const proven = provenNotice(ctx.secret, signedIn.session.id, 'revoked', clientId, singleQueryValue(request, 'proof'));
+    const client = proven && clientId ? await ctx.store.clients.findByClientId(clientId) : undefined;
     return client ? `${client.metadata.client_name} no longer has access to your account.` : 'Access revoked.';
   }
 
@@ -121,7 +120,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       const allOrganizations = consent.organizationIds.length === 0;
       authorized.push({ clientId: client.clientId, name: client.metadata.client_name, scope: consent.scope, organizations, allOrganizations });
     }
-    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, await noticeOf(request, authorized)));
+    return sendPage(reply, 200, consolePage(pageUser(g.signedIn), items, authorized, canCreate, await noticeOf(request, g.signedIn)));
   });
 
   app.get('/settings/oauth/new', async (request, reply) => {
@@ -226,7 +225,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const g = await guard(request, reply);
     if (!g) return reply;
     const clientId = request.params.client_id;
-    const consented = (await ctx.store.consents.listForUser(g.signedIn.user.id)).some((c) => c.clientId === clientId);
+    const consented = await ctx.store.consents.find(clientId, g.signedIn.user.id);
     const client = consented ? await ctx.store.clients.findByClientId(clientId) : undefined;
     if (!client) return sendRedirect(reply, '/settings/oauth', 303);
     const name = client.metadata.client_name;
@@ -243,6 +242,6 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const g = await guard(request, reply);
     if (!g) return reply;
     await ctx.store.consents.revoke(request.params.client_id, g.signedIn.user.id, ctx.now());
-    return sendRedirect(reply, `/settings/oauth?notice=revoked&client_id=${encodeURIComponent(request.params.client_id)}`, 303);
+    return sendRedirect(reply, `/settings/oauth?${noticeQuery(ctx.secret, g.signedIn.session.id, 'revoked', 'client_id', request.params.client_id)}`, 303);
   });
 }

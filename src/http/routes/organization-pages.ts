@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createOrganization, leaveOrganization } from '../../accounts/accounts.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { noticeQuery, provenNotice } from '../notice.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -47,13 +48,13 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     return { form, returnTo, signedIn };
   };
 
-  /** The notice after leaving: it names the organization only if the user is indeed not in it. */
+  /** The notice after leaving: it names the organization only with its proof (notice.ts). */
   async function leftNotice(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
     if (singleQueryValue(request, 'notice') !== 'left') return undefined;
     const slug = singleQueryValue(request, 'organization');
-    const left = slug ? await deps.store.organizations.findBySlug(slug) : undefined;
-    const stillIn = left && (await deps.store.organizations.listForUser(signedIn.user.id)).some((o) => o.id === left.id);
-    return left && !stillIn ? `You left ${left.name}.` : 'You left the organization.';
+    const proven = provenNotice(options.secret, signedIn.session.id, 'left', slug, singleQueryValue(request, 'proof'));
+    const left = proven && slug ? await deps.store.organizations.findBySlug(slug) : undefined;
+    return left ? `You left ${left.name}.` : 'You left the organization.';
   }
 
   app.get('/settings/organizations', async (request, reply) => {
@@ -110,7 +111,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
       const { status, page } = await render(posted.signedIn, 400, { leaveError: error.message });
       return sendPage(reply, status, page, await options.formLeadsTo(undefined));
     }
-    const named = leaving ? `&organization=${encodeURIComponent(leaving.slug)}` : '';
-    return sendRedirect(reply, `/settings/organizations?notice=left${named}`, 303);
+    const notice = leaving ? noticeQuery(options.secret, posted.signedIn.session.id, 'left', 'organization', leaving.slug) : 'notice=left';
+    return sendRedirect(reply, `/settings/organizations?${notice}`, 303);
   });
 }
