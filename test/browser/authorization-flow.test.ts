@@ -53,7 +53,7 @@ describe('browser: authorization code flow', () => {
     await page.getByRole('heading', { name: 'Flow App wants to access your account' }).waitFor();
     assert.match((await page.textContent('main')) ?? '', /Signed in as flow@example\.com/);
     await page.getByLabel('Only the organizations selected below').check();
-    const south = page.getByLabel('flow-south', { exact: true });
+    const south = page.getByLabel('Flow South (flow-south)', { exact: true });
     await south.check();
     const southId = await south.getAttribute('value');
     assert.ok(southId);

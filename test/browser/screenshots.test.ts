@@ -85,7 +85,7 @@ describe('browser: documentation screenshots', () => {
     await page.getByRole('group', { name: 'Choose the organization this app may act for' }).waitFor();
     assert.equal(await page.getByRole('radio').count(), 2, 'one radio button per organization');
     assert.equal(await page.getByRole('checkbox').count(), 0);
-    assert.equal(await page.getByLabel('analytical-engines', { exact: true }).isChecked(), true, 'the first is preselected');
+    assert.equal(await page.getByLabel('Analytical Engines (analytical-engines)', { exact: true }).isChecked(), true, 'the first is preselected');
     await shoot(page, 'consent-single-organization.png');
   });
 

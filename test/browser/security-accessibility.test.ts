@@ -139,7 +139,7 @@ describe('browser: errors, security headers, keyboard and small screens', () => 
     await page.goto(authorize);
     assert.deepEqual(await page.evaluate(UNLABELLED), [], 'consent page');
     assert.equal(await page.getByLabel('All organizations').count(), 1);
-    assert.equal(await page.getByLabel('keys', { exact: true }).count(), 1);
+    assert.equal(await page.getByLabel('Org keys (keys)', { exact: true }).count(), 1);
 
     // The focused element itself (not its subtree): `tag name=value "text"`.
     const focused = () =>

@@ -68,6 +68,8 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
     for (const expected of [box('organization_mode', 'all', true), box('organization_mode', 'specific', false), box('organizations', a.id, false), box('organizations', b.id, false)]) {
       assert.ok(html.includes(expected), expected);
     }
+    // Each by its name, its slug beside it.
+    for (const org of [a, b]) assert.ok(html.includes(`${box('organizations', org.id, false)} ${org.name} <span class="muted">(${org.slug})</span></label>`), html);
   });
 
   test('a named organization is shown ticked; the user ticks another instead → only that one', async () => {

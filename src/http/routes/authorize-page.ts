@@ -68,7 +68,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   /** `chosen`: what a form shown again had selected, kept as the person left it. */
-  function showConsent(
+  async function showConsent(
     reply: FastifyReply,
     request: FastifyRequest,
     signedIn: SignedIn,
@@ -79,11 +79,13 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   ) {
     const token = csrfToken(ctx.secret, signedIn.session.id);
     const here = `${PAGE}?${rawQuery(request)}`;
+    const organizationNames = new Map((await accessibleOrganizations(ctx.store, signedIn.session)).map((o) => [o.id, o.name]));
     return sendPage(
       reply,
       error ? 400 : 200,
       consentPage({
         data,
+        organizationNames,
         preselected: chosen?.organizations ?? pending.organizations,
         mode: chosen?.mode,
         formAction: here,

@@ -20,7 +20,16 @@ function scopeGroups(data: AuthorizeResponse): Html[] {
  * `preselected`: the organizations the authorization request named (§3.4, `organizations`),
  * shown ticked; what the user leaves ticked is what the form posts, and all it grants.
  */
-function organizationPicker(data: AuthorizeResponse, preselected: string[], createOrgUrl: string, mode: 'all' | 'specific' | undefined, error: FormError | undefined): Html {
+function organizationPicker(
+  data: AuthorizeResponse,
+  names: ReadonlyMap<string, string>,
+  preselected: string[],
+  createOrgUrl: string,
+  mode: 'all' | 'specific' | undefined,
+  error: FormError | undefined,
+): Html {
+  // Polar's wire names an organization by its slug; a person knows it by its name (the slug beside it tells two alike apart).
+  const label = (o: { id: string; slug: string }) => html`${names.get(o.id) ?? o.slug} <span class="muted">(${o.slug})</span>`;
   if (data.organizations.length === 0) {
     return html`<fieldset><legend>Organizations</legend>
 <p>You do not belong to an organization yet. ${data.requires_single_organization ? 'This app needs one: create it, and you will come back here.' : ''}
@@ -32,7 +41,7 @@ function organizationPicker(data: AuthorizeResponse, preselected: string[], crea
     const chosen = data.organizations.find((o) => ticked(o.id)) ?? data.organizations[0];
     return html`<fieldset><legend>Choose the organization this app may act for</legend>
 ${data.organizations.map(
-  (o) => html`<label class="choice"><input type="radio" name="organizations" value="${o.id}"${checked(o === chosen)}> ${o.slug}</label>`,
+  (o) => html`<label class="choice"><input type="radio" name="organizations" value="${o.id}"${checked(o === chosen)}> ${label(o)}</label>`,
 )}
 </fieldset>`;
   }
@@ -42,13 +51,15 @@ ${data.organizations.map(
 <label class="choice"><input type="radio" name="organization_mode" value="all"${checked(!specific)}> All organizations, including ones you join later</label>
 <label class="choice"><input type="radio" name="organization_mode" value="specific"${checked(specific)}> Only the organizations selected below</label>
 <fieldset class="nested"><legend>Selected organizations</legend>
-${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"${checked(ticked(o.id))}> ${o.slug}</label>`)}
+${data.organizations.map((o) => html`<label class="choice"><input type="checkbox" name="organizations" value="${o.id}"${checked(ticked(o.id))}> ${label(o)}</label>`)}
 </fieldset>
 </fieldset>`;
 }
 
 export interface ConsentPageOptions {
   data: AuthorizeResponse;
+  /** Organization names by id (the response has their slugs only). */
+  organizationNames: ReadonlyMap<string, string>;
   /** Organization ids the request named, lowercase; or those ticked in a form shown again. */
   preselected: string[];
   /** The choice of a form shown again (`organization_mode`), kept as the person left it. */
@@ -71,7 +82,7 @@ function destination(redirectUri: string): string {
 }
 
 /** Logos over https only: the pages' CSP (`img-src https:`) would block a plain http one as mixed content. */
-export function consentPage({ data, preselected, mode, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
+export function consentPage({ data, organizationNames, preselected, mode, formAction, csrfToken, createOrgUrl, redirectUri, user, signOutReturnTo, error }: ConsentPageOptions): string {
   // Allow could only fail: the app acts for exactly one organization and the user has none.
   const cannotAllow = data.requires_single_organization && data.organizations.length === 0;
   const c = data.client;
@@ -91,7 +102,7 @@ ${errorParagraph(error)}
 <input type="hidden" name="shown_scope" value="${data.scopes.join(' ')}">
 <h2>It will be able to</h2>
 ${scopeGroups(data)}
-${organizationPicker(data, preselected, createOrgUrl, mode, error)}
+${organizationPicker(data, organizationNames, preselected, createOrgUrl, mode, error)}
 <p class="muted">Either way, you will be sent back to <strong>${destination(redirectUri)}</strong>.</p>
 <div class="actions">
 ${cannotAllow ? '' : html`<button type="submit" name="action" value="allow">Allow</button>`}
