@@ -1,8 +1,9 @@
 /**
- * Row ids for tokens and codes: UUIDv7 (RFC 9562 §5.7), 48-bit Unix milliseconds then random
+ * Row ids for tokens, codes and web sessions: UUIDv7 (RFC 9562 §5.7), 48-bit Unix milliseconds then random
  * bits from the CSPRNG. Time-ordered ids keep the primary-key index append-only, so inserting
  * into a table of millions of rows touches its rightmost pages instead of a random leaf.
- * Ids are not secrets (bearer values are separate and random); the timestamp is the issue time.
+ * Ids are not secrets (bearer values are separate and random); the timestamp is the issue time,
+ * which also orders a user's sessions for the cap on how many they keep (store/limits.ts).
  */
 import { fillRandom } from '../keys/random.js';
 

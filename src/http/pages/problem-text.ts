@@ -51,7 +51,7 @@ export function problemText(error: unknown, scope: string): FormError | undefine
       const label = `${LABELS[String(field)] ?? String(field)}${typeof index === 'number' ? ` ${index + 1}` : ''}`;
       return sentence(label, d);
     });
-    return formError(sentences.join(' '), ...new Set(details.map((d) => String(d.loc[1]))));
+    return formError(sentences.join(' '), ...new Set(details.flatMap((d) => (typeof d.loc[1] === 'string' ? [d.loc[1]] : []))));
   }
   return undefined;
 }

@@ -114,13 +114,9 @@ export async function readConfiguration(clientId: string, caller: Caller, ctx: O
  * RFC 7592 §2.2 as Polar (§3.12 PUT): the body, its defaults filled in and its nulls removed, is
  * merged over the stored metadata. Fields with a default (`scope`, `grant_types`, …) are reset
  * when omitted; the URLs, whose default is null, keep their stored value. `replace` (the
- * console, whose form shows every field) stores the body alone, so an emptied field is cleared.
- */
-/**
- * RFC 7592 PUT, merged over the stored metadata as Polar does (D13), or with `replace` the body
- * alone but for the `keep` fields, which stay as stored (the console's form does not show them).
- * The merge is made on the row as it is when written (store.ts, updateMetadata), so two updates
- * at once both land.
+ * console, whose form shows every field) stores the body alone, so an emptied field is cleared,
+ * but for the `keep` fields, which stay as stored (the form does not show them). The merge is
+ * made on the row as it is when written (store.ts, updateMetadata), so two updates at once both land.
  */
 export async function updateConfiguration(
   clientId: string,
