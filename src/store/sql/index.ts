@@ -65,29 +65,38 @@ function storeOver(db: Db, root: Db): Store {
     rateLimits: rateLimits(db),
     transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
     async deleteExpired(now) {
-      let removed = 0;
       const reuseCutoff = now - REUSE_DETECTION_SECONDS;
-      removed += await deleteInBatches(
-        db,
-        'oauth2_authorization_codes',
-        `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes', 'id')})`,
-        [now, reuseCutoff, now],
-      );
-      removed += await deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]);
-      // §5.5: an expired access token whose refresh token is absent or revoked is of no further use;
-      // nor is a row revoked through its access token (row-wide, revoke.ts). A rotated row is kept
-      // for reuse detection (above).
-      removed += await deleteInBatches(
-        db,
-        'oauth2_tokens',
-        `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0 OR access_token_revoked_at <> 0)
-           AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens', 'family_id')})`,
-        [now, reuseCutoff, now],
-      );
-      removed += (await keys.prune(now)).length;
-      removed += await deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]);
-      // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
-      removed += await deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]);
+      // Each table on its own: one that fails (a lock held past the statement bound, a full
+      // disk) leaves the others cleaned, and is tried again at the next cleanup.
+      const steps: (() => Promise<number>)[] = [
+        () =>
+          deleteInBatches(
+            db,
+            'oauth2_authorization_codes',
+            `expires_at < ? AND (consumed_at IS NULL OR consumed_at < ? OR NOT ${FAMILY_LIVE('oauth2_authorization_codes', 'id')})`,
+            [now, reuseCutoff, now],
+          ),
+        () => deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]),
+        // §5.5: an expired access token whose refresh token is absent or revoked is of no further
+        // use; nor is a row revoked through its access token (row-wide, revoke.ts). A rotated row
+        // is kept for reuse detection (above).
+        () =>
+          deleteInBatches(
+            db,
+            'oauth2_tokens',
+            `expires_at < ? AND (refresh_token_hash IS NULL OR refresh_token_revoked_at <> 0 OR access_token_revoked_at <> 0)
+               AND (rotated_at IS NULL OR rotated_at < ? OR NOT ${FAMILY_LIVE('oauth2_tokens', 'family_id')})`,
+            [now, reuseCutoff, now],
+          ),
+        async () => (await keys.prune(now)).length,
+        () => deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]),
+        // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
+        () => deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]),
+      ];
+      let removed = 0;
+      const failures: unknown[] = [];
+      for (const step of steps) removed += await step().catch((error: unknown) => (failures.push(error), 0));
+      if (failures.length > 0) throw new AggregateError(failures, `cleanup: ${failures.length} of ${steps.length} tables failed; ${removed} rows removed`);
       return removed;
     },
     // A read of a table every installation has: it fails where the schema is gone, too.
