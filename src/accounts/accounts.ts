@@ -25,6 +25,7 @@ export class AccountError extends Error {
 const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
 export const MAX_ORGANIZATION_NAME = 255;
+export const MIN_PASSWORD = 8;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export interface AccountsDeps {
@@ -54,7 +55,7 @@ export async function createUser(
   // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
   // account for an address that reads the same as another's.
   if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.', 'email');
-  if (input.password.length < 8) throw new AccountError('The password must be at least 8 characters.', 'password');
+  if (input.password.length < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
   if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.', 'email');
   const user: User = {
     id: randomUUID(),
@@ -133,6 +134,16 @@ export async function leaveOrganization(deps: AccountsDeps, user: User, organiza
   const outcome = await deps.store.organizations.removeMember(organizationId, user.id, deps.now(), { keepLastMember: true });
   if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
   if (outcome === 'last_member') throw new AccountError('You are the only member of that organization, so you cannot leave it.');
+}
+
+/**
+ * A new password, set by the operator (`users set-password`) or by the user (their account page,
+ * `keepSessionId` being the session they changed it from): every other session ends, so one a
+ * thief held does not outlive the change.
+ */
+export async function setPassword(deps: AccountsDeps, user: User, password: string, keepSessionId: string | null = null): Promise<void> {
+  if (password.length < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
+  if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), keepSessionId))) throw new AccountError('No such user.');
 }
 
 /**

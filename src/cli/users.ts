@@ -1,10 +1,11 @@
-import { createUser, setBlocked } from '../accounts/accounts.js';
+import { createUser, setBlocked, setPassword, userByEmail } from '../accounts/accounts.js';
 import { UsageError, output, parse, required, withBorealis } from './args.js';
 
 export async function usersCommand(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'create') return create(rest);
   if (sub === 'block' || sub === 'unblock') return block(rest, sub === 'block');
+  if (sub === 'set-password') return newPassword(rest);
   throw new UsageError(`unknown users command: ${sub ?? '(none)'}`);
 }
 
@@ -20,6 +21,19 @@ async function create(args: string[]) {
   const password = values['password-stdin'] ? await passwordFromStdin(values.password) : passwordFromArgs(values.password);
   const user = await withBorealis({}, (b) => createUser(b.accounts, { email, password, name: values.name }));
   output(values.json, { id: user.id, email: user.email, name: user.name }, `created user ${user.email} (${user.id})`);
+}
+
+/** A forgotten password, reset by the operator: every session of the user ends; their apps' tokens stay. */
+async function newPassword(args: string[]) {
+  const values = parse(args, { email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } });
+  const email = required(values, 'email');
+  const password = values['password-stdin'] ? await passwordFromStdin(values.password) : passwordFromArgs(values.password);
+  const user = await withBorealis({}, async (b) => {
+    const found = await userByEmail(b.accounts, email.trim());
+    await setPassword(b.accounts, found, password);
+    return found;
+  });
+  output(values.json, { id: user.id, email: user.email }, `set the password of ${user.email}: their sessions ended`);
 }
 
 /**

@@ -18,6 +18,7 @@ import { authorizationTarget } from './pages/form-target.js';
 import { isPagePath, pageErrorHandler, pageNotFound } from './pages/page-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { accountPageRoutes } from './routes/account-pages.js';
 import { consolePageRoutes } from './routes/console-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { organizationPageRoutes } from './routes/organization-pages.js';
@@ -215,6 +216,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       loginRoutes(pages, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, signupsPerMinute: perMinute, secret, formLeadsTo });
       consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
       organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
+      accountPageRoutes(pages, options.accounts, { publicOrigin, secret });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });

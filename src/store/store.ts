@@ -159,6 +159,12 @@ export interface UsersStore {
   block(userId: string, now: number): Promise<boolean>;
   /** Lets the user sign in again; returns false if they were not blocked. */
   unblock(userId: string): Promise<boolean>;
+  /**
+   * Replaces the password hash and, in the same transaction, ends the user's web sessions but
+   * `keepSessionId` (the one that changed it). Their tokens stay: apps act for the user, not the
+   * password. False when there is no such user.
+   */
+  setPassword(userId: string, passwordHash: string, keepSessionId: string | null): Promise<boolean>;
 }
 
 export interface OrganizationsStore {

@@ -136,6 +136,8 @@ describe('browser: errors, security headers, keyboard and small screens', () => 
     assert.deepEqual(await page.evaluate(UNLABELLED), [], 'app page');
     await page.goto(`${server.url}/settings/organizations`);
     assert.deepEqual(await page.evaluate(UNLABELLED), [], 'organizations page');
+    await page.goto(`${server.url}/settings/account`);
+    assert.deepEqual(await page.evaluate(UNLABELLED), [], 'account page');
     await page.goto(authorize);
     assert.deepEqual(await page.evaluate(UNLABELLED), [], 'consent page');
     assert.equal(await page.getByLabel('All organizations').count(), 1);

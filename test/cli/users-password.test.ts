@@ -73,4 +73,38 @@ describe('borealis users create: the password', () => {
       assert.doesNotMatch(failed.stderr, /hunter2/);
     }
   });
+
+  // A forgotten password, reset by the operator: the new one works, the old one no longer does,
+  // and every web session of the user ends (one a thief held among them).
+  test('users set-password: from standard input; the sessions end; an unknown email or a short password exits 2', async () => {
+    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
+    const withInput = (input: string, ...args: string[]) => {
+      const pending = run(process.execPath, ['bin/borealis.js', ...args], { env });
+      pending.child.stdin?.end(input);
+      return pending;
+    };
+    await withInput('old horse pw\n', 'users', 'create', '--email', 'reset@example.com', '--password-stdin', '--json');
+    const db = await openDb(database.url);
+    try {
+      const user = await db.get<{ id: string }>('SELECT id FROM users WHERE email = ?', ['reset@example.com']);
+      await db.run('INSERT INTO user_sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', ['s-reset', 'h'.repeat(64), user?.id ?? '', 1, 9_999_999_999]);
+      const done = await withInput('new horse pw\n', 'users', 'set-password', '--email', 'reset@example.com', '--password-stdin', '--json');
+      assert.deepEqual([JSON.parse(done.stdout), done.stderr], [{ id: user?.id, email: 'reset@example.com' }, '']);
+      const hash = (await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = ?', [user?.id ?? '']))?.password_hash ?? '';
+      assert.deepEqual([await verifyPassword('new horse pw', hash), await verifyPassword('old horse pw', hash)], [true, false]);
+      assert.deepEqual(await db.all('SELECT id FROM user_sessions WHERE user_id = ?', [user?.id ?? '']), []);
+    } finally {
+      await db.close();
+    }
+    for (const [email, input, message] of [
+      ['nobody@example.com', 'new horse pw\n', 'borealis: No user with email nobody@example.com.\n'],
+      ['reset@example.com', 'short\n', 'borealis: The password must be at least 8 characters.\n'],
+    ]) {
+      const failed = await withInput(input as string, 'users', 'set-password', '--email', email as string, '--password-stdin').then(
+        () => assert.fail('succeeded'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.deepEqual([failed.code, failed.stderr], [2, message]);
+    }
+  });
 });

@@ -178,6 +178,22 @@ describe(`store contract (${ENGINE})`, () => {
       assert.deepEqual(live.flatMap((alive, i) => (alive ? [] : [i])), [0, 1]);
     });
 
+    test('setPassword replaces the hash and ends every session of the user but the one kept; others\' stay', async () => {
+      const [user, other] = [await storedUser(store), await storedUser(store)];
+      const [kept, ended, theirs] = [hex64(), hex64(), hex64()];
+      const keptSession = aSession(user.id, { expiresAt: NOW + 3600 });
+      await store.sessions.create(keptSession, kept);
+      await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), ended);
+      await store.sessions.create(aSession(other.id, { expiresAt: NOW + 3600 }), theirs);
+      assert.equal(await store.users.setPassword(user.id, 'new-hash', keptSession.id), true);
+      const live = async (hash: string) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined;
+      assert.deepEqual([await live(kept), await live(ended), await live(theirs)], [true, false, true]);
+      assert.equal((await store.users.findById(user.id))?.passwordHash, 'new-hash');
+      assert.equal(await store.users.setPassword(user.id, 'newer-hash', null), true);
+      assert.equal(await live(kept), false, 'none kept');
+      assert.equal(await store.users.setPassword('no-such-user', 'x', null), false);
+    });
+
     test('delete removes the session and its down-scope rows', async () => {
       const user = await storedUser(store);
       const org = anOrganization();

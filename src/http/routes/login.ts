@@ -23,7 +23,8 @@ export interface LoginOptions {
   formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
 }
 
-const minutes = (seconds: number) => {
+/** A lock's remaining time in words, at least a minute. */
+export const minutes = (seconds: number) => {
   const n = Math.max(1, Math.ceil(seconds / 60));
   return n === 1 ? '1 minute' : `${n} minutes`;
 };

@@ -29,6 +29,7 @@ ${
     ? html`<nav aria-label="Account">
 <a href="/settings/oauth">OAuth apps</a>
 <a href="/settings/organizations">Organizations</a>
+<a href="/settings/account">Account</a>
 <span class="muted">${user.email}</span>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${user.csrfToken}">${
         options.signOutReturnTo ? html`<input type="hidden" name="return_to" value="${options.signOutReturnTo}">` : ''

@@ -1,0 +1,26 @@
+import { MIN_PASSWORD } from '../../accounts/accounts.js';
+import { type PageUser, csrfField } from './console.js';
+import { errorParagraph, type FormError, invalidIf } from './form-error.js';
+import { html } from './html.js';
+import { layout } from './layout.js';
+
+/** /settings/account: who is signed in, and changing the password (which ends the other sessions). */
+export function accountPage(user: PageUser & { name: string | null }, options: { error?: FormError | undefined; notice?: string | undefined } = {}): string {
+  const { error } = options;
+  return layout(
+    { title: 'Account', user, narrow: true },
+    html`<div class="card"><h1>Account</h1>
+${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
+<p>Signed in as <strong>${user.email}</strong>${user.name ? html` (${user.name})` : ''}.</p>
+<h2>Change password</h2>
+<p class="muted">Your other sessions are signed out; apps you authorized keep their access.</p>
+${errorParagraph(error)}
+<form method="post" action="/settings/account/password">${csrfField(user)}
+<label for="current_password">Current password</label>
+<input id="current_password" name="current_password" type="password" autocomplete="current-password"${invalidIf(error, 'current_password')} required>
+<label for="new_password">New password <span class="muted">(${MIN_PASSWORD} characters or more)</span></label>
+<input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="${MIN_PASSWORD}"${invalidIf(error, 'new_password')} required>
+<div class="actions"><button type="submit">Change password</button></div>
+</form></div>`,
+  );
+}
