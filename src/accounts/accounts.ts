@@ -166,13 +166,14 @@ export async function authenticate(deps: AccountsDeps, email: string, password: 
 
 /**
  * Starts a web session; the returned `polar_us_` value goes in the cookie, only its HMAC is stored.
- * Undefined when the user was blocked since they were authenticated: nothing is stored.
+ * Undefined when the user was blocked, or their password changed, since they were authenticated:
+ * nothing is stored.
  */
 export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session } | undefined> {
   const token = deps.credentials.mint('userSession');
   const now = deps.now();
   // Time-ordered (UUIDv7): sessions started in the same second still end oldest first (sessions.create's cap).
   const session: Session = { id: timeOrderedId(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
-  if (!(await deps.store.sessions.create(session, deps.credentials.hash(token)))) return undefined;
+  if (!(await deps.store.sessions.create(session, deps.credentials.hash(token), user.passwordHash ?? undefined))) return undefined;
   return { token, session };
 }

@@ -186,8 +186,12 @@ export interface OrganizationsStore {
 }
 
 export interface SessionsStore {
-  /** False, storing nothing, when the user is blocked or gone (atomic with `users.block`); ends their oldest past MAX_SESSIONS_PER_USER. */
-  create(session: Session, tokenHash: string): Promise<boolean>;
+  /**
+   * False, storing nothing, when the user is blocked or gone (atomic with `users.block`), or when
+   * `passwordHash` (the one the sign-in checked) is no longer theirs (atomic with
+   * `users.setPassword`); ends their oldest past MAX_SESSIONS_PER_USER.
+   */
+  create(session: Session, tokenHash: string, passwordHash?: string): Promise<boolean>;
   /** The live (unexpired) session with that token hash, and its user. */
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
   delete(tokenHash: string): Promise<void>;

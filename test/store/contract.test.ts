@@ -192,6 +192,11 @@ describe(`store contract (${ENGINE})`, () => {
       assert.equal(await store.users.setPassword(user.id, 'newer-hash', null), true);
       assert.equal(await live(kept), false, 'none kept');
       assert.equal(await store.users.setPassword('no-such-user', 'x', null), false);
+      // A sign-in that checked the password before the change ends nothing and stores nothing after it.
+      const late = hex64();
+      assert.equal(await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), late, 'new-hash'), false);
+      assert.equal(await live(late), false);
+      assert.equal(await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), late, 'newer-hash'), true);
     });
 
     test('delete removes the session and its down-scope rows', async () => {

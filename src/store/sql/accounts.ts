@@ -161,16 +161,17 @@ export const organizations = (db: Db): OrganizationsStore => ({
  * concurrent `block` either commits first (seen here) or waits, and then its deletes see what this
  * transaction stored. SQLite runs one writer at a time.
  */
-export async function holdActiveUser(tx: Db, userId: string): Promise<boolean> {
+export async function holdActiveUser(tx: Db, userId: string, passwordHash?: string): Promise<boolean> {
   const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
-  const row = await tx.get<{ blocked_at: number | null }>(`SELECT blocked_at FROM users WHERE id = ?${lock}`, [userId]);
-  return row !== undefined && row.blocked_at === null;
+  const row = await tx.get<{ blocked_at: number | null; password_hash: string }>(`SELECT blocked_at, password_hash FROM users WHERE id = ?${lock}`, [userId]);
+  // A password changed since the one checked (setPassword, which ends sessions alike).
+  return row !== undefined && row.blocked_at === null && (passwordHash === undefined || row.password_hash === passwordHash);
 }
 
 export const sessions = (db: Db): SessionsStore => ({
-  create(s: Session, tokenHash: string) {
+  create(s: Session, tokenHash: string, passwordHash?: string) {
     return db.transaction(async (tx) => {
-      if (!(await holdActiveUser(tx, s.userId))) return false;
+      if (!(await holdActiveUser(tx, s.userId, passwordHash))) return false;
       await tx.run('INSERT INTO user_sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
         s.id,
         tokenHash,
