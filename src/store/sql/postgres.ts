@@ -144,12 +144,12 @@ const BOUND_STATEMENTS = `SELECT set_config('statement_timeout', '${SERVER_STATE
 const CONNECTION = { types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 export function openPostgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
-  const pool = new pg.Pool({ connectionString: url, ...CONNECTION, query_timeout: STATEMENT_TIMEOUT_MS, max: poolSize });
+  // pg-pool's onConnect: run on each new connection before it is handed out; one that fails it
+  // is closed, and the request it was opened for fails as on a lost connection.
+  const onConnect = async (client: pg.ClientBase) => void (await client.query(BOUND_STATEMENTS));
+  const pool = new pg.Pool({ connectionString: url, ...CONNECTION, query_timeout: STATEMENT_TIMEOUT_MS, max: poolSize, onConnect });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  // Queued on the new connection ahead of whatever it was opened for; a connection that fails it
-  // fails that query too, and is dropped.
-  pool.on('connect', (client) => void client.query(BOUND_STATEMENTS).catch(() => {}));
 
   async function withClient<T>(client: pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
     // A checked-out client has no pool listener: a backend lost mid-transaction (a restart, a
