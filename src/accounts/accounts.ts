@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Credentials } from '../oauth/credentials.js';
 import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { DUMMY_HASH, hashPassword, passwordLength, verifyPassword } from './passwords.js';
 
 /** §5.1: a web session lasts 31 days. */
 export const SESSION_LIFETIME = 31 * 24 * 3600;
@@ -55,7 +55,7 @@ export async function createUser(
   // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
   // account for an address that reads the same as another's.
   if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.', 'email');
-  if (input.password.length < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
+  if (passwordLength(input.password) < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
   if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.', 'email');
   const user: User = {
     id: randomUUID(),
@@ -137,13 +137,16 @@ export async function leaveOrganization(deps: AccountsDeps, user: User, organiza
 }
 
 /**
- * A new password, set by the operator (`users set-password`) or by the user (their account page,
- * `keepSessionId` being the session they changed it from): every other session ends, so one a
- * thief held does not outlive the change.
+ * A new password, set by the operator (`users set-password`) or by the user on their account page,
+ * who starts a new session after it: every session of the user ends, so none a thief held, or a
+ * copy of its cookie, outlives the change. `ifHash`: the hash the user's current password was
+ * checked against; a change made meanwhile (by another session) wins, and this one is refused.
  */
-export async function setPassword(deps: AccountsDeps, user: User, password: string, keepSessionId: string | null = null): Promise<void> {
-  if (password.length < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
-  if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), keepSessionId))) throw new AccountError('No such user.');
+export async function setPassword(deps: AccountsDeps, user: User, password: string, options: { ifHash?: string } = {}): Promise<void> {
+  if (passwordLength(password) < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
+  if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), options.ifHash))) {
+    throw new AccountError(options.ifHash === undefined ? 'No such user.' : 'Your password was changed meanwhile: sign in again.');
+  }
 }
 
 /**

@@ -31,5 +31,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+/** A password's length as it is hashed: code points after NFKC (a combining accent is no character of its own). */
+export const passwordLength = (password: string): number => [...password.normalize('NFKC')].length;
+
 /** A fixed hash to verify against when the email is unknown, so timing does not reveal it. */
 export const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

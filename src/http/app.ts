@@ -216,7 +216,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       loginRoutes(pages, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, signupsPerMinute: perMinute, secret, formLeadsTo });
       consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
       organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
-      accountPageRoutes(pages, options.accounts, { publicOrigin, secret });
+      accountPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });

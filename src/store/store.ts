@@ -160,11 +160,11 @@ export interface UsersStore {
   /** Lets the user sign in again; returns false if they were not blocked. */
   unblock(userId: string): Promise<boolean>;
   /**
-   * Replaces the password hash and, in the same transaction, ends the user's web sessions but
-   * `keepSessionId` (the one that changed it). Their tokens stay: apps act for the user, not the
-   * password. False when there is no such user.
+   * Replaces the password hash and, in the same transaction, ends every web session of the user.
+   * Their tokens stay: apps act for the user, not the password. False when there is no such user,
+   * or when `ifHash` is given and is no longer their hash.
    */
-  setPassword(userId: string, passwordHash: string, keepSessionId: string | null): Promise<boolean>;
+  setPassword(userId: string, passwordHash: string, ifHash?: string): Promise<boolean>;
 }
 
 export interface OrganizationsStore {

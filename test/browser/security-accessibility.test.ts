@@ -44,7 +44,7 @@ async function assertPageHeaders(response: Response | null, what: string) {
 }
 
 /** Form controls (other than hidden inputs) without an associated label or aria-label. */
-const UNLABELLED = `[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+const UNLABELLED = `[...document.querySelectorAll('input:not([type=hidden]):not([hidden]), select, textarea')]
   .filter((e) => !(e.labels && [...e.labels].some((l) => l.textContent.trim())) && !e.getAttribute('aria-label'))
   .map((e) => e.outerHTML)`;
 

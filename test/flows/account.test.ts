@@ -1,11 +1,11 @@
 /**
  * /settings/account: a signed-in user changes their password. The current password is checked
- * as a sign-in is (its throttle counts a wrong one); the change ends the user's other sessions
- * and keeps this one; the tokens their apps hold stay.
+ * as a sign-in is (its throttle counts a wrong one); the change ends every session of the user
+ * and gives this browser a new one; the tokens their apps hold stay.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { consolePost } from '../support/console.js';
+import { consoleCsrf, consolePost } from '../support/console.js';
 import { PASSWORD, aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
@@ -37,16 +37,24 @@ describe('the account page: changing the password', () => {
     assert.deepEqual([signedOut.status, signedOut.headers.get('location')], [303, `/login?return_to=${encodeURIComponent('/settings/account')}`]);
   });
 
-  test('a change ends the other sessions, keeps this one and the apps\' tokens; the old password no longer signs in', async () => {
+  test('a change ends every session, a new one replacing this one (OWASP); the apps\' tokens stay; the old password no longer signs in', async () => {
     const user = await aUser(server);
     const [here, elsewhere] = [await signIn(server, user), await signIn(server, user)];
     const tokens = await tokensFor(server, await aClient(server), elsewhere);
-    const changed = await change(here, PASSWORD, 'a brand new password');
-    assert.deepEqual([changed.status, changed.location, changed.text], [303, '/settings/account?notice=password', '']);
-    const after = await page(here, changed.location ?? '');
+    const body = new URLSearchParams({ csrf_token: await consoleCsrf(server, here), current_password: PASSWORD, new_password: 'a brand new password' });
+    const changed = await fetch(`${server.url}/settings/account/password`, { method: 'POST', headers: { cookie: here, origin: server.url }, body, redirect: 'manual' });
+    assert.equal(changed.status, 303);
+    const location = changed.headers.get('location') ?? '';
+    assert.match(location, new RegExp(`^/settings/account\\?notice=password&user=${user.id}&proof=[\\w-]{43}$`));
+    const fresh = (changed.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    assert.match(fresh, /^polar_session=polar_us_/);
+    assert.notEqual(fresh, here);
+    const after = await page(fresh, location);
     assert.equal(after.status, 200);
-    assert.ok((await after.text()).includes('<p class="notice" role="status">Your password was changed, and your other sessions were signed out.</p>'));
-    assert.equal((await page(elsewhere)).status, 303, 'the other session ended');
+    const notice = '<p class="notice" role="status">Your password was changed, and every other session was signed out.</p>';
+    assert.ok((await after.text()).includes(notice));
+    assert.equal((await (await page(fresh, '/settings/account?notice=password')).text()).includes(notice), false, 'a crafted notice says nothing');
+    assert.deepEqual([(await page(here)).status, (await page(elsewhere)).status], [303, 303], 'both earlier sessions ended');
     const userinfo = await fetch(`${server.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(userinfo.status, 200, 'an app acts for the user, not the password');
     assert.deepEqual([await signInWith(user.email, PASSWORD), await signInWith(user.email, 'a brand new password')], [400, 303]);
@@ -55,6 +63,8 @@ describe('the account page: changing the password', () => {
   test('a short new password or a wrong current one: the form again (400), the field marked, nothing changed', async () => {
     const user = await aUser(server);
     const cookie = await signIn(server, user);
+    // Counted as hashed: code points after NFKC, so four accented letters typed as eight code units are four.
+    assert.equal((await change(cookie, PASSWORD, 'e\u0301'.repeat(4))).status, 400);
     const short = await change(cookie, PASSWORD, 'short');
     assert.equal(short.status, 400);
     assert.ok(short.text.includes('<p class="error" role="alert" id="form-error">The new password must be at least 8 characters.</p>'), short.text);

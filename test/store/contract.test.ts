@@ -178,20 +178,21 @@ describe(`store contract (${ENGINE})`, () => {
       assert.deepEqual(live.flatMap((alive, i) => (alive ? [] : [i])), [0, 1]);
     });
 
-    test('setPassword replaces the hash and ends every session of the user but the one kept; others\' stay', async () => {
+    test('setPassword replaces the hash and ends every session of the user, others\' stay; with ifHash only if it is still theirs', async () => {
       const [user, other] = [await storedUser(store), await storedUser(store)];
-      const [kept, ended, theirs] = [hex64(), hex64(), hex64()];
-      const keptSession = aSession(user.id, { expiresAt: NOW + 3600 });
-      await store.sessions.create(keptSession, kept);
-      await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), ended);
+      const [mine, theirs] = [hex64(), hex64()];
+      await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), mine);
       await store.sessions.create(aSession(other.id, { expiresAt: NOW + 3600 }), theirs);
-      assert.equal(await store.users.setPassword(user.id, 'new-hash', keptSession.id), true);
+      const before = (await store.users.findById(user.id))?.passwordHash ?? '';
+      assert.equal(await store.users.setPassword(user.id, 'new-hash', before), true);
       const live = async (hash: string) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined;
-      assert.deepEqual([await live(kept), await live(ended), await live(theirs)], [true, false, true]);
+      assert.deepEqual([await live(mine), await live(theirs)], [false, true]);
       assert.equal((await store.users.findById(user.id))?.passwordHash, 'new-hash');
-      assert.equal(await store.users.setPassword(user.id, 'newer-hash', null), true);
-      assert.equal(await live(kept), false, 'none kept');
-      assert.equal(await store.users.setPassword('no-such-user', 'x', null), false);
+      // Two changes checked against the same hash: the second finds it gone and changes nothing.
+      assert.equal(await store.users.setPassword(user.id, 'other-hash', before), false);
+      assert.equal((await store.users.findById(user.id))?.passwordHash, 'new-hash');
+      assert.equal(await store.users.setPassword(user.id, 'newer-hash'), true);
+      assert.equal(await store.users.setPassword('no-such-user', 'x'), false);
       // A sign-in that checked the password before the change ends nothing and stores nothing after it.
       const late = hex64();
       assert.equal(await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), late, 'new-hash'), false);

@@ -13,9 +13,10 @@ export function accountPage(user: PageUser & { name: string | null }, options: {
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <p>Signed in as <strong>${user.email}</strong>${user.name ? html` (${user.name})` : ''}.</p>
 <h2>Change password</h2>
-<p class="muted">Your other sessions are signed out; apps you authorized keep their access.</p>
+<p class="muted">You stay signed in here; every other session is signed out. Apps you authorized keep their access (<a href="/settings/oauth">review them</a>).</p>
 ${errorParagraph(error)}
 <form method="post" action="/settings/account/password">${csrfField(user)}
+<input type="email" name="username" autocomplete="username" value="${user.email}" hidden>
 <label for="current_password">Current password</label>
 <input id="current_password" name="current_password" type="password" autocomplete="current-password"${invalidIf(error, 'current_password')} required>
 <label for="new_password">New password <span class="muted">(${MIN_PASSWORD} characters or more)</span></label>

@@ -56,10 +56,12 @@ export const users = (db: Db): UsersStore => ({
   async unblock(userId) {
     return (await db.run('UPDATE users SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL', [userId])) > 0;
   },
-  setPassword(userId, passwordHash, keepSessionId) {
+  setPassword(userId, passwordHash, ifHash) {
     return db.transaction(async (tx) => {
-      if ((await tx.run('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, userId])) === 0) return false;
-      await tx.run('DELETE FROM user_sessions WHERE user_id = ? AND id <> ?', [userId, keepSessionId ?? '']);
+      const unless = ifHash === undefined ? '' : ' AND password_hash = ?';
+      const changed = await tx.run(`UPDATE users SET password_hash = ? WHERE id = ?${unless}`, [passwordHash, userId, ...(ifHash === undefined ? [] : [ifHash])]);
+      if (changed === 0) return false;
+      await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
       return true;
     });
   },
