@@ -30,13 +30,15 @@ describe('borealis users create: the password', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  const cliEnv = () => ({ ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir });
+  /** The CLI as a user runs it, `input` on its standard input. */
+  const withInput = (input: string, ...args: string[]) => {
+    const pending = run(process.execPath, ['bin/borealis.js', ...args], { env: cliEnv() });
+    pending.child.stdin?.end(input);
+    return pending;
+  };
+
   test('users create reads the password from standard input; --password works with a warning; a stray value is not echoed', async () => {
-    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
-    const withInput = (input: string, ...args: string[]) => {
-      const pending = run(process.execPath, ['bin/borealis.js', ...args], { env });
-      pending.child.stdin?.end(input);
-      return pending;
-    };
     const db = await openDb(database.url);
     const hashOf = async (email: string) => ((await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = ?', [email]))?.password_hash ?? '');
     try {
@@ -58,7 +60,7 @@ describe('borealis users create: the password', () => {
       [['users', 'create', '--email', 'stray@example.com', 'hunter2-stray-secret'], '', 'borealis: an argument without its --option (not shown: it may be a secret)\n'],
     ] as const;
     // A terminal (script(1) gives the command one) is refused at once instead of echoing the password.
-    const onTerminal = await run('script', ['-qec', `${process.execPath} bin/borealis.js users create --email tty@example.com --password-stdin`, '/dev/null'], { env, timeout: 20_000 }).then(
+    const onTerminal = await run('script', ['-qec', `${process.execPath} bin/borealis.js users create --email tty@example.com --password-stdin`, '/dev/null'], { env: cliEnv(), timeout: 20_000 }).then(
       (done) => done.stdout,
       (error: { stdout: string }) => error.stdout,
     );
@@ -77,12 +79,6 @@ describe('borealis users create: the password', () => {
   // A forgotten password, reset by the operator: the new one works, the old one no longer does,
   // and every web session of the user ends (one a thief held among them).
   test('users set-password: from standard input; the sessions end; an unknown email or a short password exits 2', async () => {
-    const env = { ...process.env, DATABASE_URL: database.url, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir };
-    const withInput = (input: string, ...args: string[]) => {
-      const pending = run(process.execPath, ['bin/borealis.js', ...args], { env });
-      pending.child.stdin?.end(input);
-      return pending;
-    };
     await withInput('old horse pw\n', 'users', 'create', '--email', 'reset@example.com', '--password-stdin', '--json');
     const db = await openDb(database.url);
     try {
