@@ -141,10 +141,12 @@ export async function leaveOrganization(deps: AccountsDeps, user: User, organiza
  * who starts a new session after it: every session of the user ends, so none a thief held, or a
  * copy of its cookie, outlives the change. `ifHash`: the hash the user's current password was
  * checked against; a change made meanwhile (by another session) wins, and this one is refused.
+ * `revokeTokens` (the operator's recovery after a compromise) also ends every grant, as a block does.
  */
-export async function setPassword(deps: AccountsDeps, user: User, password: string, options: { ifHash?: string } = {}): Promise<void> {
+export async function setPassword(deps: AccountsDeps, user: User, password: string, options: { ifHash?: string; revokeTokens?: boolean } = {}): Promise<void> {
   if (passwordLength(password) < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
-  if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), options.ifHash))) {
+  const write = { ...(options.ifHash === undefined ? {} : { ifHash: options.ifHash }), ...(options.revokeTokens ? { revokeTokensAt: deps.now() } : {}) };
+  if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), write))) {
     throw new AccountError(options.ifHash === undefined ? 'No such user.' : 'Your password was changed meanwhile: sign in again.');
   }
 }

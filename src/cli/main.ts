@@ -24,8 +24,9 @@ const USAGE = `usage: borealis <command>
   users block|unblock --email E [--json]
                                         block: the user cannot sign in; their sessions end and their codes and
                                         tokens are revoked at once (unblocking revives none of them)
-  users set-password --email E --password-stdin [--json]
+  users set-password --email E --password-stdin [--revoke-tokens] [--json]
                                         a forgotten password: every session of the user ends; their apps' tokens stay
+                                        unless --revoke-tokens (after a compromise)
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
   orgs remove-member --slug S --email E [--json]

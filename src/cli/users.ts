@@ -23,17 +23,28 @@ async function create(args: string[]) {
   output(values.json, { id: user.id, email: user.email, name: user.name }, `created user ${user.email} (${user.id})`);
 }
 
-/** A forgotten password, reset by the operator: every session of the user ends; their apps' tokens stay. */
+/**
+ * A forgotten password, reset by the operator: every session of the user ends; their apps' tokens
+ * stay unless `--revoke-tokens` (recovery after a compromise: an app the intruder authorized).
+ */
 async function newPassword(args: string[]) {
-  const values = parse(args, { email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } });
+  const values = parse(args, {
+    email: { type: 'string' },
+    password: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+    'revoke-tokens': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const revokeTokens = values['revoke-tokens'] === true;
   const email = required(values, 'email');
   const password = values['password-stdin'] ? await passwordFromStdin(values.password) : passwordFromArgs(values.password);
   const user = await withBorealis({}, async (b) => {
     const found = await userByEmail(b.accounts, email.trim());
-    await setPassword(b.accounts, found, password);
+    await setPassword(b.accounts, found, password, { revokeTokens });
     return found;
   });
-  output(values.json, { id: user.id, email: user.email }, `set the password of ${user.email}: their sessions ended`);
+  const ended = revokeTokens ? 'their sessions ended, codes and tokens revoked' : 'their sessions ended';
+  output(values.json, { id: user.id, email: user.email, tokens_revoked: revokeTokens }, `set the password of ${user.email}: ${ended}`);
 }
 
 /**

@@ -161,10 +161,11 @@ export interface UsersStore {
   unblock(userId: string): Promise<boolean>;
   /**
    * Replaces the password hash and, in the same transaction, ends every web session of the user.
-   * Their tokens stay: apps act for the user, not the password. False when there is no such user,
-   * or when `ifHash` is given and is no longer their hash.
+   * Their tokens stay (apps act for the user, not the password) unless `revokeTokensAt` is given:
+   * then their unused codes are spent and every token revoked, as `block` does. False when there
+   * is no such user, or when `ifHash` is given and is no longer their hash.
    */
-  setPassword(userId: string, passwordHash: string, ifHash?: string): Promise<boolean>;
+  setPassword(userId: string, passwordHash: string, options?: { ifHash?: string; revokeTokensAt?: number }): Promise<boolean>;
 }
 
 export interface OrganizationsStore {

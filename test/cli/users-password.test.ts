@@ -85,10 +85,13 @@ describe('borealis users create: the password', () => {
       const user = await db.get<{ id: string }>('SELECT id FROM users WHERE email = ?', ['reset@example.com']);
       await db.run('INSERT INTO user_sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', ['s-reset', 'h'.repeat(64), user?.id ?? '', 1, 9_999_999_999]);
       const done = await withInput('new horse pw\n', 'users', 'set-password', '--email', 'reset@example.com', '--password-stdin', '--json');
-      assert.deepEqual([JSON.parse(done.stdout), done.stderr], [{ id: user?.id, email: 'reset@example.com' }, '']);
+      assert.deepEqual([JSON.parse(done.stdout), done.stderr], [{ id: user?.id, email: 'reset@example.com', tokens_revoked: false }, '']);
       const hash = (await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = ?', [user?.id ?? '']))?.password_hash ?? '';
       assert.deepEqual([await verifyPassword('new horse pw', hash), await verifyPassword('old horse pw', hash)], [true, false]);
       assert.deepEqual(await db.all('SELECT id FROM user_sessions WHERE user_id = ?', [user?.id ?? '']), []);
+      // After a compromise: the tokens go too (store/contract.test.ts checks what is revoked).
+      const revoking = await withInput('newer horse pw\n', 'users', 'set-password', '--email', 'reset@example.com', '--password-stdin', '--revoke-tokens');
+      assert.deepEqual([revoking.stdout, revoking.stderr], ['set the password of reset@example.com: their sessions ended, codes and tokens revoked\n', '']);
     } finally {
       await db.close();
     }

@@ -16,7 +16,9 @@ import {
   NOW,
   aClient,
   aSession,
+  aToken,
   aUser,
+  accessKey,
   anOrganization,
   count,
   harness,
@@ -184,12 +186,12 @@ describe(`store contract (${ENGINE})`, () => {
       await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), mine);
       await store.sessions.create(aSession(other.id, { expiresAt: NOW + 3600 }), theirs);
       const before = (await store.users.findById(user.id))?.passwordHash ?? '';
-      assert.equal(await store.users.setPassword(user.id, 'new-hash', before), true);
+      assert.equal(await store.users.setPassword(user.id, 'new-hash', { ifHash: before }), true);
       const live = async (hash: string) => (await store.sessions.findActive(hash, NOW + 1)) !== undefined;
       assert.deepEqual([await live(mine), await live(theirs)], [false, true]);
       assert.equal((await store.users.findById(user.id))?.passwordHash, 'new-hash');
       // Two changes checked against the same hash: the second finds it gone and changes nothing.
-      assert.equal(await store.users.setPassword(user.id, 'other-hash', before), false);
+      assert.equal(await store.users.setPassword(user.id, 'other-hash', { ifHash: before }), false);
       assert.equal((await store.users.findById(user.id))?.passwordHash, 'new-hash');
       assert.equal(await store.users.setPassword(user.id, 'newer-hash'), true);
       assert.equal(await store.users.setPassword('no-such-user', 'x'), false);
@@ -198,6 +200,23 @@ describe(`store contract (${ENGINE})`, () => {
       assert.equal(await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), late, 'new-hash'), false);
       assert.equal(await live(late), false);
       assert.equal(await store.sessions.create(aSession(user.id, { expiresAt: NOW + 3600 }), late, 'newer-hash'), true);
+    });
+
+    test('setPassword with revokeTokensAt also revokes every token of the user, in the same transaction; without, they stay', async () => {
+      const [user, other] = [await storedUser(store), await storedUser(store)];
+      const client = aClient();
+      await store.clients.create(client);
+      const [kept, revoked, theirs] = [aToken(client.clientId, user.id), aToken(client.clientId, user.id), aToken(client.clientId, other.id)];
+      for (const t of [kept, theirs]) await store.tokens.create(t);
+      assert.equal(await store.users.setPassword(user.id, 'plain-change'), true);
+      assert.equal((await store.tokens.findByAccess(accessKey(kept)))?.accessTokenRevokedAt, 0, 'a change alone keeps the tokens');
+      await store.tokens.create(revoked);
+      assert.equal(await store.users.setPassword(user.id, 'after-compromise', { revokeTokensAt: NOW + 7 }), true);
+      const read = async (t: typeof kept) => {
+        const row = await store.tokens.findByAccess(accessKey(t));
+        return [row?.accessTokenRevokedAt, row?.refreshTokenRevokedAt];
+      };
+      assert.deepEqual([await read(kept), await read(revoked), await read(theirs)], [[NOW + 7, NOW + 7], [NOW + 7, NOW + 7], [0, 0]]);
     });
 
     test('delete removes the session and its down-scope rows', async () => {

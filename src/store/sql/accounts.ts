@@ -45,27 +45,35 @@ export const users = (db: Db): UsersStore => ({
   block(userId, now) {
     return db.transaction(async (tx) => {
       if ((await tx.run('UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL', [now, userId])) === 0) return false;
-      // Each through an index (migration 010; tokens by (client_id, user_id), one client at a
-      // time): a rare command must not scan a table while it holds the writer.
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
-      await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
-      await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
+      await endGrants(tx, userId, now);
       return true;
     });
   },
   async unblock(userId) {
     return (await db.run('UPDATE users SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL', [userId])) > 0;
   },
-  setPassword(userId, passwordHash, ifHash) {
+  setPassword(userId, passwordHash, { ifHash, revokeTokensAt } = {}) {
     return db.transaction(async (tx) => {
       const unless = ifHash === undefined ? '' : ' AND password_hash = ?';
       const changed = await tx.run(`UPDATE users SET password_hash = ? WHERE id = ?${unless}`, [passwordHash, userId, ...(ifHash === undefined ? [] : [ifHash])]);
       if (changed === 0) return false;
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
+      if (revokeTokensAt !== undefined) await endGrants(tx, userId, revokeTokensAt);
       return true;
     });
   },
 });
+
+/**
+ * Spends the user's unused codes and revokes every token they hold. Each through an index
+ * (migration 010; tokens by (client_id, user_id), one client at a time): a rare command must not
+ * scan a table while it holds the writer.
+ */
+async function endGrants(tx: Db, userId: string, now: number) {
+  await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
+  await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
+}
 
 /**
  * Revokes the user's tokens, and spends their unused codes, that name `organizationId` and hold no
