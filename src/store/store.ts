@@ -3,39 +3,12 @@
  * sees only these. Bearer values never reach the store: it receives and matches hashes.
  * Times are epoch seconds.
  */
+import type { OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
 import type { RateLimits, SignInThrottle } from './limits.js';
 import type { SigningKeysStore } from './signing-keys.js';
 
 export type { SigningKey, SigningKeysStore } from './signing-keys.js';
-
-export interface User {
-  id: string;
-  email: string;
-  emailVerified: boolean;
-  passwordHash: string | null;
-  name: string | null;
-  avatarUrl: string | null;
-  createdAt: number;
-  blockedAt: number | null;
-}
-
-export interface Organization {
-  id: string;
-  slug: string;
-  name: string;
-  avatarUrl: string | null;
-  createdAt: number;
-}
-
-export interface Session {
-  id: string;
-  userId: string;
-  /** When the user authenticated (OIDC `auth_time`, D9). */
-  createdAt: number;
-  expiresAt: number;
-  /** Organization down-scope of the session; empty means unrestricted (§2.4). */
-  organizationIds: string[];
-}
+export type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
 
 /** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
 export interface ClientMetadata {
@@ -146,56 +119,6 @@ export interface Consent {
   scope: string;
   /** The organizations the user chose with it; none: all of theirs. */
   organizationIds: string[];
-}
-
-export interface UsersStore {
-  create(user: User): Promise<void>;
-  findByEmail(email: string): Promise<User | undefined>;
-  findById(id: string): Promise<User | undefined>;
-  /**
-   * Blocks the user and, in the same transaction, ends everything they hold: sessions, unused
-   * codes and every token. Unblocking revives none of it. Returns false if already blocked.
-   */
-  block(userId: string, now: number): Promise<boolean>;
-  /** Lets the user sign in again; returns false if they were not blocked. */
-  unblock(userId: string): Promise<boolean>;
-  /**
-   * Replaces the password hash and, in the same transaction, ends every web session of the user.
-   * Their tokens stay (apps act for the user, not the password) unless `revokeTokensAt` is given:
-   * then their unused codes are spent and every token revoked, as `block` does. False when there
-   * is no such user, or when `ifHash` is given and is no longer their hash.
-   */
-  setPassword(userId: string, passwordHash: string, options?: { ifHash?: string; revokeTokensAt?: number }): Promise<boolean>;
-}
-
-export interface OrganizationsStore {
-  create(org: Organization, ownerId: string): Promise<void>;
-  findBySlug(slug: string): Promise<Organization | undefined>;
-  /**
-   * Idempotent. First ends the user's tokens and codes that name the organization and act on
-   * nothing (one a removal could not see), so that the membership revives none.
-   */
-  addMember(organizationId: string, userId: string, now: number): Promise<void>;
-  /**
-   * Ends a membership, and the user's tokens and unused codes it leaves with no organization of
-   * their down-scope (docs/compatibility.md). `keepLastMember`: an only member stays (`last_member`).
-   */
-  removeMember(organizationId: string, userId: string, now: number, options?: { keepLastMember?: boolean }): Promise<'removed' | 'not_member' | 'last_member'>;
-  listForUser(userId: string): Promise<Organization[]>;
-  /** Members of an organization, by email. */
-  listMembers(organizationId: string): Promise<User[]>;
-}
-
-export interface SessionsStore {
-  /**
-   * False, storing nothing, when the user is blocked or gone (atomic with `users.block`), or when
-   * `passwordHash` (the one the sign-in checked) is no longer theirs (atomic with
-   * `users.setPassword`); ends their oldest past MAX_SESSIONS_PER_USER.
-   */
-  create(session: Session, tokenHash: string, passwordHash?: string): Promise<boolean>;
-  /** The live (unexpired) session with that token hash, and its user. */
-  findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
-  delete(tokenHash: string): Promise<void>;
 }
 
 export interface ClientsStore {

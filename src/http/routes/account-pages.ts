@@ -7,18 +7,18 @@ import type { FastifyInstance } from 'fastify';
 import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword, startSession } from '../../accounts/accounts.js';
 import { passwordLength } from '../../accounts/passwords.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
+import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
-import type { SignedIn } from '../../oauth/authorize/index.js';
 import { noticeQuery, provenNotice } from '../notice.js';
 import { currentSession, setSessionCookie } from '../session.js';
 import { accountPage } from '../views/account.js';
 import { type FormError, formError } from '../views/form-error.js';
-import { minutes } from './login.js';
+import { tooManyAttempts } from './login.js';
 
 export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secret: string; secureCookies: boolean }) {
   const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, name: signedIn.user.name, csrfToken: csrfToken(options.secret, signedIn.session.id) });
@@ -45,7 +45,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     const checked = await signInWithPassword(deps, signedIn.user.email, form.get('current_password') ?? '', clientAddress(request));
     if (!checked.ok || checked.user.id !== signedIn.user.id) {
       const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
-      if (lockedUntil > 0) return refuse(429, formError(`Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())}.`));
+      if (lockedUntil > 0) return refuse(429, tooManyAttempts(lockedUntil - deps.now()));
       return refuse(400, formError('The current password is wrong.', 'current_password'));
     }
     try {

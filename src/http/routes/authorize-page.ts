@@ -15,6 +15,7 @@ import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import { Params } from '../../oauth/params.js';
 import { scopeCovers, splitScope } from '../../oauth/scopes.js';
+import type { Organization } from '../../store/store.js';
 import { webCaller } from '../caller.js';
 import { assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
@@ -68,18 +69,19 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   }
 
   /** `chosen`: what a form shown again had selected, kept as the person left it. */
-  async function showConsent(
+  function showConsent(
     reply: FastifyReply,
     request: FastifyRequest,
     signedIn: SignedIn,
     pending: AuthorizationRequest,
     data: AuthorizeResponse,
+    organizations: Organization[],
     error?: FormError,
     chosen?: { mode: 'all' | 'specific' | undefined; organizations: string[] },
   ) {
     const token = csrfToken(ctx.secret, signedIn.session.id);
     const here = `${PAGE}?${rawQuery(request)}`;
-    const organizationNames = new Map((await accessibleOrganizations(ctx.store, signedIn.session)).map((o) => [o.id, o.name]));
+    const organizationNames = new Map(organizations.map((o) => [o.id, o.name]));
     return sendPage(
       reply,
       error ? 400 : 200,
@@ -107,7 +109,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       const outcome = await authorize(await oauthParams(request), signedIn, ctx);
       if (outcome.kind === 'redirect') return sendRedirect(reply, outcome.location);
       if (outcome.kind === 'login' || !signedIn) return signInFirst(reply, returnTo(request));
-      return showConsent(reply, request, signedIn, outcome.request, outcome.response);
+      return showConsent(reply, request, signedIn, outcome.request, outcome.response, outcome.organizations);
     } catch (error) {
       // RFC 9700 §4.11.2: the user signs in before anything redirects to the client, but for silent
       // authentication (prompt=none). Else anyone who registers a client could use its error
@@ -144,8 +146,8 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       /** The page again, for the session signed in now, with why and the choices as sent; nothing is granted. */
       const showAgain = async (why: FormError) => {
         const shown = await validateAuthorizationRequest(new Params(queryParams(request), new Map()), ctx);
-        const data = authorizeResponse(shown, signedIn.user, await accessibleOrganizations(ctx.store, signedIn.session));
-        return showConsent(reply, request, signedIn, shown, data, why, { mode, organizations: ticked.map((id) => id.toLowerCase()) });
+        const organizations = await accessibleOrganizations(ctx.store, signedIn.session);
+        return showConsent(reply, request, signedIn, shown, authorizeResponse(shown, signedIn.user, organizations), organizations, why, { mode, organizations: ticked.map((id) => id.toLowerCase()) });
       };
       // A form from this site (assertSameOrigin) without this session's token: most often the
       // person signed out and in again in another tab. Asked again, never granted: a forged

@@ -10,7 +10,7 @@ import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { clearSessionCookie, currentSession, endPresentedSession, setSessionCookie } from '../session.js';
 import { type AuthFormOptions, loginPage, signOutAgainPage, signupPage } from '../views/login.js';
-import { formError } from '../views/form-error.js';
+import { formError, formErrorOf } from '../views/form-error.js';
 
 export interface LoginOptions {
   publicOrigin: string;
@@ -23,10 +23,10 @@ export interface LoginOptions {
   formLeadsTo: (returnTo: string | undefined) => Promise<PageOptions>;
 }
 
-/** A lock's remaining time in words, at least a minute. */
-export const minutes = (seconds: number) => {
+/** A sign-in lock (sign-in.ts) with `seconds` left, in words: at least a minute. */
+export const tooManyAttempts = (seconds: number) => {
   const n = Math.max(1, Math.ceil(seconds / 60));
-  return n === 1 ? '1 minute' : `${n} minutes`;
+  return formError(`Too many failed attempts. Try again in ${n === 1 ? '1 minute' : `${n} minutes`}.`);
 };
 
 /** Sign-in, sign-up and sign-out with the `polar_session` cookie. */
@@ -67,7 +67,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (!result.ok || !started) {
       const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
-      const error = lockedUntil > 0 ? formError(`Too many failed attempts. Try again in ${minutes(lockedUntil - deps.now())}.`) : formError('Wrong email or password.', 'email', 'password');
+      const error = lockedUntil > 0 ? tooManyAttempts(lockedUntil - deps.now()) : formError('Wrong email or password.', 'email', 'password');
       // 400, not 401: a 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2), and a
       // form sign-in has no scheme to name.
       return authPage(request, reply, lockedUntil > 0 ? 429 : 400, loginPage, { returnTo, error, email });
@@ -100,7 +100,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       return sendRedirect(reply, returnTo, 303);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      return authPage(request, reply, 400, signupPage, { returnTo, error: formError(error.message, ...(error.field ? [error.field] : [])), email, name: form.get('name') });
+      return authPage(request, reply, 400, signupPage, { returnTo, error: formErrorOf(error), email, name: form.get('name') });
     }
   });
 

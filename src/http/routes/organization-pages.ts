@@ -10,7 +10,7 @@ import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
 import { currentSession } from '../session.js';
 import { confirmPage } from '../views/confirm.js';
-import { formError } from '../views/form-error.js';
+import { formErrorOf } from '../views/form-error.js';
 import { organizationsPage } from '../views/organizations.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 
@@ -76,7 +76,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
       await createOrganization(deps, { slug, name, owner: signedIn.user });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      const { status, page } = await render(signedIn, 400, { returnTo, error: formError(error.message, ...(error.field ? [error.field] : [])), slug, name });
+      const { status, page } = await render(signedIn, 400, { returnTo, error: formErrorOf(error), slug, name });
       return sendPage(reply, status, page, await options.formLeadsTo(returnTo));
     }
     return sendRedirect(reply, returnTo ?? '/settings/organizations', 303);

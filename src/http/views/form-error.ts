@@ -12,6 +12,10 @@ export interface FormError {
 
 const ERROR_ID = 'form-error';
 
+/** An account rule's refusal (accounts.ts, AccountError), about its field when it names one. */
+export const formErrorOf = (refusal: { message: string; field?: string | undefined }): FormError =>
+  formError(refusal.message, ...(refusal.field ? [refusal.field] : []));
+
 export const formError = (text: string, ...fields: string[]): FormError => ({ text, fields });
 
 /** The error above the form, announced as it appears (role=alert). */

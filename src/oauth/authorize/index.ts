@@ -23,7 +23,8 @@ export interface SignedIn {
 export type AuthorizeOutcome =
   | { kind: 'redirect'; location: string }
   | { kind: 'login' }
-  | { kind: 'consent'; request: AuthorizationRequest; response: AuthorizeResponse };
+  /** `organizations`: those the response lists, whole (a page shows their names; the wire, slugs). */
+  | { kind: 'consent'; request: AuthorizationRequest; response: AuthorizeResponse; organizations: Organization[] };
 
 /** The 200 body of GET /v1/oauth2/authorize (§3.4 AuthorizeResponse), field order as Polar. */
 export interface AuthorizeResponse {
@@ -77,7 +78,7 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
   const session = signedIn && { userId: signedIn.user.id, authAge: ctx.now() - signedIn.session.createdAt };
   const decision = decide(request, session, approved !== undefined);
   if (decision === 'login' || !signedIn) return { kind: 'login' };
-  if (decision === 'consent') return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
+  if (decision === 'consent') return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible), organizations: accessible };
 
   // Auto-approval: first-party clients remember their whole scope (§3.4 step 11).
   const firstParty = request.client.firstParty;
@@ -99,5 +100,5 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
   const location = await issueCode(request, signedIn.session, organizationIds, ctx, true);
   if (location !== undefined) return { kind: 'redirect', location };
   decide(request, session, false); // revoked meanwhile: as if never given (prompt=none → consent_required)
-  return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible) };
+  return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible), organizations: accessible };
 }
