@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Credentials } from '../oauth/credentials.js';
 import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
-import { DUMMY_HASH, hashPassword, passwordLength, verifyPassword } from './passwords.js';
+import { DUMMY_HASH, hashPassword, needsRehash, passwordLength, verifyPassword } from './passwords.js';
 
 /** §5.1: a web session lasts 31 days. */
 export const SESSION_LIFETIME = 31 * 24 * 3600;
@@ -162,11 +162,21 @@ export async function setBlocked(deps: AccountsDeps, email: string, blocked: boo
   return { user, changed };
 }
 
-/** Checks the password; an unknown email costs the same scrypt work as a wrong password. */
+/**
+ * Checks the password; an unknown email costs the same scrypt work as a wrong password. A hash of
+ * an earlier cost is made again now that the password is known (OWASP: upgrade on login), and the
+ * user is returned with the hash as stored, which a session and a password change are checked
+ * against. Were it hashed again meanwhile by a sign-in at the same time, the new hash is checked.
+ */
 export async function authenticate(deps: AccountsDeps, email: string, password: string): Promise<User | undefined> {
   const user = await deps.store.users.findByEmail(email.trim());
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  return ok && user && user.blockedAt === null ? user : undefined;
+  if (!ok || !user || user.blockedAt !== null || user.passwordHash === null) return undefined;
+  if (!needsRehash(user.passwordHash)) return user;
+  const passwordHash = await hashPassword(password);
+  if (await deps.store.users.rehashPassword(user.id, user.passwordHash, passwordHash)) return { ...user, passwordHash };
+  const now = await deps.store.users.findById(user.id);
+  return now?.passwordHash && now.blockedAt === null && (await verifyPassword(password, now.passwordHash)) ? now : undefined;
 }
 
 /**

@@ -50,6 +50,11 @@ export interface UsersStore {
    * is no such user, or when `ifHash` is given and is no longer their hash.
    */
   setPassword(userId: string, passwordHash: string, options?: { ifHash?: string; revokeTokensAt?: number }): Promise<boolean>;
+  /**
+   * The same password hashed again at today's cost (passwords.ts `needsRehash`): nothing else
+   * changes, no session ends. False when the stored hash is no longer `from` (changed meanwhile).
+   */
+  rehashPassword(userId: string, from: string, to: string): Promise<boolean>;
 }
 
 export interface OrganizationsStore {

@@ -63,6 +63,9 @@ export const users = (db: Db): UsersStore => ({
       return true;
     });
   },
+  async rehashPassword(userId, from, to) {
+    return (await db.run('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?', [to, userId, from])) > 0;
+  },
 });
 
 /**
