@@ -60,7 +60,9 @@ export async function clientsRotateSecret(args: string[]) {
     const client = await ctx.store.clients.findByClientId(clientId);
     if (!client) throw new CommandError(`no client ${clientId}`);
     if (isPublic(client)) throw new CommandError(`${clientId} is a public client (auth method none): it has no secret`);
-    return rotateClientSecret(ctx, client);
+    const rotated = await rotateClientSecret(ctx, client);
+    if (rotated === undefined) throw new CommandError(`the secret of ${clientId} was rotated meanwhile, or the client deleted: run the command again`);
+    return rotated;
   });
   output(values.json, { client_id: clientId, client_secret: secret }, `new secret for ${clientId} (the old one no longer works):\n  client_secret: ${secret}`);
 }

@@ -67,17 +67,17 @@ export async function createClient(
   return { client, clientSecret, registrationAccessToken };
 }
 
-/** Issues a new client secret; the old one stops authenticating at once. Returned once. */
+/**
+ * Issues a new client secret in place of the one `client` was read with; the old one stops
+ * authenticating at once. Returned once; undefined when another rotation came first or the client
+ * was deleted since, so that no secret is shown that does not work.
+ */
 export async function rotateClientSecret(
   ctx: Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>,
   client: Client,
-): Promise<string> {
+): Promise<string | undefined> {
   const secret = ctx.credentials.mint('clientSecret');
-  await ctx.store.clients.rotateSecret(
-    client.clientId,
-    ctx.credentials.hash(secret),
-    ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id)),
-    ctx.now(),
-  );
-  return secret;
+  const sealed = ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id));
+  const rotated = await ctx.store.clients.rotateSecret(client.clientId, ctx.credentials.hash(secret), sealed, ctx.now(), client.clientSecretHash);
+  return rotated ? secret : undefined;
 }

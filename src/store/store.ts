@@ -131,8 +131,12 @@ export interface ClientsStore {
    * is gone.
    */
   updateMetadata(clientId: string, change: (stored: ClientMetadata) => ClientMetadata, now: number): Promise<ClientMetadata | undefined>;
-  /** Replaces the secret; the old one stops authenticating at once. */
-  rotateSecret(clientId: string, secretHash: string, secretSealed: string, now: number): Promise<void>;
+  /**
+   * Replaces the secret if it is still `ifHash`, the one the rotation was decided on; the old one
+   * stops authenticating at once. False when another rotation came first or the client is gone:
+   * a secret shown once must be the one in use.
+   */
+  rotateSecret(clientId: string, secretHash: string, secretSealed: string, now: number, ifHash: string): Promise<boolean>;
   /** Soft delete; D12: its codes and tokens stop working in the same transaction. */
   delete(clientId: string, now: number): Promise<void>;
   /** A user's live clients, newest first, and how many there are. */

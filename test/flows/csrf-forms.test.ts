@@ -127,8 +127,9 @@ describe('CSRF on the HTML forms (D14)', () => {
     assert.match(still.text, /^\{"active": true, /);
 
     // Control: with the console's token the secret is rotated and the old one stops authenticating.
-    const csrf = csrfOf((await get(server, `/settings/oauth/apps/${client.clientId}`, cookie)).text);
-    const rotated = await post(server, path, { csrf_token: csrf }, { cookie, 'sec-fetch-site': 'same-origin' });
+    const asked = (await get(server, path, cookie)).text;
+    const [csrf, secret_version] = [csrfOf(asked), /name="secret_version" value="([^"]+)"/.exec(asked)?.[1]];
+    const rotated = await post(server, path, { csrf_token: csrf, secret_version }, { cookie, 'sec-fetch-site': 'same-origin' });
     assert.equal(rotated.status, 200, rotated.text);
     assert.equal((await introspect(client, tokens.access_token)).status, 401);
   });

@@ -159,15 +159,21 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     assert.equal((await read(held)).accessTokenRevokedAt, 0);
   });
 
-  test('rotateSecret replaces the hash and the sealed copy', async () => {
+  test('rotateSecret replaces the hash and the sealed copy, only if the hash is still the one the rotation read', async () => {
     const client = aClient();
     await h.store.clients.create(client);
     const hash = hex64();
-    await h.store.clients.rotateSecret(client.clientId, hash, 'sealed-new', NOW + 10);
+    assert.equal(await h.store.clients.rotateSecret(client.clientId, hash, 'sealed-new', NOW + 10, client.clientSecretHash), true);
     const after = await h.store.clients.findByClientId(client.clientId);
     assert.equal(after?.clientSecretHash, hash);
     assert.equal(after?.clientSecretSealed, 'sealed-new');
     assert.equal(after?.modifiedAt, NOW + 10);
+    // A second rotation decided on the first hash (a form sent twice) changes nothing.
+    assert.equal(await h.store.clients.rotateSecret(client.clientId, hex64(), 'sealed-late', NOW + 20, client.clientSecretHash), false);
+    assert.equal((await h.store.clients.findByClientId(client.clientId))?.clientSecretSealed, 'sealed-new');
+    // Nor does one of a deleted client.
+    await h.store.clients.delete(client.clientId, NOW + 30);
+    assert.equal(await h.store.clients.rotateSecret(client.clientId, hex64(), 'sealed-gone', NOW + 40, hash), false);
   });
 
   test('consents: listForUser newest first; revoke forgets it and kills that user’s codes and tokens with the client only', async () => {

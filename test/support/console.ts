@@ -24,3 +24,13 @@ export const consoleCreate = (server: TestServer, cookie: string, fields: Record
     token_endpoint_auth_method: 'client_secret_post',
     ...fields,
   });
+
+/** The fields of a rotation's confirmation (views/confirm.ts), as its button posts them. */
+export async function rotationFields(server: TestServer, cookie: string, clientId: string): Promise<Record<string, string>> {
+  const asked = await (await fetch(`${server.url}/settings/oauth/apps/${clientId}/rotate-secret`, { headers: { cookie } })).text();
+  return { secret_version: /name="secret_version" value="([^"]+)"/.exec(asked)?.[1] ?? '' };
+}
+
+/** "Rotate secret…", then the confirmation's button. */
+export const consoleRotate = async (server: TestServer, cookie: string, clientId: string) =>
+  consolePost(server, cookie, `/settings/oauth/apps/${clientId}/rotate-secret`, await rotationFields(server, cookie, clientId));

@@ -11,7 +11,7 @@ import { Params } from '../../oauth/params.js';
 import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
 import { validateMetadata } from '../../oauth/registration/validate.js';
 import type { Client, ClientMetadata } from '../../store/store.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
 import { noticeQuery, provenNotice } from '../notice.js';
 import { sendPage } from '../pages/page.js';
 import { problemText } from '../pages/problem-text.js';
@@ -33,6 +33,8 @@ const EMPTY_FORM: AppFormValues = {
   tos_uri: '',
   policy_uri: '',
 };
+
+const ALREADY_ROTATED = 'This secret was already rotated since this form was shown, and the new secret was shown then: that one is in use. Rotate again for another.';
 
 const valuesOf = (client: Client): AppFormValues => ({
   client_name: client.metadata.client_name,
@@ -92,6 +94,15 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
   }
 
   const owned = (clientId: string, signedIn: SignedIn) => authorizeManagement(clientId, { kind: 'user', userId: signedIn.user.id }, ctx);
+
+  /**
+   * The secret a rotation's confirmation was shown for, as a proof bound to the session (no hash
+   * of it leaves the server). A rotation posted again (a reload of the page that showed the new
+   * secret, a second click without JavaScript, Back and send) no longer matches, and rotates
+   * nothing: the secret shown the first time stays the one in use.
+   */
+  const secretVersionBinding = (signedIn: SignedIn, client: Client) => `${signedIn.session.id} rotate ${client.clientId} ${client.clientSecretHash}`;
+  const secretVersion = (signedIn: SignedIn, client: Client) => csrfToken(ctx.secret, secretVersionBinding(signedIn, client));
 
   /** The notice after a redirect (`?notice=`); a revocation names the app only with its proof (notice.ts). */
   async function noticeOf(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
@@ -187,6 +198,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
       action: `${base}/rotate-secret`,
       button: 'Rotate secret',
       back: base,
+      fields: { secret_version: secretVersion(g.signedIn, client) },
     }));
   });
 
@@ -195,7 +207,9 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (!g) return reply;
     const client = await owned(request.params.client_id, g.signedIn);
     if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError('A public client has no secret to rotate.') }));
-    const secret = await rotateClientSecret(ctx, client);
+    const fresh = isCsrfToken(ctx.secret, secretVersionBinding(g.signedIn, client), g.form.get('secret_version'));
+    const secret = fresh ? await rotateClientSecret(ctx, client) : undefined;
+    if (secret === undefined) return sendPage(reply, 409, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError(ALREADY_ROTATED) }));
     return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client), { secret }));
   });
 

@@ -17,6 +17,8 @@ export interface Confirmation {
   button: string;
   /** Where "Cancel" leads. */
   back: string;
+  /** Hidden fields the POST carries besides the CSRF token. */
+  fields?: Record<string, string>;
 }
 
 export const confirmPage = (user: PageUser, c: Confirmation): string =>
@@ -24,7 +26,8 @@ export const confirmPage = (user: PageUser, c: Confirmation): string =>
     { title: c.question.replace(/\?$/, ''), user, narrow: true },
     html`<div class="card"><h1>${c.question}</h1>
 <p>${c.consequence}</p>
-<form method="post" action="${c.action}">${csrfField(user)}
+<form method="post" action="${c.action}">${csrfField(user)}${Object.entries(c.fields ?? {}).map(([name, value]) => html`
+<input type="hidden" name="${name}" value="${value}">`)}
 <div class="actions"><button class="danger" type="submit">${c.button}</button><a class="button secondary" href="${c.back}">Cancel</a></div>
 </form></div>`,
   );

@@ -65,11 +65,12 @@ export const clients = (db: Db): ClientsStore => ({
       return metadata;
     });
   },
-  async rotateSecret(clientId, secretHash, secretSealed, now) {
-    await db.run(
-      'UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, modified_at = ? WHERE client_id = ? AND deleted_at IS NULL',
-      [secretHash, secretSealed, now, clientId],
+  async rotateSecret(clientId, secretHash, secretSealed, now, ifHash) {
+    const changed = await db.run(
+      'UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, modified_at = ? WHERE client_id = ? AND client_secret_hash = ? AND deleted_at IS NULL',
+      [secretHash, secretSealed, now, clientId, ifHash],
     );
+    return changed > 0;
   },
   async delete(clientId, now) {
     await db.transaction(async (tx) => {
