@@ -39,12 +39,26 @@ export function withDefaults(input: Partial<ClientMetadata> & Pick<ClientMetadat
   };
 }
 
-export async function createClient(
-  ctx: Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>,
-  metadata: ClientMetadata,
-  options: { firstParty?: boolean; userId?: string | null } = {},
-): Promise<NewClient> {
-  const id = randomUUID();
+type ClientsContext = Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>;
+type Ownership = { firstParty?: boolean; userId?: string | null };
+
+export async function createClient(ctx: ClientsContext, metadata: ClientMetadata, options: Ownership = {}): Promise<NewClient> {
+  const created = newClient(ctx, randomUUID(), metadata, options);
+  await ctx.store.clients.create(created.client);
+  return created;
+}
+
+/**
+ * A client whose row id the console's new-app form was given when it was shown: undefined when
+ * that form already created its client, so a form sent twice (a reload of the page that showed the
+ * secret, without JavaScript) makes one app.
+ */
+export async function createClientOnce(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): Promise<NewClient | undefined> {
+  const created = newClient(ctx, id, metadata, options);
+  return (await ctx.store.clients.create(created.client)) ? created : undefined;
+}
+
+function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): NewClient {
   const clientSecret = ctx.credentials.mint('clientSecret');
   const registrationAccessToken = ctx.credentials.mint('registrationToken');
   const now = ctx.now();
@@ -63,7 +77,6 @@ export async function createClient(
     createdAt: now,
     modifiedAt: now,
   };
-  await ctx.store.clients.create(client);
   return { client, clientSecret, registrationAccessToken };
 }
 
@@ -72,10 +85,7 @@ export async function createClient(
  * authenticating at once. Returned once; undefined when another rotation came first or the client
  * was deleted since, so that no secret is shown that does not work.
  */
-export async function rotateClientSecret(
-  ctx: Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>,
-  client: Client,
-): Promise<string | undefined> {
+export async function rotateClientSecret(ctx: ClientsContext, client: Client): Promise<string | undefined> {
   const secret = ctx.credentials.mint('clientSecret');
   const sealed = ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id));
   const rotated = await ctx.store.clients.rotateSecret(client.clientId, ctx.credentials.hash(secret), sealed, ctx.now(), client.clientSecretHash);

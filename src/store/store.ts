@@ -122,7 +122,8 @@ export interface Consent {
 }
 
 export interface ClientsStore {
-  create(client: Client): Promise<void>;
+  /** False, and nothing written, when a client with its row id exists already (deleted or not). */
+  create(client: Client): Promise<boolean>;
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;
   /**

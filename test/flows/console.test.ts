@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDb } from '../../src/store/sql/db.js';
-import { consoleCreate, consolePost, consoleRotate, rotationFields } from '../support/console.js';
+import { consoleCreate, consolePost, consoleRotate } from '../support/console.js';
 import { aClient, aUser, obtainCode, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
@@ -180,42 +180,6 @@ describe('developer console', () => {
     assert.equal(rotated.status, 200);
     const next = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(rotated.text)?.[1];
     assert.ok(next && next !== secret, 'a new secret is shown');
-  });
-
-  // Without JavaScript (assets/console.js replaces the history entry), reloading the page that
-  // shows the new secret posts the rotation again: it must not make the secret just shown useless.
-  test('a rotation sent again rotates nothing: 409, and the secret shown first is the one that authenticates', async () => {
-    const cookie = await signIn(server, await aUser(server));
-    const created = await consoleCreate(server, cookie);
-    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
-    const path = `/settings/oauth/apps/${clientId}/rotate-secret`;
-    const fields = await rotationFields(server, cookie, clientId);
-    const first = await consolePost(server, cookie, path, fields);
-    assert.equal(first.status, 200);
-    const shown = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(first.text)?.[1] ?? '';
-    const again = await consolePost(server, cookie, path, fields);
-    assert.equal(again.status, 409);
-    assert.ok(again.text.includes('This secret was already rotated since this form was shown, and the new secret was shown then: that one is in use. Rotate again for another.'), again.text);
-    assert.equal(again.text.includes('polar_cs_'), false);
-    const { ctx } = server.borealis;
-    assert.equal((await ctx.store.clients.findByClientId(clientId))?.clientSecretHash, ctx.credentials.hash(shown));
-    // A form without its version, or with another session's, is as stale.
-    for (const version of [{}, { secret_version: 'forged' }] as Record<string, string>[]) assert.equal((await consolePost(server, cookie, path, version)).status, 409);
-    // Asked again, it rotates.
-    assert.equal((await consoleRotate(server, cookie, clientId)).status, 200);
-  });
-
-  test('one confirmation posted five times at once: one new secret, shown once, and it is the one in use', async () => {
-    const cookie = await signIn(server, await aUser(server));
-    const created = await consoleCreate(server, cookie);
-    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
-    const fields = await rotationFields(server, cookie, clientId);
-    const answers = await Promise.all(Array.from({ length: 5 }, () => consolePost(server, cookie, `/settings/oauth/apps/${clientId}/rotate-secret`, fields)));
-    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409]);
-    const shown = answers.flatMap((a) => /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(a.text)?.[1] ?? []);
-    assert.equal(shown.length, 1);
-    const { ctx } = server.borealis;
-    assert.equal((await ctx.store.clients.findByClientId(clientId))?.clientSecretHash, ctx.credentials.hash(shown[0] ?? ''));
   });
 
   // views/confirm.ts: what cannot be taken back with a click is a link to a question; only its button posts.

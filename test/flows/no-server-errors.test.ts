@@ -9,7 +9,7 @@
  * Basic user name reached PostgreSQL (500); an unknown asset answered a text/plain 404.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { startSession } from '../../src/accounts/accounts.js';
@@ -48,6 +48,8 @@ interface Runtime {
   regToken: string;
   session: string;
   csrf: string;
+  /** The new-app form's hidden fields (console-pages.ts): the id of the app it creates and its proof. */
+  newApp: [string, string][];
 }
 
 async function freshRuntime(): Promise<Runtime> {
@@ -56,11 +58,13 @@ async function freshRuntime(): Promise<Runtime> {
   const started = await startSession(accounts, user);
   assert.ok(started);
   const { token, session } = started;
+  const appId = randomUUID();
   return {
     clientId: created.client_id as string,
     regToken: created.registration_access_token as string,
     session: token,
     csrf: csrfToken(TEST_SECRET, session.id),
+    newApp: [['app_id', appId], ['app_proof', csrfToken(TEST_SECRET, `${session.id} new-app ${appId}`)]],
   };
 }
 /** Shared by every case whose route cannot change what the next case relies on. */
@@ -281,7 +285,7 @@ const ROUTES: Route[] = [
   // The developer console.
   { method: 'GET', path: '/settings/oauth', auths: ['session', 'anon'], query: ['notice', 'client_id', 'proof'], baseQuery: () => [['notice', 'revoked'], ['client_id', revokedConsentClient.clientId], ['proof', 'x']] },
   { method: 'GET', path: '/settings/oauth/new', auths: ['session', 'anon'] },
-  { method: 'POST', path: '/settings/oauth/new', auths: ['session', 'anon'], form: ['csrf_token', ...CONSOLE_FIELDS], baseForm: consoleForm },
+  { method: 'POST', path: '/settings/oauth/new', auths: ['session', 'anon'], form: ['csrf_token', ...CONSOLE_FIELDS], baseForm: (r) => [...consoleForm(r), ...r.newApp] },
   { method: 'GET', path: '/settings/oauth/apps/:client_id', auths: ['session', 'anon'] },
   { method: 'POST', path: '/settings/oauth/apps/:client_id', auths: ['session', 'anon'], fresh: true, form: ['csrf_token', ...CONSOLE_FIELDS], baseForm: consoleForm },
   { method: 'GET', path: '/settings/oauth/apps/:client_id/rotate-secret', auths: ['session', 'anon'] },

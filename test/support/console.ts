@@ -15,9 +15,17 @@ export async function consolePost(server: TestServer, cookie: string, path: stri
   return { status: response.status, location: response.headers.get('location'), text: await response.text() };
 }
 
-/** "New OAuth app". */
-export const consoleCreate = (server: TestServer, cookie: string, fields: Record<string, string> = {}) =>
+/** The hidden fields of the new-app form as it is shown: the id of the app it creates, and its proof. */
+export async function newAppFields(server: TestServer, cookie: string): Promise<{ app_id: string; app_proof: string }> {
+  const shown = await (await fetch(`${server.url}/settings/oauth/new`, { headers: { cookie } })).text();
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(shown)?.[1] ?? '';
+  return { app_id: field('app_id'), app_proof: field('app_proof') };
+}
+
+/** "New OAuth app", filled in (`fields` over the defaults) and sent once. */
+export const consoleCreate = async (server: TestServer, cookie: string, fields: Record<string, string> = {}) =>
   consolePost(server, cookie, '/settings/oauth/new', {
+    ...(await newAppFields(server, cookie)),
     client_name: 'Console',
     redirect_uris: REDIRECT_URI,
     scope: 'openid',

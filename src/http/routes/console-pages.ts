@@ -3,9 +3,10 @@
  * the apps I authorized (revoke). Every rule comes from the registration core, so the console
  * and RFC 7591/7592 cannot disagree.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignedIn } from '../../oauth/authorize/index.js';
-import { createClient, isPublic, rotateClientSecret } from '../../oauth/clients.js';
+import { createClientOnce, isPublic, rotateClientSecret } from '../../oauth/clients.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { Params } from '../../oauth/params.js';
 import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
@@ -34,6 +35,8 @@ const EMPTY_FORM: AppFormValues = {
   policy_uri: '',
 };
 
+const NEW_APP_EXPIRED = 'This form has expired: check it and send it again.';
+const NEW_APP_SENT = 'This form was already sent, and created an app: its secret was shown then. Send the form again to create another app.';
 const ALREADY_ROTATED = 'This secret was already rotated since this form was shown, and the new secret was shown then: that one is in use. Rotate again for another.';
 
 const valuesOf = (client: Client): AppFormValues => ({
@@ -104,6 +107,14 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
   const secretVersionBinding = (signedIn: SignedIn, client: Client) => `${signedIn.session.id} rotate ${client.clientId} ${client.clientSecretHash}`;
   const secretVersion = (signedIn: SignedIn, client: Client) => csrfToken(ctx.secret, secretVersionBinding(signedIn, client));
 
+  /**
+   * The new-app form carries the row id of the app it will create, with a proof bound to the
+   * session (no one picks an id of their own): sent twice, it creates one app.
+   */
+  const newAppBinding = (signedIn: SignedIn, appId: string) => `${signedIn.session.id} new-app ${appId}`;
+  const newAppFieldsFor = (signedIn: SignedIn, appId: string) => ({ app_id: appId, app_proof: csrfToken(ctx.secret, newAppBinding(signedIn, appId)) });
+  const newAppFields = (signedIn: SignedIn) => newAppFieldsFor(signedIn, randomUUID());
+
   /** The notice after a redirect (`?notice=`); a revocation names the app only with its proof (notice.ts). */
   async function noticeOf(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
     const notice = singleQueryValue(request, 'notice');
@@ -137,7 +148,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
   app.get('/settings/oauth/new', async (request, reply) => {
     const g = await guard(request, reply);
     if (!g) return reply;
-    return canCreate ? sendPage(reply, 200, newAppPage(pageUser(g.signedIn), EMPTY_FORM)) : sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
+    return canCreate ? sendPage(reply, 200, newAppPage(pageUser(g.signedIn), EMPTY_FORM, newAppFields(g.signedIn))) : sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
   });
 
   app.post('/settings/oauth/new', { config: registrationRateLimit(registration) }, async (request, reply) => {
@@ -145,15 +156,20 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (!g) return reply;
     if (!canCreate) return sendPage(reply, 403, registrationClosedPage(pageUser(g.signedIn)));
     const { values, body } = metadataOf(g.form);
+    const again = (status: number, error: FormError) => sendPage(reply, status, newAppPage(pageUser(g.signedIn), values, newAppFields(g.signedIn), error));
+    const appId = g.form.get('app_id') ?? '';
+    if (!isCsrfToken(ctx.secret, newAppBinding(g.signedIn, appId), g.form.get('app_proof'))) return again(400, formError(NEW_APP_EXPIRED));
     const problem = unusable(body);
-    if (problem) return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, problem));
+    // A form refused keeps its id: it created nothing, and sent again it may.
+    if (problem) return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, newAppFieldsFor(g.signedIn, appId), problem));
     try {
-      const created = await createClient(ctx, validateMetadata(body), { userId: g.signedIn.user.id });
+      const created = await createClientOnce(ctx, appId, validateMetadata(body), { userId: g.signedIn.user.id });
+      if (!created) return again(409, formError(NEW_APP_SENT));
       return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
     } catch (error) {
       const refused = problemText(error, String(body.scope ?? ''));
       if (refused === undefined) throw error;
-      return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, refused));
+      return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, newAppFieldsFor(g.signedIn, appId), refused));
     }
   });
 

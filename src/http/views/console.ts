@@ -84,11 +84,13 @@ function field(id: keyof AppFormValues, label: string, values: AppFormValues, er
 }
 
 /** The app settings form card, shared by "new app" (its page's h1) and "edit app" (under the app's name). */
-function appForm(user: PageUser, values: AppFormValues, action: string, heading: Html, error?: FormError): Html {
+/** `fields`: hidden ones besides the CSRF token (a new app's row id and its proof). */
+function appForm(user: PageUser, values: AppFormValues, action: string, heading: Html, error?: FormError, fields: Record<string, string> = {}): Html {
   const methods = ['client_secret_post', 'client_secret_basic', 'none'];
   return html`<div class="card">${heading}
 ${errorParagraph(error)}
-<form method="post" action="${action}">${csrfField(user)}
+<form method="post" action="${action}">${csrfField(user)}${Object.entries(fields).map(([name, value]) => html`
+<input type="hidden" name="${name}" value="${value}">`)}
 ${field('client_name', 'Name', values, error, { type: 'text', hint: '(required)', required: true })}
 <label for="redirect_uris">Redirect URIs <span class="muted">(required; one per line, exact match)</span></label>
 <textarea id="redirect_uris" name="redirect_uris"${invalidIf(error, 'redirect_uris')} required>${values.redirect_uris}</textarea>
@@ -105,8 +107,8 @@ ${field('policy_uri', 'Privacy policy URL', values, error)}
 </form></div>`;
 }
 
-export const newAppPage = (user: PageUser, values: AppFormValues, error?: FormError): string =>
-  layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', html`<h1>New OAuth app</h1>`, error));
+export const newAppPage = (user: PageUser, values: AppFormValues, fields: Record<string, string>, error?: FormError): string =>
+  layout({ title: 'New OAuth app', user }, appForm(user, values, '/settings/oauth/new', html`<h1>New OAuth app</h1>`, error, fields));
 
 export const registrationClosedPage = (user: PageUser): string =>
   layout(

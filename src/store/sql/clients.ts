@@ -31,11 +31,12 @@ const creationStamp = () => Date.now() * 1000 + (sequence++ % 1000);
 
 export const clients = (db: Db): ClientsStore => ({
   async create(c) {
-    await db.run(
+    const created = await db.run(
       `INSERT INTO oauth2_clients (id, client_id, client_secret_hash, client_secret_sealed, registration_access_token_hash,
          registration_access_token_sealed, client_id_issued_at, client_secret_expires_at, metadata, first_party, user_id,
          created_at, modified_at, created_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
       [
         c.id,
         c.clientId,
@@ -53,6 +54,7 @@ export const clients = (db: Db): ClientsStore => ({
         creationStamp(),
       ],
     );
+    return created > 0;
   },
   updateMetadata(clientId, change, now) {
     return db.transaction(async (tx) => {
