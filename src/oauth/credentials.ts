@@ -37,6 +37,8 @@ export const CREDENTIAL_PREFIX = {
   organizationAccessToken: 'at_o_',
   organizationRefreshToken: 'rt_o_',
   userSession: 'us_',
+  /** Borealis's own, with no Polar counterpart: an invitation link to join an organization. */
+  organizationInvitation: 'oi_',
 } as const;
 export type CredentialKind = keyof typeof CREDENTIAL_PREFIX;
 

@@ -86,3 +86,37 @@ export interface SessionsStore {
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
   delete(tokenHash: string): Promise<void>;
 }
+
+/** An invitation link to join an organization; its token is stored as an HMAC only. */
+export interface Invitation {
+  id: string;
+  organizationId: string;
+  /** The member who made it: it works only while they are a member, unblocked. */
+  invitedBy: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Invitations are good while unexpired and while the member who made them still belongs to the
+ * organization, unblocked: a member removed cannot come back through a link made before.
+ */
+export interface InvitationsStore {
+  /**
+   * Stores it if its maker is a member, unblocked, and the organization has fewer than
+   * MAX_PENDING_INVITATIONS good ones: 'created', 'not_member' or 'too_many'.
+   */
+  create(invitation: Invitation, tokenHash: string, now: number): Promise<'created' | 'not_member' | 'too_many'>;
+  /** The good invitation with that token, its organization and who made it. */
+  find(tokenHash: string, now: number): Promise<{ invitation: Invitation; organization: Organization; invitedBy: User } | undefined>;
+  /** An organization's good invitations, newest first, with who made each. */
+  listPending(organizationId: string, now: number): Promise<{ invitation: Invitation; invitedBy: User }[]>;
+  /** Deletes one of the organization's invitations; false when there was none. */
+  withdraw(organizationId: string, invitationId: string): Promise<boolean>;
+  /**
+   * Spends a good invitation and makes the user a member, in one transaction, as `addMember`
+   * does; of users accepting one at once, one joins. An invitation to an organization the user
+   * already belongs to is left unspent: 'joined', 'already_member' or 'invalid' (none good).
+   */
+  accept(tokenHash: string, userId: string, now: number): Promise<{ result: 'joined' | 'already_member'; organization: Organization } | { result: 'invalid' }>;
+}

@@ -30,3 +30,9 @@ export interface RateLimits {
   /** Counts one request for `key` in its current fixed window (a new one starts after `windowMs`). */
   hit(key: string, nowMs: number, windowMs: number): Promise<{ hits: number; windowStartMs: number }>;
 }
+
+/**
+ * The most good invitations an organization has waiting: a member cannot fill the table with
+ * links, and a team sends a handful at a time. Accepted, withdrawn or expired ones do not count.
+ */
+export const MAX_PENDING_INVITATIONS = 50;

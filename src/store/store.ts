@@ -3,12 +3,12 @@
  * sees only these. Bearer values never reach the store: it receives and matches hashes.
  * Times are epoch seconds.
  */
-import type { OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
+import type { InvitationsStore, OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
 import type { RateLimits, SignInThrottle } from './limits.js';
 import type { SigningKeysStore } from './signing-keys.js';
 
 export type { SigningKey, SigningKeysStore } from './signing-keys.js';
-export type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
+export type { Invitation, InvitationsStore, Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
 
 /** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
 export interface ClientMetadata {
@@ -126,6 +126,8 @@ export interface ClientsStore {
   create(client: Client): Promise<boolean>;
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;
+  /** The live client with this row id (the one a console form created). */
+  findById(id: string): Promise<Client | undefined>;
   /**
    * Writes `change(stored)` in the transaction that read `stored` (the row held on PostgreSQL), so
    * two updates at once apply one after the other and neither is lost. Undefined when the client
@@ -211,6 +213,7 @@ export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly users: UsersStore;
   readonly organizations: OrganizationsStore;
+  readonly invitations: InvitationsStore;
   readonly sessions: SessionsStore;
   readonly clients: ClientsStore;
   readonly codes: CodesStore;

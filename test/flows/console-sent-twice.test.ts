@@ -11,7 +11,8 @@ import type { User } from '../../src/store/store.js';
 import { REDIRECT_URI, aUser, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
-const SENT = 'This form was already sent, and created an app: its secret was shown then. Send the form again to create another app.';
+const SENT = 'This form was already sent, and created this app. Its secret is shown only once: if it did not reach you, rotate it below.';
+const GONE = 'This form was already sent, and the app it created has since been deleted. Send the form again to create another app.';
 const EXPIRED = 'This form has expired: check it and send it again.';
 
 describe('console forms sent twice', () => {
@@ -30,22 +31,35 @@ describe('console forms sent twice', () => {
   };
   const hidden = (html: string, name: string) => new RegExp(`<input type="hidden" name="${name}" value="([^"]+)">`).exec(html)?.[1];
 
-  test('a new app\'s form sent again creates nothing: 409, the form as typed with a new id, and no secret', async () => {
+  test('a new app\'s form sent again creates nothing: 409, the app it created and the way to a new secret, no secret', async () => {
     const { user, cookie } = await signedIn();
     const fields = { ...(await newAppFields(server, cookie)), ...APP };
     const first = await consolePost(server, cookie, '/settings/oauth/new', fields);
     assert.equal(first.status, 201);
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(first.text)?.[1] ?? '';
+    // Its answer may never have arrived: the page sent again is that app's, saying what to do.
     const again = await consolePost(server, cookie, '/settings/oauth/new', fields);
     assert.equal(again.status, 409);
-    assert.ok(again.text.includes(`<p class="error" role="alert" id="form-error">${SENT}</p>`), again.text);
-    assert.ok(again.text.includes('value="Twice"'), 'what was typed is kept');
+    assert.ok(again.text.includes(`id="client-id">${clientId}<`), again.text);
+    assert.ok(again.text.includes(`<p class="notice" role="status">${SENT}</p>`), again.text);
+    assert.ok(again.text.includes(`href="/settings/oauth/apps/${clientId}/rotate-secret">Rotate secret…</a>`));
     assert.equal(again.text.includes('polar_cs_'), false);
     assert.equal(await appsOf(user), 1);
-    // The form it shows has an id of its own: sent, it creates a second app, as its words say.
+  });
+
+  test('sent again after its app was deleted: 409, the form as typed with an id of its own, which creates another', async () => {
+    const { user, cookie } = await signedIn();
+    const fields = { ...(await newAppFields(server, cookie)), ...APP };
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec((await consolePost(server, cookie, '/settings/oauth/new', fields)).text)?.[1] ?? '';
+    await server.borealis.ctx.store.clients.delete(clientId, server.borealis.ctx.now());
+    const again = await consolePost(server, cookie, '/settings/oauth/new', fields);
+    assert.equal(again.status, 409);
+    assert.ok(again.text.includes(`<p class="error" role="alert" id="form-error">${GONE}</p>`), again.text);
+    assert.ok(again.text.includes('value="Twice"'), 'what was typed is kept');
     const next = { ...APP, app_id: hidden(again.text, 'app_id') ?? '', app_proof: hidden(again.text, 'app_proof') ?? '' };
     assert.notEqual(next.app_id, fields.app_id);
     assert.equal((await consolePost(server, cookie, '/settings/oauth/new', next)).status, 201);
-    assert.equal(await appsOf(user), 2);
+    assert.equal(await appsOf(user), 1, 'the deleted one is not listed');
   });
 
   test('one new app\'s form sent five times at once: one app, one secret shown', async () => {
@@ -94,7 +108,7 @@ describe('console forms sent twice', () => {
     const shown = /id="client-secret" data-page="[^"]+">(polar_cs_\w{43})</.exec(first.text)?.[1] ?? '';
     const again = await consolePost(server, cookie, path, fields);
     assert.equal(again.status, 409);
-    assert.ok(again.text.includes('This secret was already rotated since this form was shown, and the new secret was shown then: that one is in use. Rotate again for another.'), again.text);
+    assert.ok(again.text.includes('This secret was already rotated since this form was shown. The new secret is shown only once: if it did not reach you, rotate again.'), again.text);
     assert.equal(again.text.includes('polar_cs_'), false);
     const { ctx } = server.borealis;
     assert.equal((await ctx.store.clients.findByClientId(clientId))?.clientSecretHash, ctx.credentials.hash(shown));

@@ -159,15 +159,17 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
     assert.equal((await read(held)).accessTokenRevokedAt, 0);
   });
 
-  test('clients.create: a second client with the same row id (a console form sent twice) writes nothing', async () => {
+  test('clients.create: a second client with the same row id (a console form sent twice) writes nothing; findById finds the live one', async () => {
     const client = aClient();
     assert.equal(await h.store.clients.create(client), true);
     const twin = { ...aClient(), id: client.id };
     assert.equal(await h.store.clients.create(twin), false);
     assert.deepEqual(await h.store.clients.findByClientId(client.clientId), client);
     assert.equal(await h.store.clients.findByClientId(twin.clientId), undefined);
-    // A deleted client's id stays taken: its form creates nothing either.
+    assert.deepEqual(await h.store.clients.findById(client.id), client);
+    // A deleted client's id stays taken: its form creates nothing either. It is found no more.
     await h.store.clients.delete(client.clientId, NOW + 5);
+    assert.equal(await h.store.clients.findById(client.id), undefined);
     assert.equal(await h.store.clients.create({ ...aClient(), id: client.id }), false);
   });
 

@@ -17,8 +17,9 @@ for (const button of document.querySelectorAll('button[data-copy]')) {
   });
 }
 
-// The once-shown secret is the answer to a POST (a new app, a rotation): reloading it would post
-// again and make another app, or rotate again. Where this page lives is the app's own page, so
-// the history entry becomes that GET (history.replaceState drops the entry's POST).
-const secret = document.getElementById('client-secret');
-if (secret?.dataset.page) history.replaceState(null, '', secret.dataset.page);
+// What is shown once is the answer to a POST (a new app, a rotation, an invitation link): reloading
+// it would post again (the server refuses a console form sent twice, but the page would then say so
+// instead). Where this page lives is a page of its own (`data-page`: the app's page, the
+// organizations), so the history entry becomes that GET (history.replaceState drops the POST).
+const shown = document.querySelector('[data-page]');
+if (shown?.dataset.page) history.replaceState(null, '', shown.dataset.page);

@@ -27,6 +27,8 @@ const formActionOf = (redirectsTo: string | undefined) =>
 export interface PageOptions {
   /** The client redirect URI (already verified) that this page's form can lead to. */
   redirectsTo?: string | undefined;
+  /** A page whose address holds a credential (an invitation link) sends no Referer at all. */
+  noReferrer?: boolean;
 }
 
 export function sendPage(reply: FastifyReply, status: number, page: string, options: PageOptions = {}) {
@@ -38,7 +40,7 @@ export function sendPage(reply: FastifyReply, status: number, page: string, opti
       'content-security-policy': csp(formActionOf(options.redirectsTo)),
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'strict-origin-when-cross-origin',
+      'referrer-policy': options.noReferrer ? 'no-referrer' : 'strict-origin-when-cross-origin',
     })
     .send(page);
 }

@@ -36,8 +36,9 @@ const EMPTY_FORM: AppFormValues = {
 };
 
 const NEW_APP_EXPIRED = 'This form has expired: check it and send it again.';
-const NEW_APP_SENT = 'This form was already sent, and created an app: its secret was shown then. Send the form again to create another app.';
-const ALREADY_ROTATED = 'This secret was already rotated since this form was shown, and the new secret was shown then: that one is in use. Rotate again for another.';
+const NEW_APP_SENT = 'This form was already sent, and created this app. Its secret is shown only once: if it did not reach you, rotate it below.';
+const NEW_APP_GONE = 'This form was already sent, and the app it created has since been deleted. Send the form again to create another app.';
+const ALREADY_ROTATED = 'This secret was already rotated since this form was shown. The new secret is shown only once: if it did not reach you, rotate again.';
 
 const valuesOf = (client: Client): AppFormValues => ({
   client_name: client.metadata.client_name,
@@ -164,7 +165,12 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (problem) return sendPage(reply, 400, newAppPage(pageUser(g.signedIn), values, newAppFieldsFor(g.signedIn, appId), problem));
     try {
       const created = await createClientOnce(ctx, appId, validateMetadata(body), { userId: g.signedIn.user.id });
-      if (!created) return again(409, formError(NEW_APP_SENT));
+      if (!created) {
+        // Sent before: its answer may never have arrived (a connection lost, a send stopped and retried).
+        const earlier = await ctx.store.clients.findById(appId);
+        if (earlier?.userId !== g.signedIn.user.id) return again(409, formError(NEW_APP_GONE));
+        return sendPage(reply, 409, appPage(pageUser(g.signedIn), earlier, valuesOf(earlier), { notice: NEW_APP_SENT }));
+      }
       return sendPage(reply, 201, appPage(pageUser(g.signedIn), created.client, valuesOf(created.client), { secret: created.clientSecret }));
     } catch (error) {
       const refused = problemText(error, String(body.scope ?? ''));

@@ -1,6 +1,10 @@
-/** /settings/organizations: the user's organizations with their members, creating one, and leaving one. */
+/**
+ * /settings/organizations: the user's organizations with their members, creating one, leaving
+ * one, and invitation links to join one (accounts/invitations.ts).
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createOrganization, leaveOrganization } from '../../accounts/accounts.js';
+import { acceptInvitation, findInvitation, inviteToOrganization } from '../../accounts/invitations.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
 import { noticeQuery, provenNotice } from '../notice.js';
@@ -11,6 +15,7 @@ import { safeReturnTo } from '../return-to.js';
 import { currentSession } from '../session.js';
 import { confirmPage } from '../views/confirm.js';
 import { formErrorOf } from '../views/form-error.js';
+import { invitationInvalidPage, invitationLinkPage, invitationPage } from '../views/invitations.js';
 import { organizationsPage } from '../views/organizations.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 
@@ -22,12 +27,15 @@ export interface OrganizationPageOptions {
 }
 
 export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: OrganizationPageOptions) {
+  const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) });
   const render = async (signedIn: SignedIn, status: number, extra: Parameters<typeof organizationsPage>[2]) => {
     const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
     const withMembers = [];
-    for (const organization of organizations) withMembers.push({ organization, members: await deps.store.organizations.listMembers(organization.id) });
-    const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
-    return { status, page: organizationsPage(user, withMembers, extra) };
+    for (const organization of organizations) {
+      const [members, invitations] = [await deps.store.organizations.listMembers(organization.id), await deps.store.invitations.listPending(organization.id, deps.now())];
+      withMembers.push({ organization, members, invitations });
+    }
+    return { status, page: organizationsPage(pageUser(signedIn), withMembers, extra) };
   };
 
   /**
@@ -48,13 +56,16 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     return { form, returnTo, signedIn };
   };
 
-  /** The notice after leaving: it names the organization only with its proof (notice.ts). */
-  async function leftNotice(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
-    if (singleQueryValue(request, 'notice') !== 'left') return undefined;
+  /** The notice after leaving or joining: it names the organization only with its proof (notice.ts). */
+  async function noticeOf(request: FastifyRequest, signedIn: SignedIn): Promise<string | undefined> {
+    const kind = singleQueryValue(request, 'notice');
+    if (kind === 'withdrawn') return 'The invitation was withdrawn: its link no longer works.';
+    if (kind !== 'left' && kind !== 'joined') return undefined;
     const slug = singleQueryValue(request, 'organization');
-    const proven = provenNotice(options.secret, signedIn.session.id, 'left', slug, singleQueryValue(request, 'proof'));
-    const left = proven && slug ? await deps.store.organizations.findBySlug(slug) : undefined;
-    return left ? `You left ${left.name}.` : 'You left the organization.';
+    const proven = provenNotice(options.secret, signedIn.session.id, kind, slug, singleQueryValue(request, 'proof'));
+    const named = proven && slug ? await deps.store.organizations.findBySlug(slug) : undefined;
+    if (kind === 'joined') return named ? `You joined ${named.name}.` : 'You joined the organization.';
+    return named ? `You left ${named.name}.` : 'You left the organization.';
   }
 
   app.get('/settings/organizations', async (request, reply) => {
@@ -62,7 +73,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
     const raw = singleQueryValue(request, 'return_to');
     const returnTo = raw ? safeReturnTo(raw) : undefined;
-    const { status, page } = await render(signedIn, 200, { returnTo, notice: await leftNotice(request, signedIn) });
+    const { status, page } = await render(signedIn, 200, { returnTo, notice: await noticeOf(request, signedIn) });
     return sendPage(reply, status, page, await options.formLeadsTo(returnTo));
   });
 
@@ -90,8 +101,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     const organization = (await deps.store.organizations.listForUser(signedIn.user.id)).find((o) => o.id === request.params.organization_id);
     const alone = !organization || (await deps.store.organizations.listMembers(organization.id)).length < 2;
     if (!organization || alone) return sendRedirect(reply, '/settings/organizations', 303);
-    const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
-    return sendPage(reply, 200, confirmPage(user, {
+    return sendPage(reply, 200, confirmPage(pageUser(signedIn), {
       question: `Leave ${organization.name}?`,
       consequence: `Apps you allowed to act for ${organization.name} alone lose their access at once, and you can join again only if you are added again.`,
       action: `/settings/organizations/${organization.id}/leave`,
@@ -108,10 +118,73 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
       await leaveOrganization(deps, posted.signedIn.user, request.params.organization_id);
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      const { status, page } = await render(posted.signedIn, 400, { leaveError: error.message });
+      const { status, page } = await render(posted.signedIn, 400, { actionError: error.message });
       return sendPage(reply, status, page, await options.formLeadsTo(undefined));
     }
     const notice = leaving ? noticeQuery(options.secret, posted.signedIn.session.id, 'left', 'organization', leaving.slug) : 'notice=left';
     return sendRedirect(reply, `/settings/organizations?${notice}`, 303);
   });
+
+  // Invitation links (accounts/invitations.ts). Any member may make one and withdraw any.
+  const memberOf = async (signedIn: SignedIn, organizationId: string) =>
+    (await deps.store.organizations.listForUser(signedIn.user.id)).find((o) => o.id === organizationId);
+
+  app.post<WithId>('/settings/organizations/:organization_id/invitations', async (request, reply) => {
+    const posted = await postedForm(request, reply);
+    if (!posted) return reply;
+    const organization = await memberOf(posted.signedIn, request.params.organization_id);
+    try {
+      if (!organization) throw new AccountError('You are not a member of that organization.');
+      const { token, invitation } = await inviteToOrganization(deps, posted.signedIn.user, organization.id);
+      const link = `${options.publicOrigin}${INVITATION_PATH}?token=${token}`;
+      return sendPage(reply, 201, invitationLinkPage(pageUser(posted.signedIn), organization, link, invitation.expiresAt), { noReferrer: true });
+    } catch (error) {
+      if (!(error instanceof AccountError)) throw error;
+      const { status, page } = await render(posted.signedIn, 400, { actionError: error.message });
+      return sendPage(reply, status, page);
+    }
+  });
+
+  type WithInvitation = { Params: { organization_id: string; invitation_id: string } };
+  app.post<WithInvitation>('/settings/organizations/:organization_id/invitations/:invitation_id/withdraw', async (request, reply) => {
+    const posted = await postedForm(request, reply);
+    if (!posted) return reply;
+    const organization = await memberOf(posted.signedIn, request.params.organization_id);
+    if (!organization) {
+      const { status, page } = await render(posted.signedIn, 400, { actionError: 'You are not a member of that organization.' });
+      return sendPage(reply, status, page);
+    }
+    const withdrawn = await deps.store.invitations.withdraw(organization.id, request.params.invitation_id);
+    return sendRedirect(reply, withdrawn ? '/settings/organizations?notice=withdrawn' : '/settings/organizations', 303);
+  });
+
+  /** What the link opens: sign-in first (and back here), then who invites the user where. */
+  app.get(INVITATION_PATH, async (request, reply) => {
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    const token = singleQueryValue(request, 'token') ?? '';
+    const found = await findInvitation(deps, token);
+    if (!found) return sendPage(reply, 404, invitationInvalidPage(pageUser(signedIn)), { noReferrer: true });
+    if (await memberOf(signedIn, found.organization.id)) {
+      const { status, page } = await render(signedIn, 200, { notice: `You are already a member of ${found.organization.name}.` });
+      return sendPage(reply, status, page, { noReferrer: true });
+    }
+    return sendPage(reply, 200, invitationPage(pageUser(signedIn), { ...found, token }), { noReferrer: true });
+  });
+
+  app.post(INVITATION_PATH, async (request, reply) => {
+    const posted = await postedForm(request, reply);
+    if (!posted) return reply;
+    const accepted = await acceptInvitation(deps, posted.signedIn.user, posted.form.get('token') ?? '');
+    if (accepted.result === 'invalid') return sendPage(reply, 404, invitationInvalidPage(pageUser(posted.signedIn)), { noReferrer: true });
+    if (accepted.result === 'already_member') {
+      const { status, page } = await render(posted.signedIn, 200, { notice: `You are already a member of ${accepted.organization.name}.` });
+      return sendPage(reply, status, page);
+    }
+    const notice = noticeQuery(options.secret, posted.signedIn.session.id, 'joined', 'organization', accepted.organization.slug);
+    return sendRedirect(reply, `/settings/organizations?${notice}`, 303);
+  });
 }
+
+/** Where an invitation link leads; the token is in the query, which request logs leave out (app.ts). */
+export const INVITATION_PATH = '/settings/organizations/invitation';

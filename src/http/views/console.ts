@@ -120,16 +120,17 @@ export const registrationClosedPage = (user: PageUser): string =>
   );
 
 /** Shown by console.js (no script, no button); what it did is said in the status beside it (WCAG 4.1.3). */
-const copyButton = (target: string, label: string) =>
+export const copyButton = (target: string, label: string) =>
   html`<button type="button" class="secondary" data-copy="${target}" hidden>${label}</button> <span class="muted" role="status" data-copy-status="${target}"></span>`;
 
-export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: FormError } = {}): string {
+export function appPage(user: PageUser, client: Client, values: AppFormValues, options: { secret?: string; error?: FormError; notice?: string } = {}): string {
   const base = `/settings/oauth/apps/${client.clientId}`;
   return layout(
     { title: client.metadata.client_name, user, scripts: ['/assets/console.js'] },
     html`<div class="card"><h1>${client.metadata.client_name}</h1>
 <p>Client ID <span class="secret" id="client-id">${client.clientId}</span></p>
 <div class="actions">${copyButton('client-id', 'Copy client ID')}</div>
+${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 </div>
 ${
   options.secret && !isPublic(client)

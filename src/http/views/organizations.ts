@@ -1,5 +1,5 @@
 import { MAX_ORGANIZATION_NAME } from '../../accounts/accounts.js';
-import type { Organization, User } from '../../store/store.js';
+import type { Invitation, Organization, User } from '../../store/store.js';
 import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
@@ -8,12 +8,29 @@ import { type PageUser, csrfField } from './console.js';
 export interface OrganizationWithMembers {
   organization: Organization;
   members: User[];
+  /** Invitation links waiting to be used (accounts/invitations.ts), newest first. */
+  invitations: { invitation: Invitation; invitedBy: User }[];
 }
+
+const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
+
+/** Making a link (shown once, on a page of its own) and withdrawing the ones waiting. */
+const invitations = (user: PageUser, { organization, invitations: waiting }: OrganizationWithMembers) =>
+  html`${
+    waiting.length
+      ? html`<h3>Invitations waiting</h3>
+<ul>${waiting.map(
+          ({ invitation, invitedBy }) => html`<li>By ${invitedBy.email}, expires ${day(invitation.expiresAt)}
+<form class="inline" method="post" action="/settings/organizations/${organization.id}/invitations/${invitation.id}/withdraw">${csrfField(user)}<button class="link" type="submit" aria-label="Withdraw the invitation by ${invitedBy.email} made ${day(invitation.createdAt)}">Withdraw</button></form></li>`,
+        )}</ul>`
+      : ''
+  }
+<form class="inline" method="post" action="/settings/organizations/${organization.id}/invitations">${csrfField(user)}<button class="secondary" type="submit">Make an invitation link</button></form>`;
 
 export function organizationsPage(
   user: PageUser,
   organizations: OrganizationWithMembers[],
-  options: { returnTo?: string | undefined; error?: FormError | undefined; slug?: string; name?: string; leaveError?: string; notice?: string | undefined },
+  options: { returnTo?: string | undefined; error?: FormError | undefined; slug?: string; name?: string; actionError?: string; notice?: string | undefined },
 ): string {
   // Leaving (confirmed on its own page) ends the member's tokens and codes that act for this organization alone; its only
   // member cannot leave (accounts.ts, leaveOrganization).
@@ -25,12 +42,13 @@ export function organizationsPage(
     { title: 'Organizations', user },
     html`<div class="card"><h1>Organizations</h1>
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
-${options.leaveError ? html`<p class="error" role="alert">${options.leaveError}</p>` : ''}
+${options.actionError ? html`<p class="error" role="alert">${options.actionError}</p>` : ''}
 ${
   organizations.length
     ? organizations.map(
         (entry) => html`<h2>${entry.organization.name} <span class="muted">(${entry.organization.slug})</span></h2>
 <ul>${entry.members.map((m) => html`<li>${m.email}</li>`)}</ul>
+${invitations(user, entry)}
 ${leave(entry)}`,
       )
     : html`<p class="muted">You do not belong to an organization yet.</p>`

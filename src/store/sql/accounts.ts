@@ -18,7 +18,7 @@ export const USER = shape(
   }),
 );
 
-const ORGANIZATION = shape(['id', 'slug', 'name', 'avatar_url', 'created_at'], (v, at): Organization => ({
+export const ORGANIZATION = shape(['id', 'slug', 'name', 'avatar_url', 'created_at'], (v, at): Organization => ({
   id: v[at] as string,
   slug: v[at + 1] as string,
   name: v[at + 2] as string,
@@ -99,6 +99,17 @@ async function endWhatActsOnNothing(tx: Db, userId: string, organizationId: stri
   await revokeTokensWhere(tx, `client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ? AND ${tokens}`, [userId, organizationId], now);
 }
 
+/** Inside a transaction: the user becomes a member (idempotent), as `addMember` and an accepted invitation make one. */
+export async function joinOrganization(tx: Db, userId: string, organizationId: string, now: number): Promise<void> {
+  // What a removal could not see (issued while it committed, or left with nothing by two
+  // removals at once) acts on nothing until now: it ends before the membership revives it.
+  await endWhatActsOnNothing(tx, userId, organizationId, now);
+  await tx.run(
+    'INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id, organization_id) DO NOTHING',
+    [userId, organizationId, now],
+  );
+}
+
 export const organizations = (db: Db): OrganizationsStore => ({
   async create(o, ownerId) {
     await db.transaction(async (tx) => {
@@ -117,15 +128,7 @@ export const organizations = (db: Db): OrganizationsStore => ({
     return row && ORGANIZATION.read(row);
   },
   addMember(organizationId, userId, now) {
-    return db.transaction(async (tx) => {
-      // What a removal could not see (issued while it committed, or left with nothing by two
-      // removals at once) acts on nothing until now: it ends before the membership revives it.
-      await endWhatActsOnNothing(tx, userId, organizationId, now);
-      await tx.run(
-        'INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id, organization_id) DO NOTHING',
-        [userId, organizationId, now],
-      );
-    });
+    return db.transaction((tx) => joinOrganization(tx, userId, organizationId, now));
   },
   removeMember(organizationId, userId, now, options = {}) {
     return db.transaction(async (tx) => {

@@ -105,4 +105,8 @@ export const clients = (db: Db): ClientsStore => ({
     ]);
     return row && CLIENT.read(row);
   },
+  async findById(id) {
+    const row = await db.getValues(`SELECT ${CLIENT.select('c')} FROM oauth2_clients c WHERE c.id = ? AND c.deleted_at IS NULL`, [id]);
+    return row && CLIENT.read(row);
+  },
 });

@@ -4,6 +4,7 @@ import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, type Param, isPostgresUrl, openDb } from './db.js';
 import { consents } from './consents.js';
+import { invitations } from './invitations.js';
 import { rateLimits } from './rate-limits.js';
 import { signInThrottle } from './sign-in-throttle.js';
 import { signingKeys } from './signing-keys.js';
@@ -55,6 +56,7 @@ function storeOver(db: Db, root: Db): Store {
     engine: db.engine,
     users: users(db),
     organizations: organizations(db),
+    invitations: invitations(db),
     sessions: sessions(db),
     clients: clients(db),
     codes: codes(db),
@@ -77,6 +79,7 @@ function storeOver(db: Db, root: Db): Store {
             [now, reuseCutoff, now],
           ),
         () => deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]),
+        () => deleteInBatches(db, 'organization_invitations', 'expires_at < ?', [now]),
         // §5.5: an expired access token whose refresh token is absent or revoked is of no further
         // use; nor is a row revoked through its access token (row-wide, revoke.ts). A rotated row
         // is kept for reuse detection (above).

@@ -15,6 +15,7 @@ import * as noFamilyIndex from './migrations/008-no-family-index.js';
 import * as emailLookupUnicode from './migrations/009-email-lookup-unicode.js';
 import * as userIndexes from './migrations/010-user-indexes.js';
 import * as emailLookupNormalised from './migrations/011-email-lookup-normalised.js';
+import * as organizationInvitations from './migrations/012-organization-invitations.js';
 
 interface Migration {
   version: number;
@@ -36,6 +37,7 @@ export const migrations: readonly Migration[] = [
   emailLookupUnicode,
   userIndexes,
   emailLookupNormalised,
+  organizationInvitations,
 ];
 
 /**

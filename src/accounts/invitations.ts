@@ -1,0 +1,36 @@
+/**
+ * Invitation links to join an organization. Borealis sends no mail, so a member makes a link and
+ * passes it on (as Slack's and Discord's invite links); whoever opens it signed in, and accepts,
+ * becomes a member. A link is a bearer credential: `polar_oi_…`, stored as its HMAC only, good
+ * for seven days and for one acceptance, withdrawable, and good only while the member who made
+ * it still belongs to the organization (a member removed cannot come back through it).
+ */
+import { timeOrderedId } from '../oauth/ids.js';
+import type { Invitation, Organization, User } from '../store/store.js';
+import { AccountError, type AccountsDeps } from './accounts.js';
+
+export const INVITATION_LIFETIME = 7 * 24 * 3600;
+
+/** A new invitation by `user` to an organization they belong to; the token is returned once. */
+export async function inviteToOrganization(deps: AccountsDeps, user: User, organizationId: string): Promise<{ token: string; invitation: Invitation }> {
+  const token = deps.credentials.mint('organizationInvitation');
+  const now = deps.now();
+  const invitation: Invitation = { id: timeOrderedId(), organizationId, invitedBy: user.id, createdAt: now, expiresAt: now + INVITATION_LIFETIME };
+  const outcome = await deps.store.invitations.create(invitation, deps.credentials.hash(token), now);
+  if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
+  if (outcome === 'too_many') throw new AccountError('This organization has as many invitations waiting as it may: withdraw one first.');
+  return { token, invitation };
+}
+
+/** The good invitation a link names, or undefined (malformed, unknown, used, withdrawn, expired, or its maker gone). */
+export async function findInvitation(deps: AccountsDeps, token: string): Promise<{ invitation: Invitation; organization: Organization; invitedBy: User } | undefined> {
+  if (!deps.credentials.isWellFormed(token, 'organizationInvitation')) return undefined;
+  return deps.store.invitations.find(deps.credentials.hash(token), deps.now());
+}
+
+export type Acceptance = { result: 'joined' | 'already_member'; organization: Organization } | { result: 'invalid' };
+
+export async function acceptInvitation(deps: AccountsDeps, user: User, token: string): Promise<Acceptance> {
+  if (!deps.credentials.isWellFormed(token, 'organizationInvitation')) return { result: 'invalid' };
+  return deps.store.invitations.accept(deps.credentials.hash(token), user.id, deps.now());
+}
