@@ -15,7 +15,7 @@ import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
-import { isPagePath, pageErrorHandler, pageNotFound } from './pages/page-errors.js';
+import { isPagePath, pageErrors } from './pages/page-errors.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { accountPageRoutes } from './routes/account-pages.js';
@@ -151,6 +151,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const errorPages = pageErrors(options.ctx);
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -164,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too, and,
     // as no hook ran, the CORS header a browser needs to read them.
     frameworkErrors: (error, request, reply) => {
-      if (isPagePath(request.url)) return pageErrorHandler(error, request, reply);
+      if (isPagePath(request.url)) return errorPages.handler(error, request, reply);
       allowOrigin(request, reply);
       return handleError(error, request, reply);
     },
@@ -175,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => (isPagePath(request.url) ? pageNotFound(request, reply) : sendCompact(reply, 404, { detail: 'Not Found' })));
+  app.setNotFoundHandler((request, reply) => (isPagePath(request.url) ? errorPages.notFound(request, reply) : sendCompact(reply, 404, { detail: 'Not Found' })));
 
   // Requests without an Origin header (every server-side client, the bench) pass straight through.
   app.addHook('onRequest', cors);
@@ -209,7 +210,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });
     // Pages a person fills in: their errors are pages too (pages/page-errors.ts).
     await browser.register(async (pages) => {
-      pages.setErrorHandler(pageErrorHandler);
+      pages.setErrorHandler(errorPages.handler);
       authorizePageRoutes(pages, options.ctx, publicOrigin);
       const { secret } = options.ctx;
       const perMinute = options.registration.perMinute;

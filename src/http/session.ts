@@ -2,7 +2,7 @@
  * The web session cookie `polar_session` (polar-oauth2.md §2.4): HttpOnly, SameSite=Lax,
  * Secure when served over https, 31 days. Only its HMAC is stored.
  */
-import '@fastify/cookie';
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_LIFETIME } from '../accounts/accounts.js';
 import type { SignedIn } from '../oauth/authorize/index.js';
@@ -10,11 +10,21 @@ import type { OAuthContext } from '../oauth/context.js';
 
 export const SESSION_COOKIE = 'polar_session';
 
+/**
+ * The cookie's value. Outside the routes that register the cookie plugin (the 404 of a page that
+ * does not exist, errors raised before routing) the header is read here.
+ */
+function sessionCookie(request: FastifyRequest): string | undefined {
+  if (request.cookies) return request.cookies[SESSION_COOKIE];
+  const header = request.headers.cookie;
+  return header ? fastifyCookie.parse(header)[SESSION_COOKIE] : undefined;
+}
+
 export async function currentSession(
   request: FastifyRequest,
   deps: Pick<OAuthContext, 'store' | 'credentials' | 'now'>,
 ): Promise<SignedIn | undefined> {
-  const value = request.cookies[SESSION_COOKIE];
+  const value = sessionCookie(request);
   if (!value || !deps.credentials.isWellFormed(value, 'userSession')) return undefined;
   const found = await deps.store.sessions.findActive(deps.credentials.hash(value), deps.now());
   if (!found || found.user.blockedAt !== null) return undefined;

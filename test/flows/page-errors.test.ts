@@ -68,6 +68,24 @@ describe('errors on the pages a person fills in', () => {
     assertPage(await get(`/settings/oauth/apps/polar_ci_${'x'.repeat(200)}`, cookie), 404, 'App not found', 'href="/settings/oauth"');
   });
 
+  test('a signed-in user keeps the navigation on every error page; signed out, there is none', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const nav = `<nav aria-label="Account">\n<a href="/settings/oauth">OAuth apps</a>`;
+    // Unrouted (the cookie read from the header), decoded before routing, routed, and refused by a route.
+    for (const path of ['/settings/nothing-here', '/settings/oauth/apps/%FF', '/settings/oauth/apps/polar_ci_unknown']) {
+      const page = await get(path, cookie);
+      assert.equal(page.status, 404, path);
+      assert.ok(page.text.includes(nav) && page.text.includes(`<span class="muted">${user.email}</span>`), `${path}: ${page.text}`);
+      assert.equal((await get(path)).text.includes('<nav'), false, `${path} signed out`);
+    }
+    const expired = await post('/settings/organizations', form({ csrf_token: 'stale', name: 'X', slug: 'x' }), cookie);
+    assert.equal(expired.status, 403);
+    assert.ok(expired.text.includes(nav), expired.text);
+    // A cookie naming no session is as signed out.
+    assert.equal((await get('/settings/nothing-here', `polar_session=polar_us_${'A'.repeat(43)}`)).text.includes('<nav'), false);
+  });
+
   test(`sign-ups past ${SIGNUPS_PER_MINUTE} a minute from one address: 429 "Too many requests", and no account`, async () => {
     const tag = Date.now().toString(36);
     const signUp = (i: number) => post('/signup', form({ email: `many-${tag}-${i}@example.com`, password: PASSWORD, return_to: '/' }));

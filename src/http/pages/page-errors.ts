@@ -7,8 +7,11 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
+import type { OAuthContext } from '../../oauth/context.js';
+import { csrfToken } from '../csrf.js';
 import { handleError } from '../respond.js';
-import { html } from '../views/html.js';
+import { currentSession } from '../session.js';
+import { type Html, html } from '../views/html.js';
 import { layout } from '../views/layout.js';
 import { sendPage } from './page.js';
 
@@ -45,24 +48,30 @@ function problem(error: unknown): { status: number; title: string; text: string 
 const PAGE_PATHS = /^\/(settings|login|signup|logout|oauth2\/authorize)(\/|\?|$)/;
 export const isPagePath = (url: string) => PAGE_PATHS.test(url);
 
-export function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const found = problem(error);
-  return found ? sendProblem(found, request, reply) : handleError(error, request, reply);
+/**
+ * The error handler of the pages, and the 404 of a path under a page's prefix (`/settings/nope`).
+ * A signed-in user keeps the navigation of every other page (and its way to sign out).
+ */
+export function pageErrors(deps: Pick<OAuthContext, 'store' | 'credentials' | 'now' | 'secret'>) {
+  async function sendProblem(found: { status: number; title: string; text: string }, request: FastifyRequest, reply: FastifyReply) {
+    // An error reading the session (the database is what failed) leaves the navigation out.
+    const signedIn = await currentSession(request, deps).catch(() => undefined);
+    const user = signedIn && { email: signedIn.user.email, csrfToken: csrfToken(deps.secret, signedIn.session.id) };
+    const back = request.url.startsWith('/settings') || user
+      ? html`<a class="button secondary" href="/settings/oauth">Your apps</a>`
+      : html`<a class="button secondary" href="/login">Sign in</a>`;
+    return sendPage(reply, found.status, layout({ title: found.title, narrow: true, user }, problemCard(found, back)));
+  }
+  return {
+    handler: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const found = problem(error);
+      return found ? sendProblem(found, request, reply) : handleError(error, request, reply);
+    },
+    notFound: (request: FastifyRequest, reply: FastifyReply) => sendProblem(NOT_FOUND, request, reply),
+  };
 }
 
-/** The 404 of a path under a page's prefix (`/settings/nope`). */
-export const pageNotFound = (request: FastifyRequest, reply: FastifyReply) => sendProblem(NOT_FOUND, request, reply);
-
-function sendProblem(found: { status: number; title: string; text: string }, request: FastifyRequest, reply: FastifyReply) {
-  const back = request.url.startsWith('/settings') ? html`<a class="button secondary" href="/settings/oauth">Your apps</a>` : html`<a class="button secondary" href="/login">Sign in</a>`;
-  return sendPage(
-    reply,
-    found.status,
-    layout(
-      { title: found.title, narrow: true },
-      html`<div class="card"><h1>${found.title}</h1>
+const problemCard = (found: { title: string; text: string }, back: Html) =>
+  html`<div class="card"><h1>${found.title}</h1>
 <p class="error" role="alert">${found.text}</p>
-<div class="actions">${back}</div></div>`,
-    ),
-  );
-}
+<div class="actions">${back}</div></div>`;
