@@ -11,15 +11,24 @@ import { AccountError, type AccountsDeps } from './accounts.js';
 
 export const INVITATION_LIFETIME = 7 * 24 * 3600;
 
-/** A new invitation by `user` to an organization they belong to; the token is returned once. */
-export async function inviteToOrganization(deps: AccountsDeps, user: User, organizationId: string): Promise<{ token: string; invitation: Invitation }> {
+/**
+ * A new invitation by `user` to an organization they belong to; the token is returned once.
+ * `id`: the one the page's form was given, so that the form sent again makes no second link
+ * (undefined then: the link was shown to the first sending).
+ */
+export async function inviteToOrganization(
+  deps: AccountsDeps,
+  user: User,
+  organizationId: string,
+  id: string = timeOrderedId(),
+): Promise<{ token: string; invitation: Invitation } | undefined> {
   const token = deps.credentials.mint('organizationInvitation');
   const now = deps.now();
-  const invitation: Invitation = { id: timeOrderedId(), organizationId, invitedBy: user.id, createdAt: now, expiresAt: now + INVITATION_LIFETIME };
+  const invitation: Invitation = { id, organizationId, invitedBy: user.id, createdAt: now, expiresAt: now + INVITATION_LIFETIME };
   const outcome = await deps.store.invitations.create(invitation, deps.credentials.hash(token), now);
   if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
   if (outcome === 'too_many') throw new AccountError('This organization has as many invitations waiting as it may: withdraw one first.');
-  return { token, invitation };
+  return outcome === 'created' ? { token, invitation } : undefined;
 }
 
 /** The good invitation a link names, or undefined (malformed, unknown, used, withdrawn, expired, or its maker gone). */

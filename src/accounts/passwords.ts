@@ -34,8 +34,24 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  const key = await derive(password, Buffer.from(salt, 'base64url'), cost);
+  const ok = key.length === expected.length && timingSafeEqual(key, expected);
+  const owed = ok ? undefined : owedWork(cost);
+  if (owed) await derive(password, Buffer.alloc(16), owed);
+  return ok;
+}
+
+/**
+ * The scrypt work a failed check against a hash of an earlier cost still owes, so that it takes
+ * as long as one at today's cost (an unknown email's, against DUMMY_HASH): a fast "wrong
+ * password" would tell that the account exists and has not signed in since the cost was raised.
+ * scrypt's work grows with p in equal passes, so the owed work is today's N and r with the
+ * missing passes. Undefined when nothing is owed.
+ */
+export function owedWork(cost: ScryptCost): ScryptCost | undefined {
+  if (cost.N !== SCRYPT_COST.N || cost.r !== SCRYPT_COST.r || cost.p >= SCRYPT_COST.p) return undefined;
+  return { ...SCRYPT_COST, p: SCRYPT_COST.p - cost.p };
 }
 
 /** True when the hash was made with other parameters than today's: hashed again once the password is known. */

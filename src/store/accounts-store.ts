@@ -38,7 +38,8 @@ export interface UsersStore {
   findById(id: string): Promise<User | undefined>;
   /**
    * Blocks the user and, in the same transaction, ends everything they hold: sessions, unused
-   * codes and every token. Unblocking revives none of it. Returns false if already blocked.
+   * codes, every token and the invitation links they made. Unblocking revives none of it.
+   * Returns false if already blocked.
    */
   block(userId: string, now: number): Promise<boolean>;
   /** Lets the user sign in again; returns false if they were not blocked. */
@@ -46,8 +47,9 @@ export interface UsersStore {
   /**
    * Replaces the password hash and, in the same transaction, ends every web session of the user.
    * Their tokens stay (apps act for the user, not the password) unless `revokeTokensAt` is given:
-   * then their unused codes are spent and every token revoked, as `block` does. False when there
-   * is no such user, or when `ifHash` is given and is no longer their hash.
+   * then their unused codes are spent, every token revoked and their invitation links deleted,
+   * as `block` does. False when there is no such user, or when `ifHash` is given and is no
+   * longer their hash.
    */
   setPassword(userId: string, passwordHash: string, options?: { ifHash?: string; revokeTokensAt?: number }): Promise<boolean>;
   /**
@@ -67,7 +69,8 @@ export interface OrganizationsStore {
   addMember(organizationId: string, userId: string, now: number): Promise<void>;
   /**
    * Ends a membership, and the user's tokens and unused codes it leaves with no organization of
-   * their down-scope (docs/compatibility.md). `keepLastMember`: an only member stays (`last_member`).
+   * their down-scope (docs/compatibility.md), and the invitation links they made to it.
+   * `keepLastMember`: an only member stays (`last_member`).
    */
   removeMember(organizationId: string, userId: string, now: number, options?: { keepLastMember?: boolean }): Promise<'removed' | 'not_member' | 'last_member'>;
   listForUser(userId: string): Promise<Organization[]>;
@@ -99,14 +102,17 @@ export interface Invitation {
 
 /**
  * Invitations are good while unexpired and while the member who made them still belongs to the
- * organization, unblocked: a member removed cannot come back through a link made before.
+ * organization, unblocked: a member removed cannot come back through a link made before. Removing
+ * or blocking the maker deletes their links too (`removeMember`, `users.block`), so neither adding
+ * them back nor unblocking them revives one.
  */
 export interface InvitationsStore {
   /**
    * Stores it if its maker is a member, unblocked, and the organization has fewer than
-   * MAX_PENDING_INVITATIONS good ones: 'created', 'not_member' or 'too_many'.
+   * MAX_PENDING_INVITATIONS good ones: 'created', 'not_member' or 'too_many'; 'exists' when one
+   * with its id was stored before (the form that made it sent again), writing nothing.
    */
-  create(invitation: Invitation, tokenHash: string, now: number): Promise<'created' | 'not_member' | 'too_many'>;
+  create(invitation: Invitation, tokenHash: string, now: number): Promise<'created' | 'not_member' | 'too_many' | 'exists'>;
   /** The good invitation with that token, its organization and who made it. */
   find(tokenHash: string, now: number): Promise<{ invitation: Invitation; organization: Organization; invitedBy: User } | undefined>;
   /** An organization's good invitations, newest first, with who made each. */

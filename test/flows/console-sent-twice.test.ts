@@ -131,4 +131,25 @@ describe('console forms sent twice', () => {
     assert.equal((await ctx.store.clients.findByClientId(clientId))?.clientSecretHash, ctx.credentials.hash(shown[0] ?? ''));
   });
 
+
+  test('an app deleted while its rotation was on its way: 404, not "already rotated"', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    const created = await consoleCreate(server, cookie);
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec(created.text)?.[1] ?? '';
+    const fields = await rotationFields(server, cookie, clientId);
+    // The deletion lands between the route's read of the app and the rotation (the real store, a delete first).
+    const { clients } = server.borealis.ctx.store;
+    const rotateSecret = clients.rotateSecret;
+    clients.rotateSecret = async (...args) => {
+      await clients.delete(clientId, server.borealis.ctx.now());
+      return rotateSecret.apply(clients, args);
+    };
+    try {
+      const answer = await consolePost(server, cookie, `/settings/oauth/apps/${clientId}/rotate-secret`, fields);
+      assert.equal(answer.status, 404);
+      assert.ok(answer.text.includes('This app does not exist, or it is not one of yours.'), answer.text);
+    } finally {
+      clients.rotateSecret = rotateSecret;
+    }
+  });
 });

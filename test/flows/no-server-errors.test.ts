@@ -30,7 +30,7 @@ const port = Number(new URL(server.url).port);
 const user = await aUser(server);
 const organization = await anOrganization(server, user);
 /** A link the user (a member already) made to their own organization: opening or accepting it changes nothing. */
-const { token: invitationToken } = await inviteToOrganization(server.borealis.accounts, user, organization.id);
+const invitationToken = (await inviteToOrganization(server.borealis.accounts, user, organization.id))?.token ?? '';
 const loginCookie = await signIn(server, user);
 /** Third-party clients, each with one job so that no case spoils another's baseline. */
 const authorizeClient = await aClient(server); // GET authorize: consent is asked (prompt=consent)
@@ -53,6 +53,8 @@ interface Runtime {
   csrf: string;
   /** The new-app form's hidden fields (console-pages.ts): the id of the app it creates and its proof. */
   newApp: [string, string][];
+  /** The invitation form's hidden fields (organization-pages.ts), for `organization`. */
+  newInvitation: [string, string][];
 }
 
 async function freshRuntime(): Promise<Runtime> {
@@ -68,6 +70,7 @@ async function freshRuntime(): Promise<Runtime> {
     session: token,
     csrf: csrfToken(TEST_SECRET, session.id),
     newApp: [['app_id', appId], ['app_proof', csrfToken(TEST_SECRET, `${session.id} new-app ${appId}`)]],
+    newInvitation: [['invitation_id', appId], ['invitation_proof', csrfToken(TEST_SECRET, `${session.id} invite ${organization.id} ${appId}`)]],
   };
 }
 /** Shared by every case whose route cannot change what the next case relies on. */
@@ -318,7 +321,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/settings/organizations/:organization_id/leave', auths: ['session', 'anon'], id: () => organization.id, form: ['csrf_token'], baseForm: csrfOnly },
   // Invitation links: past the organization's limit, making one is refused; the invitation id
   // stays the literal `:invitation_id`, which names none.
-  { method: 'POST', path: '/settings/organizations/:organization_id/invitations', auths: ['session', 'anon'], id: () => organization.id, form: ['csrf_token'], baseForm: csrfOnly },
+  {
+    method: 'POST', path: '/settings/organizations/:organization_id/invitations', auths: ['session', 'anon'],
+    id: () => organization.id, form: ['csrf_token', 'invitation_id', 'invitation_proof'], baseForm: (r) => [...csrfOnly(r), ...r.newInvitation],
+  },
   {
     method: 'POST', path: '/settings/organizations/:organization_id/invitations/:invitation_id/withdraw', auths: ['session', 'anon'],
     id: () => organization.id, form: ['csrf_token'], baseForm: csrfOnly,

@@ -22,6 +22,13 @@ describe('organization invitation links', () => {
     const response = await fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' });
     return { status: response.status, location: response.headers.get('location'), headers: response.headers, text: await response.text() };
   };
+  /** The hidden fields of the organization's "Make an invitation link" form, as the page shows them. */
+  const inviteFields = async (cookie: string, org: Organization) => {
+    const page = (await get('/settings/organizations', cookie)).text;
+    const form = new RegExp(`action="/settings/organizations/${org.id}/invitations"><input type="hidden" name="csrf_token" value="([^"]+)"><input type="hidden" name="invitation_id" value="([^"]+)"><input type="hidden" name="invitation_proof" value="([^"]+)">`).exec(page);
+    assert.ok(form, page);
+    return { csrf_token: form[1] ?? '', invitation_id: form[2] ?? '', invitation_proof: form[3] ?? '' };
+  };
   const members = async (org: Organization) => (await server.borealis.ctx.store.organizations.listMembers(org.id)).map((m) => m.email);
 
   /** A member of a new organization, signed in, and a link they made: its token. */
@@ -29,7 +36,7 @@ describe('organization invitation links', () => {
     const owner = await aUser(server);
     const org = await anOrganization(server, owner);
     const ownerCookie = await signIn(server, owner);
-    const made = await consolePost(server, ownerCookie, `/settings/organizations/${org.id}/invitations`, {});
+    const made = await consolePost(server, ownerCookie, `/settings/organizations/${org.id}/invitations`, await inviteFields(ownerCookie, org));
     assert.equal(made.status, 201, made.text);
     const link = new RegExp(`id="invitation-link" data-page="/settings/organizations">(${server.url}${PATH}\\?token=(polar_oi_\\w{43}))<`).exec(made.text);
     assert.ok(link, made.text);
@@ -43,7 +50,7 @@ describe('organization invitation links', () => {
     const response = await fetch(`${server.url}/settings/organizations/${org.id}/invitations`, {
       method: 'POST',
       headers: { cookie, origin: server.url },
-      body: new URLSearchParams({ csrf_token: /name="csrf_token" value="([^"]+)"/.exec((await get('/settings/organizations', cookie)).text)?.[1] ?? '' }),
+      body: new URLSearchParams(await inviteFields(cookie, org)),
     });
     assert.deepEqual([response.status, response.headers.get('cache-control'), response.headers.get('referrer-policy')], [201, 'no-store', 'no-referrer']);
     const page = await response.text();
@@ -55,6 +62,29 @@ describe('organization invitation links', () => {
     const list = (await get('/settings/organizations', cookie)).text;
     assert.ok(list.includes(`<h3>Invitations waiting</h3>\n<ul><li>By ${owner.email}, expires ${expires}`), list);
     assert.equal(list.includes(token), false, 'the list never shows a link again');
+  });
+
+  test('the form sent again (a reload without JavaScript) makes no second link: 409, and the one made stays listed', async () => {
+    const owner = await aUser(server);
+    const org = await anOrganization(server, owner);
+    const cookie = await signIn(server, owner);
+    const fields = await inviteFields(cookie, org);
+    const path = `/settings/organizations/${org.id}/invitations`;
+    assert.equal((await consolePost(server, cookie, path, fields)).status, 201);
+    const again = await consolePost(server, cookie, path, fields);
+    assert.equal(again.status, 409);
+    assert.ok(again.text.includes('<p class="error" role="alert">This form was already sent, and made a link, shown once then. If it did not reach you, withdraw it below and make another.</p>'), again.text);
+    assert.equal(again.text.includes('polar_oi_'), false);
+    assert.equal((await server.borealis.ctx.store.invitations.listPending(org.id, server.borealis.ctx.now())).length, 1);
+    // Without the form's id, or with another organization's proof: refused, nothing made.
+    const other = await anOrganization(server, owner);
+    const forOther = await inviteFields(cookie, other);
+    for (const sent of [{ csrf_token: fields.csrf_token }, { ...forOther, csrf_token: fields.csrf_token }]) {
+      const refused = await consolePost(server, cookie, path, sent);
+      assert.equal(refused.status, 400);
+      assert.ok(refused.text.includes('This form has expired: make the invitation link again.'), refused.text);
+    }
+    assert.equal((await server.borealis.ctx.store.invitations.listPending(org.id, server.borealis.ctx.now())).length, 1);
   });
 
   test('opened signed out: sign-in leads back to it; accepting joins, says so by name, and the link is spent', async () => {

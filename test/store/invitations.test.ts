@@ -72,7 +72,7 @@ describe(`store contract: organization invitations (${ENGINE})`, () => {
     assert.equal((await h.store.invitations.accept(hash, newcomer.id, NOW + 6)).result, 'joined');
   });
 
-  test('expired, withdrawn, or its maker gone from the organization or blocked: good for nothing', async () => {
+  test('expired, withdrawn, or its maker removed, blocked or reset after a compromise: good for nothing, and not revived', async () => {
     const newcomer = await storedUser(h.store);
     const expired = await invited();
     assert.deepEqual(await h.store.invitations.accept(expired.hash, newcomer.id, NOW + 600), { result: 'invalid' });
@@ -90,14 +90,24 @@ describe(`store contract: organization invitations (${ENGINE})`, () => {
     assert.equal(await h.store.organizations.removeMember(removed.org.id, removed.maker.id, NOW + 1), 'removed');
     assert.deepEqual(await h.store.invitations.listPending(removed.org.id, NOW + 2), []);
     assert.equal((await h.store.invitations.accept(removed.hash, removed.maker.id, NOW + 2)).result, 'invalid');
-    // Added back, their link is good again: it was their membership that lapsed, not the link.
+    // Their links went with them: added back, they are not revived.
     await h.store.organizations.addMember(removed.org.id, removed.maker.id, NOW + 3);
-    assert.ok(await h.store.invitations.find(removed.hash, NOW + 4));
+    assert.equal(await h.store.invitations.find(removed.hash, NOW + 4), undefined);
 
+    // Blocked, then unblocked (an account taken over, recovered): the intruder's links stay dead.
     const blocked = await invited();
     await h.store.users.block(blocked.maker.id, NOW + 1);
     assert.equal((await h.store.invitations.accept(blocked.hash, newcomer.id, NOW + 2)).result, 'invalid');
+    assert.equal(await h.store.users.unblock(blocked.maker.id), true);
+    assert.equal((await h.store.invitations.accept(blocked.hash, newcomer.id, NOW + 3)).result, 'invalid');
     assert.equal(await isMember(blocked.org, newcomer), false);
+
+    // The operator's reset after a compromise (`users set-password --revoke-tokens`) deletes them too; a plain one keeps them.
+    const reset = await invited();
+    assert.equal(await h.store.users.setPassword(reset.maker.id, 'scrypt$x', {}), true);
+    assert.ok(await h.store.invitations.find(reset.hash, NOW + 1));
+    assert.equal(await h.store.users.setPassword(reset.maker.id, 'scrypt$y', { revokeTokensAt: NOW + 1 }), true);
+    assert.equal(await h.store.invitations.find(reset.hash, NOW + 2), undefined);
   });
 
   test('ten users accept one link at once: one joins', async () => {

@@ -231,7 +231,11 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError('A public client has no secret to rotate.') }));
     const fresh = isCsrfToken(ctx.secret, secretVersionBinding(g.signedIn, client), g.form.get('secret_version'));
     const secret = fresh ? await rotateClientSecret(ctx, client) : undefined;
-    if (secret === undefined) return sendPage(reply, 409, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError(ALREADY_ROTATED) }));
+    if (secret === undefined) {
+      // Deleted meanwhile, the app is not found (404) rather than rotated by someone else.
+      const now = await owned(client.clientId, g.signedIn);
+      return sendPage(reply, 409, appPage(pageUser(g.signedIn), now, valuesOf(now), { error: formError(ALREADY_ROTATED) }));
+    }
     return sendPage(reply, 200, appPage(pageUser(g.signedIn), client, valuesOf(client), { secret }));
   });
 

@@ -5,8 +5,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createOrganization, leaveOrganization } from '../../accounts/accounts.js';
 import { acceptInvitation, findInvitation, inviteToOrganization } from '../../accounts/invitations.js';
+import { timeOrderedId } from '../../oauth/ids.js';
 import { Params } from '../../oauth/params.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
 import { noticeQuery, provenNotice } from '../notice.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
@@ -27,13 +28,23 @@ export interface OrganizationPageOptions {
 }
 
 export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: OrganizationPageOptions) {
+  /**
+   * The "Make an invitation link" form carries the id of the invitation it makes, with a proof
+   * bound to the session and the organization: sent again (a reload without JavaScript), it makes
+   * no second link, which would stay good for a week unseen.
+   */
+  const inviteBinding = (signedIn: SignedIn, organizationId: string, id: string) => `${signedIn.session.id} invite ${organizationId} ${id}`;
+  const inviteFields = (signedIn: SignedIn, organizationId: string, id: string) => ({
+    invitation_id: id,
+    invitation_proof: csrfToken(options.secret, inviteBinding(signedIn, organizationId, id)),
+  });
   const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) });
   const render = async (signedIn: SignedIn, status: number, extra: Parameters<typeof organizationsPage>[2]) => {
     const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
     const withMembers = [];
     for (const organization of organizations) {
       const [members, invitations] = [await deps.store.organizations.listMembers(organization.id), await deps.store.invitations.listPending(organization.id, deps.now())];
-      withMembers.push({ organization, members, invitations });
+      withMembers.push({ organization, members, invitations, inviteFields: inviteFields(signedIn, organization.id, timeOrderedId()) });
     }
     return { status, page: organizationsPage(pageUser(signedIn), withMembers, extra) };
   };
@@ -132,15 +143,22 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
   app.post<WithId>('/settings/organizations/:organization_id/invitations', async (request, reply) => {
     const posted = await postedForm(request, reply);
     if (!posted) return reply;
-    const organization = await memberOf(posted.signedIn, request.params.organization_id);
+    const { signedIn, form } = posted;
+    const organization = await memberOf(signedIn, request.params.organization_id);
+    const id = form.get('invitation_id') ?? '';
     try {
       if (!organization) throw new AccountError('You are not a member of that organization.');
-      const { token, invitation } = await inviteToOrganization(deps, posted.signedIn.user, organization.id);
-      const link = `${options.publicOrigin}${INVITATION_PATH}?token=${token}`;
-      return sendPage(reply, 201, invitationLinkPage(pageUser(posted.signedIn), organization, link, invitation.expiresAt), { noReferrer: true });
+      if (!isCsrfToken(options.secret, inviteBinding(signedIn, organization.id, id), form.get('invitation_proof'))) throw new AccountError(INVITE_EXPIRED);
+      const made = await inviteToOrganization(deps, signedIn.user, organization.id, id);
+      if (!made) {
+        const { page } = await render(signedIn, 409, { actionError: INVITE_SENT });
+        return sendPage(reply, 409, page);
+      }
+      const link = `${options.publicOrigin}${INVITATION_PATH}?token=${made.token}`;
+      return sendPage(reply, 201, invitationLinkPage(pageUser(signedIn), organization, link, made.invitation.expiresAt), { noReferrer: true });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
-      const { status, page } = await render(posted.signedIn, 400, { actionError: error.message });
+      const { status, page } = await render(signedIn, 400, { actionError: error.message });
       return sendPage(reply, status, page);
     }
   });
@@ -188,3 +206,6 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
 
 /** Where an invitation link leads; the token is in the query, which request logs leave out (app.ts). */
 export const INVITATION_PATH = '/settings/organizations/invitation';
+
+const INVITE_EXPIRED = 'This form has expired: make the invitation link again.';
+const INVITE_SENT = 'This form was already sent, and made a link, shown once then. If it did not reach you, withdraw it below and make another.';

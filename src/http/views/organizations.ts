@@ -10,12 +10,14 @@ export interface OrganizationWithMembers {
   members: User[];
   /** Invitation links waiting to be used (accounts/invitations.ts), newest first. */
   invitations: { invitation: Invitation; invitedBy: User }[];
+  /** The hidden fields of its "Make an invitation link" form: the id of the link it makes, and their proof. */
+  inviteFields: Record<string, string>;
 }
 
 const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
 
 /** Making a link (shown once, on a page of its own) and withdrawing the ones waiting. */
-const invitations = (user: PageUser, { organization, invitations: waiting }: OrganizationWithMembers) =>
+const invitations = (user: PageUser, { organization, invitations: waiting, inviteFields }: OrganizationWithMembers) =>
   html`${
     waiting.length
       ? html`<h3>Invitations waiting</h3>
@@ -25,7 +27,9 @@ const invitations = (user: PageUser, { organization, invitations: waiting }: Org
         )}</ul>`
       : ''
   }
-<form class="inline" method="post" action="/settings/organizations/${organization.id}/invitations">${csrfField(user)}<button class="secondary" type="submit">Make an invitation link</button></form>`;
+<form class="inline" method="post" action="/settings/organizations/${organization.id}/invitations">${csrfField(user)}${Object.entries(inviteFields).map(
+    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
+  )}<button class="secondary" type="submit">Make an invitation link</button></form>`;
 
 export function organizationsPage(
   user: PageUser,

@@ -69,13 +69,15 @@ export const users = (db: Db): UsersStore => ({
 });
 
 /**
- * Spends the user's unused codes and revokes every token they hold. Each through an index
- * (migration 010; tokens by (client_id, user_id), one client at a time): a rare command must not
- * scan a table while it holds the writer.
+ * Spends the user's unused codes, revokes every token they hold and deletes the invitation links
+ * they made. Each through an index (migration 010; tokens by (client_id, user_id), one client at a
+ * time; migration 012): a rare command must not scan a table while it holds the writer.
  */
 async function endGrants(tx: Db, userId: string, now: number) {
   await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
   await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
+  // Deleted, not only unusable while they are blocked: unblocking revives nothing (an intruder's links included).
+  await tx.run('DELETE FROM organization_invitations WHERE invited_by = ?', [userId]);
 }
 
 /**
@@ -151,6 +153,8 @@ export const organizations = (db: Db): OrganizationsStore => ({
       const removed = await tx.run('DELETE FROM memberships WHERE user_id = ? AND organization_id = ?', [userId, organizationId]);
       if (removed === 0) return 'not_member';
       await endWhatActsOnNothing(tx, userId, organizationId, now);
+      // Their links go with them: added back one day, they would otherwise work again.
+      await tx.run('DELETE FROM organization_invitations WHERE invited_by = ? AND organization_id = ?', [userId, organizationId]);
       return 'removed';
     });
   },

@@ -38,11 +38,12 @@ export const invitations = (db: Db): InvitationsStore => ({
       if (!maker) return 'not_member';
       const pending = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM organization_invitations i WHERE i.organization_id = ? AND ${GOOD}`, [invitation.organizationId, now]);
       if (Number(pending?.n ?? 0) >= MAX_PENDING_INVITATIONS) return 'too_many';
-      await tx.run(
-        'INSERT INTO organization_invitations (id, token_hash, organization_id, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      const inserted = await tx.run(
+        `INSERT INTO organization_invitations (id, token_hash, organization_id, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
         [invitation.id, tokenHash, invitation.organizationId, invitation.invitedBy, invitation.createdAt, invitation.expiresAt],
       );
-      return 'created';
+      return inserted > 0 ? 'created' : 'exists';
     });
   },
   async find(tokenHash, now) {
