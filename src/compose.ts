@@ -50,5 +50,6 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     authorizationEndpoint: config.authorizationEndpoint,
     signupOpen: config.signupOpen,
     registration: { policy: config.registration, perMinute: config.registrationRateLimit },
+    adminToken: config.adminToken,
   });
 }

@@ -47,6 +47,8 @@ export interface Config {
   readonly logLevel: string;
   /** BOREALIS_WORKERS (or `serve --workers`): worker processes for `serve`, 1 to 256 or `auto` (one per CPU). */
   readonly workers: number;
+  /** BOREALIS_ADMIN_TOKEN: the Bearer token of the admin API (http/routes/admin.ts), at least 32 characters; unset, the API is off. */
+  readonly adminToken: string | undefined;
 }
 
 export interface ConfigOverrides {
@@ -226,7 +228,17 @@ export function loadConfig(
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY, warn),
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
+    adminToken: adminToken(env.BOREALIS_ADMIN_TOKEN),
     // Last: every other setting is checked first, so a typo creates no data folder nor secret.
     secret: resolveSecret(env, production, dataDir, warn),
   });
+}
+
+/** Bearer-token characters only (RFC 6750 §2.1's b64token, and what a shell passes without quoting trouble), long enough not to be guessed. */
+function adminToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < 32 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
+    throw new ConfigError('BOREALIS_ADMIN_TOKEN must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32 makes one)');
+  }
+  return value;
 }

@@ -16,6 +16,8 @@ export class AccountError extends Error {
   constructor(
     message: string,
     readonly field?: 'email' | 'password' | 'name' | 'slug',
+    /** The value is another account's or organization's already (the admin API's 409). */
+    readonly taken = false,
   ) {
     super(message);
   }
@@ -27,6 +29,45 @@ const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
 export const MAX_ORGANIZATION_NAME = 255;
 export const MIN_PASSWORD = 8;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+/**
+ * Half a UTF-16 pair alone (a JSON `\ud800` escape; a form's strict UTF-8 cannot carry one): no
+ * text. SQLite would store bytes no lookup matches, PostgreSQL a U+FFFD that differs from the input.
+ */
+const UNPAIRED = /\p{Cs}/u;
+
+const passwordProblem = (password: string): AccountError | undefined =>
+  passwordLength(password) < MIN_PASSWORD
+    ? new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password')
+    : UNPAIRED.test(password)
+      ? new AccountError('The password must be text.', 'password')
+      : undefined;
+
+/** Every rule a new user breaks, in field order: the pages show the first, the admin API lists them all. */
+export function newUserProblems(input: { email: string; password: string; name?: string | null | undefined }): AccountError[] {
+  const problems: AccountError[] = [];
+  const email = input.email.trim();
+  // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
+  // account for an address that reads the same as another's.
+  if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email) || UNPAIRED.test(email)) {
+    problems.push(new AccountError('A valid email address is required.', 'email'));
+  }
+  const password = passwordProblem(input.password);
+  if (password) problems.push(password);
+  if (input.name && UNPAIRED.test(input.name)) problems.push(new AccountError('The name must be text.', 'name'));
+  return problems;
+}
+
+/** Every rule a new organization breaks, in field order. */
+export function newOrganizationProblems(input: { slug: string; name: string }): AccountError[] {
+  const problems: AccountError[] = [];
+  if (!SLUG.test(input.slug)) problems.push(new AccountError('The slug must be lowercase letters, digits and dashes.', 'slug'));
+  const name = input.name.trim();
+  if (!name) problems.push(new AccountError('The organization needs a name.', 'name'));
+  // Shown on every member's consent page and stored for anyone who signs up: bounded as client_name is.
+  else if (name.length > MAX_ORGANIZATION_NAME) problems.push(new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`, 'name'));
+  else if (UNPAIRED.test(name)) problems.push(new AccountError('The organization name must be text.', 'name'));
+  return problems;
+}
 
 export interface AccountsDeps {
   store: Store;
@@ -51,12 +92,10 @@ export async function createUser(
   deps: AccountsDeps,
   input: { email: string; password: string; name?: string | undefined },
 ): Promise<User> {
+  const [problem] = newUserProblems(input);
+  if (problem) throw problem;
   const email = input.email.trim();
-  // Controls and invisible format characters (zero-width spaces, bidi marks) would make a second
-  // account for an address that reads the same as another's.
-  if (email.length > 320 || !EMAIL.test(email) || INVISIBLE.test(email)) throw new AccountError('A valid email address is required.', 'email');
-  if (passwordLength(input.password) < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
-  if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.', 'email');
+  if (await deps.store.users.findByEmail(email)) throw new AccountError('A user with this email already exists.', 'email', true);
   const user: User = {
     id: randomUUID(),
     email,
@@ -67,7 +106,7 @@ export async function createUser(
     createdAt: deps.now(),
     blockedAt: null,
   };
-  await afterRace(deps.store.users.create(user), async () => (await deps.store.users.findByEmail(email)) !== undefined, new AccountError('A user with this email already exists.', 'email'));
+  await afterRace(deps.store.users.create(user), async () => (await deps.store.users.findByEmail(email)) !== undefined, new AccountError('A user with this email already exists.', 'email', true));
   return user;
 }
 
@@ -84,13 +123,11 @@ export async function userByEmail(deps: AccountsDeps, email: string): Promise<Us
  */
 export async function createOrganization(deps: AccountsDeps, input: { slug: string; name: string; owner: User }): Promise<Organization> {
   const { owner } = input;
-  if (!SLUG.test(input.slug)) throw new AccountError('The slug must be lowercase letters, digits and dashes.', 'slug');
-  if (!input.name.trim()) throw new AccountError('The organization needs a name.', 'name');
-  // Shown on every member's consent page and stored for anyone who signs up: bounded as client_name is.
-  if (input.name.trim().length > MAX_ORGANIZATION_NAME) throw new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`, 'name');
-  if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`, 'slug');
+  const [problem] = newOrganizationProblems(input);
+  if (problem) throw problem;
+  if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`, 'slug', true);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
-  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, new AccountError(`The slug ${input.slug} is taken.`, 'slug'));
+  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, new AccountError(`The slug ${input.slug} is taken.`, 'slug', true));
   return org;
 }
 
@@ -144,7 +181,8 @@ export async function leaveOrganization(deps: AccountsDeps, user: User, organiza
  * `revokeTokens` (the operator's recovery after a compromise) also ends every grant, as a block does.
  */
 export async function setPassword(deps: AccountsDeps, user: User, password: string, options: { ifHash?: string; revokeTokens?: boolean } = {}): Promise<void> {
-  if (passwordLength(password) < MIN_PASSWORD) throw new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password');
+  const problem = passwordProblem(password);
+  if (problem) throw problem;
   const write = { ...(options.ifHash === undefined ? {} : { ifHash: options.ifHash }), ...(options.revokeTokens ? { revokeTokensAt: deps.now() } : {}) };
   if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), write))) {
     throw new AccountError(options.ifHash === undefined ? 'No such user.' : 'Your password was changed meanwhile: sign in again.');

@@ -16,6 +16,9 @@ import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
 import { isPagePath, pageErrors } from './pages/page-errors.js';
+import { nulInPathIsNotFound } from './parse.js';
+import { OTHER_METHODS, allowHeader } from './methods.js';
+import { adminRoutes } from './routes/admin.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { accountPageRoutes } from './routes/account-pages.js';
@@ -39,6 +42,8 @@ export interface AppOptions {
   registration: { policy: 'open' | 'authenticated' | 'closed'; perMinute: number };
   /** Where discovery sends users to authorize (the built-in page unless configured). */
   authorizationEndpoint: string;
+  /** BOREALIS_ADMIN_TOKEN: the admin API is served only when it is set. */
+  adminToken?: string | undefined;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -70,13 +75,7 @@ export const ALLOWED_METHODS: Record<string, string[]> = {
   '/.well-known/oauth-authorization-server': ['GET'],
   '/.well-known/jwks.json': ['GET'],
 };
-/**
- * The methods a 405 is answered for: every method Fastify routes; OPTIONS only when it is no CORS
- * preflight (cors.ts answers those). HEAD is answered wherever GET is (Fastify's HEAD routes).
- */
-export const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'QUERY'] as const;
-/** RFC 9110 §10.2.1: `Allow` names every method the resource supports, HEAD with GET. */
-export const allowHeader = (methods: string[]) => methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+export { OTHER_METHODS, allowHeader } from './methods.js';
 
 /**
  * RFC 9112 §3.2.2: a request target in absolute form (`GET http://host/path`) is the same request
@@ -194,17 +193,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   assetRoutes(app);
   healthRoutes(app, options.ctx.store);
+  if (options.adminToken) adminRoutes(app, options.accounts, options.adminToken);
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {
     await browser.register(cookie);
     // Registration's per-IP limit, counted in the database; only routes that ask are limited.
     await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits), keyGenerator: clientAddress });
-    // An encoded NUL in the path (`/v1/oauth2/register/a%00b`) names no resource; left to the
-    // routes, PostgreSQL would refuse to even compare it. Only these routes take ids in the path.
-    browser.addHook('onRequest', async (request, reply) => {
-      const end = request.url.indexOf('?');
-      if ((end === -1 ? request.url : request.url.slice(0, end)).includes('%00')) return reply.callNotFound();
-    });
+    browser.addHook('onRequest', nulInPathIsNotFound);
     authorizeRoutes(browser, options.ctx, publicOrigin, new URL(options.authorizationEndpoint).origin);
     // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.
     const formLeadsTo = async (returnTo: string | undefined) => ({ redirectsTo: await authorizationTarget(returnTo, options.ctx) });

@@ -5,7 +5,7 @@
  * parameters are seen rather than silently repaired.
  */
 import busboy from 'busboy';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../oauth/errors.js';
 import { Params, decodeForm } from '../oauth/params.js';
 
@@ -78,4 +78,14 @@ export async function formParams(request: FastifyRequest): Promise<Map<string, s
 /** Query and body together, as the OAuth endpoints read them. */
 export async function oauthParams(request: FastifyRequest): Promise<Params> {
   return new Params(queryParams(request), await formParams(request));
+}
+
+/**
+ * An onRequest hook of the routes that take ids in the path (the browser's, the admin API's): an
+ * encoded NUL there (`/v1/oauth2/register/a%00b`) names no resource; left to the routes,
+ * PostgreSQL would refuse to even compare it.
+ */
+export async function nulInPathIsNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const end = request.url.indexOf('?');
+  if ((end === -1 ? request.url : request.url.slice(0, end)).includes('%00')) return reply.callNotFound();
 }

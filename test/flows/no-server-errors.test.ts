@@ -16,6 +16,7 @@ import { startSession } from '../../src/accounts/accounts.js';
 import { inviteToOrganization } from '../../src/accounts/invitations.js';
 import { ALLOWED_METHODS, OTHER_METHODS } from '../../src/http/app.js';
 import { csrfToken } from '../../src/http/csrf.js';
+import { ADMIN_METHODS, ADMIN_PREFIX } from '../../src/http/routes/admin.js';
 import { register } from '../../src/oauth/registration/index.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, anOrganization, pkcePair, signIn, tokensFor } from '../support/fixtures.js';
 import { TEST_SECRET, startServer } from '../support/server.js';
@@ -23,7 +24,8 @@ import { TEST_SECRET, startServer } from '../support/server.js';
 // ---------------------------------------------------------------------------------------------
 // The server and the real ids the routes need.
 
-const server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true' } });
+const ADMIN_TOKEN = 'no-server-errors-admin-token-0123456789abcdef';
+const server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true', BOREALIS_ADMIN_TOKEN: ADMIN_TOKEN } });
 after(() => server.close());
 
 const port = Number(new URL(server.url).port);
@@ -32,6 +34,9 @@ const organization = await anOrganization(server, user);
 /** A link the user (a member already) made to their own organization: opening or accepting it changes nothing. */
 const invitationToken = (await inviteToOrganization(server.borealis.accounts, user, organization.id))?.token ?? '';
 const loginCookie = await signIn(server, user);
+/** The admin API's own user and organization: blocking, resets and membership changes touch nothing else. */
+const adminUser = await aUser(server);
+const adminOrganization = await anOrganization(server, adminUser);
 /** Third-party clients, each with one job so that no case spoils another's baseline. */
 const authorizeClient = await aClient(server); // GET authorize: consent is asked (prompt=consent)
 const consentClient = await aClient(server); // POST consent / POST page: allow
@@ -160,7 +165,7 @@ const nested = (depth: number, open: string, close: string, leaf = '1') => open.
 // ---------------------------------------------------------------------------------------------
 // The route table.
 
-type Auth = 'anon' | 'session' | 'bearer' | 'regtoken' | 'basic';
+type Auth = 'anon' | 'session' | 'bearer' | 'regtoken' | 'basic' | 'admin';
 
 interface Route {
   method: string;
@@ -334,12 +339,29 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/settings/organizations/invitation', auths: ['session', 'anon'], form: ['csrf_token', 'token'],
     baseForm: (r) => [['csrf_token', r.csrf], ['token', invitationToken]],
   },
+  // The admin API (BOREALIS_ADMIN_TOKEN). A member path's second id stays the literal `:user_id`.
+  { method: 'POST', path: '/admin/v1/users', auths: ['admin', 'anon'], json: () => ({ email: `admin-${unique()}@example.com`, password: PASSWORD, name: 'Made' }) },
+  { method: 'GET', path: '/admin/v1/users', auths: ['admin', 'anon'], query: ['email'], baseQuery: () => [['email', adminUser.email]] },
+  { method: 'GET', path: '/admin/v1/users/:user_id', auths: ['admin', 'anon'], id: () => adminUser.id },
+  { method: 'POST', path: '/admin/v1/users/:user_id/block', auths: ['admin', 'anon'], id: () => adminUser.id },
+  { method: 'POST', path: '/admin/v1/users/:user_id/unblock', auths: ['admin', 'anon'], id: () => adminUser.id },
+  { method: 'PUT', path: '/admin/v1/users/:user_id/password', auths: ['admin', 'anon'], id: () => adminUser.id, json: () => ({ password: 'a new password', revoke_tokens: false }) },
+  { method: 'POST', path: '/admin/v1/organizations', auths: ['admin', 'anon'], json: () => ({ slug: `org-${unique()}`, name: 'An Org', owner_id: adminUser.id }) },
+  { method: 'GET', path: '/admin/v1/organizations/:slug', auths: ['admin', 'anon'], id: () => adminOrganization.slug },
+  { method: 'GET', path: '/admin/v1/organizations/:slug/members', auths: ['admin', 'anon'], id: () => adminOrganization.slug },
+  { method: 'PUT', path: '/admin/v1/organizations/:slug/members/:user_id', auths: ['admin', 'anon'], id: () => adminOrganization.slug },
+  { method: 'DELETE', path: '/admin/v1/organizations/:slug/members/:user_id', auths: ['admin', 'anon'], id: () => adminOrganization.slug },
 ];
 
-// The 405 answers of the method table in src/http/app.ts.
+// The 405 answers of the method tables in src/http/app.ts and src/http/routes/admin.ts.
 for (const [path, methods] of Object.entries(ALLOWED_METHODS)) {
   for (const method of OTHER_METHODS.filter((m) => !methods.includes(m))) {
     ROUTES.push({ method, path, auths: ['anon'], slim: true });
+  }
+}
+for (const [path, methods] of Object.entries(ADMIN_METHODS)) {
+  for (const method of OTHER_METHODS.filter((m) => !methods.includes(m))) {
+    ROUTES.push({ method, path: `${ADMIN_PREFIX}${path}`, auths: ['admin'], slim: true, id: () => adminOrganization.slug });
   }
 }
 
@@ -545,6 +567,8 @@ function authHeaders(auth: Auth, r: Runtime): Record<string, string> {
       return { authorization: `Bearer ${r.regToken}` };
     case 'basic':
       return { authorization: `Basic ${Buffer.from(`${enc(tokenClient.clientId)}:${enc(tokenClient.clientSecret)}`).toString('base64')}` };
+    case 'admin':
+      return { authorization: `Bearer ${ADMIN_TOKEN}` };
   }
 }
 
@@ -656,7 +680,8 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
     // A bound on the file's run time; the 405 answers of every method Fastify routes on the
     // discovery paths added about a hundred cheap cases, leaving an organization about forty, the
     // confirmation pages and the notices' parameters about sixty, the account page about sixty,
-    // the invitation links' four routes about 165 (the whole file runs in about ten seconds).
-    assert.ok(cases <= 1950, `${cases} cases (setup adds 17 requests; the budget is 1967)`);
+    // the invitation links' four routes about 165, the admin API's eleven and its 405s about 530
+    // (the whole file runs in about fifteen seconds).
+    assert.ok(cases <= 2490, `${cases} cases (setup adds 19 requests; the budget is 2509)`);
   });
 });

@@ -154,7 +154,7 @@ describe('organization invitation links', () => {
     const cookie = await signIn(server, await aUser(server));
     const { token } = await aLink();
     const unknown = `polar_oi_${'A'.repeat(43)}`;
-    for (const query of ['', '?token=', `?token=${unknown}`, `?token=${token.slice(0, -1)}x`, `?token=${unknown}&token=${token.slice(0, 10)}`]) {
+    for (const query of ['', '?token=', `?token=${unknown}`, `?token=${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`, `?token=${unknown}&token=${token.slice(0, 10)}`]) {
       assert.equal((await get(`${PATH}${query}`, cookie)).status, 404, query);
     }
     assert.equal((await consolePost(server, cookie, PATH, {})).status, 404);

@@ -84,6 +84,11 @@ describe(`store contract: migrations (${ENGINE})`, () => {
       for (const twin of [reneNfd, reneWide, bobAscii]) {
         assert.equal((await store.users.findById(twin.id))?.email, twin.email, 'the newer account stays, unreachable by sign-in');
         assert.equal(await sessionsOf(twin), 0);
+        // Not even by typing its set-aside look-up itself (it holds a space, as no address does).
+        const marker = (await raw.get<{ email_lookup: string }>('SELECT email_lookup FROM users WHERE id = ?', [twin.id]))?.email_lookup ?? '';
+        assert.match(marker, / \(duplicate /);
+        assert.equal(await store.users.findByEmail(marker), undefined, marker);
+        assert.equal(await store.users.findByEmail(marker.toUpperCase()), undefined, marker);
       }
     } finally {
       await store.close();

@@ -27,7 +27,8 @@ const literalMessage = (values: readonly string[]) =>
 
 export type RegistrationInput = Omit<ClientMetadata, 'redirect_uris'> & { redirect_uris: string[] };
 
-class Collector {
+/** Collects a body's schema problems into one FastAPI 422 (registration's and the admin API's). */
+export class Collector {
   readonly problems: Problem[] = [];
   add(problem: Problem) {
     this.problems.push(problem);
@@ -53,6 +54,13 @@ class Collector {
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
     const expected = literalMessage(allowed);
     this.add({ type: 'literal_error', loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } });
+    return undefined;
+  }
+  /** Strict: JSON `true` or `false` only (Pydantic would also take "yes", 1 and the like). */
+  boolean(body: Record<string, unknown>, field: string): boolean | undefined {
+    const value = body[field];
+    if (value === undefined || typeof value === 'boolean') return value;
+    this.add({ type: 'bool_type', loc: ['body', field], msg: 'Input should be a valid boolean', input: value });
     return undefined;
   }
   list(body: Record<string, unknown>, field: string, required: boolean): unknown[] | undefined {

@@ -1,0 +1,187 @@
+/**
+ * The operator's HTTP API at /admin/v1: what `borealis users` and `borealis orgs` do, for a
+ * platform's backend that provisions its people (as Keycloak's admin REST and Hydra's admin API
+ * serve theirs). Off unless BOREALIS_ADMIN_TOKEN is set; then every request carries it as a
+ * Bearer token (RFC 6750 §2.1). Not under /v1/, so no browser may call it from another origin
+ * (http/cors.ts). Bodies and errors are FastAPI's, as the rest of the API's.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AccountError, type AccountsDeps, createOrganization, createUser, newOrganizationProblems, newUserProblems, setPassword } from '../../accounts/accounts.js';
+import { ApiError } from '../../oauth/errors.js';
+import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
+import { isoTime } from '../../oauth/wire.js';
+import type { Organization, User } from '../../store/store.js';
+import { jsonBody } from '../json-body.js';
+import { OTHER_METHODS, allowHeader } from '../methods.js';
+import { nulInPathIsNotFound, singleQueryValue } from '../parse.js';
+import { sendCompact } from '../respond.js';
+
+export const ADMIN_PREFIX = '/admin/v1';
+
+const unauthorized = () => new ApiError(401, { detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="borealis-admin"' });
+const notFound = () => new ApiError(404, { detail: 'Not Found' });
+/** Digests of equal length: the comparison takes the same time whatever was presented. */
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+const userJson = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  email_verified: u.emailVerified,
+  name: u.name,
+  avatar_url: u.avatarUrl,
+  created_at: isoTime(u.createdAt),
+  blocked_at: u.blockedAt === null ? null : isoTime(u.blockedAt),
+});
+const organizationJson = (o: Organization) => ({ id: o.id, slug: o.slug, name: o.name, avatar_url: o.avatarUrl, created_at: isoTime(o.createdAt) });
+
+/** The JSON object a write sends, with FastAPI's 422 for anything else. */
+function objectBody(request: FastifyRequest): Record<string, unknown> {
+  const body = jsonBody(request);
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+  throw unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }]);
+}
+
+/** An account rule broken, as Pydantic words a validator's refusal. */
+const valueError = (error: AccountError, body: Record<string, unknown>): Problem => {
+  const field = error.field ?? 'body';
+  return { type: 'value_error', loc: ['body', field], msg: `Value error, ${error.message}`, input: body[field] ?? body };
+};
+
+/**
+ * Reads fields with `read`, then asks `rules` what the values break (once every field is there):
+ * one 422 names every problem, as FastAPI's would.
+ */
+async function fields<T>(body: Record<string, unknown>, read: (c: Collector) => unknown, rules: (value: T) => Promise<Problem[]> | Problem[]): Promise<T> {
+  const c = new Collector();
+  // Without a problem, every required field was read as a string: the shape `T` names.
+  const value = read(c) as T;
+  if (c.problems.length === 0) for (const problem of await rules(value)) c.add(problem);
+  if (c.problems.length > 0) throw unprocessable(c.problems);
+  return value;
+}
+
+/** An account rule broken after the checks (a race): 409 when the email or slug is taken, else a 422. */
+function refusal(error: unknown, body: Record<string, unknown>): never {
+  if (!(error instanceof AccountError)) throw error;
+  if (error.taken) throw new ApiError(409, { detail: error.message });
+  throw unprocessable([valueError(error, body)]);
+}
+
+/** Each path's methods; any other is a 405 naming them (RFC 9110 §15.5.6), as the rest of the API answers. */
+export const ADMIN_METHODS: Record<string, string[]> = {
+  '/users': ['GET', 'POST'],
+  '/users/:user_id': ['GET'],
+  '/users/:user_id/block': ['POST'],
+  '/users/:user_id/unblock': ['POST'],
+  '/users/:user_id/password': ['PUT'],
+  '/organizations': ['POST'],
+  '/organizations/:slug': ['GET'],
+  '/organizations/:slug/members': ['GET'],
+  '/organizations/:slug/members/:user_id': ['PUT', 'DELETE'],
+};
+
+export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: string) {
+  const expected = digest(token);
+  app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request) => {
+        const presented = /^Bearer ([!-~]+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+        if (!timingSafeEqual(digest(presented), expected)) throw unauthorized();
+      });
+      admin.addHook('onRequest', nulInPathIsNotFound);
+      // People's data: no cache keeps a copy of an answer, an error's included.
+      admin.addHook('onSend', async (_request, reply, payload) => {
+        reply.header('cache-control', 'no-store');
+        return payload;
+      });
+      // Inside the prefix, an unknown path is answered after the token is checked, as every route:
+      // without it, what exists and what does not look the same (401).
+      admin.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
+      for (const [url, methods] of Object.entries(ADMIN_METHODS)) {
+        const others = OTHER_METHODS.filter((m) => !methods.includes(m));
+        admin.route({ method: others, url, handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: allowHeader(methods) }) });
+      }
+
+      const user = async (id: string) => (await deps.store.users.findById(id)) ?? Promise.reject(notFound());
+      const organization = async (slug: string) => (await deps.store.organizations.findBySlug(slug)) ?? Promise.reject(notFound());
+      type WithId = { Params: { user_id: string } };
+      type WithSlug = { Params: { slug: string } };
+      type WithMember = { Params: { slug: string; user_id: string } };
+
+      admin.post('/users', async (request, reply) => {
+        const body = objectBody(request);
+        const read = (c: Collector) => ({ email: c.string(body, 'email', true), password: c.string(body, 'password', true), name: c.string(body, 'name', false, true) });
+        const input = await fields<{ email: string; password: string; name?: string }>(body, read, (v) => newUserProblems(v).map((e) => valueError(e, body)));
+        const created = await createUser(deps, input).catch((e: unknown) => refusal(e, body));
+        return sendCompact(reply, 201, userJson(created));
+      });
+
+      admin.get('/users', async (request, reply) => {
+        const email = singleQueryValue(request, 'email');
+        if (email === undefined) throw unprocessable([{ type: 'missing', loc: ['query', 'email'], msg: 'Field required', input: null }]);
+        // No address holds a NUL, and PostgreSQL would refuse to compare one.
+        const found = email.includes('\u0000') ? undefined : await deps.store.users.findByEmail(email.trim());
+        if (!found) throw notFound();
+        return sendCompact(reply, 200, userJson(found));
+      });
+
+      admin.get<WithId>('/users/:user_id', async (request, reply) => sendCompact(reply, 200, userJson(await user(request.params.user_id))));
+
+      // Blocking ends everything the user holds at once (store: users.block); unblocking revives none of it.
+      for (const action of ['block', 'unblock'] as const) {
+        admin.post<WithId>(`/users/:user_id/${action}`, async (request, reply) => {
+          const target = await user(request.params.user_id);
+          if (action === 'block') await deps.store.users.block(target.id, deps.now());
+          else await deps.store.users.unblock(target.id);
+          return sendCompact(reply, 200, userJson(await user(target.id)));
+        });
+      }
+
+      // As `users set-password`: every session ends; with `revoke_tokens`, every token and code too.
+      admin.put<WithId>('/users/:user_id/password', async (request, reply) => {
+        // The body first, as FastAPI validates it before the handler looks anything up.
+        const body = objectBody(request);
+        const read = (c: Collector) => ({ password: c.string(body, 'password', true), revokeTokens: c.boolean(body, 'revoke_tokens') });
+        const input = await fields<{ password: string; revokeTokens?: boolean }>(body, read, () => []);
+        const target = await user(request.params.user_id);
+        await setPassword(deps, target, input.password, { revokeTokens: input.revokeTokens === true }).catch((e: unknown) => refusal(e, body));
+        return reply.code(204).send();
+      });
+
+      admin.post('/organizations', async (request, reply) => {
+        const body = objectBody(request);
+        const read = (c: Collector) => ({ slug: c.string(body, 'slug', true), name: c.string(body, 'name', true), ownerId: c.string(body, 'owner_id', true) });
+        let owner: User | undefined;
+        const input = await fields<{ slug: string; name: string; ownerId: string }>(body, read, async ({ slug, name, ownerId }) => {
+          owner = await deps.store.users.findById(ownerId);
+          const ownerProblem: Problem = { type: 'value_error', loc: ['body', 'owner_id'], msg: 'Value error, No such user.', input: ownerId };
+          return [...newOrganizationProblems({ slug, name }).map((e) => valueError(e, body)), ...(owner ? [] : [ownerProblem])];
+        });
+        const created = await createOrganization(deps, { slug: input.slug, name: input.name, owner: owner as User }).catch((e: unknown) => refusal(e, body));
+        return sendCompact(reply, 201, organizationJson(created));
+      });
+
+      admin.get<WithSlug>('/organizations/:slug', async (request, reply) => sendCompact(reply, 200, organizationJson(await organization(request.params.slug))));
+
+      admin.get<WithSlug>('/organizations/:slug/members', async (request, reply) => {
+        const found = await organization(request.params.slug);
+        return sendCompact(reply, 200, { items: (await deps.store.organizations.listMembers(found.id)).map(userJson) });
+      });
+
+      // Adding first ends what acted on nothing; removing ends what acted for this organization alone (store).
+      admin.put<WithMember>('/organizations/:slug/members/:user_id', async (request, reply) => {
+        const [found, member] = [await organization(request.params.slug), await user(request.params.user_id)];
+        await deps.store.organizations.addMember(found.id, member.id, deps.now());
+        return reply.code(204).send();
+      });
+
+      admin.delete<WithMember>('/organizations/:slug/members/:user_id', async (request, reply) => {
+        const found = await organization(request.params.slug);
+        if ((await deps.store.organizations.removeMember(found.id, request.params.user_id, deps.now())) !== 'removed') throw notFound();
+        return reply.code(204).send();
+      });
+    },
+    { prefix: ADMIN_PREFIX },
+  );
+}
