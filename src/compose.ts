@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AccountsDeps } from './accounts/accounts.js';
+import { Audit } from './audit.js';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
@@ -26,6 +27,7 @@ export async function compose(config: Config, now: () => number = systemClock, {
   const keys = new KeyRing(store.signingKeys, config.secret);
   await keys.load(now());
   const credentials = new Credentials(config.secret, config.tokenNamespace);
+  const audit = new Audit();
   const ctx: OAuthContext = {
     store,
     credentials,
@@ -36,8 +38,9 @@ export async function compose(config: Config, now: () => number = systemClock, {
     issuer: config.publicUrl,
     refreshGraceSeconds: config.refreshGraceSeconds,
     now,
+    audit,
   };
-  return { ctx, accounts: { store, credentials, now }, close: () => store.close() };
+  return { ctx, accounts: { store, credentials, now, audit }, close: () => store.close() };
 }
 
 export function composeApp(borealis: Borealis, config: Config): Promise<FastifyInstance> {

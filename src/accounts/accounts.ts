@@ -3,6 +3,7 @@
  * protocol core share.
  */
 import { randomUUID } from 'node:crypto';
+import type { Audit } from '../audit.js';
 import type { Credentials } from '../oauth/credentials.js';
 import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
@@ -73,6 +74,8 @@ export interface AccountsDeps {
   store: Store;
   credentials: Credentials;
   now: () => number;
+  /** Security events (audit.ts). */
+  audit: Audit;
 }
 
 /**
@@ -187,6 +190,8 @@ export async function setPassword(deps: AccountsDeps, user: User, password: stri
   if (!(await deps.store.users.setPassword(user.id, await hashPassword(password), write))) {
     throw new AccountError(options.ifHash === undefined ? 'No such user.' : 'Your password was changed meanwhile: sign in again.');
   }
+  // The user's own change checks their current password (`ifHash`); the operator's does not.
+  deps.audit.record({ audit: 'password.changed', user_id: user.id, by: options.ifHash === undefined ? 'operator' : 'user', tokens_revoked: options.revokeTokens === true });
 }
 
 /**
@@ -196,8 +201,14 @@ export async function setPassword(deps: AccountsDeps, user: User, password: stri
  */
 export async function setBlocked(deps: AccountsDeps, email: string, blocked: boolean): Promise<{ user: User; changed: boolean }> {
   const user = await userByEmail(deps, email.trim());
+  return { user, changed: await blockUser(deps, user, blocked) };
+}
+
+/** `setBlocked` for a user already found (the admin API names them by id). */
+export async function blockUser(deps: AccountsDeps, user: User, blocked: boolean): Promise<boolean> {
   const changed = blocked ? await deps.store.users.block(user.id, deps.now()) : await deps.store.users.unblock(user.id);
-  return { user, changed };
+  if (changed) deps.audit.record({ audit: blocked ? 'user.blocked' : 'user.unblocked', user_id: user.id });
+  return changed;
 }
 
 /**

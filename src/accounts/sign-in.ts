@@ -24,17 +24,22 @@ export async function signInWithPassword(deps: AccountsDeps, email: string, pass
   const throttle = deps.store.signInThrottle;
   const now = deps.now();
   const [byEmail, byIp] = [emailKey(email), ipKey(ip)];
+  const refused = (lockedUntil: number, reason: 'wrong_credentials' | 'locked'): SignInResult => {
+    deps.audit.record({ audit: 'sign_in.failed', reason, ip });
+    return { ok: false, lockedUntil };
+  };
   const locked = await throttle.lockedUntil([byEmail, byIp], now, Math.max(SIGN_IN_POLICY.email.lockFor, SIGN_IN_POLICY.ip.lockFor));
-  if (locked > now) return { ok: false, lockedUntil: locked };
+  if (locked > now) return refused(locked, 'locked');
   const emailCount = await throttle.attempt(byEmail, now, SIGN_IN_POLICY.email);
   const ipCount = await throttle.attempt(byIp, now, SIGN_IN_POLICY.ip);
   const lockedUntil = Math.max(emailCount.lockedUntil, ipCount.lockedUntil);
   if (emailCount.attempts > SIGN_IN_POLICY.email.maxFailures || ipCount.attempts > SIGN_IN_POLICY.ip.maxFailures) {
-    return { ok: false, lockedUntil };
+    return refused(lockedUntil, 'locked');
   }
   const user = await authenticate(deps, email, password);
-  if (!user) return { ok: false, lockedUntil };
+  if (!user) return refused(lockedUntil, 'wrong_credentials');
   await throttle.clear(byEmail);
   await throttle.succeeded(byIp, SIGN_IN_POLICY.ip);
+  deps.audit.record({ audit: 'sign_in.succeeded', user_id: user.id, ip });
   return { ok: true, user };
 }

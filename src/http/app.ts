@@ -172,6 +172,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // length is looked up and not found, rather than refused as malformed.
     routerOptions: { maxParamLength: 16 * 1024 },
   });
+  // Security events (audit.ts) are lines of this log, as long as the app runs.
+  const detach = options.ctx.audit.attach((event) => app.log.info(event, event.audit));
+  app.addHook('onClose', async () => detach());
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);

@@ -39,7 +39,7 @@ export function withDefaults(input: Partial<ClientMetadata> & Pick<ClientMetadat
   };
 }
 
-type ClientsContext = Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now'>;
+type ClientsContext = Pick<OAuthContext, 'store' | 'credentials' | 'clientSecrets' | 'now' | 'audit'>;
 type Ownership = { firstParty?: boolean; userId?: string | null };
 
 export async function createClient(ctx: ClientsContext, metadata: ClientMetadata, options: Ownership = {}): Promise<NewClient> {
@@ -89,5 +89,6 @@ export async function rotateClientSecret(ctx: ClientsContext, client: Client): P
   const secret = ctx.credentials.mint('clientSecret');
   const sealed = ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id));
   const rotated = await ctx.store.clients.rotateSecret(client.clientId, ctx.credentials.hash(secret), sealed, ctx.now(), client.clientSecretHash);
+  if (rotated) ctx.audit.record({ audit: 'client.secret_rotated', client_id: client.clientId });
   return rotated ? secret : undefined;
 }

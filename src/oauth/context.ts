@@ -1,4 +1,5 @@
 /** The explicit dependencies of the protocol core, wired once in compose.ts. */
+import type { Audit } from '../audit.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { SealedBox } from '../keys/sealed-box.js';
 import type { Store } from '../store/store.js';
@@ -18,4 +19,6 @@ export interface OAuthContext {
   refreshGraceSeconds: number;
   /** Epoch seconds; tests pass a fake clock. */
   now: () => number;
+  /** Security events (audit.ts). */
+  audit: Audit;
 }

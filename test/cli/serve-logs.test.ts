@@ -99,4 +99,17 @@ describe('borealis serve: the log holds no credential', () => {
     assert.ok(!output.includes('LoggedNowhere') && !output.includes(BASIC), output);
     assert.ok(!output.includes('rawPacket'), output);
   });
+
+  test('a failed sign-in is one audit line at info, with the address and no email or password', async () => {
+    const email = 'audited-nobody@example.com';
+    const output = await logged('info', async (url) => {
+      const response = await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ email, password: 'AuditedPassword', return_to: '/' }), redirect: 'manual' });
+      assert.equal(response.status, 400);
+    });
+    const lines = output.split('\n').filter((line) => line.includes('"audit"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(lines.map(({ level, audit, reason, ip, msg }) => ({ level, audit, reason, ip, msg })), [
+      { level: 30, audit: 'sign_in.failed', reason: 'wrong_credentials', ip: '127.0.0.1', msg: 'sign_in.failed' },
+    ]);
+    assert.ok(!output.includes(email) && !output.includes('AuditedPassword'), output);
+  });
 });

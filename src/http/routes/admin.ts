@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AccountError, type AccountsDeps, createOrganization, createUser, newOrganizationProblems, newUserProblems, setPassword } from '../../accounts/accounts.js';
+import { AccountError, type AccountsDeps, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, setPassword } from '../../accounts/accounts.js';
 import { ApiError } from '../../oauth/errors.js';
 import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { isoTime } from '../../oauth/wire.js';
@@ -132,8 +132,7 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
       for (const action of ['block', 'unblock'] as const) {
         admin.post<WithId>(`/users/:user_id/${action}`, async (request, reply) => {
           const target = await user(request.params.user_id);
-          if (action === 'block') await deps.store.users.block(target.id, deps.now());
-          else await deps.store.users.unblock(target.id);
+          await blockUser(deps, target, action === 'block');
           return sendCompact(reply, 200, userJson(await user(target.id)));
         });
       }

@@ -11,12 +11,19 @@ import { signIdToken } from '../id-token.js';
 import { verifyCodeVerifier } from '../pkce.js';
 import { hasScope, narrowScope } from '../scopes.js';
 import type { AuthorizationCode, FamilyRef } from '../../store/store.js';
+import type { OAuthContext } from '../context.js';
 import type { Grant } from './grant.js';
 
 const INVALID_CODE = "Invalid 'code' in request.";
 
 /** The tokens a code was exchanged for are the family named by the code's id (D5). */
 const familyOf = (code: AuthorizationCode): FamilyRef => ({ familyId: code.id, clientId: code.clientId, userId: code.userId });
+
+/** A code presented again: what it was exchanged for is revoked (D5), and the operator told. */
+async function reused(ctx: OAuthContext, code: AuthorizationCode, now: number): Promise<void> {
+  await ctx.store.tokens.revokeFamily(familyOf(code), now);
+  ctx.audit.record({ audit: 'authorization_code.reuse_detected', client_id: code.clientId, user_id: code.userId, family_id: code.id });
+}
 
 export const authorizationCode: Grant = {
   type: 'authorization_code',
@@ -38,7 +45,7 @@ export const authorizationCode: Grant = {
     const code = read?.code; // read with the client and the code's user (`presents` above)
     if (!code || code.clientId !== client.clientId) throw invalidGrant(INVALID_CODE);
     if (code.consumedAt !== null) {
-      await ctx.store.tokens.revokeFamily(familyOf(code), now);
+      await reused(ctx, code, now);
       throw invalidGrant(INVALID_CODE);
     }
     if (code.expiresAt <= now) throw invalidGrant(INVALID_CODE);
@@ -67,7 +74,7 @@ export const authorizationCode: Grant = {
     const won = await ctx.store.codes.exchange(code.id, now, minted.row);
     if (!won) {
       // Lost a race with another exchange of the same code: that is a replay too.
-      await ctx.store.tokens.revokeFamily(familyOf(code), now);
+      await reused(ctx, code, now);
       throw invalidGrant(INVALID_CODE);
     }
 

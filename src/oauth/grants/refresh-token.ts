@@ -52,6 +52,7 @@ async function rejectRotated(ctx: OAuthContext, row: Token, refreshToken: string
   if (replay === 'refused') throw invalidGrant();
   if (replay) return replay;
   await ctx.store.tokens.revokeFamily(row, now);
+  ctx.audit.record({ audit: 'refresh_token.reuse_detected', client_id: row.clientId, user_id: row.userId, family_id: row.familyId });
   throw invalidGrant();
 }
 

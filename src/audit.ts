@@ -1,0 +1,38 @@
+/**
+ * Security events, for an operator's monitoring (OWASP Logging Cheat Sheet: authentication
+ * successes and failures, session and credential changes, signs of attack). Each is one `info`
+ * line of the server's log, `{"audit":"<event>", …}`, alongside the request lines. Ids only: never
+ * a credential, a password, an email address or a name.
+ *
+ * The protocol core and the accounts record them through `Audit`; the HTTP app attaches the log
+ * (http/app.ts). Without a log attached (the CLI, whose operator already sees what they did) an
+ * event goes nowhere.
+ */
+
+export type AuditEvent =
+  /** A rotated refresh token presented after its grace window: the whole family is revoked (D4). */
+  | { audit: 'refresh_token.reuse_detected'; client_id: string; user_id: string; family_id: string }
+  /** A code exchanged a second time: the tokens issued for it are revoked (D5). */
+  | { audit: 'authorization_code.reuse_detected'; client_id: string; user_id: string; family_id: string }
+  | { audit: 'sign_in.succeeded'; user_id: string; ip: string }
+  /** `locked`: refused unchecked, past the email's or the address's limit (accounts/sign-in.ts). */
+  | { audit: 'sign_in.failed'; reason: 'wrong_credentials' | 'locked'; ip: string }
+  | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator'; tokens_revoked: boolean }
+  | { audit: 'user.blocked' | 'user.unblocked'; user_id: string }
+  | { audit: 'client.secret_rotated'; client_id: string };
+
+export type AuditSink = (event: AuditEvent) => void;
+
+export class Audit {
+  private readonly sinks: AuditSink[] = [];
+
+  /** Adds where events go (the server's log; a test's list). Returns the way to remove it. */
+  attach(sink: AuditSink): () => void {
+    this.sinks.push(sink);
+    return () => void this.sinks.splice(this.sinks.indexOf(sink), 1);
+  }
+
+  record(event: AuditEvent): void {
+    for (const sink of this.sinks) sink(event);
+  }
+}
