@@ -19,7 +19,14 @@ export type AuditEvent =
   | { audit: 'sign_in.failed'; reason: 'wrong_credentials' | 'locked'; ip: string }
   | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator'; tokens_revoked: boolean }
   | { audit: 'user.blocked' | 'user.unblocked'; user_id: string }
-  | { audit: 'client.secret_rotated'; client_id: string };
+  /** `user_id`: the owner, for a client made on the console or by a signed-in registration. */
+  | { audit: 'client.created'; client_id: string; user_id: string | null }
+  | { audit: 'client.secret_rotated' | 'client.deleted'; client_id: string }
+  /** A user took back an app's access (the console): its codes and tokens for them are revoked. */
+  | { audit: 'consent.revoked'; client_id: string; user_id: string }
+  | { audit: 'organization.member_added'; organization_id: string; user_id: string; via: 'operator' | 'invitation' }
+  | { audit: 'organization.member_removed'; organization_id: string; user_id: string; via: 'operator' | 'left' }
+  | { audit: 'invitation.created' | 'invitation.withdrawn'; organization_id: string; invitation_id: string; user_id: string };
 
 export type AuditSink = (event: AuditEvent) => void;
 

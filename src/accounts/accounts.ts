@@ -149,8 +149,21 @@ export async function membersOf(deps: AccountsDeps, slug: string): Promise<{ org
 export async function addMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
   const organization = await organizationBySlug(deps, input.slug);
   const user = await userByEmail(deps, input.email);
-  await deps.store.organizations.addMember(organization.id, user.id, deps.now());
+  await addMemberTo(deps, organization, user);
   return { organization, user };
+}
+
+/** The operator adds a user already found (the CLI by email, the admin API by id). Idempotent. */
+export async function addMemberTo(deps: AccountsDeps, organization: Organization, user: User): Promise<void> {
+  await deps.store.organizations.addMember(organization.id, user.id, deps.now());
+  deps.audit.record({ audit: 'organization.member_added', organization_id: organization.id, user_id: user.id, via: 'operator' });
+}
+
+/** The operator ends a membership; false when the user was not a member. */
+export async function removeMemberFrom(deps: AccountsDeps, organization: Organization, userId: string): Promise<boolean> {
+  if ((await deps.store.organizations.removeMember(organization.id, userId, deps.now())) === 'not_member') return false;
+  deps.audit.record({ audit: 'organization.member_removed', organization_id: organization.id, user_id: userId, via: 'operator' });
+  return true;
 }
 
 /**
@@ -160,9 +173,7 @@ export async function addMember(deps: AccountsDeps, input: { slug: string; email
 export async function removeMember(deps: AccountsDeps, input: { slug: string; email: string }): Promise<{ organization: Organization; user: User }> {
   const organization = await organizationBySlug(deps, input.slug);
   const user = await userByEmail(deps, input.email);
-  if ((await deps.store.organizations.removeMember(organization.id, user.id, deps.now())) === 'not_member') {
-    throw new AccountError(`${user.email} is not a member of ${organization.slug}.`);
-  }
+  if (!(await removeMemberFrom(deps, organization, user.id))) throw new AccountError(`${user.email} is not a member of ${organization.slug}.`);
   return { organization, user };
 }
 
@@ -174,6 +185,7 @@ export async function leaveOrganization(deps: AccountsDeps, user: User, organiza
   const outcome = await deps.store.organizations.removeMember(organizationId, user.id, deps.now(), { keepLastMember: true });
   if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
   if (outcome === 'last_member') throw new AccountError('You are the only member of that organization, so you cannot leave it.');
+  deps.audit.record({ audit: 'organization.member_removed', organization_id: organizationId, user_id: user.id, via: 'left' });
 }
 
 /**

@@ -28,7 +28,16 @@ export async function inviteToOrganization(
   const outcome = await deps.store.invitations.create(invitation, deps.credentials.hash(token), now);
   if (outcome === 'not_member') throw new AccountError('You are not a member of that organization.');
   if (outcome === 'too_many') throw new AccountError('This organization has as many invitations waiting as it may: withdraw one first.');
-  return outcome === 'created' ? { token, invitation } : undefined;
+  if (outcome !== 'created') return undefined;
+  deps.audit.record({ audit: 'invitation.created', organization_id: organizationId, invitation_id: id, user_id: user.id });
+  return { token, invitation };
+}
+
+/** A member withdraws one of the organization's invitations; false when there was none. */
+export async function withdrawInvitation(deps: AccountsDeps, user: User, organizationId: string, invitationId: string): Promise<boolean> {
+  if (!(await deps.store.invitations.withdraw(organizationId, invitationId))) return false;
+  deps.audit.record({ audit: 'invitation.withdrawn', organization_id: organizationId, invitation_id: invitationId, user_id: user.id });
+  return true;
 }
 
 /** The good invitation a link names, or undefined (malformed, unknown, used, withdrawn, expired, or its maker gone). */
@@ -41,5 +50,7 @@ export type Acceptance = { result: 'joined' | 'already_member'; organization: Or
 
 export async function acceptInvitation(deps: AccountsDeps, user: User, token: string): Promise<Acceptance> {
   if (!deps.credentials.isWellFormed(token, 'organizationInvitation')) return { result: 'invalid' };
-  return deps.store.invitations.accept(deps.credentials.hash(token), user.id, deps.now());
+  const accepted = await deps.store.invitations.accept(deps.credentials.hash(token), user.id, deps.now());
+  if (accepted.result === 'joined') deps.audit.record({ audit: 'organization.member_added', organization_id: accepted.organization.id, user_id: user.id, via: 'invitation' });
+  return accepted;
 }

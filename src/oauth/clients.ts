@@ -45,6 +45,7 @@ type Ownership = { firstParty?: boolean; userId?: string | null };
 export async function createClient(ctx: ClientsContext, metadata: ClientMetadata, options: Ownership = {}): Promise<NewClient> {
   const created = newClient(ctx, randomUUID(), metadata, options);
   await ctx.store.clients.create(created.client);
+  ctx.audit.record({ audit: 'client.created', client_id: created.client.clientId, user_id: created.client.userId });
   return created;
 }
 
@@ -55,7 +56,9 @@ export async function createClient(ctx: ClientsContext, metadata: ClientMetadata
  */
 export async function createClientOnce(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): Promise<NewClient | undefined> {
   const created = newClient(ctx, id, metadata, options);
-  return (await ctx.store.clients.create(created.client)) ? created : undefined;
+  if (!(await ctx.store.clients.create(created.client))) return undefined;
+  ctx.audit.record({ audit: 'client.created', client_id: created.client.clientId, user_id: created.client.userId });
+  return created;
 }
 
 function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): NewClient {

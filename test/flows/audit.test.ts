@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { setBlocked, setPassword } from '../../src/accounts/accounts.js';
+import { addMember, leaveOrganization, removeMember, setBlocked, setPassword } from '../../src/accounts/accounts.js';
+import { acceptInvitation, inviteToOrganization, withdrawInvitation } from '../../src/accounts/invitations.js';
 import type { AuditEvent } from '../../src/audit.js';
 import { consoleCreate, consolePost, consoleRotate } from '../support/console.js';
-import { PASSWORD, REDIRECT_URI, aClient, aUser, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
+import { PASSWORD, REDIRECT_URI, aClient, aUser, anOrganization, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('security events', () => {
@@ -95,5 +96,49 @@ describe('security events', () => {
     events = [];
     assert.equal((await consoleRotate(server, ownerCookie, clientId)).status, 200);
     assert.deepEqual(events, [{ audit: 'client.secret_rotated', client_id: clientId }]);
+  });
+
+  test("apps created and deleted, an app's access taken back, members added and removed, invitations", async () => {
+    const owner = await aUser(server);
+    const cookie = await signIn(server, owner);
+    events = [];
+    const clientId = /id="client-id">(polar_ci_\w{43})</.exec((await consoleCreate(server, cookie)).text)?.[1] ?? '';
+    assert.equal((await consolePost(server, cookie, `/settings/oauth/apps/${clientId}/delete`, {})).status, 303);
+    const client = await aClient(server);
+    await tokensFor(server, client, cookie);
+    assert.equal((await consolePost(server, cookie, `/settings/oauth/authorized/${client.clientId}/revoke`, {})).status, 303);
+    assert.deepEqual(events.filter((e) => e.audit.startsWith('client.') || e.audit.startsWith('consent.')), [
+      { audit: 'client.created', client_id: clientId, user_id: owner.id },
+      { audit: 'client.deleted', client_id: clientId },
+      { audit: 'client.created', client_id: client.clientId, user_id: null }, // the operator's (aClient)
+      { audit: 'consent.revoked', client_id: client.clientId, user_id: owner.id },
+    ]);
+
+    const { accounts } = server.borealis;
+    const organization = await anOrganization(server, owner);
+    const [member, guest] = [await aUser(server), await aUser(server)];
+    events = [];
+    await addMember(accounts, { slug: organization.slug, email: member.email });
+    await leaveOrganization(accounts, member, organization.id);
+    await addMember(accounts, { slug: organization.slug, email: member.email });
+    await removeMember(accounts, { slug: organization.slug, email: member.email });
+    const made = await inviteToOrganization(accounts, owner, organization.id);
+    assert.ok(made);
+    assert.equal((await acceptInvitation(accounts, guest, made.token)).result, 'joined');
+    const again = await inviteToOrganization(accounts, owner, organization.id);
+    assert.ok(again);
+    assert.equal(await withdrawInvitation(accounts, owner, organization.id, again.invitation.id), true);
+    const org = organization.id;
+    assert.deepEqual(events, [
+      { audit: 'organization.member_added', organization_id: org, user_id: member.id, via: 'operator' },
+      { audit: 'organization.member_removed', organization_id: org, user_id: member.id, via: 'left' },
+      { audit: 'organization.member_added', organization_id: org, user_id: member.id, via: 'operator' },
+      { audit: 'organization.member_removed', organization_id: org, user_id: member.id, via: 'operator' },
+      { audit: 'invitation.created', organization_id: org, invitation_id: made.invitation.id, user_id: owner.id },
+      { audit: 'organization.member_added', organization_id: org, user_id: guest.id, via: 'invitation' },
+      { audit: 'invitation.created', organization_id: org, invitation_id: again.invitation.id, user_id: owner.id },
+      { audit: 'invitation.withdrawn', organization_id: org, invitation_id: again.invitation.id, user_id: owner.id },
+    ]);
+    assert.equal(JSON.stringify(events).includes(made.token), false, 'no invitation token');
   });
 });

@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AccountError, type AccountsDeps, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, setPassword } from '../../accounts/accounts.js';
+import { AccountError, type AccountsDeps, addMemberTo, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, removeMemberFrom, setPassword } from '../../accounts/accounts.js';
 import { ApiError } from '../../oauth/errors.js';
 import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { isoTime } from '../../oauth/wire.js';
@@ -171,13 +171,13 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
       // Adding first ends what acted on nothing; removing ends what acted for this organization alone (store).
       admin.put<WithMember>('/organizations/:slug/members/:user_id', async (request, reply) => {
         const [found, member] = [await organization(request.params.slug), await user(request.params.user_id)];
-        await deps.store.organizations.addMember(found.id, member.id, deps.now());
+        await addMemberTo(deps, found, member);
         return reply.code(204).send();
       });
 
       admin.delete<WithMember>('/organizations/:slug/members/:user_id', async (request, reply) => {
         const found = await organization(request.params.slug);
-        if ((await deps.store.organizations.removeMember(found.id, request.params.user_id, deps.now())) !== 'removed') throw notFound();
+        if (!(await removeMemberFrom(deps, found, request.params.user_id))) throw notFound();
         return reply.code(204).send();
       });
     },

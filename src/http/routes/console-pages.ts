@@ -282,6 +282,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const g = await guard(request, reply);
     if (!g) return reply;
     await ctx.store.consents.revoke(request.params.client_id, g.signedIn.user.id, ctx.now());
+    ctx.audit.record({ audit: 'consent.revoked', client_id: request.params.client_id, user_id: g.signedIn.user.id });
     return sendRedirect(reply, `/settings/oauth?${noticeQuery(ctx.secret, g.signedIn.session.id, 'revoked', 'client_id', request.params.client_id)}`, 303);
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createOrganization, leaveOrganization } from '../../accounts/accounts.js';
-import { acceptInvitation, findInvitation, inviteToOrganization } from '../../accounts/invitations.js';
+import { acceptInvitation, findInvitation, inviteToOrganization, withdrawInvitation } from '../../accounts/invitations.js';
 import { timeOrderedId } from '../../oauth/ids.js';
 import { Params } from '../../oauth/params.js';
 import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
@@ -172,7 +172,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
       const { status, page } = await render(posted.signedIn, 400, { actionError: 'You are not a member of that organization.' });
       return sendPage(reply, status, page);
     }
-    const withdrawn = await deps.store.invitations.withdraw(organization.id, request.params.invitation_id);
+    const withdrawn = await withdrawInvitation(deps, posted.signedIn.user, organization.id, request.params.invitation_id);
     return sendRedirect(reply, withdrawn ? '/settings/organizations?notice=withdrawn' : '/settings/organizations', 303);
   });
 

@@ -142,6 +142,7 @@ export async function updateConfiguration(
 export async function deleteClient(clientId: string, caller: Caller, ctx: OAuthContext): Promise<void> {
   const client = await authorizeManagement(clientId, caller, ctx);
   await ctx.store.clients.delete(client.clientId, ctx.now());
+  ctx.audit.record({ audit: 'client.deleted', client_id: client.clientId });
 }
 
 
