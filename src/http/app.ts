@@ -17,7 +17,7 @@ import { assetRoutes } from './pages/page.js';
 import { authorizationTarget } from './pages/form-target.js';
 import { isPagePath, pageErrors } from './pages/page-errors.js';
 import { nulInPathIsNotFound } from './parse.js';
-import { OTHER_METHODS, allowHeader } from './methods.js';
+import { methodNotAllowedRoutes } from './methods.js';
 import { adminRoutes } from './routes/admin.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -75,7 +75,6 @@ export const ALLOWED_METHODS: Record<string, string[]> = {
   '/.well-known/oauth-authorization-server': ['GET'],
   '/.well-known/jwks.json': ['GET'],
 };
-export { OTHER_METHODS, allowHeader } from './methods.js';
 
 /**
  * RFC 9112 §3.2.2: a request target in absolute form (`GET http://host/path`) is the same request
@@ -221,13 +220,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.get('/', async (_request, reply) => reply.code(303).header('location', '/settings/oauth').send());
 
-  for (const [url, methods] of Object.entries(ALLOWED_METHODS)) {
-    const others = OTHER_METHODS.filter((m) => !methods.includes(m));
-    app.route({
-      method: others,
-      url,
-      handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: allowHeader(methods) }),
-    });
-  }
+  methodNotAllowedRoutes(app, ALLOWED_METHODS);
   return app;
 }

@@ -13,7 +13,7 @@ import { Collector, type Problem, unprocessable } from '../../oauth/registration
 import { isoTime } from '../../oauth/wire.js';
 import type { Organization, User } from '../../store/store.js';
 import { jsonBody } from '../json-body.js';
-import { OTHER_METHODS, allowHeader } from '../methods.js';
+import { methodNotAllowedRoutes } from '../methods.js';
 import { nulInPathIsNotFound, singleQueryValue } from '../parse.js';
 import { sendCompact } from '../respond.js';
 
@@ -98,10 +98,7 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
       // Inside the prefix, an unknown path is answered after the token is checked, as every route:
       // without it, what exists and what does not look the same (401).
       admin.setNotFoundHandler((_request, reply) => sendCompact(reply, 404, { detail: 'Not Found' }));
-      for (const [url, methods] of Object.entries(ADMIN_METHODS)) {
-        const others = OTHER_METHODS.filter((m) => !methods.includes(m));
-        admin.route({ method: others, url, handler: async (_request, reply) => sendCompact(reply, 405, { detail: 'Method Not Allowed' }, { allow: allowHeader(methods) }) });
-      }
+      methodNotAllowedRoutes(admin, ADMIN_METHODS);
 
       const user = async (id: string) => (await deps.store.users.findById(id)) ?? Promise.reject(notFound());
       const organization = async (slug: string) => (await deps.store.organizations.findBySlug(slug)) ?? Promise.reject(notFound());
