@@ -17,7 +17,8 @@ export type AuditEvent =
   | { audit: 'sign_in.succeeded'; user_id: string; ip: string }
   /** `locked`: refused unchecked, past the email's or the address's limit (accounts/sign-in.ts). */
   | { audit: 'sign_in.failed'; reason: 'wrong_credentials' | 'locked'; ip: string }
-  | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator'; tokens_revoked: boolean }
+  | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator' | 'reset_link'; tokens_revoked: boolean }
+  | { audit: 'password.reset_requested' | 'email.verification_sent' | 'email.verified'; user_id: string }
   | { audit: 'user.blocked' | 'user.unblocked'; user_id: string }
   /** `user_id`: the owner, for a client made on the console or by a signed-in registration. */
   | { audit: 'client.created'; client_id: string; user_id: string | null }

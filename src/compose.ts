@@ -11,6 +11,7 @@ import { KeyRing } from './keys/key-ring.js';
 import { SealedBox, deriveKey } from './keys/sealed-box.js';
 import type { OAuthContext } from './oauth/context.js';
 import { Credentials } from './oauth/credentials.js';
+import { smtpMailer } from './mail/mailer.js';
 import { openStore } from './store/sql/index.js';
 
 export const systemClock = () => Math.floor(Date.now() / 1000);
@@ -40,7 +41,13 @@ export async function compose(config: Config, now: () => number = systemClock, {
     now,
     audit,
   };
-  return { ctx, accounts: { store, credentials, now, audit }, close: () => store.close() };
+  const mailer = config.mail && smtpMailer(config.mail.smtpUrl, config.mail.from);
+  const mail = mailer && { mailer, publicUrl: config.publicUrl };
+  const close = async () => {
+    mailer?.close();
+    await store.close();
+  };
+  return { ctx, accounts: { store, credentials, now, audit, mail }, close };
 }
 
 export function composeApp(borealis: Borealis, config: Config): Promise<FastifyInstance> {

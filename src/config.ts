@@ -49,6 +49,8 @@ export interface Config {
   readonly workers: number;
   /** BOREALIS_ADMIN_TOKEN: the Bearer token of the admin API (http/routes/admin.ts), at least 32 characters; unset, the API is off. */
   readonly adminToken: string | undefined;
+  /** BOREALIS_SMTP_URL and BOREALIS_MAIL_FROM: the relay for mailed links (mail/mailer.ts); unset, nothing is mailed. */
+  readonly mail: { readonly smtpUrl: string; readonly from: string } | undefined;
 }
 
 export interface ConfigOverrides {
@@ -229,6 +231,7 @@ export function loadConfig(
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
     adminToken: adminToken(env.BOREALIS_ADMIN_TOKEN),
+    mail: mailSettings(env.BOREALIS_SMTP_URL, env.BOREALIS_MAIL_FROM, publicUrl),
     // Last: every other setting is checked first, so a typo creates no data folder nor secret.
     secret: resolveSecret(env, production, dataDir, warn),
   });
@@ -241,4 +244,22 @@ function adminToken(value: string | undefined): string | undefined {
     throw new ConfigError('BOREALIS_ADMIN_TOKEN must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32 makes one)');
   }
   return value;
+}
+
+/**
+ * The relay's URL may hold its password, so an error never repeats it. The sender defaults to
+ * no-reply at the issuer's host; a line break in it would start a header of the sender's making.
+ */
+function mailSettings(smtpUrl: string | undefined, from: string | undefined, publicUrl: string): Config['mail'] {
+  if (!smtpUrl) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(smtpUrl);
+  } catch {}
+  if (!url || !/^smtps?:$/.test(url.protocol) || !url.hostname) {
+    throw new ConfigError('BOREALIS_SMTP_URL must be smtp://host[:port] or smtps://host[:port], with user:password@ before the host if the relay asks for them');
+  }
+  const sender = from || `Borealis <no-reply@${new URL(publicUrl).hostname}>`;
+  if (!sender.includes('@') || /[\r\n]/.test(sender)) throw new ConfigError(`BOREALIS_MAIL_FROM must be an address ("Name <a@example.com>" or a@example.com) on one line, got ${JSON.stringify(sender)}`);
+  return Object.freeze({ smtpUrl, from: sender });
 }

@@ -189,3 +189,23 @@ test('processes starting at once on a fresh folder all use the one secret they l
     assert.deepEqual(readdirSync(dataDir), ['secret']);
   }
 });
+
+test('mail: off unless BOREALIS_SMTP_URL is set; a bad URL is refused without repeating it (it may hold a password); the sender defaults to no-reply at the issuer', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_PUBLIC_URL: 'https://auth.example.com' };
+  assert.equal(loadConfig(env, {}, quiet).mail, undefined);
+  assert.deepEqual(loadConfig({ ...env, BOREALIS_SMTP_URL: 'smtps://me:s3cret@mail.example.com:465' }, {}, quiet).mail, {
+    smtpUrl: 'smtps://me:s3cret@mail.example.com:465',
+    from: 'Borealis <no-reply@auth.example.com>',
+  });
+  assert.equal(loadConfig({ ...env, BOREALIS_SMTP_URL: 'smtp://127.0.0.1:1025', BOREALIS_MAIL_FROM: 'Acme <accounts@acme.test>' }, {}, quiet).mail?.from, 'Acme <accounts@acme.test>');
+  for (const url of ['http://me:s3cret@mail.example.com', 'me:s3cret@mail.example.com', 'smtp://']) {
+    assert.throws(
+      () => loadConfig({ ...env, BOREALIS_SMTP_URL: url }, {}, quiet),
+      (error: Error) => error instanceof ConfigError && error.message.startsWith('BOREALIS_SMTP_URL must be smtp://') && !error.message.includes('s3cret'),
+      url,
+    );
+  }
+  for (const from of ['no address here', 'Acme <a@acme.test>\r\nBcc: everyone@example.com']) {
+    assert.throws(() => loadConfig({ ...env, BOREALIS_SMTP_URL: 'smtp://127.0.0.1:1025', BOREALIS_MAIL_FROM: from }, {}, quiet), /BOREALIS_MAIL_FROM must be an address/);
+  }
+});

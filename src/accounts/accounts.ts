@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit.js';
 import type { Credentials } from '../oauth/credentials.js';
+import type { Mailer } from '../mail/mailer.js';
 import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
 import { DUMMY_HASH, hashPassword, needsRehash, passwordLength, verifyPassword } from './passwords.js';
@@ -36,7 +37,7 @@ const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
  */
 const UNPAIRED = /\p{Cs}/u;
 
-const passwordProblem = (password: string): AccountError | undefined =>
+export const passwordProblem = (password: string): AccountError | undefined =>
   passwordLength(password) < MIN_PASSWORD
     ? new AccountError(`The password must be at least ${MIN_PASSWORD} characters.`, 'password')
     : UNPAIRED.test(password)
@@ -76,6 +77,8 @@ export interface AccountsDeps {
   now: () => number;
   /** Security events (audit.ts). */
   audit: Audit;
+  /** Mail for links that prove an address (email-links.ts); undefined when none is configured. */
+  mail?: { mailer: Mailer; publicUrl: string } | undefined;
 }
 
 /**
@@ -93,7 +96,7 @@ async function afterRace(insert: Promise<void>, taken: () => Promise<boolean>, r
 
 export async function createUser(
   deps: AccountsDeps,
-  input: { email: string; password: string; name?: string | undefined },
+  input: { email: string; password: string; name?: string | undefined; emailVerified?: boolean | undefined },
 ): Promise<User> {
   const [problem] = newUserProblems(input);
   if (problem) throw problem;
@@ -102,7 +105,8 @@ export async function createUser(
   const user: User = {
     id: randomUUID(),
     email,
-    emailVerified: false,
+    // Only an operator says so (CLI, admin API): a platform provisioning people whose addresses it checked.
+    emailVerified: input.emailVerified === true,
     passwordHash: await hashPassword(input.password),
     name: input.name?.trim() || null,
     avatarUrl: null,

@@ -1,6 +1,6 @@
 /**
- * Invitation links to join an organization. Borealis sends no mail, so a member makes a link and
- * passes it on (as Slack's and Discord's invite links); whoever opens it signed in, and accepts,
+ * Invitation links to join an organization. A member makes a link and passes it on over any
+ * channel, with or without a mail relay (as Slack's and Discord's invite links); whoever opens it signed in, and accepts,
  * becomes a member. A link is a bearer credential: `polar_oi_…`, stored as its HMAC only, good
  * for seven days and for one acceptance, withdrawable, and good only while the member who made
  * it still belongs to the organization (a member removed cannot come back through it).

@@ -17,7 +17,7 @@ export const SIGN_IN_POLICY = {
 export type SignInResult = { ok: true; user: User } | { ok: false; lockedUntil: number };
 
 /** Hashed: an email of any length makes a key PostgreSQL can index. Folded as accounts are found, so no spelling of one address escapes its count. */
-const emailKey = (email: string) => `email:${createHash('sha256').update(emailLookup(email.trim())).digest('hex')}`;
+export const emailKey = (email: string) => `email:${createHash('sha256').update(emailLookup(email.trim())).digest('hex')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
 export async function signInWithPassword(deps: AccountsDeps, email: string, password: string, ip: string): Promise<SignInResult> {

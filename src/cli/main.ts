@@ -18,7 +18,7 @@ const USAGE = `usage: borealis <command>
                                         run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL,
                                         BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
   migrate [--database URL] [--json]     apply pending database migrations
-  users create --email E --password-stdin [--name N] [--json]
+  users create --email E --password-stdin [--name N] [--email-verified] [--json]
                                         the password is the first line of standard input
                                         (--password P also works, but other users can read it in ps)
   users block|unblock --email E [--json]

@@ -15,12 +15,14 @@ async function create(args: string[]) {
     password: { type: 'string' },
     'password-stdin': { type: 'boolean' },
     name: { type: 'string' },
+    'email-verified': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   const email = required(values, 'email');
   const password = values['password-stdin'] ? await passwordFromStdin(values.password) : passwordFromArgs(values.password);
-  const user = await withBorealis({}, (b) => createUser(b.accounts, { email, password, name: values.name }));
-  output(values.json, { id: user.id, email: user.email, name: user.name }, `created user ${user.email} (${user.id})`);
+  const emailVerified = values['email-verified'] === true;
+  const user = await withBorealis({}, (b) => createUser(b.accounts, { email, password, name: values.name, emailVerified }));
+  output(values.json, { id: user.id, email: user.email, name: user.name, email_verified: user.emailVerified }, `created user ${user.email} (${user.id})`);
 }
 
 /**

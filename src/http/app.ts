@@ -23,6 +23,7 @@ import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { accountPageRoutes } from './routes/account-pages.js';
 import { consolePageRoutes } from './routes/console-pages.js';
+import { emailPageRoutes } from './routes/email-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { organizationPageRoutes } from './routes/organization-pages.js';
 import { loginRoutes } from './routes/login.js';
@@ -215,6 +216,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
       organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
       accountPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
+      if (options.accounts.mail) emailPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);
   });

@@ -7,7 +7,7 @@
  */
 import { csrfToken, isCsrfToken } from './csrf.js';
 
-export type NoticeKind = 'revoked' | 'left' | 'joined' | 'password';
+export type NoticeKind = 'revoked' | 'left' | 'joined' | 'password' | 'mailed';
 
 const binding = (sessionId: string, kind: NoticeKind, subject: string) => `${sessionId} notice ${kind} ${subject}`;
 

@@ -39,6 +39,9 @@ export const CREDENTIAL_PREFIX = {
   userSession: 'us_',
   /** Borealis's own, with no Polar counterpart: an invitation link to join an organization. */
   organizationInvitation: 'oi_',
+  /** Borealis's own: links sent by mail (accounts/email-links.ts). */
+  emailVerification: 'ev_',
+  passwordReset: 'pr_',
 } as const;
 export type CredentialKind = keyof typeof CREDENTIAL_PREFIX;
 

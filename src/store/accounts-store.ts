@@ -126,3 +126,41 @@ export interface InvitationsStore {
    */
   accept(tokenHash: string, userId: string, now: number): Promise<{ result: 'joined' | 'already_member'; organization: Organization } | { result: 'invalid' }>;
 }
+
+/** What a link sent by mail lets its holder do (accounts/email-links.ts). */
+export type EmailLinkPurpose = 'verify_email' | 'reset_password';
+
+/** A link sent by mail; its token is stored as an HMAC only. */
+export interface EmailLink {
+  id: string;
+  purpose: EmailLinkPurpose;
+  userId: string;
+  /** The address it was sent to: it proves that address, and only while it is still the user's. */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * A link is good while unexpired, its user unblocked and still at the address it was sent to.
+ * Only a user's newest link of each purpose is kept: a new one replaces the one before.
+ */
+export interface EmailLinksStore {
+  /**
+   * Stores the link, replacing the user's earlier one of its purpose, if the user is unblocked
+   * and still at `link.email`: 'created'; 'too_soon' (nothing stored) when that earlier one is
+   * younger than `minInterval` seconds, so that no one floods a mailbox; 'no_user' otherwise.
+   */
+  create(link: EmailLink, tokenHash: string, minInterval: number): Promise<'created' | 'too_soon' | 'no_user'>;
+  /** The good link with that token and purpose, and its user. */
+  find(tokenHash: string, purpose: EmailLinkPurpose, now: number): Promise<{ link: EmailLink; user: User } | undefined>;
+  /** Spends a good `verify_email` link and marks the address verified; of several at once, one. Undefined when none is good. */
+  verifyEmail(tokenHash: string, now: number): Promise<User | undefined>;
+  /**
+   * Spends a good `reset_password` link and sets the password hash, in one transaction: every
+   * session of the user ends and the address is marked verified (the link proved it). When it
+   * was not verified before, whoever set the account up had not proved the address, so their
+   * tokens, codes and invitation links end too (`tokensRevoked`). Of several at once, one.
+   */
+  resetPassword(tokenHash: string, passwordHash: string, now: number): Promise<{ user: User; tokensRevoked: boolean } | undefined>;
+}

@@ -3,12 +3,12 @@
  * sees only these. Bearer values never reach the store: it receives and matches hashes.
  * Times are epoch seconds.
  */
-import type { InvitationsStore, OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
+import type { EmailLinksStore, InvitationsStore, OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
 import type { RateLimits, SignInThrottle } from './limits.js';
 import type { SigningKeysStore } from './signing-keys.js';
 
 export type { SigningKey, SigningKeysStore } from './signing-keys.js';
-export type { Invitation, InvitationsStore, Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
+export type { EmailLink, EmailLinkPurpose, EmailLinksStore, Invitation, InvitationsStore, Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
 
 /** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
 export interface ClientMetadata {
@@ -214,6 +214,7 @@ export interface Store {
   readonly users: UsersStore;
   readonly organizations: OrganizationsStore;
   readonly invitations: InvitationsStore;
+  readonly emailLinks: EmailLinksStore;
   readonly sessions: SessionsStore;
   readonly clients: ClientsStore;
   readonly codes: CodesStore;

@@ -17,7 +17,7 @@ describe('borealis CLI', () => {
   test('migrate, users, orgs, clients and keys', async () => {
     assert.deepEqual(Object.keys(await json('migrate')), ['applied']);
     const user = await json('users', 'create', '--email', 'Ada@Example.com', '--password', 'correct horse', '--name', 'Ada');
-    assert.deepEqual(Object.keys(user), ['id', 'email', 'name']);
+    assert.deepEqual(Object.keys(user), ['id', 'email', 'name', 'email_verified']);
     assert.equal(user.email, 'Ada@Example.com');
     const other = await json('users', 'create', '--email', 'bob@example.com', '--password', 'correct horse');
 

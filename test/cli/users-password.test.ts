@@ -44,7 +44,10 @@ describe('borealis users create: the password', () => {
     try {
       const piped = await withInput('stdin horse pw\nignored second line\n', 'users', 'create', '--email', 'piped@example.com', '--password-stdin', '--json');
       assert.equal(piped.stderr, '');
+      assert.deepEqual(Object.keys(JSON.parse(piped.stdout) as object), ['id', 'email', 'name', 'email_verified']);
       assert.equal((JSON.parse(piped.stdout) as { email: string }).email, 'piped@example.com');
+      const checked = await withInput('stdin horse pw\n', 'users', 'create', '--email', 'checked@example.com', '--password-stdin', '--email-verified', '--json');
+      assert.deepEqual([(JSON.parse(checked.stdout) as { email_verified: boolean }).email_verified, (JSON.parse(piped.stdout) as { email_verified: boolean }).email_verified], [true, false]);
       assert.ok(await verifyPassword('stdin horse pw', await hashOf('piped@example.com')));
 
       const argv = await withInput('', 'users', 'create', '--email', 'argv@example.com', '--password', 'argv horse pw', '--json');

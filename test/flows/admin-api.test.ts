@@ -92,6 +92,19 @@ describe('the admin API', () => {
     assert.deepEqual([again.status, again.json], [409, { detail: 'A user with this email already exists.' }]);
   });
 
+  test('a platform that checked the address says so: email_verified, as userinfo will tell apps; not a boolean is a 422', async () => {
+    const email = `checked-${Date.now()}@example.com`;
+    const created = await call('POST', '/users', { email, password: PASSWORD, email_verified: true });
+    assert.deepEqual([created.status, created.json.email_verified], [201, true]);
+    assert.equal((await call('GET', `/users/${created.json.id}`)).json.email_verified, true);
+    const wrong = await call('POST', '/users', { email: `x-${email}`, password: PASSWORD, email_verified: 'yes' });
+    assert.equal(wrong.status, 422);
+    assert.deepEqual(wrong.json, {
+      error: 'RequestValidationError',
+      detail: [{ type: 'bool_type', loc: ['body', 'email_verified'], msg: 'Input should be a valid boolean', input: 'yes' }],
+    });
+  });
+
   test('bodies are checked as FastAPI checks them: every problem in one 422', async () => {
     const missing = await call('POST', '/users', {});
     assert.equal(missing.status, 422);

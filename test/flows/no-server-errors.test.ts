@@ -18,16 +18,24 @@ import { ALLOWED_METHODS } from '../../src/http/app.js';
 import { OTHER_METHODS } from '../../src/http/methods.js';
 import { csrfToken } from '../../src/http/csrf.js';
 import { ADMIN_METHODS, ADMIN_PREFIX } from '../../src/http/routes/admin.js';
+import { requestPasswordReset, sendVerificationMail } from '../../src/accounts/email-links.js';
 import { register } from '../../src/oauth/registration/index.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, anOrganization, pkcePair, signIn, tokensFor } from '../support/fixtures.js';
+import { linkIn, startMailbox } from '../support/mailbox.js';
 import { TEST_SECRET, startServer } from '../support/server.js';
 
 // ---------------------------------------------------------------------------------------------
 // The server and the real ids the routes need.
 
 const ADMIN_TOKEN = 'no-server-errors-admin-token-0123456789abcdef';
-const server = await startServer({ env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true', BOREALIS_ADMIN_TOKEN: ADMIN_TOKEN } });
-after(() => server.close());
+const mailbox = await startMailbox();
+const server = await startServer({
+  env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true', BOREALIS_ADMIN_TOKEN: ADMIN_TOKEN, BOREALIS_SMTP_URL: mailbox.url },
+});
+after(async () => {
+  await server.close();
+  await mailbox.close();
+});
 
 const port = Number(new URL(server.url).port);
 const user = await aUser(server);
@@ -50,6 +58,15 @@ const introspectVictim = await tokensFor(server, tokenClient, loginCookie);
 const revokeVictim = await tokensFor(server, tokenClient, loginCookie);
 await tokensFor(server, revokedConsentClient, loginCookie);
 const pkce = pkcePair();
+/** Links mailed to users of their own: a reset whose new password is too short spends nothing. */
+const mailedToken = async (purpose: 'reset' | 'verify') => {
+  const owner = await aUser(server);
+  const outcome = purpose === 'reset' ? await requestPasswordReset(server.borealis.accounts, owner.email) : await sendVerificationMail(server.borealis.accounts, owner);
+  assert.equal(outcome, 'sent');
+  const link = linkIn(await mailbox.next(owner.email), server.url, purpose === 'reset' ? '/reset-password' : '/verify-email');
+  return new URL(link).searchParams.get('token') ?? '';
+};
+const [resetToken, verifyToken] = [await mailedToken('reset'), await mailedToken('verify')];
 
 interface Runtime {
   /** The real id for the route's path parameter (an owned client unless the route says otherwise). */
@@ -309,6 +326,16 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/settings/oauth/authorized/:client_id/revoke', auths: ['session', 'anon'],
     id: () => revokedConsentClient.clientId, form: ['csrf_token'], baseForm: csrfOnly,
   },
+
+  // Links sent by mail. The reset's new password is too short, so its link stays good; the
+  // confirmation is spent by its first case, the others find it spent.
+  { method: 'GET', path: '/forgot-password', auths: ['anon', 'session'] },
+  { method: 'POST', path: '/forgot-password', auths: ['anon', 'session'], perIp: true, form: ['csrf_token', 'email'], baseForm: () => [['email', `nobody-${unique()}@example.com`]] },
+  { method: 'GET', path: '/reset-password', auths: ['anon', 'session'], query: ['token'], baseQuery: () => [['token', resetToken]] },
+  { method: 'POST', path: '/reset-password', auths: ['anon', 'session'], form: ['csrf_token', 'token', 'new_password'], baseForm: () => [['token', resetToken], ['new_password', 'short']] },
+  { method: 'GET', path: '/verify-email', auths: ['anon', 'session'], query: ['token'], baseQuery: () => [['token', verifyToken]] },
+  { method: 'POST', path: '/verify-email', auths: ['anon', 'session'], form: ['csrf_token', 'token'], baseForm: () => [['token', verifyToken]] },
+  { method: 'POST', path: '/settings/account/verify-email', auths: ['session', 'anon'], fresh: true, form: ['csrf_token'], baseForm: csrfOnly },
 
   // Organizations.
   { method: 'GET', path: '/settings/organizations', auths: ['session', 'anon'], query: ['return_to', 'notice', 'organization', 'proof'], baseQuery: () => [['return_to', '/oauth2/authorize?client_id=x'], ['notice', 'left'], ['organization', organization.slug], ['proof', 'x']] },
@@ -681,8 +708,8 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
     // A bound on the file's run time; the 405 answers of every method Fastify routes on the
     // discovery paths added about a hundred cheap cases, leaving an organization about forty, the
     // confirmation pages and the notices' parameters about sixty, the account page about sixty,
-    // the invitation links' four routes about 165, the admin API's eleven and its 405s about 530
-    // (the whole file runs in about fifteen seconds).
-    assert.ok(cases <= 2490, `${cases} cases (setup adds 19 requests; the budget is 2509)`);
+    // the invitation links' four routes about 165, the admin API's eleven and its 405s about 530,
+    // the mailed links' seven routes about 205 (the whole file runs in about fifteen seconds).
+    assert.ok(cases <= 2700, `${cases} cases (setup adds 25 requests; the budget is 2725)`);
   });
 });

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword, startSession } from '../../accounts/accounts.js';
 import { passwordLength } from '../../accounts/passwords.js';
+import { sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
@@ -21,15 +22,43 @@ import { type FormError, formError } from '../views/form-error.js';
 import { tooManyAttempts } from './login.js';
 
 export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secret: string; secureCookies: boolean }) {
-  const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, name: signedIn.user.name, csrfToken: csrfToken(options.secret, signedIn.session.id) });
+  const pageUser = (signedIn: SignedIn) => ({
+    email: signedIn.user.email,
+    name: signedIn.user.name,
+    emailVerified: signedIn.user.emailVerified,
+    csrfToken: csrfToken(options.secret, signedIn.session.id),
+  });
   const page = '/settings/account';
+  const canMail = deps.mail !== undefined;
 
   app.get(page, async (request, reply) => {
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
-    const changed = singleQueryValue(request, 'notice') === 'password' && provenNotice(options.secret, signedIn.session.id, 'password', signedIn.user.id, singleQueryValue(request, 'proof'));
-    const notice = changed ? 'Your password was changed, and every other session was signed out.' : undefined;
-    return sendPage(reply, 200, accountPage(pageUser(signedIn), { notice }));
+    const kind = singleQueryValue(request, 'notice');
+    const proven = (kind === 'password' || kind === 'mailed') && provenNotice(options.secret, signedIn.session.id, kind, signedIn.user.id, singleQueryValue(request, 'proof'));
+    const notice = !proven ? undefined : kind === 'password' ? 'Your password was changed, and every other session was signed out.' : `A confirmation link is on its way to ${signedIn.user.email}. It works for 24 hours.`;
+    return sendPage(reply, 200, accountPage(pageUser(signedIn), { notice, canMail }));
+  });
+
+  // Mails a link that confirms the address (email-links.ts), awaited: the person is told if the relay refused.
+  if (canMail) app.post(`${page}/verify-email`, async (request, reply) => {
+    assertSameOrigin(request, options.publicOrigin);
+    const form = new Params(new Map(), await formParams(request));
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
+    assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+    const refuse = (status: number, mailError: string) => sendPage(reply, status, accountPage(pageUser(signedIn), { canMail, mailError }));
+    let outcome;
+    try {
+      outcome = await sendVerificationMail(deps, signedIn.user);
+    } catch (err) {
+      request.log.error({ err }, 'verification mail not sent');
+      return refuse(503, 'The mail could not be sent. Please try again in a minute.');
+    }
+    if (outcome === 'too_soon') return refuse(429, 'A link was mailed less than a minute ago: please check your mail, or ask again in a minute.');
+    if (outcome === 'no_user') return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
+    if (outcome === 'verified') return sendRedirect(reply, page, 303);
+    return sendRedirect(reply, `${page}?${noticeQuery(options.secret, signedIn.session.id, 'mailed', 'user', signedIn.user.id)}`, 303);
   });
 
   app.post(`${page}/password`, async (request, reply) => {
@@ -38,7 +67,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
     assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
-    const refuse = (status: number, error: FormError) => sendPage(reply, status, accountPage(pageUser(signedIn), { error }));
+    const refuse = (status: number, error: FormError) => sendPage(reply, status, accountPage(pageUser(signedIn), { error, canMail }));
     const next = form.get('new_password') ?? '';
     // Said before the current password is checked, which counts as a sign-in attempt.
     if (passwordLength(next) < MIN_PASSWORD) return refuse(400, formError(`The new password must be at least ${MIN_PASSWORD} characters.`, 'new_password'));

@@ -108,8 +108,14 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
 
       admin.post('/users', async (request, reply) => {
         const body = objectBody(request);
-        const read = (c: Collector) => ({ email: c.string(body, 'email', true), password: c.string(body, 'password', true), name: c.string(body, 'name', false, true) });
-        const input = await fields<{ email: string; password: string; name?: string }>(body, read, (v) => newUserProblems(v).map((e) => valueError(e, body)));
+        const read = (c: Collector) => ({
+          email: c.string(body, 'email', true),
+          password: c.string(body, 'password', true),
+          name: c.string(body, 'name', false, true),
+          emailVerified: c.boolean(body, 'email_verified'),
+        });
+        type NewUser = { email: string; password: string; name?: string; emailVerified?: boolean };
+        const input = await fields<NewUser>(body, read, (v) => newUserProblems(v).map((e) => valueError(e, body)));
         const created = await createUser(deps, input).catch((e: unknown) => refusal(e, body));
         return sendCompact(reply, 201, userJson(created));
       });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, createUser, startSession } from '../../accounts/accounts.js';
+import { sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
@@ -39,10 +40,11 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     reply: FastifyReply,
     status: number,
     view: (options: AuthFormOptions) => string,
-    fields: Omit<AuthFormOptions, 'csrfToken' | 'signupOpen'>,
+    fields: Omit<AuthFormOptions, 'csrfToken' | 'signupOpen' | 'passwordReset'>,
   ) {
     const csrfToken = preSessionToken(options.secret, request, reply, options.secureCookies);
-    return sendPage(reply, status, view({ ...fields, csrfToken, signupOpen: options.signupOpen }), await options.formLeadsTo(fields.returnTo));
+    const passwordReset = deps.mail !== undefined;
+    return sendPage(reply, status, view({ ...fields, csrfToken, signupOpen: options.signupOpen, passwordReset }), await options.formLeadsTo(fields.returnTo));
   }
 
   /**
@@ -92,6 +94,8 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (tokenRefused(request, form)) return authPage(request, reply, 403, signupPage, { returnTo, error: EXPIRED, email });
     try {
       const user = await createUser(deps, { email, password: form.get('password') ?? '', name: form.get('name') });
+      // Mailed after the answer: the sign-up does not wait on the relay, nor fail with it.
+      if (deps.mail) setImmediate(() => void sendVerificationMail(deps, user).catch((err: unknown) => request.log.error({ err }, 'verification mail not sent')));
       const started = await startSession(deps, user);
       // Blocked the moment it was created: the sign-in page says no more than it would then.
       if (!started) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);

@@ -5,13 +5,34 @@ import { html } from './html.js';
 import { layout } from './layout.js';
 
 /** /settings/account: who is signed in, and changing the password (which ends the other sessions). */
-export function accountPage(user: PageUser & { name: string | null }, options: { error?: FormError | undefined; notice?: string | undefined } = {}): string {
+export interface AccountPageOptions {
+  error?: FormError | undefined;
+  notice?: string | undefined;
+  /** A mail relay is configured: an unconfirmed address gets a button that mails a link (email-links.ts). */
+  canMail?: boolean;
+  /** The error of that button's form. */
+  mailError?: string | undefined;
+}
+
+/** Whether the address is confirmed, and the way to confirm it. */
+const addressStatus = (user: PageUser & { emailVerified: boolean }, options: AccountPageOptions) =>
+  user.emailVerified
+    ? html`<p>Your email address is confirmed.</p>`
+    : html`<p>Your email address is not confirmed yet: apps you sign in to are told so.</p>
+${options.mailError ? html`<p class="error" role="alert">${options.mailError}</p>` : ''}${
+        options.canMail
+          ? html`<form method="post" action="/settings/account/verify-email">${csrfField(user)}<div class="actions"><button class="secondary" type="submit">Mail me a confirmation link</button></div></form>`
+          : ''
+      }`;
+
+export function accountPage(user: PageUser & { name: string | null; emailVerified: boolean }, options: AccountPageOptions = {}): string {
   const { error } = options;
   return layout(
     { title: 'Account', user, narrow: true },
     html`<div class="card"><h1>Account</h1>
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <p>Signed in as <strong>${user.email}</strong>${user.name ? html` (${user.name})` : ''}.</p>
+${addressStatus(user, options)}
 <h2>Change password</h2>
 <p class="muted">You stay signed in here; every other session is signed out. Apps you authorized keep their access (<a href="/settings/oauth">review them</a>).</p>
 ${errorParagraph(error)}

@@ -11,9 +11,11 @@ export interface AuthFormOptions {
   /** Sign-up's name, kept when the form comes back with an error. */
   name?: string | undefined;
   signupOpen: boolean;
+  /** A mail relay is configured: "Forgot your password?" is offered (email-links.ts). */
+  passwordReset: boolean;
 }
 
-export function loginPage({ returnTo, csrfToken, error, email, signupOpen }: AuthFormOptions): string {
+export function loginPage({ returnTo, csrfToken, error, email, signupOpen, passwordReset }: AuthFormOptions): string {
   const signupLink = `/signup?return_to=${encodeURIComponent(returnTo)}`;
   return layout(
     { title: 'Sign in', narrow: true },
@@ -27,7 +29,7 @@ ${errorParagraph(error)}
 <input id="email" name="email" type="email" autocomplete="username" value="${email ?? ''}"${invalidIf(error, 'email')} required autofocus>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password"${invalidIf(error, 'password')} required>
-<div class="actions"><button type="submit">Sign in</button></div>
+<div class="actions"><button type="submit">Sign in</button>${passwordReset ? html`<a class="button secondary" href="/forgot-password">Forgot your password?</a>` : ''}</div>
 </form>
 ${signupOpen ? html`<p class="muted">No account yet? <a href="${signupLink}">Create one</a>.</p>` : ''}
 </div>`,

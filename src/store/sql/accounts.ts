@@ -63,6 +63,8 @@ export const users = (db: Db): UsersStore => ({
       const changed = await tx.run(`UPDATE users SET password_hash = ? WHERE id = ?${unless}`, [passwordHash, userId, ...(ifHash === undefined ? [] : [ifHash])]);
       if (changed === 0) return false;
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
+      // A reset link sent before the change would undo it (OWASP Forgot Password Cheat Sheet).
+      await tx.run("DELETE FROM email_links WHERE user_id = ? AND purpose = 'reset_password'", [userId]);
       if (revokeTokensAt !== undefined) await endGrants(tx, userId, revokeTokensAt);
       return true;
     });
@@ -74,14 +76,16 @@ export const users = (db: Db): UsersStore => ({
 
 /**
  * Spends the user's unused codes, revokes every token they hold and deletes the invitation links
- * they made. Each through an index (migration 010; tokens by (client_id, user_id), one client at a
- * time; migration 012): a rare command must not scan a table while it holds the writer.
+ * they made and the links mailed to them. Each through an index (migration 010; tokens by
+ * (client_id, user_id), one client at a time; migrations 012, 013): a rare command must not scan
+ * a table while it holds the writer.
  */
-async function endGrants(tx: Db, userId: string, now: number) {
+export async function endGrants(tx: Db, userId: string, now: number) {
   await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
   await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
   // Deleted, not only unusable while they are blocked: unblocking revives nothing (an intruder's links included).
   await tx.run('DELETE FROM organization_invitations WHERE invited_by = ?', [userId]);
+  await tx.run('DELETE FROM email_links WHERE user_id = ?', [userId]);
 }
 
 /**

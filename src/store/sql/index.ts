@@ -4,6 +4,7 @@ import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, type Param, isPostgresUrl, openDb } from './db.js';
 import { consents } from './consents.js';
+import { emailLinks } from './email-links.js';
 import { invitations } from './invitations.js';
 import { rateLimits } from './rate-limits.js';
 import { signInThrottle } from './sign-in-throttle.js';
@@ -57,6 +58,7 @@ function storeOver(db: Db, root: Db): Store {
     users: users(db),
     organizations: organizations(db),
     invitations: invitations(db),
+    emailLinks: emailLinks(db),
     sessions: sessions(db),
     clients: clients(db),
     codes: codes(db),
@@ -80,6 +82,7 @@ function storeOver(db: Db, root: Db): Store {
           ),
         () => deleteInBatches(db, 'user_sessions', 'expires_at < ?', [now]),
         () => deleteInBatches(db, 'organization_invitations', 'expires_at < ?', [now]),
+        () => deleteInBatches(db, 'email_links', 'expires_at < ?', [now]),
         // §5.5: an expired access token whose refresh token is absent or revoked is of no further
         // use; nor is a row revoked through its access token (row-wide, revoke.ts). A rotated row
         // is kept for reuse detection (above).

@@ -16,6 +16,7 @@ import * as emailLookupUnicode from './migrations/009-email-lookup-unicode.js';
 import * as userIndexes from './migrations/010-user-indexes.js';
 import * as emailLookupNormalised from './migrations/011-email-lookup-normalised.js';
 import * as organizationInvitations from './migrations/012-organization-invitations.js';
+import * as emailLinks from './migrations/013-email-links.js';
 
 interface Migration {
   version: number;
@@ -38,6 +39,7 @@ export const migrations: readonly Migration[] = [
   userIndexes,
   emailLookupNormalised,
   organizationInvitations,
+  emailLinks,
 ];
 
 /**

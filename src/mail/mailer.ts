@@ -1,0 +1,54 @@
+/**
+ * Mail over SMTP (nodemailer), for the links that prove an address (accounts/email-links.ts).
+ * Configured by BOREALIS_SMTP_URL; without it Borealis sends nothing, and the pages that would
+ * are not offered. One connection per message: these mails are rare, and a pool would hold a
+ * connection open that the relay may close under it.
+ */
+import nodemailer from 'nodemailer';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  /** Resolves once the relay accepted the message; rejects with a MailError otherwise. */
+  send(mail: Mail): Promise<void>;
+  close(): void;
+}
+
+/**
+ * A relay that refused or could not be reached. Only what is safe to log is kept: the relay's
+ * reply may quote the recipient's address, and the message holds a credential.
+ */
+export class MailError extends Error {
+  constructor(
+    readonly code: string | undefined,
+    readonly responseCode: number | undefined,
+  ) {
+    super(`mail not sent (${code ?? 'unknown'}${responseCode ? ` ${responseCode}` : ''})`);
+  }
+}
+
+/**
+ * Bounds on each stage, so a relay that hangs does not keep a message (and its link) in memory
+ * for nodemailer's defaults of minutes.
+ */
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
+export function smtpMailer(url: string, from: string): Mailer {
+  // Settings the URL's query names (`?requireTLS=true`) take precedence over these.
+  const transport = nodemailer.createTransport({ url, ...TIMEOUTS }, { from });
+  return {
+    async send(mail) {
+      try {
+        await transport.sendMail({ to: mail.to, subject: mail.subject, text: mail.text });
+      } catch (error) {
+        const { code, responseCode } = error as { code?: string; responseCode?: number };
+        throw new MailError(code, responseCode);
+      }
+    },
+    close: () => transport.close(),
+  };
+}

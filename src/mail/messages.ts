@@ -1,0 +1,38 @@
+/**
+ * The text of the mails Borealis sends. Plain text: every client shows it, and the one link in
+ * it is the whole message. Each says what happens if the reader did nothing (OWASP Forgot
+ * Password Cheat Sheet: the mail must not alarm, nor invite action from someone who did not ask).
+ */
+import type { Mail } from './mailer.js';
+
+const host = (publicUrl: string) => new URL(publicUrl).host;
+
+export function verifyEmailMail(to: string, link: string, publicUrl: string): Mail {
+  return {
+    to,
+    subject: 'Confirm your email address',
+    text: `Hello,
+
+An account at ${host(publicUrl)} uses this email address. To confirm that it is yours, open this link within 24 hours:
+
+${link}
+
+If you did not create that account, ignore this mail: the address stays unconfirmed.
+`,
+  };
+}
+
+export function resetPasswordMail(to: string, link: string, publicUrl: string): Mail {
+  return {
+    to,
+    subject: 'Set a new password',
+    text: `Hello,
+
+Someone, hopefully you, asked to set a new password for the account ${to} at ${host(publicUrl)}. To choose one, open this link within an hour:
+
+${link}
+
+If it was not you, ignore this mail: your password stays as it is.
+`,
+  };
+}

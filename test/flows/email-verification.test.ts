@@ -1,0 +1,150 @@
+/**
+ * Confirming an address by a mailed link (accounts/email-links.ts): mailed at sign-up and from the
+ * account page, confirmed by the link's form (opening it spends nothing: mail scanners fetch
+ * links), and then `email_verified` is true in userinfo and id_tokens (OIDC Core §5.1).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AuditEvent } from '../../src/audit.js';
+import { consoleCsrf } from '../support/console.js';
+import { type Mailbox, linkIn, startMailbox } from '../support/mailbox.js';
+import { aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
+import { type TestServer, fakeClock, startServer } from '../support/server.js';
+
+describe('confirming an email address by a mailed link', () => {
+  let server: TestServer;
+  let mailbox: Mailbox;
+  const clock = fakeClock();
+  before(async () => {
+    mailbox = await startMailbox();
+    server = await startServer({ now: clock, env: { BOREALIS_SMTP_URL: mailbox.url } });
+  });
+  after(async () => {
+    await server.close();
+    await mailbox.close();
+  });
+
+  const get = (path: string, cookie = '') => fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+  const post = (path: string, fields: Record<string, string>, cookie = '') =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { cookie }, body: new URLSearchParams(fields), redirect: 'manual' });
+  const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
+  const emailVerified = async (cookie: string) => {
+    const { access_token } = await tokensFor(server, await aClient(server), cookie);
+    const info = await fetch(`${server.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } });
+    return ((await info.json()) as { email_verified: boolean }).email_verified;
+  };
+  const askForLink = async (cookie: string) => post('/settings/account/verify-email', { csrf_token: await consoleCsrf(server, cookie) }, cookie);
+
+  test('sign-up mails a link; opening it only asks; confirming sets email_verified; the link works once', async () => {
+    const email = `new-${Date.now()}@example.com`;
+    const signedUp = await post('/signup', { email, password: 'a long enough password', return_to: '/' });
+    assert.equal(signedUp.status, 303);
+    const cookie = (signedUp.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const mail = await mailbox.next(email);
+    assert.deepEqual([mail.subject, mail.from], ['Confirm your email address', `Borealis <no-reply@${new URL(server.url).hostname}>`]);
+    const link = linkIn(mail, server.url, '/verify-email');
+    assert.match(link, /\?token=polar_ev_\w+$/);
+    assert.equal(
+      mail.text.replace(link, 'LINK').replace(/\r\n/g, '\n'),
+      `Hello,\n\nAn account at ${new URL(server.url).host} uses this email address. To confirm that it is yours, open this link within 24 hours:\n\nLINK\n\nIf you did not create that account, ignore this mail: the address stays unconfirmed.\n`,
+    );
+    const path = link.slice(server.url.length);
+    const opened = await get(path);
+    assert.deepEqual([opened.status, opened.headers.get('referrer-policy')], [200, 'no-referrer']);
+    const html = await opened.text();
+    assert.ok(html.includes(`<p>Confirm that <strong>${email}</strong> is your address. Apps you sign in to will be told it is confirmed.</p>`), html);
+    assert.ok(html.includes(`<input type="hidden" name="token" value="${tokenOf(link)}">`), html);
+    assert.equal(await emailVerified(cookie), false, 'a fetched link confirms nothing');
+    const confirmed = await post('/verify-email', { token: tokenOf(link) });
+    assert.equal(confirmed.status, 200);
+    assert.ok((await confirmed.text()).includes(`<p><strong>${email}</strong> is confirmed.</p>`));
+    assert.equal(await emailVerified(cookie), true);
+    assert.equal((await post('/verify-email', { token: tokenOf(link) })).status, 404);
+    const account = await (await get('/settings/account', cookie)).text();
+    assert.ok(account.includes('<p>Your email address is confirmed.</p>'), account);
+    assert.equal(account.includes('verify-email'), false);
+  });
+
+  test('the account page mails a link on request: once a minute, and not when confirmed', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const account = await (await get('/settings/account', cookie)).text();
+    assert.ok(account.includes('<p>Your email address is not confirmed yet: apps you sign in to are told so.</p>'), account);
+    assert.ok(account.includes('<form method="post" action="/settings/account/verify-email">'), account);
+    const asked = await askForLink(cookie);
+    assert.equal(asked.status, 303);
+    const location = asked.headers.get('location') ?? '';
+    assert.match(location, new RegExp(`^/settings/account\\?notice=mailed&user=${user.id}&proof=[\\w-]{43}$`));
+    assert.ok((await (await get(location, cookie)).text()).includes(`<p class="notice" role="status">A confirmation link is on its way to ${user.email}. It works for 24 hours.</p>`));
+    const first = linkIn(await mailbox.next(user.email), server.url, '/verify-email');
+    const tooSoon = await askForLink(cookie);
+    assert.equal(tooSoon.status, 429);
+    assert.ok((await tooSoon.text()).includes('<p class="error" role="alert">A link was mailed less than a minute ago: please check your mail, or ask again in a minute.</p>'));
+    clock.advance(61);
+    assert.equal((await askForLink(cookie)).status, 303);
+    const second = linkIn(await mailbox.next(user.email), server.url, '/verify-email');
+    assert.equal((await get(first.slice(server.url.length))).status, 404, 'replaced by the newer link');
+    assert.equal((await post('/verify-email', { token: tokenOf(second) })).status, 200);
+    const done = await askForLink(cookie);
+    assert.deepEqual([done.status, done.headers.get('location')], [303, '/settings/account']);
+    assert.deepEqual(mailbox.take(user.email), []);
+    clock.advance(61);
+  });
+
+  test('a relay that refuses: the page says so (503), and the address stays unconfirmed', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    mailbox.refuse(true);
+    try {
+      const refused = await askForLink(cookie);
+      assert.equal(refused.status, 503);
+      assert.ok((await refused.text()).includes('<p class="error" role="alert">The mail could not be sent. Please try again in a minute.</p>'));
+    } finally {
+      mailbox.refuse(false);
+    }
+    assert.equal(await emailVerified(cookie), false);
+  });
+
+  test('a link lasts 24 hours', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    await askForLink(cookie);
+    const link = linkIn(await mailbox.next(user.email), server.url, '/verify-email');
+    clock.advance(24 * 3600);
+    assert.equal((await post('/verify-email', { token: tokenOf(link) })).status, 404);
+    assert.equal(await emailVerified(cookie), false);
+  });
+
+  test('security events: the mail sent and the address confirmed, with ids only', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const events: AuditEvent[] = [];
+    const detach = server.borealis.ctx.audit.attach((event) => events.push(event));
+    try {
+      await askForLink(cookie);
+      await post('/verify-email', { token: tokenOf(linkIn(await mailbox.next(user.email), server.url, '/verify-email')) });
+      assert.deepEqual(events, [
+        { audit: 'email.verification_sent', user_id: user.id },
+        { audit: 'email.verified', user_id: user.id },
+      ]);
+    } finally {
+      detach();
+    }
+  });
+
+  test("a browser's confirmation needs the page's CSRF token", async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    await askForLink(cookie);
+    const token = tokenOf(linkIn(await mailbox.next(user.email), server.url, '/verify-email'));
+    const refused = await fetch(`${server.url}/verify-email`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin', origin: server.url },
+      body: new URLSearchParams({ token }),
+      redirect: 'manual',
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(await emailVerified(cookie), false);
+    assert.equal((await post('/verify-email', { token })).status, 200);
+  });
+});
