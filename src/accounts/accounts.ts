@@ -25,9 +25,18 @@ export class AccountError extends Error {
   }
 }
 
-/** Dot-separated labels after the `@`: each character has one place to go, so no backtracking. */
-const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
+/**
+ * Dot-separated labels after the `@`: each character has one place to go, so no backtracking.
+ * An address as a mail header can carry it: no whitespace, and none of the characters that
+ * separate or quote addresses there (commas, semicolons, colons, angle brackets, parentheses,
+ * square brackets, backslashes, double quotes), which a mailer reads as a list or a display name
+ * and delivers elsewhere. Polar's EmailStr (email-validator) refuses them too.
+ */
+const EMAIL = /^[^\s@,;:<>()[\]\\"]+@[^\s@,;:<>()[\]\\".]+(?:\.[^\s@,;:<>()[\]\\".]+)+$/;
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+/** Whether mail can go to `email` as it is, and to it alone (accounts made before the rule above may not). */
+export const isMailable = (email: string) => EMAIL.test(email) && !INVISIBLE.test(email);
+
 export const MAX_ORGANIZATION_NAME = 255;
 export const MIN_PASSWORD = 8;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

@@ -8,9 +8,9 @@
  */
 import { timeOrderedId } from '../oauth/ids.js';
 import type { CredentialKind } from '../oauth/credentials.js';
-import { resetPasswordMail, verifyEmailMail } from '../mail/messages.js';
+import { passwordChangedMail, resetPasswordMail, verifyEmailMail } from '../mail/messages.js';
 import type { EmailLinkPurpose, User } from '../store/store.js';
-import { type AccountsDeps, passwordProblem } from './accounts.js';
+import { type AccountsDeps, isMailable, passwordProblem } from './accounts.js';
 import { hashPassword } from './passwords.js';
 import { emailKey } from './sign-in.js';
 
@@ -27,7 +27,8 @@ export const RESET_PASSWORD_PATH = '/reset-password';
 
 const KIND: Record<EmailLinkPurpose, CredentialKind> = { verify_email: 'emailVerification', reset_password: 'passwordReset' };
 
-export type MailOutcome = 'sent' | 'too_soon' | 'no_user';
+/** `unmailable`: an address made before the rule that every address be one mail can go to alone (accounts.ts). */
+export type MailOutcome = 'sent' | 'too_soon' | 'no_user' | 'unmailable';
 
 /**
  * Stores a new link for `user` and mails it. The link is stored first: a mail that goes out holds
@@ -37,6 +38,7 @@ export type MailOutcome = 'sent' | 'too_soon' | 'no_user';
 async function mailLink(deps: AccountsDeps, user: User, purpose: EmailLinkPurpose): Promise<MailOutcome> {
   const mail = deps.mail;
   if (!mail) throw new Error('no mail relay is configured');
+  if (!isMailable(user.email)) return 'unmailable';
   const token = deps.credentials.mint(KIND[purpose]);
   const now = deps.now();
   const lifetime = purpose === 'verify_email' ? VERIFY_EMAIL_LIFETIME : RESET_PASSWORD_LIFETIME;
@@ -64,6 +66,15 @@ export async function requestPasswordReset(deps: AccountsDeps, email: string): P
   return mailLink(deps, user, 'reset_password');
 }
 
+/**
+ * Tells the owner their password was changed (OWASP Forgot Password Cheat Sheet), by them or by
+ * whoever had their password or mailbox, with the way back in. Nothing when no relay is set.
+ */
+export async function notifyPasswordChanged(deps: AccountsDeps, user: User): Promise<void> {
+  if (!deps.mail || !isMailable(user.email)) return;
+  await deps.mail.mailer.send(passwordChangedMail(user.email, deps.mail.publicUrl));
+}
+
 /** The user a good link of that purpose is for, or undefined (malformed, unknown, used, replaced, expired). */
 export async function findEmailLink(deps: AccountsDeps, token: string, purpose: EmailLinkPurpose): Promise<User | undefined> {
   if (!deps.credentials.isWellFormed(token, KIND[purpose])) return undefined;
@@ -79,15 +90,21 @@ export async function verifyEmail(deps: AccountsDeps, token: string): Promise<Us
 
 /**
  * Sets a new password through a reset link (accounts-store.ts `resetPassword`): every session
- * ends; on an address not confirmed before, so do the tokens. The address's sign-in lock is
- * lifted: the reset is how a locked-out person gets back in. Throws AccountError for a password
- * too short; undefined when the link is no good.
+ * ends; on an address not confirmed before, so do the tokens and consents, and with
+ * `endAppAccess` the tokens of a confirmed one. The address's sign-in lock is lifted: the reset
+ * is how a locked-out person gets back in. Throws AccountError for a password too short;
+ * undefined when the link is no good.
  */
-export async function resetPassword(deps: AccountsDeps, token: string, password: string): Promise<{ user: User; tokensRevoked: boolean } | undefined> {
+export async function resetPassword(
+  deps: AccountsDeps,
+  token: string,
+  password: string,
+  options: { endAppAccess?: boolean } = {},
+): Promise<{ user: User; tokensRevoked: boolean } | undefined> {
   const problem = passwordProblem(password);
   if (problem) throw problem;
   if (!deps.credentials.isWellFormed(token, 'passwordReset')) return undefined;
-  const reset = await deps.store.emailLinks.resetPassword(deps.credentials.hash(token), await hashPassword(password), deps.now());
+  const reset = await deps.store.emailLinks.resetPassword(deps.credentials.hash(token), await hashPassword(password), deps.now(), options);
   if (!reset) return undefined;
   await deps.store.signInThrottle.clear(emailKey(reset.user.email));
   deps.audit.record({ audit: 'password.changed', user_id: reset.user.id, by: 'reset_link', tokens_revoked: reset.tokensRevoked });

@@ -37,9 +37,18 @@ export class MailError extends Error {
  */
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
+/** A relay on this machine: nothing on the way to strip STARTTLS from. */
+const isLoopback = (host: string) => host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * `smtp://` upgrades with STARTTLS, and refuses to send without it (the links are credentials, and
+ * one on the path could strip the offer), but to a relay on loopback. Settings the URL's query
+ * names (`?requireTLS=false`) take precedence over these.
+ */
+export const transportOptions = (url: string) => ({ url, requireTLS: !isLoopback(new URL(url).hostname), ...TIMEOUTS });
+
 export function smtpMailer(url: string, from: string): Mailer {
-  // Settings the URL's query names (`?requireTLS=true`) take precedence over these.
-  const transport = nodemailer.createTransport({ url, ...TIMEOUTS }, { from });
+  const transport = nodemailer.createTransport(transportOptions(url), { from });
   return {
     async send(mail) {
       try {

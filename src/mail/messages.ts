@@ -13,7 +13,7 @@ export function verifyEmailMail(to: string, link: string, publicUrl: string): Ma
     subject: 'Confirm your email address',
     text: `Hello,
 
-An account at ${host(publicUrl)} uses this email address. To confirm that it is yours, open this link within 24 hours:
+An account at ${host(publicUrl)} uses this email address. To confirm that it is yours, open this link within 24 hours and sign in to that account if you are asked:
 
 ${link}
 
@@ -33,6 +33,21 @@ Someone, hopefully you, asked to set a new password for the account ${to} at ${h
 ${link}
 
 If it was not you, ignore this mail: your password stays as it is.
+`,
+  };
+}
+
+export function passwordChangedMail(to: string, publicUrl: string): Mail {
+  return {
+    to,
+    subject: 'Your password was changed',
+    text: `Hello,
+
+The password of the account ${to} at ${host(publicUrl)} was changed just now, and its other sessions were signed out.
+
+If it was you, there is nothing to do. If it was not, set a new password at once:
+
+${publicUrl}/forgot-password
 `,
   };
 }

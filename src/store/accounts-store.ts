@@ -160,7 +160,8 @@ export interface EmailLinksStore {
    * Spends a good `reset_password` link and sets the password hash, in one transaction: every
    * session of the user ends and the address is marked verified (the link proved it). When it
    * was not verified before, whoever set the account up had not proved the address, so their
-   * tokens, codes and invitation links end too (`tokensRevoked`). Of several at once, one.
+   * tokens, codes, invitation links and consents end too (`tokensRevoked`); `endAppAccess` ends
+   * the tokens, codes and invitation links of a verified one (a stolen password). Of several at once, one.
    */
-  resetPassword(tokenHash: string, passwordHash: string, now: number): Promise<{ user: User; tokensRevoked: boolean } | undefined>;
+  resetPassword(tokenHash: string, passwordHash: string, now: number, options?: { endAppAccess?: boolean }): Promise<{ user: User; tokensRevoked: boolean } | undefined>;
 }

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit.js';
+import { consolePost } from '../support/console.js';
 import { type Mailbox, linkIn, startMailbox } from '../support/mailbox.js';
-import { PASSWORD, aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
+import { PASSWORD, aClient, aUser, authorizeQuery, getAuthorize, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
 
 describe('password reset by a mailed link', () => {
@@ -40,7 +41,7 @@ describe('password reset by a mailed link', () => {
   /** Asks for a link for `email`, and the link mailed. */
   async function resetLink(email: string): Promise<string> {
     assert.equal((await post('/forgot-password', { email })).status, 200);
-    return linkIn(await mailbox.next(email), server.url, '/reset-password');
+    return linkIn(await mailbox.next(email, 'Set a new password'), server.url, '/reset-password');
   }
   const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
   const mailsAfterAMoment = async (email: string) => {
@@ -85,7 +86,9 @@ describe('password reset by a mailed link', () => {
       const opened = await get(path);
       assert.deepEqual([opened.status, opened.headers.get('referrer-policy')], [200, 'no-referrer']);
       const html = await opened.text();
-      assert.ok(html.includes(`<p>For <strong>${user.email}</strong>. Every session of this account will be signed out.</p>`), html);
+      const warning = `<p>For <strong>${user.email}</strong>. Every session of this account will be signed out, and, as its address was never confirmed, so will every app you or anyone else authorized with it.</p>`;
+      assert.ok(html.includes(warning), html);
+      assert.equal(html.includes('end_app_access'), false, 'no choice to make: every app loses access');
       assert.ok(html.includes(`<input type="hidden" name="token" value="${tokenOf(link)}">`), html);
       assert.ok(html.includes('<input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="8" required autofocus>'), html);
     }
@@ -109,7 +112,7 @@ describe('password reset by a mailed link', () => {
     const before = await tokensFor(server, client, await signIn(server, unconfirmed));
     const done = await post('/reset-password', { token: tokenOf(await resetLink(unconfirmed.email)), new_password: 'a new password at last' });
     const said = await done.text();
-    assert.ok(said.includes("<p>Sign in with your new password. Every session of the account was signed out, and, as the address had not been confirmed before, every app's access to it ended.</p>"), said);
+    assert.ok(said.includes("<p>Sign in with your new password. Every session of the account was signed out, and every app's access to it ended.</p>"), said);
     const userinfo = (token: string) => fetch(`${server.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal((await userinfo(before.access_token)).status, 401);
     const signedIn = await post('/login', { email: unconfirmed.email, password: 'a new password at last', return_to: '/' });
@@ -120,6 +123,52 @@ describe('password reset by a mailed link', () => {
     const second = await post('/reset-password', { token: tokenOf(await resetLink(unconfirmed.email)), new_password: 'and one more password' });
     assert.ok((await second.text()).includes('<p>Sign in with your new password. Every session of the account was signed out.</p>'));
     assert.equal((await userinfo(after.access_token)).status, 200, 'confirmed now: an app acts for the user, not the password');
+  });
+
+  test('an account made in its owner\'s name: after the owner\'s reset, an app it authorized asks for consent again', async () => {
+    const owner = await aUser(server);
+    const client = await aClient(server);
+    await tokensFor(server, client, await signIn(server, owner)); // consented, by whoever made the account
+    await post('/reset-password', { token: tokenOf(await resetLink(owner.email)), new_password: 'the owner password' });
+    const signedIn = await post('/login', { email: owner.email, password: 'the owner password', return_to: '/' });
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const silent = await getAuthorize(server, cookie, authorizeQuery(client, { prompt: 'none' }));
+    const location = new URL(silent.headers.get('location') ?? '', server.url);
+    assert.deepEqual([silent.status, location.searchParams.get('error'), location.searchParams.get('code')], [302, 'consent_required', null]);
+  });
+
+  test("a confirmed account may end every app's access with its reset; the owner is told by mail of each change", async () => {
+    const user = await aUser(server);
+    const userinfo = (token: string) => fetch(`${server.url}/v1/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+    const cookieWith = async (password: string) =>
+      (await post('/login', { email: user.email, password, return_to: '/' })).headers.get('set-cookie')?.split(';')[0] ?? '';
+    const reset = async (password: string, fields: Record<string, string> = {}) =>
+      post('/reset-password', { token: tokenOf(await resetLink(user.email)), new_password: password, ...fields });
+    await reset('first new password'); // confirms the address
+    const notice = await mailbox.next(user.email, 'Your password was changed');
+    assert.equal(
+      notice.text.replace(/\r\n/g, '\n'),
+      `Hello,\n\nThe password of the account ${user.email} at ${new URL(server.url).host} was changed just now, and its other sessions were signed out.\n\nIf it was you, there is nothing to do. If it was not, set a new password at once:\n\n${server.url}/forgot-password\n`,
+    );
+    const kept = await tokensFor(server, await aClient(server), await cookieWith('first new password'));
+    const link = await resetLink(user.email);
+    const form = await (await get(link.slice(server.url.length))).text();
+    assert.ok(form.includes('<label class="choice"><input type="checkbox" name="end_app_access"> Also end the access of every app I authorized (someone else may have had my password)</label>'), form);
+    await post('/reset-password', { token: tokenOf(link), new_password: 'second new password' });
+    assert.equal((await userinfo(kept.access_token)).status, 200, 'not asked: the apps keep their access');
+    const ended = await tokensFor(server, await aClient(server), await cookieWith('second new password'));
+    const done = await reset('third new password', { end_app_access: 'on' });
+    assert.ok((await done.text()).includes("<p>Sign in with your new password. Every session of the account was signed out, and every app's access to it ended.</p>"));
+    assert.deepEqual([(await userinfo(kept.access_token)).status, (await userinfo(ended.access_token)).status], [401, 401]);
+    for (const _ of [2, 3]) await mailbox.next(user.email, 'Your password was changed');
+  });
+
+  test('a change on the account page is told by mail too', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const changed = await consolePost(server, cookie, '/settings/account/password', { current_password: PASSWORD, new_password: 'changed on the page' });
+    assert.equal(changed.status, 303);
+    assert.ok((await mailbox.next(user.email, 'Your password was changed')).text.includes(`${server.url}/forgot-password`));
   });
 
   test('a newer link replaces the one before; at most one mail a minute; a link lasts an hour', async () => {

@@ -93,6 +93,21 @@ describe(`store contract: links sent by mail (${ENGINE})`, () => {
     assert.equal(await h.store.emailLinks.find(verify.hash, 'verify_email', NOW + 6), undefined, 'links mailed before end too');
   });
 
+  test('a reset of an address never confirmed forgets its consents; endAppAccess ends a confirmed one\'s tokens, not its consents', async () => {
+    const { clientId } = await storedClient(h.store);
+    const unconfirmed = await storedUser(h.store);
+    const confirmed = await storedUser(h.store, { emailVerified: true });
+    const token = aToken(clientId, confirmed.id);
+    await h.store.tokens.create(token);
+    for (const user of [unconfirmed, confirmed]) await h.store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
+    const consents = (user: User) => count(h.raw, 'SELECT COUNT(*) AS n FROM oauth2_grants WHERE user_id = ?', [user.id]);
+    await h.store.emailLinks.resetPassword((await linked(unconfirmed, 'reset_password')).hash, '$scrypt$new', NOW + 5);
+    const reset = await h.store.emailLinks.resetPassword((await linked(confirmed, 'reset_password')).hash, '$scrypt$new', NOW + 5, { endAppAccess: true });
+    assert.equal(reset?.tokensRevoked, true);
+    assert.equal((await h.store.tokens.findByAccess(accessKey(token)))?.accessTokenRevokedAt, NOW + 5);
+    assert.deepEqual([await consents(unconfirmed), await consents(confirmed)], [0, 1]);
+  });
+
   test('blocking ends every link; a password change ends the reset links', async () => {
     const user = await storedUser(h.store);
     const verify = await linked(user, 'verify_email');

@@ -18,10 +18,10 @@ export interface Mailbox {
   /** BOREALIS_SMTP_URL for this relay. */
   url: string;
   received: ReceivedMail[];
-  /** The next message to `to` not taken yet (5 s at most). */
-  next(to: string): Promise<ReceivedMail>;
-  /** The messages to `to` not taken yet, taking them. */
-  take(to: string): ReceivedMail[];
+  /** The next message to `to` not taken yet (5 s at most), with that subject if one is given. */
+  next(to: string, subject?: string): Promise<ReceivedMail>;
+  /** The messages to `to` not taken yet (with that subject if given), taking them. */
+  take(to: string, subject?: string): ReceivedMail[];
   /** Refuse (true) or accept (false) every message from now on. */
   refuse(on: boolean): void;
   close(): Promise<void>;
@@ -61,13 +61,13 @@ export async function startMailbox(): Promise<Mailbox> {
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const unread = (to: string) => received.filter((m) => !taken.has(m) && m.to.includes(to));
+  const unread = (to: string, subject?: string) => received.filter((m) => !taken.has(m) && m.to.includes(to) && (subject === undefined || m.subject === subject));
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
-    async next(to) {
+    async next(to, subject) {
       for (let waited = 0; waited < 5000; waited += 20) {
-        const [mail] = unread(to);
+        const [mail] = unread(to, subject);
         if (mail) {
           taken.add(mail);
           return mail;
@@ -76,8 +76,8 @@ export async function startMailbox(): Promise<Mailbox> {
       }
       throw new Error(`no mail to ${to} within 5 s`);
     },
-    take(to) {
-      const mails = unread(to);
+    take(to, subject) {
+      const mails = unread(to, subject);
       for (const mail of mails) taken.add(mail);
       return mails;
     },

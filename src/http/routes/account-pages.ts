@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword, startSession } from '../../accounts/accounts.js';
 import { passwordLength } from '../../accounts/passwords.js';
-import { sendVerificationMail } from '../../accounts/email-links.js';
+import { notifyPasswordChanged, sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
@@ -56,6 +56,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
       return refuse(503, 'The mail could not be sent. Please try again in a minute.');
     }
     if (outcome === 'too_soon') return refuse(429, 'A link was mailed less than a minute ago: please check your mail, or ask again in a minute.');
+    if (outcome === 'unmailable') return refuse(400, 'This address cannot receive mail from this server: ask its operator to confirm it.');
     if (outcome === 'no_user') return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
     if (outcome === 'verified') return sendRedirect(reply, page, 303);
     return sendRedirect(reply, `${page}?${noticeQuery(options.secret, signedIn.session.id, 'mailed', 'user', signedIn.user.id)}`, 303);
@@ -83,6 +84,9 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
       if (!(error instanceof AccountError)) throw error;
       return refuse(400, formError(error.message, 'current_password'));
     }
+    setImmediate(() => {
+      notifyPasswordChanged(deps, checked.user).catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
+    });
     // Checking the password was a re-authentication: a new session replaces this one (OWASP), so a
     // copy of this cookie ends with every other session.
     const changed = await deps.store.users.findById(signedIn.user.id);

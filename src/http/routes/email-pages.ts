@@ -6,12 +6,32 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps } from '../../accounts/accounts.js';
-import { RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH, findEmailLink, requestPasswordReset, resetPassword, verifyEmail } from '../../accounts/email-links.js';
+import {
+  RESET_PASSWORD_PATH,
+  VERIFY_EMAIL_PATH,
+  findEmailLink,
+  notifyPasswordChanged,
+  requestPasswordReset,
+  resetPassword,
+  verifyEmail,
+} from '../../accounts/email-links.js';
+import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
-import { assertSameOrigin, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
+import type { User } from '../../store/store.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
-import { emailVerifiedPage, forgotPasswordPage, linkInvalidPage, passwordResetPage, resetLinkSentPage, resetPasswordPage, verifyEmailPage } from '../views/email-links.js';
+import { currentSession } from '../session.js';
+import {
+  emailVerifiedPage,
+  forgotPasswordPage,
+  linkInvalidPage,
+  passwordResetPage,
+  resetLinkSentPage,
+  resetPasswordPage,
+  signInToConfirmPage,
+  verifyEmailPage,
+} from '../views/email-links.js';
 import { type FormError, formError } from '../views/form-error.js';
 
 export interface EmailPageOptions {
@@ -49,7 +69,7 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
     const token = singleQueryValue(request, 'token') ?? '';
     const user = await findEmailLink(deps, token, 'reset_password');
     if (!user) return linkPage(reply, 404, linkInvalidPage('reset_password'));
-    return linkPage(reply, 200, resetPasswordPage({ csrfToken: csrf(request, reply), token, email: user.email }));
+    return linkPage(reply, 200, resetPasswordPage({ csrfToken: csrf(request, reply), token, user }));
   });
 
   app.post(RESET_PASSWORD_PATH, async (request, reply) => {
@@ -59,11 +79,14 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
     const user = await findEmailLink(deps, token, 'reset_password');
     if (!user) return linkPage(reply, 404, linkInvalidPage('reset_password'));
     const again = (status: number, error: FormError) =>
-      linkPage(reply, status, resetPasswordPage({ csrfToken: csrf(request, reply), token, email: user.email, error }));
+      linkPage(reply, status, resetPasswordPage({ csrfToken: csrf(request, reply), token, user, error }));
     if (refused(request, form)) return again(403, EXPIRED);
     try {
-      const reset = await resetPassword(deps, token, form.get('new_password') ?? '');
+      const reset = await resetPassword(deps, token, form.get('new_password') ?? '', { endAppAccess: form.get('end_app_access') === 'on' });
       if (!reset) return linkPage(reply, 404, linkInvalidPage('reset_password'));
+      setImmediate(() => {
+        notifyPasswordChanged(deps, reset.user).catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
+      });
       return linkPage(reply, 200, passwordResetPage(reset.tokensRevoked));
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
@@ -71,11 +94,27 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
     }
   });
 
+  /**
+   * Confirming takes the account's own session. A link that anyone could spend would let a person
+   * who made an account in someone else's name have it confirmed by that someone's click on the
+   * mail, and keep it (a pre-hijacked account): they cannot sign in to it, so they cannot confirm.
+   */
+  const confirmFor = async (request: FastifyRequest, reply: FastifyReply, token: string, user: User, status: number) => {
+    const signedIn = await currentSession(request, deps);
+    if (signedIn?.user.id === user.id) return { signedIn };
+    const back = `${VERIFY_EMAIL_PATH}?token=${encodeURIComponent(token)}`;
+    await linkPage(reply, status, signInToConfirmPage(user.email, back, signedIn && pageUser(signedIn)));
+    return undefined;
+  };
+  const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) });
+
   app.get(VERIFY_EMAIL_PATH, async (request, reply) => {
     const token = singleQueryValue(request, 'token') ?? '';
     const user = await findEmailLink(deps, token, 'verify_email');
     if (!user) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    return linkPage(reply, 200, verifyEmailPage({ csrfToken: csrf(request, reply), token, email: user.email }));
+    const own = await confirmFor(request, reply, token, user, 200);
+    if (!own) return reply;
+    return linkPage(reply, 200, verifyEmailPage({ user: pageUser(own.signedIn), token }));
   });
 
   app.post(VERIFY_EMAIL_PATH, async (request, reply) => {
@@ -84,9 +123,11 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
     const token = form.get('token') ?? '';
     const found = await findEmailLink(deps, token, 'verify_email');
     if (!found) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    if (refused(request, form)) return linkPage(reply, 403, verifyEmailPage({ csrfToken: csrf(request, reply), token, email: found.email }));
+    const own = await confirmFor(request, reply, token, found, 403);
+    if (!own) return reply;
+    assertCsrfToken(options.secret, own.signedIn.session.id, form.get('csrf_token'));
     const user = await verifyEmail(deps, token);
     if (!user) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    return linkPage(reply, 200, emailVerifiedPage(user.email));
+    return linkPage(reply, 200, emailVerifiedPage(pageUser(own.signedIn)));
   });
 }
