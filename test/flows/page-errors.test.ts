@@ -84,6 +84,18 @@ describe('errors on the pages a person fills in', () => {
     assert.ok(expired.text.includes(nav), expired.text);
     // A cookie naming no session is as signed out.
     assert.equal((await get('/settings/nothing-here', `polar_session=polar_us_${'A'.repeat(43)}`)).text.includes('<nav'), false);
+    // The authorization page's own error (an unknown client: nothing to redirect to), by GET and by its form.
+    const unknownClient = '/oauth2/authorize?response_type=code&client_id=polar_ci_unknown&redirect_uri=https%3A%2F%2Fapp.example%2Fcb';
+    const authorizeError = await get(unknownClient, cookie);
+    assert.equal(authorizeError.status, 400);
+    assert.ok(authorizeError.text.includes('<h1>This request cannot be completed</h1>') && authorizeError.text.includes(nav), authorizeError.text);
+    assert.equal((await get(unknownClient)).text.includes('<nav'), false, 'signed out');
+    const csrf = /name="csrf_token" value="([\w-]+)"/.exec(authorizeError.text)?.[1] ?? '';
+    const body = form({ action: 'allow', csrf_token: csrf });
+    const formError = await fetch(`${server.url}${unknownClient}`, { method: 'POST', headers: { cookie, origin: server.url }, body, redirect: 'manual' });
+    const formErrorText = await formError.text();
+    assert.equal(formError.status, 400, formErrorText);
+    assert.ok(formErrorText.includes('<h1>This request cannot be completed</h1>') && formErrorText.includes(nav), formErrorText);
   });
 
   test(`sign-ups past ${SIGNUPS_PER_MINUTE} a minute from one address: 429 "Too many requests", and no account`, async () => {

@@ -55,15 +55,17 @@ const signInFirst = (reply: FastifyReply, back: string) => sendRedirect(reply, `
 
 export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string) {
   /** Redirect errors go to the client; the others are shown here (RFC 6749 §4.1.2.1). */
-  function fail(reply: FastifyReply, error: unknown) {
+  function fail(reply: FastifyReply, error: unknown, signedIn: SignedIn | undefined) {
+    // A signed-in person keeps their navigation and their way to sign out, as on every page.
+    const user = signedIn && { email: signedIn.user.email, csrfToken: csrfToken(ctx.secret, signedIn.session.id) };
     if (error instanceof OAuthError) {
       if (error.allowRedirect && error.redirectTo) return sendRedirect(reply, errorRedirect(error, error.redirectTo, ctx.issuer));
       // With its challenge: a 401 (a bad Bearer credential) must carry WWW-Authenticate (RFC 9110 §15.5.2).
-      return sendPage(reply.headers(error.headers), error.status, errorPage(error.error, error.description));
+      return sendPage(reply.headers(error.headers), error.status, errorPage(error.error, error.description, user));
     }
     if (error instanceof ApiError) {
       const body = error.body() as { detail?: unknown };
-      return sendPage(reply.headers(error.headers), error.status, errorPage('access_denied', typeof body.detail === 'string' ? body.detail : undefined));
+      return sendPage(reply.headers(error.headers), error.status, errorPage('access_denied', typeof body.detail === 'string' ? body.detail : undefined, user));
     }
     throw error;
   }
@@ -117,11 +119,13 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       // It comes back to the request as it was, to meet the same error.
       const redirects = error instanceof OAuthError && error.allowRedirect && error.redirectTo !== undefined;
       if (redirects && !signedIn && !silent(request)) return signInFirst(reply, `${PAGE}?${rawQuery(request)}`);
-      return fail(reply, error);
+      return fail(reply, error, signedIn);
     }
   });
 
   app.post(PAGE, async (request, reply) => {
+    /** Who is signed in, for an error page's navigation. */
+    let caller: SignedIn | undefined;
     try {
       const fields = await formParams(request);
       // OIDC Core §3.1.2.1: the authorization endpoint MUST take a request sent as a form POST
@@ -138,6 +142,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       }
       assertSameOrigin(request, publicOrigin);
       const { signedIn } = await webCaller(request, ctx);
+      caller = signedIn;
       if (!signedIn) return signInFirst(reply, returnTo(request));
       const form = new Params(new Map(), fields);
       const modeSent = form.get('organization_mode');
@@ -185,7 +190,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
       if (outcome.kind === 'login') return signInFirst(reply, returnTo(request));
       return sendRedirect(reply, outcome.location, 303);
     } catch (error) {
-      return fail(reply, error);
+      return fail(reply, error, caller);
     }
   });
 }
