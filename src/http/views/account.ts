@@ -4,7 +4,6 @@ import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 
-/** /settings/account: who is signed in, and changing the password (which ends the other sessions). */
 export interface AccountPageOptions {
   error?: FormError | undefined;
   notice?: string | undefined;
@@ -25,6 +24,7 @@ ${options.mailError ? html`<p class="error" role="alert">${options.mailError}</p
           : ''
       }`;
 
+/** /settings/account: who is signed in, whether their address is confirmed, and changing the password (which ends the other sessions). */
 export function accountPage(user: PageUser & { name: string | null; emailVerified: boolean }, options: AccountPageOptions = {}): string {
   const { error } = options;
   return layout(
