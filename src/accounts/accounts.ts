@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit.js';
 import type { Credentials } from '../oauth/credentials.js';
-import type { Mailer } from '../mail/mailer.js';
+import type { Mailer } from '../mail/mail.js';
 import { timeOrderedId } from '../oauth/ids.js';
 import type { Organization, Session, Store, User } from '../store/store.js';
 import { DUMMY_HASH, hashPassword, needsRehash, passwordLength, verifyPassword } from './passwords.js';

@@ -62,7 +62,12 @@ export async function sendVerificationMail(deps: AccountsDeps, user: User): Prom
 /** "Forgot your password?": a link to the account with that address, if there is one (the caller says the same either way). */
 export async function requestPasswordReset(deps: AccountsDeps, email: string): Promise<MailOutcome> {
   const user = await deps.store.users.findByEmail(email.trim());
-  if (!user || user.blockedAt !== null) return 'no_user';
+  return user ? sendPasswordResetMail(deps, user) : 'no_user';
+}
+
+/** The reset link mailed on an operator's request (the admin API), to a user already found. */
+export async function sendPasswordResetMail(deps: AccountsDeps, user: User): Promise<MailOutcome> {
+  if (user.blockedAt !== null) return 'no_user';
   return mailLink(deps, user, 'reset_password');
 }
 

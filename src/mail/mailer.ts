@@ -5,31 +5,7 @@
  * connection open that the relay may close under it.
  */
 import nodemailer from 'nodemailer';
-
-export interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-export interface Mailer {
-  /** Resolves once the relay accepted the message; rejects with a MailError otherwise. */
-  send(mail: Mail): Promise<void>;
-  close(): void;
-}
-
-/**
- * A relay that refused or could not be reached. Only what is safe to log is kept: the relay's
- * reply may quote the recipient's address, and the message holds a credential.
- */
-export class MailError extends Error {
-  constructor(
-    readonly code: string | undefined,
-    readonly responseCode: number | undefined,
-  ) {
-    super(`mail not sent (${code ?? 'unknown'}${responseCode ? ` ${responseCode}` : ''})`);
-  }
-}
+import { MailError, type Mailer } from './mail.js';
 
 /**
  * Bounds on each stage, so a relay that hangs does not keep a message (and its link) in memory

@@ -3,7 +3,7 @@
  * it is the whole message. Each says what happens if the reader did nothing (OWASP Forgot
  * Password Cheat Sheet: the mail must not alarm, nor invite action from someone who did not ask).
  */
-import type { Mail } from './mailer.js';
+import type { Mail } from './mail.js';
 
 const host = (publicUrl: string) => new URL(publicUrl).host;
 

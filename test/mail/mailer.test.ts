@@ -1,7 +1,8 @@
 /** The SMTP mailer (src/mail/mailer.ts) against a real relay: what it sends, and what it refuses. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MailError, smtpMailer, transportOptions } from '../../src/mail/mailer.js';
+import { MailError } from '../../src/mail/mail.js';
+import { smtpMailer, transportOptions } from '../../src/mail/mailer.js';
 import { type Mailbox, startMailbox } from '../support/mailbox.js';
 
 describe('the SMTP mailer', () => {

@@ -7,7 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAIL_INTERVAL, sendPasswordResetMail } from '../../accounts/email-links.js';
 import { AccountError, type AccountsDeps, addMemberTo, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, removeMemberFrom, setPassword } from '../../accounts/accounts.js';
+import { MailError } from '../../mail/mail.js';
 import { ApiError } from '../../oauth/errors.js';
 import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { isoTime } from '../../oauth/wire.js';
@@ -75,6 +77,7 @@ export const ADMIN_METHODS: Record<string, string[]> = {
   '/users/:user_id/block': ['POST'],
   '/users/:user_id/unblock': ['POST'],
   '/users/:user_id/password': ['PUT'],
+  '/users/:user_id/password-reset-mail': ['POST'],
   '/organizations': ['POST'],
   '/organizations/:slug': ['GET'],
   '/organizations/:slug/members': ['GET'],
@@ -148,6 +151,25 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
         const input = await fields<{ password: string; revokeTokens?: boolean }>(body, read, () => []);
         const target = await user(request.params.user_id);
         await setPassword(deps, target, input.password, { revokeTokens: input.revokeTokens === true }).catch((e: unknown) => refusal(e, body));
+        return reply.code(204).send();
+      });
+
+      // "Forgot your password?" on the user's behalf (a platform's support desk; a person the
+      // platform provisioned, who should choose their own password): the same link, mailed alike.
+      admin.post<WithId>('/users/:user_id/password-reset-mail', async (request, reply) => {
+        const target = await user(request.params.user_id);
+        if (!deps.mail) throw new ApiError(409, { detail: 'No mail relay is configured (BOREALIS_SMTP_URL).' });
+        let outcome;
+        try {
+          outcome = await sendPasswordResetMail(deps, target);
+        } catch (error) {
+          if (!(error instanceof MailError)) throw error;
+          request.log.error({ err: error }, 'password reset mail not sent');
+          throw new ApiError(503, { detail: 'The mail relay refused the message or could not be reached.' }, { 'retry-after': String(MAIL_INTERVAL) });
+        }
+        if (outcome === 'too_soon') throw new ApiError(429, { detail: 'A link was mailed to this user less than a minute ago.' }, { 'retry-after': String(MAIL_INTERVAL) });
+        if (outcome === 'no_user') throw new ApiError(409, { detail: 'The user is blocked.' });
+        if (outcome === 'unmailable') throw new ApiError(409, { detail: 'Mail cannot go to this address as it is.' });
         return reply.code(204).send();
       });
 
