@@ -8,6 +8,7 @@ import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword, startSessio
 import { passwordLength } from '../../accounts/passwords.js';
 import { notifyPasswordChanged, sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
+import { MailError } from '../../mail/mail.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
@@ -52,6 +53,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     try {
       outcome = await sendVerificationMail(deps, signedIn.user);
     } catch (err) {
+      if (!(err instanceof MailError)) throw err;
       request.log.error({ err }, 'verification mail not sent');
       return refuse(503, 'The mail could not be sent. Please try again in a minute.');
     }
