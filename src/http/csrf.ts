@@ -12,6 +12,7 @@
 import '@fastify/cookie';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SignedIn } from '../oauth/authorize/index.js';
 import { safeEqual } from '../oauth/credentials.js';
 import { notPermitted } from '../oauth/errors.js';
 import { splitScope } from '../oauth/scopes.js';
@@ -34,6 +35,15 @@ export function assertSameOrigin(request: FastifyRequest, publicOrigin: string, 
 /** The token bound to `binding`: a session's id, or a pre-session cookie's value (below). */
 export const csrfToken = (secret: string, binding: string): string =>
   createHmac('sha256', secret).update(`csrf:${binding}`).digest('base64url');
+
+/**
+ * The signed-in person as every page shows them: their email, and their session's token for the
+ * page's forms and the navigation's sign-out button (views/layout.ts).
+ */
+export const pageUserOf = (secret: string, signedIn: SignedIn): { email: string; csrfToken: string } => ({
+  email: signedIn.user.email,
+  csrfToken: csrfToken(secret, signedIn.session.id),
+});
 
 /** Whether `presented` is the token of `binding` (a session id: the built-in consent page asks, to show itself again). */
 export const isCsrfToken = (secret: string, binding: string, presented: string | undefined): boolean =>

@@ -8,7 +8,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, OAuthError } from '../../oauth/errors.js';
 import type { OAuthContext } from '../../oauth/context.js';
-import { csrfToken } from '../csrf.js';
+import { pageUserOf } from '../csrf.js';
 import { handleError } from '../respond.js';
 import { currentSession } from '../session.js';
 import { type Html, html } from '../views/html.js';
@@ -56,7 +56,7 @@ export function pageErrors(deps: Pick<OAuthContext, 'store' | 'credentials' | 'n
   async function sendProblem(found: { status: number; title: string; text: string }, request: FastifyRequest, reply: FastifyReply) {
     // An error reading the session (the database is what failed) leaves the navigation out.
     const signedIn = await currentSession(request, deps).catch(() => undefined);
-    const user = signedIn && { email: signedIn.user.email, csrfToken: csrfToken(deps.secret, signedIn.session.id) };
+    const user = signedIn && pageUserOf(deps.secret, signedIn);
     const back = request.url.startsWith('/settings') || user
       ? html`<a class="button secondary" href="/settings/oauth">Your apps</a>`
       : html`<a class="button secondary" href="/login">Sign in</a>`;

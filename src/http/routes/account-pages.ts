@@ -12,7 +12,7 @@ import { MailError } from '../../mail/mail.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, pageUserOf } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -23,12 +23,7 @@ import { type FormError, formError } from '../views/form-error.js';
 import { tooManyAttempts } from './login.js';
 
 export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: { publicOrigin: string; secret: string; secureCookies: boolean }) {
-  const pageUser = (signedIn: SignedIn) => ({
-    email: signedIn.user.email,
-    name: signedIn.user.name,
-    emailVerified: signedIn.user.emailVerified,
-    csrfToken: csrfToken(options.secret, signedIn.session.id),
-  });
+  const pageUser = (signedIn: SignedIn) => ({ ...pageUserOf(options.secret, signedIn), name: signedIn.user.name, emailVerified: signedIn.user.emailVerified });
   const page = '/settings/account';
   const canMail = deps.mail !== undefined;
 

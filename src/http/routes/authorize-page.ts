@@ -17,7 +17,7 @@ import { Params } from '../../oauth/params.js';
 import { scopeCovers, splitScope } from '../../oauth/scopes.js';
 import type { Organization } from '../../store/store.js';
 import { webCaller } from '../caller.js';
-import { assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
+import { assertSameOrigin, csrfToken, isCsrfToken, pageUserOf } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, oauthParams, queryParams } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -57,7 +57,7 @@ export function authorizePageRoutes(app: FastifyInstance, ctx: OAuthContext, pub
   /** Redirect errors go to the client; the others are shown here (RFC 6749 §4.1.2.1). */
   function fail(reply: FastifyReply, error: unknown, signedIn: SignedIn | undefined) {
     // A signed-in person keeps their navigation and their way to sign out, as on every page.
-    const user = signedIn && { email: signedIn.user.email, csrfToken: csrfToken(ctx.secret, signedIn.session.id) };
+    const user = signedIn && pageUserOf(ctx.secret, signedIn);
     if (error instanceof OAuthError) {
       if (error.allowRedirect && error.redirectTo) return sendRedirect(reply, errorRedirect(error, error.redirectTo, ctx.issuer));
       // With its challenge: a 401 (a bad Bearer credential) must carry WWW-Authenticate (RFC 9110 §15.5.2).

@@ -12,7 +12,7 @@ import { Params } from '../../oauth/params.js';
 import { authorizeManagement, deleteClient, updateConfiguration } from '../../oauth/registration/index.js';
 import { validateMetadata } from '../../oauth/registration/validate.js';
 import type { Client, ClientMetadata } from '../../store/store.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken, pageUserOf } from '../csrf.js';
 import { noticeQuery, provenNotice } from '../notice.js';
 import { sendPage } from '../pages/page.js';
 import { problemText } from '../pages/problem-text.js';
@@ -81,7 +81,7 @@ function unusable(body: Record<string, unknown>): FormError | undefined {
  */
 export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publicOrigin: string, registration: RegistrationOptions) {
   const canCreate = registration.policy !== 'closed';
-  const pageUser = (signedIn: SignedIn): PageUser => ({ email: signedIn.user.email, csrfToken: csrfToken(ctx.secret, signedIn.session.id) });
+  const pageUser = (signedIn: SignedIn): PageUser => pageUserOf(ctx.secret, signedIn);
 
   /** Signed in, or sent to sign in and back. For POSTs also the CSRF checks (D14). */
   async function guard(request: FastifyRequest, reply: FastifyReply): Promise<{ signedIn: SignedIn; form: Params } | undefined> {

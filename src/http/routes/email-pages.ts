@@ -17,8 +17,8 @@ import {
 } from '../../accounts/email-links.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
 import { Params } from '../../oauth/params.js';
-import type { User } from '../../store/store.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken, fromBrowser, isPreSessionToken, preSessionToken } from '../csrf.js';
+import type { EmailLinkPurpose, User } from '../../store/store.js';
+import { assertCsrfToken, assertSameOrigin, fromBrowser, isPreSessionToken, pageUserOf, preSessionToken } from '../csrf.js';
 import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { currentSession } from '../session.js';
@@ -65,18 +65,27 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
     return sendPage(reply, 200, resetLinkSentPage(email));
   });
 
-  app.get(RESET_PASSWORD_PATH, async (request, reply) => {
+  /** The link a page's address names (opening it spends nothing), and the user it is good for. */
+  async function opened(request: FastifyRequest, purpose: EmailLinkPurpose) {
     const token = singleQueryValue(request, 'token') ?? '';
-    const user = await findEmailLink(deps, token, 'reset_password');
+    return { token, user: await findEmailLink(deps, token, purpose) };
+  }
+  /** The link a form from this site names, its fields, and the user it is good for. */
+  async function posted(request: FastifyRequest, purpose: EmailLinkPurpose) {
+    assertSameOrigin(request, options.publicOrigin);
+    const form = new Params(new Map(), await formParams(request));
+    const token = form.get('token') ?? '';
+    return { form, token, user: await findEmailLink(deps, token, purpose) };
+  }
+
+  app.get(RESET_PASSWORD_PATH, async (request, reply) => {
+    const { token, user } = await opened(request, 'reset_password');
     if (!user) return linkPage(reply, 404, linkInvalidPage('reset_password'));
     return linkPage(reply, 200, resetPasswordPage({ csrfToken: csrf(request, reply), token, user }));
   });
 
   app.post(RESET_PASSWORD_PATH, async (request, reply) => {
-    assertSameOrigin(request, options.publicOrigin);
-    const form = new Params(new Map(), await formParams(request));
-    const token = form.get('token') ?? '';
-    const user = await findEmailLink(deps, token, 'reset_password');
+    const { form, token, user } = await posted(request, 'reset_password');
     if (!user) return linkPage(reply, 404, linkInvalidPage('reset_password'));
     const again = (status: number, error: FormError) =>
       linkPage(reply, status, resetPasswordPage({ csrfToken: csrf(request, reply), token, user, error }));
@@ -95,39 +104,28 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
   });
 
   /**
-   * Confirming takes the account's own session. A link that anyone could spend would let a person
-   * who made an account in someone else's name have it confirmed by that someone's click on the
-   * mail, and keep it (a pre-hijacked account): they cannot sign in to it, so they cannot confirm.
+   * Confirming takes the account's own session; anyone else is asked to sign in to it. A link that
+   * anyone could spend would let a person who made an account in someone else's name have it
+   * confirmed by that someone's click on the mail, and keep it (a pre-hijacked account).
    */
-  const confirmFor = async (request: FastifyRequest, reply: FastifyReply, token: string, user: User, status: number) => {
-    const signedIn = await currentSession(request, deps);
-    if (signedIn?.user.id === user.id) return { signedIn };
-    const back = `${VERIFY_EMAIL_PATH}?token=${encodeURIComponent(token)}`;
-    await linkPage(reply, status, signInToConfirmPage(user.email, back, signedIn && pageUser(signedIn)));
-    return undefined;
-  };
-  const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) });
+  const signInToConfirm = (reply: FastifyReply, status: number, token: string, user: User, signedIn: SignedIn | undefined) =>
+    linkPage(reply, status, signInToConfirmPage(user.email, `${VERIFY_EMAIL_PATH}?token=${encodeURIComponent(token)}`, signedIn && pageUserOf(options.secret, signedIn)));
 
   app.get(VERIFY_EMAIL_PATH, async (request, reply) => {
-    const token = singleQueryValue(request, 'token') ?? '';
-    const user = await findEmailLink(deps, token, 'verify_email');
+    const { token, user } = await opened(request, 'verify_email');
     if (!user) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    const own = await confirmFor(request, reply, token, user, 200);
-    if (!own) return reply;
-    return linkPage(reply, 200, verifyEmailPage({ user: pageUser(own.signedIn), token }));
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn || signedIn.user.id !== user.id) return signInToConfirm(reply, 200, token, user, signedIn);
+    return linkPage(reply, 200, verifyEmailPage({ user: pageUserOf(options.secret, signedIn), token }));
   });
 
   app.post(VERIFY_EMAIL_PATH, async (request, reply) => {
-    assertSameOrigin(request, options.publicOrigin);
-    const form = new Params(new Map(), await formParams(request));
-    const token = form.get('token') ?? '';
-    const found = await findEmailLink(deps, token, 'verify_email');
-    if (!found) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    const own = await confirmFor(request, reply, token, found, 403);
-    if (!own) return reply;
-    assertCsrfToken(options.secret, own.signedIn.session.id, form.get('csrf_token'));
-    const user = await verifyEmail(deps, token);
+    const { form, token, user } = await posted(request, 'verify_email');
     if (!user) return linkPage(reply, 404, linkInvalidPage('verify_email'));
-    return linkPage(reply, 200, emailVerifiedPage(pageUser(own.signedIn)));
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn || signedIn.user.id !== user.id) return signInToConfirm(reply, 403, token, user, signedIn);
+    assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+    if (!(await verifyEmail(deps, token))) return linkPage(reply, 404, linkInvalidPage('verify_email'));
+    return linkPage(reply, 200, emailVerifiedPage(pageUserOf(options.secret, signedIn)));
   });
 }

@@ -4,7 +4,7 @@ import { sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
-import { assertSameOrigin, csrfToken, fromBrowser, isCsrfToken, isPreSessionToken, preSessionToken } from '../csrf.js';
+import { assertSameOrigin, fromBrowser, isCsrfToken, isPreSessionToken, pageUserOf, preSessionToken } from '../csrf.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
@@ -118,7 +118,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     // A browser form carries the session's CSRF token; scripts (no Sec-Fetch-Site, no Origin) may
     // omit it. One from this site with an older session's token is asked again, not refused.
     if (signedIn && fromBrowser(request) && !isCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'))) {
-      const user = { email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) };
+      const user = pageUserOf(options.secret, signedIn);
       return sendPage(reply, 403, signOutAgainPage(user, back));
     }
     await endPresentedSession(request, deps);

@@ -7,7 +7,7 @@ import { AccountError, type AccountsDeps, createOrganization, leaveOrganization 
 import { acceptInvitation, findInvitation, inviteToOrganization, withdrawInvitation } from '../../accounts/invitations.js';
 import { timeOrderedId } from '../../oauth/ids.js';
 import { Params } from '../../oauth/params.js';
-import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken } from '../csrf.js';
+import { assertCsrfToken, assertSameOrigin, csrfToken, isCsrfToken, pageUserOf } from '../csrf.js';
 import { noticeQuery, provenNotice } from '../notice.js';
 import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
@@ -38,7 +38,7 @@ export function organizationPageRoutes(app: FastifyInstance, deps: AccountsDeps,
     invitation_id: id,
     invitation_proof: csrfToken(options.secret, inviteBinding(signedIn, organizationId, id)),
   });
-  const pageUser = (signedIn: SignedIn) => ({ email: signedIn.user.email, csrfToken: csrfToken(options.secret, signedIn.session.id) });
+  const pageUser = (signedIn: SignedIn) => pageUserOf(options.secret, signedIn);
   const render = async (signedIn: SignedIn, status: number, extra: Parameters<typeof organizationsPage>[2]) => {
     const organizations = await deps.store.organizations.listForUser(signedIn.user.id);
     const withMembers = [];
