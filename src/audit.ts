@@ -6,8 +6,10 @@
  *
  * The protocol core and the accounts record them through `Audit`; the HTTP app attaches the log
  * (http/app.ts). Without a log attached (the CLI, whose operator already sees what they did) an
- * event goes nowhere.
+ * event is only stored. Stored events (`keepIn`, compose.ts) are kept for BOREALIS_SECURITY_EVENT_DAYS.
  */
+import { timeOrderedId } from './oauth/ids.js';
+import type { SecurityEventsStore } from './store/security-events.js';
 
 export type AuditEvent =
   /** A rotated refresh token presented after its grace window: the whole family is revoked (D4). */
@@ -30,9 +32,20 @@ export type AuditEvent =
   | { audit: 'invitation.created' | 'invitation.withdrawn'; organization_id: string; invitation_id: string; user_id: string };
 
 export type AuditSink = (event: AuditEvent) => void;
+/** Told when an event could not be stored (the trail's database write failed). */
+export type AuditFailure = (error: unknown, event: AuditEvent) => void;
+
+/**
+ * Failed sign-ins are not stored: they name no account, only an address, and an attacker makes
+ * them as fast as requests go (the lock refuses unchecked). The log keeps them.
+ */
+const STORED = (event: AuditEvent) => event.audit !== 'sign_in.failed';
 
 export class Audit {
   private readonly sinks: AuditSink[] = [];
+  private readonly failures: AuditFailure[] = [];
+  private trail?: { store: SecurityEventsStore; now: () => number };
+  private readonly pending = new Set<Promise<void>>();
 
   /** Adds where events go (the server's log; a test's list). Returns the way to remove it. */
   attach(sink: AuditSink): () => void {
@@ -40,7 +53,49 @@ export class Audit {
     return () => void this.sinks.splice(this.sinks.indexOf(sink), 1);
   }
 
+  /**
+   * Stores events too (the admin API and the account page list them). Each is written after the
+   * change it records, without holding up the answer: a failed write is reported (`onFailure`)
+   * and the log line remains.
+   */
+  keepIn(store: SecurityEventsStore, now: () => number): void {
+    this.trail = { store, now };
+  }
+
+  /** Adds where a failed write is reported; without one, standard error. */
+  onFailure(report: AuditFailure): () => void {
+    this.failures.push(report);
+    return () => void this.failures.splice(this.failures.indexOf(report), 1);
+  }
+
   record(event: AuditEvent): void {
     for (const sink of this.sinks) sink(event);
+    if (this.trail && STORED(event)) this.store(this.trail, event);
+  }
+
+  /** Resolves once every event recorded so far is stored or reported: before the store closes. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  private store(trail: NonNullable<Audit['trail']>, event: AuditEvent) {
+    const { audit, user_id, client_id, organization_id, ip, ...details } = event as AuditEvent & Partial<Record<'user_id' | 'client_id' | 'organization_id' | 'ip', string | null>>;
+    const write = trail.store.append({
+      id: timeOrderedId(),
+      type: audit,
+      occurredAt: trail.now(),
+      userId: user_id ?? null,
+      clientId: client_id ?? null,
+      organizationId: organization_id ?? null,
+      ip: ip ?? null,
+      details: details as Record<string, string | boolean>,
+    });
+    const kept: Promise<void> = write.catch((error: unknown) => this.failed(error, event)).finally(() => this.pending.delete(kept));
+    this.pending.add(kept);
+  }
+
+  private failed(error: unknown, event: AuditEvent) {
+    if (this.failures.length === 0) process.stderr.write(`security event ${event.audit} not stored: ${error instanceof Error ? error.message : String(error)}\n`);
+    for (const report of this.failures) report(error, event);
   }
 }

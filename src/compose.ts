@@ -23,11 +23,18 @@ export interface Borealis {
 
 /** `migrate`: apply pending migrations (serve); otherwise the schema must be current (other CLI commands). */
 export async function compose(config: Config, now: () => number = systemClock, { migrate = true } = {}): Promise<Borealis> {
-  const store = await openStore(config.databaseUrl, { migrate, requireCurrent: !migrate, now: now(), poolSize: config.databasePoolSize });
+  const store = await openStore(config.databaseUrl, {
+    migrate,
+    requireCurrent: !migrate,
+    now: now(),
+    poolSize: config.databasePoolSize,
+    securityEventSeconds: config.securityEventDays * 86400,
+  });
   const keys = new KeyRing(store.signingKeys, config.secret);
   await keys.load(now());
   const credentials = new Credentials(config.secret, config.tokenNamespace);
   const audit = new Audit();
+  if (config.securityEventDays > 0) audit.keepIn(store.securityEvents, now);
   const ctx: OAuthContext = {
     store,
     credentials,
@@ -45,6 +52,7 @@ export async function compose(config: Config, now: () => number = systemClock, {
   const mail = mailer && { mailer, publicUrl: config.publicUrl };
   const close = async () => {
     mailer?.close();
+    await audit.settled();
     await store.close();
   };
   return { ctx, accounts: { store, credentials, now, audit, mail }, close };
@@ -61,5 +69,6 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     signupOpen: config.signupOpen,
     registration: { policy: config.registration, perMinute: config.registrationRateLimit },
     adminToken: config.adminToken,
+    securityEventDays: config.securityEventDays,
   });
 }

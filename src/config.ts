@@ -49,6 +49,8 @@ export interface Config {
   readonly workers: number;
   /** BOREALIS_ADMIN_TOKEN: the Bearer token of the admin API (http/routes/admin.ts), at least 32 characters; unset, the API is off. */
   readonly adminToken: string | undefined;
+  /** BOREALIS_SECURITY_EVENT_DAYS (default 90): how long security events are stored (audit.ts); 0 stores none. */
+  readonly securityEventDays: number;
   /** BOREALIS_SMTP_URL and BOREALIS_MAIL_FROM: the relay for mailed links (mail/mailer.ts); unset, nothing is mailed. */
   readonly mail: { readonly smtpUrl: string; readonly from: string } | undefined;
 }
@@ -231,6 +233,7 @@ export function loadConfig(
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
     adminToken: adminToken(env.BOREALIS_ADMIN_TOKEN),
+    securityEventDays: integer('BOREALIS_SECURITY_EVENT_DAYS', env.BOREALIS_SECURITY_EVENT_DAYS, 90, 0, 36500),
     mail: mailSettings(env.BOREALIS_SMTP_URL, env.BOREALIS_MAIL_FROM, publicUrl),
     // Last: every other setting is checked first, so a typo creates no data folder nor secret.
     secret: resolveSecret(env, production, dataDir, warn),

@@ -45,6 +45,8 @@ export interface AppOptions {
   authorizationEndpoint: string;
   /** BOREALIS_ADMIN_TOKEN: the admin API is served only when it is set. */
   adminToken?: string | undefined;
+  /** BOREALIS_SECURITY_EVENT_DAYS: with events kept, each person's security log is a page (account-pages.ts). */
+  securityEventDays?: number;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -174,7 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Security events (audit.ts) are lines of this log, as long as the app runs.
   const detach = options.ctx.audit.attach((event) => app.log.info(event, event.audit));
-  app.addHook('onClose', async () => detach());
+  const detachFailures = options.ctx.audit.onFailure((err, event) => app.log.error({ err, audit: event.audit }, 'security event not stored'));
+  app.addHook('onClose', async () => (detach(), detachFailures()));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);
@@ -215,7 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       loginRoutes(pages, options.accounts, { publicOrigin, secureCookies, signupOpen: options.signupOpen, signupsPerMinute: perMinute, secret, formLeadsTo });
       consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
       organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
-      accountPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
+      accountPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies, securityEventDays: options.securityEventDays ?? 0 });
       if (options.accounts.mail) emailPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);

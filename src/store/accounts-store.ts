@@ -62,6 +62,7 @@ export interface UsersStore {
 export interface OrganizationsStore {
   create(org: Organization, ownerId: string): Promise<void>;
   findBySlug(slug: string): Promise<Organization | undefined>;
+  findById(id: string): Promise<Organization | undefined>;
   /**
    * Idempotent. First ends the user's tokens and codes that name the organization and act on
    * nothing (one a removal could not see), so that the membership revives none.

@@ -5,9 +5,11 @@
  */
 import type { EmailLinksStore, InvitationsStore, OrganizationsStore, SessionsStore, User, UsersStore } from './accounts-store.js';
 import type { RateLimits, SignInThrottle } from './limits.js';
+import type { SecurityEventsStore } from './security-events.js';
 import type { SigningKeysStore } from './signing-keys.js';
 
 export type { SigningKey, SigningKeysStore } from './signing-keys.js';
+export type { SecurityEvent, SecurityEventFilter, SecurityEventsStore } from './security-events.js';
 export type { EmailLink, EmailLinkPurpose, EmailLinksStore, Invitation, InvitationsStore, Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
 
 /** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
@@ -223,12 +225,13 @@ export interface Store {
   readonly signingKeys: SigningKeysStore;
   readonly signInThrottle: SignInThrottle;
   readonly rateLimits: RateLimits;
+  readonly securityEvents: SecurityEventsStore;
   /**
    * Runs `work` in one transaction, through the store it receives. On SQLite `work` may run more
    * than once (a failure in its group commit reruns the group), so it acts only through that store.
    */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
-  /** Deletes what has expired (§5.5); returns the number of rows removed. */
+  /** Deletes what has expired (§5.5), and security events past their retention; returns the number of rows removed. */
   deleteExpired(now: number): Promise<number>;
   /** One round trip to the database, for readiness checks (routes/health.ts). */
   ping(): Promise<void>;

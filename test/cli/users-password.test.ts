@@ -95,6 +95,12 @@ describe('borealis users create: the password', () => {
       // After a compromise: the tokens go too (store/contract.test.ts checks what is revoked).
       const revoking = await withInput('newer horse pw\n', 'users', 'set-password', '--email', 'reset@example.com', '--password-stdin', '--revoke-tokens');
       assert.deepEqual([revoking.stdout, revoking.stderr], ['set the password of reset@example.com: their sessions ended, codes and tokens revoked\n', '']);
+      // Stored before the command exits (compose.ts waits for the writes): the person's security log shows both.
+      const events = await db.all('SELECT type, details FROM security_events WHERE user_id = ? ORDER BY id', [user?.id ?? '']);
+      assert.deepEqual(events, [
+        { type: 'password.changed', details: '{"by":"operator","tokens_revoked":false}' },
+        { type: 'password.changed', details: '{"by":"operator","tokens_revoked":true}' },
+      ]);
     } finally {
       await db.close();
     }

@@ -10,3 +10,12 @@ test('token and code ids are UUIDv7: version 7, variant 10, ordered by time', ()
   assert.equal(earlier.slice(0, 13).replace('-', ''), (1_700_000_000_000).toString(16).padStart(12, '0'));
   assert.notEqual(timeOrderedId(5), timeOrderedId(5));
 });
+
+test('ids of one millisecond keep the order they were made in, 2,048 of them at least (RFC 9562 §6.2, method 1)', () => {
+  for (let round = 0; round < 20; round++) {
+    const ms = 1_700_000_000_000 + round;
+    const made = Array.from({ length: 2048 }, () => timeOrderedId(ms));
+    assert.deepEqual([...made].sort(), made);
+    assert.equal(new Set(made).size, made.length);
+  }
+});

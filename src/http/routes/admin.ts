@@ -13,9 +13,10 @@ import { MailError } from '../../mail/mail.js';
 import { ApiError } from '../../oauth/errors.js';
 import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { isoTime } from '../../oauth/wire.js';
-import type { Organization, User } from '../../store/store.js';
+import type { Organization, SecurityEvent, SecurityEventFilter, User } from '../../store/store.js';
 import { jsonBody } from '../json-body.js';
 import { methodNotAllowedRoutes } from '../methods.js';
+import { pageAndLimit } from '../pagination.js';
 import { nulInPathIsNotFound, singleQueryValue } from '../parse.js';
 import { sendCompact } from '../respond.js';
 
@@ -34,6 +35,16 @@ const userJson = (u: User) => ({
   avatar_url: u.avatarUrl,
   created_at: isoTime(u.createdAt),
   blocked_at: u.blockedAt === null ? null : isoTime(u.blockedAt),
+});
+const eventJson = (e: SecurityEvent) => ({
+  id: e.id,
+  type: e.type,
+  created_at: isoTime(e.occurredAt),
+  user_id: e.userId,
+  client_id: e.clientId,
+  organization_id: e.organizationId,
+  ip: e.ip,
+  details: e.details,
 });
 const organizationJson = (o: Organization) => ({ id: o.id, slug: o.slug, name: o.name, avatar_url: o.avatarUrl, created_at: isoTime(o.createdAt) });
 
@@ -82,6 +93,7 @@ export const ADMIN_METHODS: Record<string, string[]> = {
   '/organizations/:slug': ['GET'],
   '/organizations/:slug/members': ['GET'],
   '/organizations/:slug/members/:user_id': ['PUT', 'DELETE'],
+  '/events': ['GET'],
 };
 
 export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: string) {
@@ -204,6 +216,21 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
         const found = await organization(request.params.slug);
         if (!(await removeMemberFrom(deps, found, request.params.user_id))) throw notFound();
         return reply.code(204).send();
+      });
+
+      // Stored security events (audit.ts), newest first, filtered by any of the ids and the type.
+      admin.get('/events', async (request, reply) => {
+        const [page, limit] = pageAndLimit(request);
+        const filter: SecurityEventFilter = {};
+        const keys = { user_id: 'userId', client_id: 'clientId', organization_id: 'organizationId', type: 'type' } as const;
+        for (const [name, key] of Object.entries(keys)) {
+          const value = singleQueryValue(request, name);
+          if (value !== undefined) filter[key] = value;
+        }
+        // No stored value holds a NUL, and PostgreSQL would refuse to compare one.
+        const none = Object.values(filter).some((value) => value.includes('\u0000'));
+        const { items, total } = none ? { items: [], total: 0 } : await deps.store.securityEvents.list(filter, (page - 1) * limit, limit);
+        return sendCompact(reply, 200, { items: items.map(eventJson), pagination: { total_count: total, max_page: Math.ceil(total / limit) } });
       });
     },
     { prefix: ADMIN_PREFIX },

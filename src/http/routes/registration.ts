@@ -2,11 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthContext } from '../../oauth/context.js';
 import { notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
-import { type Problem, unprocessable } from '../../oauth/registration/validate.js';
 import { webCaller } from '../caller.js';
 import { assertSameOrigin } from '../csrf.js';
 import { jsonBody } from '../json-body.js';
-import { singleQueryValue } from '../parse.js';
+import { pageAndLimit } from '../pagination.js';
 import { sendAuthlib, sendCompact } from '../respond.js';
 import { NO_STORE } from '../../oauth/wire.js';
 
@@ -63,38 +62,9 @@ export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, opti
   app.get('/v1/oauth2/', async (request, reply) => {
     const { signedIn } = await webCaller(request, ctx);
     if (!signedIn) throw unauthorized();
-    const [page, limit] = pagination(singleQueryValue(request, 'page'), singleQueryValue(request, 'limit'));
+    const [page, limit] = pageAndLimit(request);
     // It lists every client's secret (RFC 6749 §5.1: no-store), authenticated by a cookie, which
     // no cache treats as it does an Authorization header.
     return sendCompact(reply, 200, await listClients(signedIn.user.id, page, limit, ctx), { 'cache-control': 'no-store' });
   });
 }
-
-const LAST_PAGE = 2 ** 31;
-
-/**
- * `page` and `limit` as FastAPI reads them: Pydantic's lax integers (surrounding spaces, a sign,
- * `_` between digits, a fraction of zeros: ` 1_0.0 ` is 10), each at least 1, and every problem
- * reported in one 422. Past any real page the answer is the same empty one; clamped, the offset
- * stays an integer both databases accept (a page of 2^64 was a 500).
- */
-function pagination(rawPage: string | undefined, rawLimit: string | undefined): [number, number] {
-  const problems: Problem[] = [];
-  const read = (raw: string | undefined, name: string, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    if (!LAX_INTEGER.test(raw)) {
-      problems.push({ type: 'int_parsing', loc: ['query', name], msg: 'Input should be a valid integer, unable to parse string as an integer', input: raw });
-      return fallback;
-    }
-    const value = Number(raw.replace(/_/g, ''));
-    if (value < 1) problems.push({ type: 'greater_than', loc: ['query', name], msg: 'Input should be greater than 0', input: raw, ctx: { gt: 0 } });
-    return value;
-  };
-  const page = read(rawPage, 'page', 1);
-  const limit = read(rawLimit, 'limit', 10);
-  if (problems.length > 0) throw unprocessable(problems);
-  return [Math.min(page, LAST_PAGE), Math.min(limit, 100)];
-}
-
-/** Spaces as Rust's `trim` knows them: JavaScript's `\s` without the byte order mark. */
-const LAX_INTEGER = /^[^\S\uFEFF]*[-+]?\d+(?:_\d+)*(?:\.0+)?[^\S\uFEFF]*$/;

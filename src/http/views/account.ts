@@ -11,6 +11,8 @@ export interface AccountPageOptions {
   canMail?: boolean;
   /** The error of that button's form. */
   mailError?: string | undefined;
+  /** Security events are kept: the page links to the person's log of them. */
+  securityLog?: boolean;
 }
 
 /** Whether the address is confirmed, and the way to confirm it. */
@@ -33,6 +35,7 @@ export function accountPage(user: PageUser & { name: string | null; emailVerifie
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <p>Signed in as <strong>${user.email}</strong>${user.name ? html` (${user.name})` : ''}.</p>
 ${addressStatus(user, options)}
+${options.securityLog ? html`<p>Your <a href="/settings/security-log">security log</a> lists recent sign-ins and changes to your account.</p>` : ''}
 <h2>Change password</h2>
 <p class="muted">You stay signed in here; every other session is signed out. Apps you authorized keep their access (<a href="/settings/oauth">review them</a>).</p>
 ${errorParagraph(error)}

@@ -137,6 +137,10 @@ export const organizations = (db: Db): OrganizationsStore => ({
     const row = await db.getValues(`SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.slug = ?`, [slug]);
     return row && ORGANIZATION.read(row);
   },
+  async findById(id) {
+    const row = await db.getValues(`SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.id = ?`, [id]);
+    return row && ORGANIZATION.read(row);
+  },
   addMember(organizationId, userId, now) {
     return db.transaction((tx) => joinOrganization(tx, userId, organizationId, now));
   },

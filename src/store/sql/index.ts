@@ -7,6 +7,7 @@ import { consents } from './consents.js';
 import { emailLinks } from './email-links.js';
 import { invitations } from './invitations.js';
 import { rateLimits } from './rate-limits.js';
+import { securityEvents } from './security-events.js';
 import { signInThrottle } from './sign-in-throttle.js';
 import { signingKeys } from './signing-keys.js';
 import { migrate, requireCurrentSchema } from './migrate.js';
@@ -51,7 +52,10 @@ async function deleteInBatches(db: Db, table: string, where: string, params: Par
   }
 }
 
-function storeOver(db: Db, root: Db): Store {
+/** How long security events are kept unless configured (BOREALIS_SECURITY_EVENT_DAYS). */
+export const SECURITY_EVENT_SECONDS = 90 * 86400;
+
+function storeOver(db: Db, root: Db, eventSeconds: number): Store {
   const keys = signingKeys(db);
   return {
     engine: db.engine,
@@ -67,7 +71,8 @@ function storeOver(db: Db, root: Db): Store {
     signingKeys: keys,
     signInThrottle: signInThrottle(db),
     rateLimits: rateLimits(db),
-    transaction: (work) => db.transaction((tx) => work(storeOver(tx, root))),
+    securityEvents: securityEvents(db),
+    transaction: (work) => db.transaction((tx) => work(storeOver(tx, root, eventSeconds))),
     async deleteExpired(now) {
       const reuseCutoff = now - REUSE_DETECTION_SECONDS;
       // Each table on its own: one that fails (a lock held past the statement bound, a full
@@ -98,6 +103,7 @@ function storeOver(db: Db, root: Db): Store {
         () => deleteInBatches(db, 'sign_in_failures', 'window_start < ? AND locked_until < ?', [now - 86400, now]),
         // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
         () => deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]),
+        () => deleteInBatches(db, 'security_events', 'occurred_at < ?', [now - eventSeconds]),
       ];
       let removed = 0;
       const failures: unknown[] = [];
@@ -119,6 +125,8 @@ export interface OpenStoreOptions {
   now?: number;
   /** PostgreSQL connections per process (DATABASE_POOL_SIZE). */
   poolSize?: number;
+  /** How long security events are kept (default SECURITY_EVENT_SECONDS). */
+  securityEventSeconds?: number;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -130,7 +138,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     await db.close();
     throw error;
   }
-  return storeOver(db, db);
+  return storeOver(db, db, options.securityEventSeconds ?? SECURITY_EVENT_SECONDS);
 }
 
 export { migrate, openDb };

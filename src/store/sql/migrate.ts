@@ -17,6 +17,7 @@ import * as userIndexes from './migrations/010-user-indexes.js';
 import * as emailLookupNormalised from './migrations/011-email-lookup-normalised.js';
 import * as organizationInvitations from './migrations/012-organization-invitations.js';
 import * as emailLinks from './migrations/013-email-links.js';
+import * as securityEvents from './migrations/014-security-events.js';
 
 interface Migration {
   version: number;
@@ -40,6 +41,7 @@ export const migrations: readonly Migration[] = [
   emailLookupNormalised,
   organizationInvitations,
   emailLinks,
+  securityEvents,
 ];
 
 /**
