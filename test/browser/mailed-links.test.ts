@@ -1,7 +1,8 @@
 /**
  * Mailed links in Chromium, with a real SMTP relay: someone signs up and confirms their address
  * from the mail; later, signed out and with the password forgotten, they ask for a reset link
- * from the sign-in page, set a new password through it, and sign in with it.
+ * from the sign-in page, set a new password through it, and sign in with it. Their security log
+ * then tells the story in words.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -48,6 +49,19 @@ describe('browser: links sent by mail', () => {
     await page.getByRole('link', { name: 'Sign in' }).click();
     assert.equal(await submitSignIn(page, email, 'a password remembered'), 303);
     await page.waitForURL(`${server.url}/settings/oauth`);
+
+    await server.borealis.ctx.audit.settled();
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('link', { name: 'security log' }).click();
+    await page.getByRole('heading', { name: 'Security log' }).waitFor();
+    assert.deepEqual(await page.locator('tbody tr td:nth-child(2)').allTextContents(), [
+      'Signed in',
+      'Your password was reset with a mailed link',
+      'A password reset link was mailed',
+      'Your email address was confirmed',
+      'A link to confirm your address was mailed',
+    ]);
+    assert.deepEqual(await page.locator('tbody tr td:nth-child(3)').allTextContents(), ['127.0.0.1', '—', '—', '—', '—']);
     await context.close();
   });
 });
