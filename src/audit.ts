@@ -9,7 +9,7 @@
  * event is only stored. Stored events (`keepIn`, compose.ts) are kept for BOREALIS_SECURITY_EVENT_DAYS.
  */
 import { timeOrderedId } from './oauth/ids.js';
-import type { SecurityEventsStore } from './store/security-events.js';
+import type { SecurityEvent, SecurityEventsStore } from './store/security-events.js';
 
 export type AuditEvent =
   /** A rotated refresh token presented after its grace window: the whole family is revoked (D4). */
@@ -22,6 +22,8 @@ export type AuditEvent =
   | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator' | 'reset_link'; tokens_revoked: boolean }
   | { audit: 'password.reset_requested' | 'email.verification_sent' | 'email.verified'; user_id: string }
   | { audit: 'user.blocked' | 'user.unblocked'; user_id: string }
+  /** The user ended `count` of their sessions from /settings/sessions (accounts/sessions.ts). */
+  | { audit: 'sessions.ended'; user_id: string; count: number }
   /** `user_id`: the owner, for a client made on the console or by a signed-in registration. */
   | { audit: 'client.created'; client_id: string; user_id: string | null }
   | { audit: 'client.secret_rotated' | 'client.deleted'; client_id: string }
@@ -88,7 +90,7 @@ export class Audit {
       clientId: client_id ?? null,
       organizationId: organization_id ?? null,
       ip: ip ?? null,
-      details: details as Record<string, string | boolean>,
+      details: details as SecurityEvent['details'],
     });
     const kept: Promise<void> = write.catch((error: unknown) => this.failed(error, event)).finally(() => this.pending.delete(kept));
     this.pending.add(kept);

@@ -6,12 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit.js';
 import type { Credentials } from '../oauth/credentials.js';
 import type { Mailer } from '../mail/mail.js';
-import { timeOrderedId } from '../oauth/ids.js';
-import type { Organization, Session, Store, User } from '../store/store.js';
+import type { Organization, Store, User } from '../store/store.js';
 import { DUMMY_HASH, hashPassword, needsRehash, passwordLength, verifyPassword } from './passwords.js';
 
-/** §5.1: a web session lasts 31 days. */
-export const SESSION_LIFETIME = 31 * 24 * 3600;
 
 /** `field`: the form field the error is about, when there is one (the pages mark it). */
 export class AccountError extends Error {
@@ -251,18 +248,4 @@ export async function authenticate(deps: AccountsDeps, email: string, password: 
   if (await deps.store.users.rehashPassword(user.id, user.passwordHash, passwordHash)) return { ...user, passwordHash };
   const now = await deps.store.users.findById(user.id);
   return now?.passwordHash && now.blockedAt === null && (await verifyPassword(password, now.passwordHash)) ? now : undefined;
-}
-
-/**
- * Starts a web session; the returned `polar_us_` value goes in the cookie, only its HMAC is stored.
- * Undefined when the user was blocked, or their password changed, since they were authenticated:
- * nothing is stored.
- */
-export async function startSession(deps: AccountsDeps, user: User): Promise<{ token: string; session: Session } | undefined> {
-  const token = deps.credentials.mint('userSession');
-  const now = deps.now();
-  // Time-ordered (UUIDv7): sessions started in the same second still end oldest first (sessions.create's cap).
-  const session: Session = { id: timeOrderedId(), userId: user.id, createdAt: now, expiresAt: now + SESSION_LIFETIME, organizationIds: [] };
-  if (!(await deps.store.sessions.create(session, deps.credentials.hash(token), user.passwordHash ?? undefined))) return undefined;
-  return { token, session };
 }

@@ -29,6 +29,7 @@ import { organizationPageRoutes } from './routes/organization-pages.js';
 import { loginRoutes } from './routes/login.js';
 import { registrationRoutes } from './routes/registration.js';
 import { resourceRoutes } from './routes/resource.js';
+import { securityPageRoutes } from './routes/security-pages.js';
 import { tokenRoutes } from './routes/token.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -219,6 +220,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       consolePageRoutes(pages, options.ctx, publicOrigin, options.registration);
       organizationPageRoutes(pages, options.accounts, { publicOrigin, secret, formLeadsTo });
       accountPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies, securityEventDays: options.securityEventDays ?? 0 });
+      securityPageRoutes(pages, options.accounts, { publicOrigin, secret, securityEventDays: options.securityEventDays ?? 0 });
       if (options.accounts.mail) emailPageRoutes(pages, options.accounts, { publicOrigin, secret, secureCookies });
     });
     registrationRoutes(browser, options.ctx, options.registration, publicOrigin);

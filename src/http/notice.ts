@@ -1,13 +1,13 @@
 /**
  * A notice after a redirect that names what was done ("My App no longer has access to your
- * account.", "You left Acme."). The redirect carries what it names and a proof: the HMAC of this
+ * account.", "You left Acme.", "Signed out of 3 other sessions."). The redirect carries what it names and a proof: the HMAC of this
  * session, the notice and that name, made by the action itself (csrf.ts's binding under the
  * server secret). Without a valid proof the page says only what happened in general words, so a
  * crafted link cannot make it claim an app lost access, or name an organization one never joined.
  */
 import { csrfToken, isCsrfToken } from './csrf.js';
 
-export type NoticeKind = 'revoked' | 'left' | 'joined' | 'password' | 'mailed';
+export type NoticeKind = 'revoked' | 'left' | 'joined' | 'password' | 'mailed' | 'signed_out';
 
 const binding = (sessionId: string, kind: NoticeKind, subject: string) => `${sessionId} notice ${kind} ${subject}`;
 

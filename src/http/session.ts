@@ -4,9 +4,11 @@
  */
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SESSION_LIFETIME } from '../accounts/accounts.js';
+import { SESSION_LIFETIME } from '../accounts/sessions.js';
 import type { SignedIn } from '../oauth/authorize/index.js';
 import type { OAuthContext } from '../oauth/context.js';
+import type { SessionOrigin } from '../store/store.js';
+import { clientAddress } from './client-address.js';
 
 export const SESSION_COOKIE = 'polar_session';
 
@@ -49,3 +51,6 @@ export function setSessionCookie(reply: FastifyReply, token: string, secure: boo
 export function clearSessionCookie(reply: FastifyReply, secure: boolean) {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
 }
+
+/** Where a session starts from, as its person will see it listed (/settings/sessions). */
+export const originOf = (request: FastifyRequest): SessionOrigin => ({ ip: clientAddress(request), userAgent: request.headers['user-agent'] ?? null });

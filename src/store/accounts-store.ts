@@ -32,6 +32,12 @@ export interface Session {
   organizationIds: string[];
 }
 
+/** Where a session was started from, as the browser said: shown to its person, never trusted. */
+export interface SessionOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
 export interface UsersStore {
   create(user: User): Promise<void>;
   findByEmail(email: string): Promise<User | undefined>;
@@ -85,10 +91,16 @@ export interface SessionsStore {
    * `passwordHash` (the one the sign-in checked) is no longer theirs (atomic with
    * `users.setPassword`); ends their oldest past MAX_SESSIONS_PER_USER.
    */
-  create(session: Session, tokenHash: string, passwordHash?: string): Promise<boolean>;
+  create(session: Session, tokenHash: string, passwordHash?: string, origin?: SessionOrigin): Promise<boolean>;
   /** The live (unexpired) session with that token hash, and its user. */
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | undefined>;
   delete(tokenHash: string): Promise<void>;
+  /** The user's live sessions, newest first, each with where it started. */
+  listForUser(userId: string, now: number): Promise<(Session & SessionOrigin)[]>;
+  /** Ends the user's session with that id: false when they have none such (another's, or gone). */
+  end(userId: string, sessionId: string): Promise<boolean>;
+  /** Ends every session of the user but `keepId`; how many ended. */
+  endAllBut(userId: string, keepId: string): Promise<number>;
 }
 
 /** An invitation link to join an organization; its token is stored as an HMAC only. */

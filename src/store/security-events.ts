@@ -13,7 +13,7 @@ export interface SecurityEvent {
   clientId: string | null;
   organizationId: string | null;
   ip: string | null;
-  details: Record<string, string | boolean>;
+  details: Record<string, string | number | boolean>;
 }
 
 /** Every field given must match. */

@@ -10,7 +10,20 @@ import type { SigningKeysStore } from './signing-keys.js';
 
 export type { SigningKey, SigningKeysStore } from './signing-keys.js';
 export type { SecurityEvent, SecurityEventFilter, SecurityEventsStore } from './security-events.js';
-export type { EmailLink, EmailLinkPurpose, EmailLinksStore, Invitation, InvitationsStore, Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from './accounts-store.js';
+export type {
+  EmailLink,
+  EmailLinkPurpose,
+  EmailLinksStore,
+  Invitation,
+  InvitationsStore,
+  Organization,
+  OrganizationsStore,
+  Session,
+  SessionOrigin,
+  SessionsStore,
+  User,
+  UsersStore,
+} from './accounts-store.js';
 
 /** RFC 7591 metadata plus Polar's `default_sub_type` (D13), as stored. */
 export interface ClientMetadata {

@@ -1,7 +1,8 @@
 /** Sign-in and sign-out with the `polar_session` cookie. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AccountError, createOrganization, createUser, startSession } from '../../src/accounts/accounts.js';
+import { AccountError, createOrganization, createUser } from '../../src/accounts/accounts.js';
+import { startSession } from '../../src/accounts/sessions.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
 import { MAX_SESSIONS_PER_USER } from '../../src/store/limits.js';
 import { openDb } from '../../src/store/sql/db.js';

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setPassword, startSession } from '../../src/accounts/accounts.js';
+import { setPassword } from '../../src/accounts/accounts.js';
+import { startSession } from '../../src/accounts/sessions.js';
 import { hashPassword, verifyPassword } from '../../src/accounts/passwords.js';
 import { signInWithPassword } from '../../src/accounts/sign-in.js';
 import type { User } from '../../src/store/store.js';

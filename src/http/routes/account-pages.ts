@@ -2,16 +2,15 @@
  * /settings/account: changing one's password. The current password is checked as a sign-in is,
  * counted by the same throttle (sign-in.ts), so a stolen session cannot guess it; the change
  * ends every session of the user (accounts.ts, setPassword) and this browser gets a new one.
- * /settings/security-log: the person's own stored security events (audit.ts), when kept.
  */
 import type { FastifyInstance } from 'fastify';
-import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword, startSession } from '../../accounts/accounts.js';
+import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword } from '../../accounts/accounts.js';
+import { startSession } from '../../accounts/sessions.js';
 import { passwordLength } from '../../accounts/passwords.js';
 import { notifyPasswordChanged, sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { MailError } from '../../mail/mail.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
-import type { SecurityEvent } from '../../store/store.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
 import { assertCsrfToken, assertSameOrigin, pageUserOf } from '../csrf.js';
@@ -19,9 +18,8 @@ import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { noticeQuery, provenNotice } from '../notice.js';
-import { currentSession, setSessionCookie } from '../session.js';
+import { currentSession, originOf, setSessionCookie } from '../session.js';
 import { type AccountPageOptions, accountPage } from '../views/account.js';
-import { type EventNames, securityLogPage } from '../views/security-log.js';
 import { type FormError, formError } from '../views/form-error.js';
 import { tooManyAttempts } from './login.js';
 
@@ -39,21 +37,6 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     const proven = (kind === 'password' || kind === 'mailed') && provenNotice(options.secret, signedIn.session.id, kind, signedIn.user.id, singleQueryValue(request, 'proof'));
     const notice = !proven ? undefined : kind === 'password' ? 'Your password was changed, and every other session was signed out.' : `A confirmation link is on its way to ${signedIn.user.email}. It works for 24 hours.`;
     return sendPage(reply, 200, view(signedIn, { notice }));
-  });
-
-  if (securityLog) app.get(LOG, async (request, reply) => {
-    const signedIn = await currentSession(request, deps);
-    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(LOG)}`, 303);
-    const asked = singleQueryValue(request, 'page') ?? '';
-    const page = /^[1-9][0-9]{0,6}$/.test(asked) ? Number(asked) : 1;
-    const { items, total } = await deps.store.securityEvents.list({ userId: signedIn.user.id }, (page - 1) * LOG_PAGE, LOG_PAGE);
-    return sendPage(reply, 200, securityLogPage(pageUserOf(options.secret, signedIn), {
-      events: items,
-      names: await namesOf(deps, items),
-      page,
-      maxPage: Math.ceil(total / LOG_PAGE),
-      days: options.securityEventDays,
-    }));
   });
 
   // Mails a link that confirms the address (email-links.ts), awaited: the person is told if the relay refused.
@@ -107,24 +90,9 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     // Checking the password was a re-authentication: a new session replaces this one (OWASP), so a
     // copy of this cookie ends with every other session.
     const changed = await deps.store.users.findById(signedIn.user.id);
-    const started = changed && (await startSession(deps, changed));
+    const started = changed && (await startSession(deps, changed, originOf(request)));
     if (!started) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
     setSessionCookie(reply, started.token, options.secureCookies);
     return sendRedirect(reply, `${page}?${noticeQuery(options.secret, started.session.id, 'password', 'user', changed.id)}`, 303);
   });
-}
-
-const LOG = '/settings/security-log';
-const LOG_PAGE = 50;
-
-/** The current names of the apps and organizations `events` name, each looked up once. */
-async function namesOf(deps: AccountsDeps, events: SecurityEvent[]): Promise<EventNames> {
-  const names: EventNames = { apps: new Map(), organizations: new Map() };
-  for (const e of events) {
-    if (e.clientId !== null && !names.apps.has(e.clientId)) names.apps.set(e.clientId, (await deps.store.clients.findByClientId(e.clientId))?.metadata.client_name);
-    if (e.organizationId !== null && !names.organizations.has(e.organizationId)) {
-      names.organizations.set(e.organizationId, (await deps.store.organizations.findById(e.organizationId))?.name);
-    }
-  }
-  return names;
 }

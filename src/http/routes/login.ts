@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccountError, type AccountsDeps, createUser, startSession } from '../../accounts/accounts.js';
+import { AccountError, type AccountsDeps, createUser } from '../../accounts/accounts.js';
+import { startSession } from '../../accounts/sessions.js';
 import { sendVerificationMail } from '../../accounts/email-links.js';
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { Params } from '../../oauth/params.js';
@@ -9,7 +10,7 @@ import { type PageOptions, sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { safeReturnTo } from '../return-to.js';
-import { clearSessionCookie, currentSession, endPresentedSession, setSessionCookie } from '../session.js';
+import { clearSessionCookie, currentSession, endPresentedSession, originOf, setSessionCookie } from '../session.js';
 import { type AuthFormOptions, loginPage, signOutAgainPage, signupPage } from '../views/login.js';
 import { formError, formErrorOf } from '../views/form-error.js';
 
@@ -65,7 +66,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
     if (tokenRefused(request, form)) return authPage(request, reply, 403, loginPage, { returnTo, error: EXPIRED, email });
     const result = await signInWithPassword(deps, email, form.get('password') ?? '', clientAddress(request));
     // A user blocked between the password check and the session (startSession) is refused alike.
-    const started = result.ok ? await startSession(deps, result.user) : undefined;
+    const started = result.ok ? await startSession(deps, result.user, originOf(request)) : undefined;
     if (!result.ok || !started) {
       const lockedUntil = result.ok ? 0 : result.lockedUntil;
       // The same words for an unknown email and a wrong password: do not reveal which.
@@ -96,7 +97,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
       const user = await createUser(deps, { email, password: form.get('password') ?? '', name: form.get('name') });
       // Mailed after the answer: the sign-up does not wait on the relay, nor fail with it.
       if (deps.mail) setImmediate(() => void sendVerificationMail(deps, user).catch((err: unknown) => request.log.error({ err }, 'verification mail not sent')));
-      const started = await startSession(deps, user);
+      const started = await startSession(deps, user, originOf(request));
       // Blocked the moment it was created: the sign-in page says no more than it would then.
       if (!started) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(returnTo)}`, 303);
       await endPresentedSession(request, deps);

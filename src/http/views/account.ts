@@ -35,7 +35,9 @@ export function accountPage(user: PageUser & { name: string | null; emailVerifie
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <p>Signed in as <strong>${user.email}</strong>${user.name ? html` (${user.name})` : ''}.</p>
 ${addressStatus(user, options)}
-${options.securityLog ? html`<p>Your <a href="/settings/security-log">security log</a> lists recent sign-ins and changes to your account.</p>` : ''}
+<p>See <a href="/settings/sessions">where you are signed in</a>, and sign out a browser you do not recognise.${
+    options.securityLog ? html` Your <a href="/settings/security-log">security log</a> lists recent sign-ins and changes to your account.` : ''
+  }</p>
 <h2>Change password</h2>
 <p class="muted">You stay signed in here; every other session is signed out. Apps you authorized keep their access (<a href="/settings/oauth">review them</a>).</p>
 ${errorParagraph(error)}

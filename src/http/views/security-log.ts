@@ -2,6 +2,7 @@ import type { SecurityEvent } from '../../store/security-events.js';
 import { type PageUser } from './console.js';
 import { type Html, html } from './html.js';
 import { layout } from './layout.js';
+import { timeElement } from './time.js';
 
 /** Names of the apps and organizations the page's events name; a missing one was deleted. */
 export interface EventNames {
@@ -38,6 +39,8 @@ function describe(e: SecurityEvent, names: EventNames): Html | string {
       return 'A link to confirm your address was mailed';
     case 'email.verified':
       return 'Your email address was confirmed';
+    case 'sessions.ended':
+      return d.count === 1 ? 'You signed out one other session' : `You signed out ${d.count} other sessions`;
     case 'user.blocked':
       return 'An administrator blocked the account';
     case 'user.unblocked':
@@ -61,12 +64,6 @@ function describe(e: SecurityEvent, names: EventNames): Html | string {
       return e.type;
   }
 }
-
-/** "2026-12-01 07:10 UTC": one zone for every reader, since the server does not know theirs. */
-const when = (epochSeconds: number) => {
-  const iso = new Date(epochSeconds * 1000).toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
-};
 
 export interface SecurityLogPage {
   events: SecurityEvent[];
@@ -92,7 +89,7 @@ ${
   events.length === 0
     ? html`<p>Nothing has been recorded${page > 1 ? ' on this page' : ''}.</p>`
     : html`<table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">From</th></tr></thead><tbody>
-${events.map((e) => html`<tr><td>${when(e.occurredAt)}</td><td>${describe(e, log.names)}</td><td>${e.ip ?? html`<span class="muted">—</span>`}</td></tr>\n`)}</tbody></table>`
+${events.map((e) => html`<tr><td>${timeElement(e.occurredAt)}</td><td>${describe(e, log.names)}</td><td>${e.ip ?? html`<span class="muted">—</span>`}</td></tr>\n`)}</tbody></table>`
 }
 ${pages.length > 0 ? html`<nav class="actions" aria-label="Pages">${pages}</nav>` : ''}
 </div>`,

@@ -1,7 +1,6 @@
 import { emailLookup } from '../email-lookup.js';
-import { MAX_SESSIONS_PER_USER } from '../limits.js';
-import type { Organization, OrganizationsStore, Session, SessionsStore, User, UsersStore } from '../store.js';
-import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
+import type { Organization, OrganizationsStore, User, UsersStore } from '../store.js';
+import { type Db, shape } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
 
 export const USER = shape(
@@ -199,52 +198,3 @@ export async function holdActiveUser(tx: Db, userId: string, passwordHash?: stri
   // A password changed since the one checked (setPassword, which ends sessions alike).
   return row !== undefined && row.blocked_at === null && (passwordHash === undefined || row.password_hash === passwordHash);
 }
-
-export const sessions = (db: Db): SessionsStore => ({
-  create(s: Session, tokenHash: string, passwordHash?: string) {
-    return db.transaction(async (tx) => {
-      if (!(await holdActiveUser(tx, s.userId, passwordHash))) return false;
-      await tx.run('INSERT INTO user_sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
-        s.id,
-        tokenHash,
-        s.userId,
-        s.createdAt,
-        s.expiresAt,
-      ]);
-      for (const org of s.organizationIds) {
-        await tx.run('INSERT INTO user_session_organizations (session_id, organization_id) VALUES (?, ?)', [s.id, org]);
-      }
-      // Found through the user's index: at most one more than the cap to read.
-      await tx.run(
-        `DELETE FROM user_sessions WHERE user_id = ? AND id <> ? AND id NOT IN (
-           SELECT id FROM user_sessions WHERE user_id = ? AND id <> ? ORDER BY created_at DESC, id DESC LIMIT ${MAX_SESSIONS_PER_USER - 1})`,
-        [s.userId, s.id, s.userId, s.id],
-      );
-      return true;
-    });
-  },
-  async findActive(tokenHash, now) {
-    // One round trip: the session, its user, and its down-scope rows folded into one column.
-    const row = await db.getValues(
-      `SELECT s.id, s.created_at, s.expires_at,
-              ${foldedOrganizations(db, 'user_session_organizations', 'session_id', 's')},
-              ${USER.select('u')}
-         FROM user_sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = ? AND s.expires_at > ?`,
-      [tokenHash, now],
-    );
-    if (!row) return undefined;
-    const user = USER.read(row, 4);
-    const session: Session = {
-      id: row[0] as string,
-      userId: user.id,
-      createdAt: row[1] as number,
-      expiresAt: row[2] as number,
-      organizationIds: spaceSplit(row[3]),
-    };
-    return { session, user };
-  },
-  async delete(tokenHash) {
-    await db.run('DELETE FROM user_sessions WHERE token_hash = ?', [tokenHash]);
-  },
-});

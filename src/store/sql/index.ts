@@ -1,5 +1,5 @@
 import type { Store } from '../store.js';
-import { organizations, sessions, users } from './accounts.js';
+import { organizations, users } from './accounts.js';
 import { clients } from './clients.js';
 import { codes } from './codes.js';
 import { type Db, type Param, isPostgresUrl, openDb } from './db.js';
@@ -8,6 +8,7 @@ import { emailLinks } from './email-links.js';
 import { invitations } from './invitations.js';
 import { rateLimits } from './rate-limits.js';
 import { securityEvents } from './security-events.js';
+import { sessions } from './sessions.js';
 import { signInThrottle } from './sign-in-throttle.js';
 import { signingKeys } from './signing-keys.js';
 import { migrate, requireCurrentSchema } from './migrate.js';

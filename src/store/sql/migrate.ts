@@ -18,6 +18,7 @@ import * as emailLookupNormalised from './migrations/011-email-lookup-normalised
 import * as organizationInvitations from './migrations/012-organization-invitations.js';
 import * as emailLinks from './migrations/013-email-links.js';
 import * as securityEvents from './migrations/014-security-events.js';
+import * as sessionOrigin from './migrations/015-session-origin.js';
 
 interface Migration {
   version: number;
@@ -42,6 +43,7 @@ export const migrations: readonly Migration[] = [
   organizationInvitations,
   emailLinks,
   securityEvents,
+  sessionOrigin,
 ];
 
 /**
