@@ -84,7 +84,7 @@ export function securityLogPage(user: PageUser, log: SecurityLogPage): string {
   return layout(
     { title: 'Security log', user },
     html`<div class="card"><h1>Security log</h1>
-<p class="muted">Sign-ins and changes to your account over the last ${log.days} days, newest first. Something you do not recognise? <a href="/settings/account">Change your password</a> and review your <a href="/settings/oauth">authorized apps</a>.</p>
+<p class="muted">Sign-ins and changes to your account over the last ${log.days} days, newest first. Something you do not recognise? Sign out <a href="/settings/sessions">the sessions</a> you do not know, <a href="/settings/account">change your password</a> and review your <a href="/settings/oauth">authorized apps</a>.</p>
 ${
   events.length === 0
     ? html`<p>Nothing has been recorded${page > 1 ? ' on this page' : ''}.</p>`
