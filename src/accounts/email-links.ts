@@ -75,9 +75,9 @@ export async function sendPasswordResetMail(deps: AccountsDeps, user: User): Pro
  * Tells the owner their password was changed (OWASP Forgot Password Cheat Sheet), by them or by
  * whoever had their password or mailbox, with the way back in. Nothing when no relay is set.
  */
-export async function notifyPasswordChanged(deps: AccountsDeps, user: User): Promise<void> {
+export async function notifyPasswordChanged(deps: AccountsDeps, user: User, by: 'user' | 'reset_link' | 'operator'): Promise<void> {
   if (!deps.mail || !isMailable(user.email)) return;
-  await deps.mail.mailer.send(passwordChangedMail(user.email, deps.mail.publicUrl));
+  await deps.mail.mailer.send(passwordChangedMail(user.email, deps.mail.publicUrl, by));
 }
 
 /** The user a good link of that purpose is for, or undefined (malformed, unknown, used, replaced, expired). */

@@ -1,5 +1,6 @@
 import { createUser, setBlocked, setPassword, userByEmail } from '../accounts/accounts.js';
-import { UsageError, output, parse, required, withBorealis } from './args.js';
+import { notifyPasswordChanged } from '../accounts/email-links.js';
+import { UsageError, output, parse, printable, required, withBorealis } from './args.js';
 
 export async function usersCommand(args: string[]) {
   const [sub, ...rest] = args;
@@ -43,6 +44,10 @@ async function newPassword(args: string[]) {
   const user = await withBorealis({}, async (b) => {
     const found = await userByEmail(b.accounts, email.trim());
     await setPassword(b.accounts, found, password, { revokeTokens });
+    // With a relay configured (BOREALIS_SMTP_URL), the owner is told; a relay that fails does not undo the change.
+    await notifyPasswordChanged(b.accounts, found, 'operator').catch((error: unknown) =>
+      process.stderr.write(`warning: the password was set, but the mail telling ${printable(found.email)} was not sent (${printable(error instanceof Error ? error.message : String(error))})\n`),
+    );
     return found;
   });
   const ended = revokeTokens ? 'their sessions ended, codes and tokens revoked' : 'their sessions ended';

@@ -37,15 +37,22 @@ If it was not you, ignore this mail: your password stays as it is.
   };
 }
 
-export function passwordChangedMail(to: string, publicUrl: string): Mail {
+/** What ended with the change: the person keeps the session they changed it in; a reset or an administrator ends them all. */
+const CHANGED: Record<'user' | 'reset_link' | 'operator', string> = {
+  user: 'was changed just now, and its other sessions were signed out',
+  reset_link: 'was changed just now through a link sent by mail, and every session was signed out',
+  operator: 'was set by an administrator just now, and every session was signed out',
+};
+
+export function passwordChangedMail(to: string, publicUrl: string, by: keyof typeof CHANGED): Mail {
   return {
     to,
     subject: 'Your password was changed',
     text: `Hello,
 
-The password of the account ${to} at ${host(publicUrl)} was changed just now, and its other sessions were signed out.
+The password of the account ${to} at ${host(publicUrl)} ${CHANGED[by]}.
 
-If it was you, there is nothing to do. If it was not, set a new password at once:
+If you expected this, there is nothing to do. If not, set a new password at once:
 
 ${publicUrl}/forgot-password
 `,

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { verifyPassword } from '../../src/accounts/passwords.js';
 import { openDb } from '../../src/store/sql/db.js';
+import { startMailbox } from '../support/mailbox.js';
 import { TEST_SECRET, type TestDatabase, freshDatabase } from '../support/server.js';
 
 const run = promisify(execFile);
@@ -113,6 +114,34 @@ describe('borealis users create: the password', () => {
         (error: { code: number; stderr: string }) => error,
       );
       assert.deepEqual([failed.code, failed.stderr], [2, message]);
+    }
+  });
+
+  test('users set-password with a mail relay: the owner is mailed; a relay that refuses is a warning, and the password stays set', async () => {
+    const mailbox = await startMailbox();
+    try {
+      await withInput('old horse pw\n', 'users', 'create', '--email', 'told@example.com', '--password-stdin');
+      const withRelay = (input: string, ...args: string[]) => {
+        const pending = run(process.execPath, ['bin/borealis.js', ...args], { env: { ...cliEnv(), BOREALIS_SMTP_URL: mailbox.url } });
+        pending.child.stdin?.end(input);
+        return pending;
+      };
+      const done = await withRelay('new horse pw\n', 'users', 'set-password', '--email', 'told@example.com', '--password-stdin');
+      assert.equal(done.stderr, '');
+      assert.match((await mailbox.next('told@example.com', 'Your password was changed')).text, /was set by an administrator just now, and every session was signed out\./);
+      mailbox.refuse(true);
+      const refused = await withRelay('newer horse pw\n', 'users', 'set-password', '--email', 'told@example.com', '--password-stdin');
+      assert.match(refused.stderr, /^warning: the password was set, but the mail telling told@example\.com was not sent \(.+\)\n$/);
+      assert.equal(refused.stdout, 'set the password of told@example.com: their sessions ended\n');
+      const db = await openDb(database.url);
+      try {
+        const hash = (await db.get<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = ?', ['told@example.com']))?.password_hash ?? '';
+        assert.ok(await verifyPassword('newer horse pw', hash));
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await mailbox.close();
     }
   });
 });

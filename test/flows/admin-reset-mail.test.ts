@@ -1,6 +1,7 @@
 /**
  * The admin API mails a password reset link on a user's behalf (src/http/routes/admin.ts): the
- * same link "Forgot your password?" mails (accounts/email-links.ts), through a real SMTP relay.
+ * same link "Forgot your password?" mails (accounts/email-links.ts), through a real SMTP relay; a
+ * password the operator sets is told to its owner by mail.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -45,6 +46,21 @@ describe('the admin API mails a reset link', () => {
     assert.equal((await mailFor(other.id)).status, 204);
     assert.deepEqual(await mailFor(other.id), { status: 429, retryAfter: '60', cache: 'no-store', json: { detail: 'A link was mailed to this user less than a minute ago.' } });
     assert.deepEqual((await mailFor('00000000-0000-0000-0000-000000000000')).json, { detail: 'Not Found' });
+  });
+
+  test('a password the operator sets (PUT …/password) is told to its owner by mail, after the answer', async () => {
+    const user = await aUser(server);
+    const put = await fetch(`${server.url}/admin/v1/users/${user.id}/password`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'set by the operator' }),
+    });
+    assert.equal(put.status, 204);
+    const notice = await mailbox.next(user.email, 'Your password was changed');
+    assert.equal(
+      notice.text.replace(/\r\n/g, '\n'),
+      `Hello,\n\nThe password of the account ${user.email} at ${new URL(server.url).host} was set by an administrator just now, and every session was signed out.\n\nIf you expected this, there is nothing to do. If not, set a new password at once:\n\n${server.url}/forgot-password\n`,
+    );
   });
 
   test('a blocked user: 409, no mail; a relay that refuses: 503 with Retry-After', async () => {

@@ -148,7 +148,7 @@ describe('password reset by a mailed link', () => {
     const notice = await mailbox.next(user.email, 'Your password was changed');
     assert.equal(
       notice.text.replace(/\r\n/g, '\n'),
-      `Hello,\n\nThe password of the account ${user.email} at ${new URL(server.url).host} was changed just now, and its other sessions were signed out.\n\nIf it was you, there is nothing to do. If it was not, set a new password at once:\n\n${server.url}/forgot-password\n`,
+      `Hello,\n\nThe password of the account ${user.email} at ${new URL(server.url).host} was changed just now through a link sent by mail, and every session was signed out.\n\nIf you expected this, there is nothing to do. If not, set a new password at once:\n\n${server.url}/forgot-password\n`,
     );
     const kept = await tokensFor(server, await aClient(server), await cookieWith('first new password'));
     const link = await resetLink(user.email);
@@ -168,7 +168,9 @@ describe('password reset by a mailed link', () => {
     const cookie = await signIn(server, user);
     const changed = await consolePost(server, cookie, '/settings/account/password', { current_password: PASSWORD, new_password: 'changed on the page' });
     assert.equal(changed.status, 303);
-    assert.ok((await mailbox.next(user.email, 'Your password was changed')).text.includes(`${server.url}/forgot-password`));
+    const notice = (await mailbox.next(user.email, 'Your password was changed')).text.replace(/\r\n/g, '\n');
+    assert.ok(notice.includes(` at ${new URL(server.url).host} was changed just now, and its other sessions were signed out.\n`), notice);
+    assert.ok(notice.includes(`${server.url}/forgot-password`));
   });
 
   test('a newer link replaces the one before; at most one mail a minute; a link lasts an hour', async () => {

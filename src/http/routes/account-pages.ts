@@ -85,7 +85,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
       return refuse(400, formError(error.message, 'current_password'));
     }
     setImmediate(() => {
-      notifyPasswordChanged(deps, checked.user).catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
+      notifyPasswordChanged(deps, checked.user, 'user').catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
     });
     // Checking the password was a re-authentication: a new session replaces this one (OWASP), so a
     // copy of this cookie ends with every other session.

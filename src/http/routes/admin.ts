@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MAIL_INTERVAL, sendPasswordResetMail } from '../../accounts/email-links.js';
+import { MAIL_INTERVAL, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
 import { AccountError, type AccountsDeps, addMemberTo, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, removeMemberFrom, setPassword } from '../../accounts/accounts.js';
 import { MailError } from '../../mail/mail.js';
 import { ApiError } from '../../oauth/errors.js';
@@ -155,7 +155,8 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
         });
       }
 
-      // As `users set-password`: every session ends; with `revoke_tokens`, every token and code too.
+      // As `users set-password`: every session ends; with `revoke_tokens`, every token and code too;
+      // with a mail relay, the owner is mailed.
       admin.put<WithId>('/users/:user_id/password', async (request, reply) => {
         // The body first, as FastAPI validates it before the handler looks anything up.
         const body = objectBody(request);
@@ -163,6 +164,8 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
         const input = await fields<{ password: string; revokeTokens?: boolean }>(body, read, () => []);
         const target = await user(request.params.user_id);
         await setPassword(deps, target, input.password, { revokeTokens: input.revokeTokens === true }).catch((e: unknown) => refusal(e, body));
+        // The owner is told, after the answer: a password set behind their back is a takeover's first step.
+        setImmediate(() => void notifyPasswordChanged(deps, target, 'operator').catch((err: unknown) => request.log.error({ err }, 'password change notice not sent')));
         return reply.code(204).send();
       });
 

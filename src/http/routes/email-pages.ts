@@ -94,7 +94,7 @@ export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, option
       const reset = await resetPassword(deps, token, form.get('new_password') ?? '', { endAppAccess: form.get('end_app_access') === 'on' });
       if (!reset) return linkPage(reply, 404, linkInvalidPage('reset_password'));
       setImmediate(() => {
-        notifyPasswordChanged(deps, reset.user).catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
+        notifyPasswordChanged(deps, reset.user, 'reset_link').catch((err: unknown) => request.log.error({ err }, 'password change notice not sent'));
       });
       return linkPage(reply, 200, passwordResetPage(reset.tokensRevoked));
     } catch (error) {
