@@ -3,7 +3,7 @@
  * userinfo and id_tokens, OIDC Core §5.1), and setting a new password without the old one. A
  * link is a bearer credential (`polar_ev_…`, `polar_pr_…`), stored as its HMAC only, for one use;
  * a user's newest link of each kind replaces the one before, and at most one mail of each kind
- * goes to a user per minute. Opening a link only shows a form: mail scanners fetch links, and
+ * goes to a user per minute, five requests for one an hour. Opening a link only shows a form: mail scanners fetch links, and
  * must not spend them (the form's POST does).
  */
 import { timeOrderedId } from '../oauth/ids.js';
@@ -20,6 +20,13 @@ export const VERIFY_EMAIL_LIFETIME = 24 * 3600;
 export const RESET_PASSWORD_LIFETIME = 3600;
 /** Seconds between two mails of one kind to one user. */
 export const MAIL_INTERVAL = 60;
+/**
+ * Requests for mails of one kind to one user per hour, counted before the minute's check: with
+ * one a minute alone, anyone who knows an address could have sixty mails an hour sent to it. The
+ * person still holds the newest link mailed, good for an hour at least.
+ */
+export const MAIL_REQUESTS_PER_HOUR = 5;
+const HOUR = 3600;
 
 /** Where the links lead; the token is in the query, which request logs leave out (app.ts). */
 export const VERIFY_EMAIL_PATH = '/verify-email';
@@ -27,8 +34,11 @@ export const RESET_PASSWORD_PATH = '/reset-password';
 
 const KIND: Record<EmailLinkPurpose, CredentialKind> = { verify_email: 'emailVerification', reset_password: 'passwordReset' };
 
-/** `unmailable`: an address made before the rule that every address be one mail can go to alone (accounts.ts). */
-export type MailOutcome = 'sent' | 'too_soon' | 'no_user' | 'unmailable';
+/**
+ * `too_soon`: within MAIL_INTERVAL of the last mail; `too_many`: past MAIL_REQUESTS_PER_HOUR;
+ * `unmailable`: an address made before the rule that every address be one mail can go to alone (accounts.ts).
+ */
+export type MailOutcome = 'sent' | 'too_soon' | 'too_many' | 'no_user' | 'unmailable';
 
 /**
  * Stores a new link for `user` and mails it. The link is stored first: a mail that goes out holds
@@ -39,8 +49,11 @@ async function mailLink(deps: AccountsDeps, user: User, purpose: EmailLinkPurpos
   const mail = deps.mail;
   if (!mail) throw new Error('no mail relay is configured');
   if (!isMailable(user.email)) return 'unmailable';
-  const token = deps.credentials.mint(KIND[purpose]);
   const now = deps.now();
+  // Counted in the database: one limit across every instance (limits.ts).
+  const { hits } = await deps.store.rateLimits.hit(`mail ${purpose} ${user.id}`, now * 1000, HOUR * 1000);
+  if (hits > MAIL_REQUESTS_PER_HOUR) return 'too_many';
+  const token = deps.credentials.mint(KIND[purpose]);
   const lifetime = purpose === 'verify_email' ? VERIFY_EMAIL_LIFETIME : RESET_PASSWORD_LIFETIME;
   const link = { id: timeOrderedId(), purpose, userId: user.id, email: user.email, createdAt: now, expiresAt: now + lifetime };
   const outcome = await deps.store.emailLinks.create(link, deps.credentials.hash(token), MAIL_INTERVAL);

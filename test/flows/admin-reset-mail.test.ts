@@ -48,6 +48,15 @@ describe('the admin API mails a reset link', () => {
     assert.deepEqual((await mailFor('00000000-0000-0000-0000-000000000000')).json, { detail: 'Not Found' });
   });
 
+  test('past five requests an hour for one user: 429 with Retry-After, and no mail', async () => {
+    const user = await aUser(server);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await mailFor(user.id)).status);
+    assert.deepEqual(statuses, [204, 429, 429, 429, 429], 'one mail a minute; each request counts toward the hour');
+    await mailbox.next(user.email);
+    assert.deepEqual(await mailFor(user.id), { status: 429, retryAfter: '3600', cache: 'no-store', json: { detail: 'Links were asked for this user 5 times in the last hour.' } });
+  });
+
   test('a password the operator sets (PUT …/password) is told to its owner by mail, after the answer', async () => {
     const user = await aUser(server);
     const put = await fetch(`${server.url}/admin/v1/users/${user.id}/password`, {

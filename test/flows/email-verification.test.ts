@@ -95,6 +95,19 @@ describe('confirming an email address by a mailed link', () => {
     clock.advance(61);
   });
 
+  test('past five requests an hour, the page says the newest link mailed works', async () => {
+    const user = await aUser(server);
+    const cookie = await signIn(server, user);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await askForLink(cookie)).status);
+    assert.deepEqual(statuses, [303, 429, 429, 429, 429]);
+    await mailbox.next(user.email);
+    const tooMany = await askForLink(cookie);
+    assert.equal(tooMany.status, 429);
+    const page = await tooMany.text();
+    assert.ok(page.includes('<p class="error" role="alert">Several links were asked for in the last hour: please check your mail (the newest link works), or ask again later.</p>'), page);
+  });
+
   test('a relay that refuses: the page says so (503), and the address stays unconfirmed', async () => {
     const user = await aUser(server);
     const cookie = await signIn(server, user);

@@ -186,6 +186,20 @@ describe('password reset by a mailed link', () => {
     assert.equal((await get(second.slice(server.url.length))).status, 404, 'expired');
   });
 
+  test('five requests an hour for one account, however far apart: the sixth mails nothing; the next hour, a mail again', async () => {
+    const user = await aUser(server);
+    let newest = '';
+    for (let i = 0; i < 5; i++) {
+      newest = await resetLink(user.email);
+      clock.advance(61);
+    }
+    assert.equal((await post('/forgot-password', { email: user.email })).status, 200, 'the same answer');
+    assert.deepEqual(await mailsAfterAMoment(user.email), [], 'the sixth: no mail');
+    assert.equal((await get(newest.slice(server.url.length))).status, 200, 'the newest link mailed still works');
+    clock.advance(3600);
+    await resetLink(user.email);
+  });
+
   test('the reset lifts the sign-in lock of the address', async () => {
     const user = await aUser(server);
     for (let i = 0; i < 5; i++) await signInStatus(user.email, 'wrong password');

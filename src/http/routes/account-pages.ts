@@ -56,6 +56,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
       return refuse(503, 'The mail could not be sent. Please try again in a minute.');
     }
     if (outcome === 'too_soon') return refuse(429, 'A link was mailed less than a minute ago: please check your mail, or ask again in a minute.');
+    if (outcome === 'too_many') return refuse(429, 'Several links were asked for in the last hour: please check your mail (the newest link works), or ask again later.');
     if (outcome === 'unmailable') return refuse(400, 'This address cannot receive mail from this server: ask its operator to confirm it.');
     if (outcome === 'no_user') return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
     if (outcome === 'verified') return sendRedirect(reply, page, 303);

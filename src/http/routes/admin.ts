@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MAIL_INTERVAL, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
+import { MAIL_INTERVAL, MAIL_REQUESTS_PER_HOUR, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
 import { AccountError, type AccountsDeps, addMemberTo, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, removeMemberFrom, setPassword } from '../../accounts/accounts.js';
 import { MailError } from '../../mail/mail.js';
 import { ApiError } from '../../oauth/errors.js';
@@ -183,6 +183,8 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
           throw new ApiError(503, { detail: 'The mail relay refused the message or could not be reached.' }, { 'retry-after': String(MAIL_INTERVAL) });
         }
         if (outcome === 'too_soon') throw new ApiError(429, { detail: 'A link was mailed to this user less than a minute ago.' }, { 'retry-after': String(MAIL_INTERVAL) });
+        // The hour's window may end sooner: Retry-After is the most it takes.
+        if (outcome === 'too_many') throw new ApiError(429, { detail: `Links were asked for this user ${MAIL_REQUESTS_PER_HOUR} times in the last hour.` }, { 'retry-after': '3600' });
         if (outcome === 'no_user') throw new ApiError(409, { detail: 'The user is blocked.' });
         if (outcome === 'unmailable') throw new ApiError(409, { detail: 'Mail cannot go to this address as it is.' });
         return reply.code(204).send();
