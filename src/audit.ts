@@ -22,6 +22,8 @@ export type AuditEvent =
   | { audit: 'password.changed'; user_id: string; by: 'user' | 'operator' | 'reset_link'; tokens_revoked: boolean }
   | { audit: 'password.reset_requested' | 'email.verification_sent' | 'email.verified'; user_id: string }
   | { audit: 'user.blocked' | 'user.unblocked'; user_id: string }
+  /** The account was deleted (accounts.ts, deleteAccount), with the apps it owned. */
+  | { audit: 'user.deleted'; user_id: string; by: 'user' | 'operator'; apps_deleted: number }
   /** The user ended `count` of their sessions from /settings/sessions (accounts/sessions.ts). */
   | { audit: 'sessions.ended'; user_id: string; count: number }
   /** `user_id`: the owner, for a client made on the console or by a signed-in registration. */

@@ -234,6 +234,17 @@ export async function blockUser(deps: AccountsDeps, user: User, blocked: boolean
 }
 
 /**
+ * Deletes the account (GDPR Art. 17; store: users.erase), by its person or an operator, with how
+ * many apps it owned; undefined when there was none to delete. Its security events stay, naming an id that names no one any more.
+ */
+export async function deleteAccount(deps: AccountsDeps, user: User, by: 'user' | 'operator'): Promise<{ appsDeleted: number } | undefined> {
+  const erased = await deps.store.users.erase(user.id, deps.now());
+  if (!erased) return undefined;
+  deps.audit.record({ audit: 'user.deleted', user_id: user.id, by, apps_deleted: erased.clientsDeleted });
+  return { appsDeleted: erased.clientsDeleted };
+}
+
+/**
  * Checks the password; an unknown email costs the same scrypt work as a wrong password. A hash of
  * an earlier cost is made again now that the password is known (OWASP: upgrade on login), and the
  * user is returned with the hash as stored, which a session and a password change are checked

@@ -1,4 +1,4 @@
-import { createUser, setBlocked, setPassword, userByEmail } from '../accounts/accounts.js';
+import { AccountError, createUser, deleteAccount, setBlocked, setPassword, userByEmail } from '../accounts/accounts.js';
 import { notifyPasswordChanged } from '../accounts/email-links.js';
 import { UsageError, output, parse, printable, required, withBorealis } from './args.js';
 
@@ -7,6 +7,7 @@ export async function usersCommand(args: string[]) {
   if (sub === 'create') return create(rest);
   if (sub === 'block' || sub === 'unblock') return block(rest, sub === 'block');
   if (sub === 'set-password') return newPassword(rest);
+  if (sub === 'delete') return remove(rest);
   throw new UsageError(`unknown users command: ${sub ?? '(none)'}`);
 }
 
@@ -88,4 +89,17 @@ async function block(args: string[], blocked: boolean) {
     ? `${state} ${user.email}${blocked ? ': sessions ended, codes and tokens revoked' : ''}`
     : `${user.email} was already ${state}`;
   output(values.json, { id: user.id, email: user.email, blocked, changed }, human);
+}
+
+/** Erases the account (accounts.ts, deleteAccount); the apps it owns go with it. */
+async function remove(args: string[]) {
+  const values = parse(args, { email: { type: 'string' }, json: { type: 'boolean' } });
+  const email = required(values, 'email');
+  const { user, apps } = await withBorealis({}, async (b) => {
+    const found = await userByEmail(b.accounts, email.trim());
+    const deleted = await deleteAccount(b.accounts, found, 'operator');
+    if (!deleted) throw new AccountError(`No user with email ${email}.`);
+    return { user: found, apps: deleted.appsDeleted };
+  });
+  output(values.json, { id: user.id, email: user.email, deleted: true, apps_deleted: apps }, `deleted user ${user.email} (${user.id})${apps === 0 ? '' : ` and the ${apps === 1 ? 'app' : `${apps} apps`} they owned`}`);
 }

@@ -41,6 +41,7 @@ export interface SessionOrigin {
 export interface UsersStore {
   create(user: User): Promise<void>;
   findByEmail(email: string): Promise<User | undefined>;
+  /** Not an erased one (`erase`). */
   findById(id: string): Promise<User | undefined>;
   /**
    * Blocks the user and, in the same transaction, ends everything they hold: sessions, unused
@@ -63,6 +64,15 @@ export interface UsersStore {
    * changes, no session ends. False when the stored hash is no longer `from` (changed meanwhile).
    */
   rehashPassword(userId: string, from: string, to: string): Promise<boolean>;
+  /**
+   * Deletes the account in one transaction: the apps the user owns are deleted (their codes
+   * spent and tokens revoked, D12, whoever holds them); their sessions, consents, memberships,
+   * invitation links and mailed links go; their codes are spent and tokens revoked; what
+   * identified them (address, name, avatar, password) is erased. The id stays, blocked, and is
+   * found no more (`findById`); the address is free for a new account. Organizations stay, even
+   * left without members. Undefined when there is no such user.
+   */
+  erase(userId: string, now: number): Promise<{ clientsDeleted: number } | undefined>;
 }
 
 export interface OrganizationsStore {

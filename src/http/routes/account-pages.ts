@@ -2,9 +2,10 @@
  * /settings/account: changing one's password. The current password is checked as a sign-in is,
  * counted by the same throttle (sign-in.ts), so a stolen session cannot guess it; the change
  * ends every session of the user (accounts.ts, setPassword) and this browser gets a new one.
+ * /settings/account/delete: deleting the account (accounts.ts, deleteAccount), password checked alike.
  */
 import type { FastifyInstance } from 'fastify';
-import { AccountError, type AccountsDeps, MIN_PASSWORD, setPassword } from '../../accounts/accounts.js';
+import { AccountError, type AccountsDeps, MIN_PASSWORD, deleteAccount, setPassword } from '../../accounts/accounts.js';
 import { startSession } from '../../accounts/sessions.js';
 import { passwordLength } from '../../accounts/passwords.js';
 import { notifyPasswordChanged, sendVerificationMail } from '../../accounts/email-links.js';
@@ -18,8 +19,8 @@ import { sendPage } from '../pages/page.js';
 import { formParams, singleQueryValue } from '../parse.js';
 import { sendRedirect } from '../respond.js';
 import { noticeQuery, provenNotice } from '../notice.js';
-import { currentSession, originOf, setSessionCookie } from '../session.js';
-import { type AccountPageOptions, accountPage } from '../views/account.js';
+import { clearSessionCookie, currentSession, originOf, setSessionCookie } from '../session.js';
+import { type AccountPageOptions, accountDeletedPage, accountPage, deleteAccountPage } from '../views/account.js';
 import { type FormError, formError } from '../views/form-error.js';
 import { tooManyAttempts } from './login.js';
 
@@ -37,6 +38,30 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     const proven = (kind === 'password' || kind === 'mailed') && provenNotice(options.secret, signedIn.session.id, kind, signedIn.user.id, singleQueryValue(request, 'proof'));
     const notice = !proven ? undefined : kind === 'password' ? 'Your password was changed, and every other session was signed out.' : `A confirmation link is on its way to ${signedIn.user.email}. It works for 24 hours.`;
     return sendPage(reply, 200, view(signedIn, { notice }));
+  });
+
+  app.get(`${page}/delete`, async (request, reply) => {
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(`${page}/delete`)}`, 303);
+    return sendPage(reply, 200, deleteAccountPage(pageUserOf(options.secret, signedIn)));
+  });
+
+  // The password is checked as a sign-in is (its throttle counts it), as for changing it.
+  app.post(`${page}/delete`, async (request, reply) => {
+    assertSameOrigin(request, options.publicOrigin);
+    const form = new Params(new Map(), await formParams(request));
+    const signedIn = await currentSession(request, deps);
+    if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(`${page}/delete`)}`, 303);
+    assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
+    const checked = await signInWithPassword(deps, signedIn.user.email, form.get('password') ?? '', clientAddress(request));
+    if (!checked.ok || checked.user.id !== signedIn.user.id) {
+      const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
+      const error = lockedUntil > 0 ? tooManyAttempts(lockedUntil - deps.now()) : formError('The password is wrong.', 'password');
+      return sendPage(reply, lockedUntil > 0 ? 429 : 400, deleteAccountPage(pageUserOf(options.secret, signedIn), error));
+    }
+    await deleteAccount(deps, checked.user, 'user');
+    clearSessionCookie(reply, options.secureCookies);
+    return sendPage(reply, 200, accountDeletedPage());
   });
 
   // Mails a link that confirms the address (email-links.ts), awaited: the person is told if the relay refused.

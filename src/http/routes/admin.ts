@@ -8,7 +8,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAIL_INTERVAL, MAIL_REQUESTS_PER_HOUR, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
-import { AccountError, type AccountsDeps, addMemberTo, blockUser, createOrganization, createUser, newOrganizationProblems, newUserProblems, removeMemberFrom, setPassword } from '../../accounts/accounts.js';
+import {
+  AccountError,
+  type AccountsDeps,
+  addMemberTo,
+  blockUser,
+  createOrganization,
+  createUser,
+  deleteAccount,
+  newOrganizationProblems,
+  newUserProblems,
+  removeMemberFrom,
+  setPassword,
+} from '../../accounts/accounts.js';
 import { MailError } from '../../mail/mail.js';
 import { ApiError } from '../../oauth/errors.js';
 import { Collector, type Problem, unprocessable } from '../../oauth/registration/validate.js';
@@ -84,7 +96,7 @@ function refusal(error: unknown, body: Record<string, unknown>): never {
 /** Each path's methods; any other is a 405 naming them (RFC 9110 §15.5.6), as the rest of the API answers. */
 export const ADMIN_METHODS: Record<string, string[]> = {
   '/users': ['GET', 'POST'],
-  '/users/:user_id': ['GET'],
+  '/users/:user_id': ['GET', 'DELETE'],
   '/users/:user_id/block': ['POST'],
   '/users/:user_id/unblock': ['POST'],
   '/users/:user_id/password': ['PUT'],
@@ -145,6 +157,12 @@ export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: str
       });
 
       admin.get<WithId>('/users/:user_id', async (request, reply) => sendCompact(reply, 200, userJson(await user(request.params.user_id))));
+
+      // The account is deleted (accounts.ts, deleteAccount): its apps too, whoever uses them.
+      admin.delete<WithId>('/users/:user_id', async (request, reply) => {
+        if (!(await deleteAccount(deps, await user(request.params.user_id), 'operator'))) throw notFound(); // deleted meanwhile
+        return reply.code(204).send();
+      });
 
       // Blocking ends everything the user holds at once (store: users.block); unblocking revives none of it.
       for (const action of ['block', 'unblock'] as const) {

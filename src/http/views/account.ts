@@ -48,6 +48,37 @@ ${errorParagraph(error)}
 <label for="new_password">New password <span class="muted">(${MIN_PASSWORD} characters or more)</span></label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="${MIN_PASSWORD}"${invalidIf(error, 'new_password')} required>
 <div class="actions"><button type="submit">Change password</button></div>
+</form>
+<h2>Delete account</h2>
+<p class="muted">Your sign-ins, consents, memberships and the apps you made go with it.</p>
+<div class="actions"><a class="button secondary" href="/settings/account/delete">Delete my account…</a></div></div>`,
+  );
+}
+
+/**
+ * What deleting the account ends, and the form that does it. The password is asked again (a
+ * re-authentication, as for changing it): a session left open is not enough to erase an account.
+ */
+export function deleteAccountPage(user: PageUser, error?: FormError): string {
+  return layout(
+    { title: 'Delete account', user, narrow: true },
+    html`<div class="card"><h1>Delete your account?</h1>
+<p>Deleting <strong>${user.email}</strong> cannot be undone. Every session is signed out, every app you authorized loses its access, you leave your organizations, and the apps you made in the developer console are deleted, for everyone who uses them. The address can then make a new account.</p>
+${errorParagraph(error)}
+<form method="post" action="/settings/account/delete">${csrfField(user)}
+<input type="email" name="username" autocomplete="username" value="${user.email}" hidden>
+<label for="password">Your password</label>
+<input id="password" name="password" type="password" autocomplete="current-password"${invalidIf(error, 'password')} required>
+<div class="actions"><button class="danger" type="submit">Delete my account</button><a class="button secondary" href="/settings/account">Cancel</a></div>
 </form></div>`,
   );
 }
+
+/** After the deletion: no one is signed in any more. */
+export const accountDeletedPage = (): string =>
+  layout(
+    { title: 'Account deleted', narrow: true },
+    html`<div class="card"><h1>Account deleted</h1>
+<p>Your account and everything it held are gone.</p>
+<div class="actions"><a class="button secondary" href="/login">Sign in</a></div></div>`,
+  );

@@ -1,6 +1,7 @@
 import { emailLookup } from '../email-lookup.js';
 import type { Organization, OrganizationsStore, User, UsersStore } from '../store.js';
 import { type Db, shape } from './db.js';
+import { endClient } from './clients.js';
 import { revokeTokensWhere } from './tokens.js';
 
 export const USER = shape(
@@ -42,7 +43,7 @@ export const users = (db: Db): UsersStore => ({
     return row && USER.read(row);
   },
   async findById(id) {
-    const row = await db.getValues(`SELECT ${USER.select('u')} FROM users u WHERE u.id = ?`, [id]);
+    const row = await db.getValues(`SELECT ${USER.select('u')} FROM users u WHERE u.id = ? AND u.erased_at IS NULL`, [id]);
     return row && USER.read(row);
   },
   block(userId, now) {
@@ -54,7 +55,7 @@ export const users = (db: Db): UsersStore => ({
     });
   },
   async unblock(userId) {
-    return (await db.run('UPDATE users SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL', [userId])) > 0;
+    return (await db.run('UPDATE users SET blocked_at = NULL WHERE id = ? AND blocked_at IS NOT NULL AND erased_at IS NULL', [userId])) > 0;
   },
   setPassword(userId, passwordHash, { ifHash, revokeTokensAt } = {}) {
     return db.transaction(async (tx) => {
@@ -70,6 +71,27 @@ export const users = (db: Db): UsersStore => ({
   },
   async rehashPassword(userId, from, to) {
     return (await db.run('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?', [to, userId, from])) > 0;
+  },
+  erase(userId, now) {
+    return db.transaction(async (tx) => {
+      // PostgreSQL: a sign-in holding the row (holdActiveUser) stores its session first, or finds the user blocked.
+      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      if (!(await tx.get(`SELECT id FROM users WHERE id = ? AND erased_at IS NULL${lock}`, [userId]))) return undefined;
+      const owned = await tx.all<{ client_id: string }>('SELECT client_id FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);
+      for (const { client_id } of owned) await endClient(tx, client_id, now);
+      await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
+      await endGrants(tx, userId, now);
+      // Each through an index, as endGrants: consents by (client_id, user_id), memberships by their key.
+      await tx.run('DELETE FROM oauth2_grants WHERE client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId]);
+      await tx.run('DELETE FROM memberships WHERE user_id = ?', [userId]);
+      // A look-up holding a space matches no address typed (findByEmail), and the address is free again.
+      await tx.run(
+        `UPDATE users SET email = ?, email_lookup = ?, email_verified = 0, password_hash = NULL, name = NULL, avatar_url = NULL,
+           blocked_at = COALESCE(blocked_at, ?), erased_at = ? WHERE id = ?`,
+        [`erased:${userId}`, `erased ${userId}`, now, now, userId],
+      );
+      return { clientsDeleted: owned.length };
+    });
   },
 });
 

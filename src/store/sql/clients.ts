@@ -75,11 +75,7 @@ export const clients = (db: Db): ClientsStore => ({
     return changed > 0;
   },
   async delete(clientId, now) {
-    await db.transaction(async (tx) => {
-      await tx.run('UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ? AND deleted_at IS NULL', [now, clientId]);
-      await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND consumed_at IS NULL', [now, clientId]);
-      await revokeTokensWhere(tx, 'client_id = ?', [clientId], now);
-    });
+    await db.transaction((tx) => endClient(tx, clientId, now));
   },
   async listByOwner(userId, offset, limit) {
     const rows = await db.allValues(
@@ -110,3 +106,10 @@ export const clients = (db: Db): ClientsStore => ({
     return row && CLIENT.read(row);
   },
 });
+
+/** Soft-deletes the client and, in the caller's transaction, spends its codes and revokes its tokens (D12). */
+export async function endClient(tx: Db, clientId: string, now: number) {
+  await tx.run('UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ? AND deleted_at IS NULL', [now, clientId]);
+  await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE client_id = ? AND consumed_at IS NULL', [now, clientId]);
+  await revokeTokensWhere(tx, 'client_id = ?', [clientId], now);
+}

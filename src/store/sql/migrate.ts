@@ -19,6 +19,7 @@ import * as organizationInvitations from './migrations/012-organization-invitati
 import * as emailLinks from './migrations/013-email-links.js';
 import * as securityEvents from './migrations/014-security-events.js';
 import * as sessionOrigin from './migrations/015-session-origin.js';
+import * as userErasure from './migrations/016-user-erasure.js';
 
 interface Migration {
   version: number;
@@ -44,6 +45,7 @@ export const migrations: readonly Migration[] = [
   emailLinks,
   securityEvents,
   sessionOrigin,
+  userErasure,
 ];
 
 /**
