@@ -46,7 +46,7 @@ export interface AppOptions {
   authorizationEndpoint: string;
   /** BOREALIS_ADMIN_TOKEN: the admin API is served only when it is set. */
   adminToken?: string | undefined;
-  /** BOREALIS_SECURITY_EVENT_DAYS: with events kept, each person's security log is a page (account-pages.ts). */
+  /** BOREALIS_SECURITY_EVENT_DAYS: with events kept, each person's security log is a page (security-pages.ts). */
   securityEventDays?: number;
 }
 
