@@ -238,10 +238,14 @@ export async function blockUser(deps: AccountsDeps, user: User, blocked: boolean
  * many apps it owned; undefined when there was none to delete. Its security events stay, naming an id that names no one any more.
  */
 export async function deleteAccount(deps: AccountsDeps, user: User, by: 'user' | 'operator'): Promise<{ appsDeleted: number } | undefined> {
+  // Events still being written (the sign-in that checked the password) are stored first, so the
+  // erasure clears their addresses too.
+  await deps.audit.settled();
   const erased = await deps.store.users.erase(user.id, deps.now());
   if (!erased) return undefined;
-  deps.audit.record({ audit: 'user.deleted', user_id: user.id, by, apps_deleted: erased.clientsDeleted });
-  return { appsDeleted: erased.clientsDeleted };
+  for (const clientId of erased.clientIds) deps.audit.record({ audit: 'client.deleted', client_id: clientId });
+  deps.audit.record({ audit: 'user.deleted', user_id: user.id, by, apps_deleted: erased.clientIds.length });
+  return { appsDeleted: erased.clientIds.length };
 }
 
 /**

@@ -30,14 +30,14 @@ export async function startSession(deps: AccountsDeps, user: User, origin?: Sess
 
 /** Ends one of the user's sessions; false when they have none with that id. */
 export async function endSession(deps: AccountsDeps, user: User, sessionId: string): Promise<boolean> {
-  const ended = await deps.store.sessions.end(user.id, sessionId);
+  const ended = await deps.store.sessions.end(user.id, sessionId, deps.now());
   if (ended) deps.audit.record({ audit: 'sessions.ended', user_id: user.id, count: 1 });
   return ended;
 }
 
 /** Ends every session of the user but the one in use; how many ended. */
 export async function endOtherSessions(deps: AccountsDeps, user: User, current: Session): Promise<number> {
-  const count = await deps.store.sessions.endAllBut(user.id, current.id);
+  const count = await deps.store.sessions.endAllBut(user.id, current.id, deps.now());
   if (count > 0) deps.audit.record({ audit: 'sessions.ended', user_id: user.id, count });
   return count;
 }

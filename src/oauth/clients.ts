@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, ClientMetadata } from '../store/store.js';
 import type { OAuthContext } from './context.js';
 import { PUBLIC_SCOPES } from './scopes.js';
+import { unauthorized } from './errors.js';
 
 export interface NewClient {
   client: Client;
@@ -44,7 +45,8 @@ type Ownership = { firstParty?: boolean; userId?: string | null };
 
 export async function createClient(ctx: ClientsContext, metadata: ClientMetadata, options: Ownership = {}): Promise<NewClient> {
   const created = newClient(ctx, randomUUID(), metadata, options);
-  await ctx.store.clients.create(created.client);
+  // Its row id is new, so nothing stored means its owner's account was deleted meanwhile: as signed out.
+  if (!(await ctx.store.clients.create(created.client))) throw unauthorized();
   ctx.audit.record({ audit: 'client.created', client_id: created.client.clientId, user_id: created.client.userId });
   return created;
 }

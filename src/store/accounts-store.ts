@@ -68,11 +68,12 @@ export interface UsersStore {
    * Deletes the account in one transaction: the apps the user owns are deleted (their codes
    * spent and tokens revoked, D12, whoever holds them); their sessions, consents, memberships,
    * invitation links and mailed links go; their codes are spent and tokens revoked; what
-   * identified them (address, name, avatar, password) is erased. The id stays, blocked, and is
+   * identified them (address, name, avatar, password, the addresses in their security events) is
+   * erased. The id stays, blocked, and is
    * found no more (`findById`); the address is free for a new account. Organizations stay, even
    * left without members. Undefined when there is no such user.
    */
-  erase(userId: string, now: number): Promise<{ clientsDeleted: number } | undefined>;
+  erase(userId: string, now: number): Promise<{ clientIds: string[] } | undefined>;
 }
 
 export interface OrganizationsStore {
@@ -107,10 +108,10 @@ export interface SessionsStore {
   delete(tokenHash: string): Promise<void>;
   /** The user's live sessions, newest first, each with where it started. */
   listForUser(userId: string, now: number): Promise<(Session & SessionOrigin)[]>;
-  /** Ends the user's session with that id: false when they have none such (another's, or gone). */
-  end(userId: string, sessionId: string): Promise<boolean>;
-  /** Ends every session of the user but `keepId`; how many ended. */
-  endAllBut(userId: string, keepId: string): Promise<number>;
+  /** Ends the user's live session with that id: false when they have none such (another's, expired or gone). */
+  end(userId: string, sessionId: string, now: number): Promise<boolean>;
+  /** Ends every live session of the user but `keepId`; how many ended (expired ones are left to the cleanup). */
+  endAllBut(userId: string, keepId: string, now: number): Promise<number>;
 }
 
 /** An invitation link to join an organization; its token is stored as an HMAC only. */

@@ -137,7 +137,7 @@ export interface Consent {
 }
 
 export interface ClientsStore {
-  /** False, and nothing written, when a client with its row id exists already (deleted or not). */
+  /** False, and nothing written, when a client with its row id exists already (deleted or not), or its owner's account was deleted. */
   create(client: Client): Promise<boolean>;
   /** Live (not deleted) clients only. */
   findByClientId(clientId: string): Promise<Client | undefined>;

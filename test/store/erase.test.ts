@@ -1,8 +1,9 @@
 /** Contract: deleting an account (users.erase), on both engines. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { timeOrderedId } from '../../src/oauth/ids.js';
 import { ENGINE } from '../support/server.js';
-import { NOW, aCode, aSession, aToken, aUser, accessKey, anOrganization, count, type Harness, harness, hex64, storedClient, storedUser } from './fixtures.js';
+import { NOW, aClient, aCode, aSession, aToken, aUser, accessKey, anOrganization, count, type Harness, harness, hex64, storedClient, storedUser } from './fixtures.js';
 
 describe(`store contract: deleting an account (${ENGINE})`, () => {
   let h: Harness;
@@ -28,7 +29,7 @@ describe(`store contract: deleting an account (${ENGINE})`, () => {
     await h.store.codes.create(code);
     await h.store.consents.remember({ clientId: theirApp.clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
 
-    assert.deepEqual(await h.store.users.erase(user.id, NOW + 5), { clientsDeleted: 1 });
+    assert.deepEqual(await h.store.users.erase(user.id, NOW + 5), { clientIds: [ownApp.clientId] });
     assert.equal(await h.store.users.findById(user.id), undefined);
     assert.equal(await h.store.users.findByEmail(user.email), undefined);
     assert.equal((await h.store.tokens.findByAccess(accessKey(held)))?.accessTokenRevokedAt, NOW + 5);
@@ -57,5 +58,24 @@ describe(`store contract: deleting an account (${ENGINE})`, () => {
     assert.equal(await h.store.users.erase(user.id, NOW + 6), undefined);
     assert.equal(await h.store.users.unblock(user.id), false, 'never unblocked');
     assert.equal(await h.store.users.erase(hex64(), NOW), undefined);
+  });
+
+  test('what a request that found the user before the deletion writes after it is refused: no app, membership, consent, password or block', async () => {
+    const user = await storedUser(h.store);
+    const other = await storedUser(h.store);
+    const org = anOrganization();
+    await h.store.organizations.create(org, other.id);
+    const theirApp = await storedClient(h.store);
+    await h.store.securityEvents.append({ id: timeOrderedId(), type: 'sign_in.succeeded', occurredAt: NOW, userId: user.id, clientId: null, organizationId: null, ip: '192.0.2.1', details: {} });
+    assert.notEqual(await h.store.users.erase(user.id, NOW + 5), undefined);
+    assert.equal(await h.store.clients.create(aClient({ userId: user.id })), false, 'no app for the erased account');
+    await h.store.organizations.addMember(org.id, user.id, NOW + 6);
+    assert.deepEqual((await h.store.organizations.listMembers(org.id)).map((u) => u.id), [other.id]);
+    await h.store.consents.remember({ clientId: theirApp.clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW + 6);
+    assert.equal(await count(h.raw, 'SELECT COUNT(*) AS n FROM oauth2_grants WHERE user_id = ?', [user.id]), 0);
+    assert.equal(await h.store.users.setPassword(user.id, '$scrypt$new'), false);
+    assert.equal(await h.store.users.block(user.id, NOW + 6), false);
+    assert.equal(await count(h.raw, 'SELECT COUNT(*) AS n FROM users WHERE id = ? AND password_hash IS NOT NULL', [user.id]), 0);
+    assert.deepEqual((await h.store.securityEvents.list({ userId: user.id }, 0, 10)).items.map((e) => e.ip), [null], 'the addresses it signed in from are erased');
   });
 });

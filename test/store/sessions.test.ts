@@ -38,14 +38,14 @@ describe(`store contract: listing and ending sessions (${ENGINE})`, () => {
       hashes.set(s.id, hex64());
       await h.store.sessions.create(s, hashes.get(s.id) as string);
     }
-    assert.equal(await h.store.sessions.end(user.id, theirs.id), false, 'not one of another user');
+    assert.equal(await h.store.sessions.end(user.id, theirs.id, NOW), false, 'not one of another user');
     assert.notEqual(await h.store.sessions.findActive(hashes.get(theirs.id) as string, NOW), undefined);
-    assert.equal(await h.store.sessions.end(user.id, a.id), true);
-    assert.equal(await h.store.sessions.end(user.id, a.id), false, 'already ended');
+    assert.equal(await h.store.sessions.end(user.id, a.id, NOW), true);
+    assert.equal(await h.store.sessions.end(user.id, a.id, NOW), false, 'already ended');
     assert.equal(await h.store.sessions.findActive(hashes.get(a.id) as string, NOW), undefined);
-    assert.equal(await h.store.sessions.endAllBut(user.id, c.id), 1);
+    assert.equal(await h.store.sessions.endAllBut(user.id, c.id, NOW), 1);
     assert.deepEqual((await h.store.sessions.listForUser(user.id, NOW)).map((s) => s.id), [c.id]);
     assert.notEqual(await h.store.sessions.findActive(hashes.get(theirs.id) as string, NOW), undefined, 'those of another user stay');
-    assert.equal(await h.store.sessions.endAllBut(user.id, c.id), 0);
+    assert.equal(await h.store.sessions.endAllBut(user.id, c.id, NOW), 0);
   });
 });

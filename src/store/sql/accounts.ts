@@ -2,6 +2,7 @@ import { emailLookup } from '../email-lookup.js';
 import type { Organization, OrganizationsStore, User, UsersStore } from '../store.js';
 import { type Db, shape } from './db.js';
 import { endClient } from './clients.js';
+import { holdUnerasedUser } from './user-guard.js';
 import { revokeTokensWhere } from './tokens.js';
 
 export const USER = shape(
@@ -48,7 +49,7 @@ export const users = (db: Db): UsersStore => ({
   },
   block(userId, now) {
     return db.transaction(async (tx) => {
-      if ((await tx.run('UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL', [now, userId])) === 0) return false;
+      if ((await tx.run('UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL AND erased_at IS NULL', [now, userId])) === 0) return false;
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
       await endGrants(tx, userId, now);
       return true;
@@ -60,7 +61,7 @@ export const users = (db: Db): UsersStore => ({
   setPassword(userId, passwordHash, { ifHash, revokeTokensAt } = {}) {
     return db.transaction(async (tx) => {
       const unless = ifHash === undefined ? '' : ' AND password_hash = ?';
-      const changed = await tx.run(`UPDATE users SET password_hash = ? WHERE id = ?${unless}`, [passwordHash, userId, ...(ifHash === undefined ? [] : [ifHash])]);
+      const changed = await tx.run(`UPDATE users SET password_hash = ? WHERE id = ? AND erased_at IS NULL${unless}`, [passwordHash, userId, ...(ifHash === undefined ? [] : [ifHash])]);
       if (changed === 0) return false;
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
       // A reset link sent before the change would undo it (OWASP Forgot Password Cheat Sheet).
@@ -74,8 +75,11 @@ export const users = (db: Db): UsersStore => ({
   },
   erase(userId, now) {
     return db.transaction(async (tx) => {
-      // PostgreSQL: a sign-in holding the row (holdActiveUser) stores its session first, or finds the user blocked.
-      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      // PostgreSQL: conflicts with holdActiveUser's and holdUnerasedUser's FOR SHARE (user-guard.ts),
+      // so what they store commits first and is ended here, or they find the user gone. Not FOR
+      // UPDATE, which would also wait on every foreign-key check of a token being issued meanwhile,
+      // a deadlock with the revocations below.
+      const lock = tx.engine === 'postgres' ? ' FOR NO KEY UPDATE' : '';
       if (!(await tx.get(`SELECT id FROM users WHERE id = ? AND erased_at IS NULL${lock}`, [userId]))) return undefined;
       const owned = await tx.all<{ client_id: string }>('SELECT client_id FROM oauth2_clients WHERE user_id = ? AND deleted_at IS NULL', [userId]);
       for (const { client_id } of owned) await endClient(tx, client_id, now);
@@ -84,13 +88,15 @@ export const users = (db: Db): UsersStore => ({
       // Each through an index, as endGrants: consents by (client_id, user_id), memberships by their key.
       await tx.run('DELETE FROM oauth2_grants WHERE client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId]);
       await tx.run('DELETE FROM memberships WHERE user_id = ?', [userId]);
+      // The events stay for their retention, without the addresses the person signed in from.
+      await tx.run('UPDATE security_events SET ip = NULL WHERE user_id = ? AND ip IS NOT NULL', [userId]);
       // A look-up holding a space matches no address typed (findByEmail), and the address is free again.
       await tx.run(
         `UPDATE users SET email = ?, email_lookup = ?, email_verified = 0, password_hash = NULL, name = NULL, avatar_url = NULL,
            blocked_at = COALESCE(blocked_at, ?), erased_at = ? WHERE id = ?`,
         [`erased:${userId}`, `erased ${userId}`, now, now, userId],
       );
-      return { clientsDeleted: owned.length };
+      return { clientIds: owned.map((c) => c.client_id) };
     });
   },
 });
@@ -132,6 +138,7 @@ async function endWhatActsOnNothing(tx: Db, userId: string, organizationId: stri
 
 /** Inside a transaction: the user becomes a member (idempotent), as `addMember` and an accepted invitation make one. */
 export async function joinOrganization(tx: Db, userId: string, organizationId: string, now: number): Promise<void> {
+  if (!(await holdUnerasedUser(tx, userId))) return;
   // What a removal could not see (issued while it committed, or left with nothing by two
   // removals at once) acts on nothing until now: it ends before the membership revives it.
   await endWhatActsOnNothing(tx, userId, organizationId, now);
@@ -207,16 +214,3 @@ export const organizations = (db: Db): OrganizationsStore => ({
     return rows.map((row) => USER.read(row));
   },
 });
-
-/**
- * Inside a transaction that stores something a user's block must end (a session, a code): whether
- * the user exists unblocked. On PostgreSQL the row is held FOR SHARE until the commit, so a
- * concurrent `block` either commits first (seen here) or waits, and then its deletes see what this
- * transaction stored. SQLite runs one writer at a time.
- */
-export async function holdActiveUser(tx: Db, userId: string, passwordHash?: string): Promise<boolean> {
-  const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
-  const row = await tx.get<{ blocked_at: number | null; password_hash: string }>(`SELECT blocked_at, password_hash FROM users WHERE id = ?${lock}`, [userId]);
-  // A password changed since the one checked (setPassword, which ends sessions alike).
-  return row !== undefined && row.blocked_at === null && (passwordHash === undefined || row.password_hash === passwordHash);
-}

@@ -1,6 +1,7 @@
 import type { Client, ClientsStore } from '../store.js';
 import { type Db, shape } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
+import { holdUnerasedUser } from './user-guard.js';
 
 export const CLIENT = shape(
   [
@@ -30,31 +31,36 @@ let sequence = 0;
 const creationStamp = () => Date.now() * 1000 + (sequence++ % 1000);
 
 export const clients = (db: Db): ClientsStore => ({
-  async create(c) {
-    const created = await db.run(
-      `INSERT INTO oauth2_clients (id, client_id, client_secret_hash, client_secret_sealed, registration_access_token_hash,
-         registration_access_token_sealed, client_id_issued_at, client_secret_expires_at, metadata, first_party, user_id,
-         created_at, modified_at, created_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        c.id,
-        c.clientId,
-        c.clientSecretHash,
-        c.clientSecretSealed,
-        c.registrationTokenHash,
-        c.registrationTokenSealed,
-        c.clientIdIssuedAt,
-        c.clientSecretExpiresAt,
-        JSON.stringify(c.metadata),
-        c.firstParty ? 1 : 0,
-        c.userId,
-        c.createdAt,
-        c.modifiedAt,
-        creationStamp(),
-      ],
-    );
-    return created > 0;
+  create(c) {
+    // An app made for a user (the console, a signed-in registration) is theirs only while they
+    // exist: one stored as their account is deleted would outlive it (user-guard.ts).
+    return db.transaction(async (tx) => {
+      if (c.userId !== null && !(await holdUnerasedUser(tx, c.userId))) return false;
+      const created = await tx.run(
+        `INSERT INTO oauth2_clients (id, client_id, client_secret_hash, client_secret_sealed, registration_access_token_hash,
+           registration_access_token_sealed, client_id_issued_at, client_secret_expires_at, metadata, first_party, user_id,
+           created_at, modified_at, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          c.id,
+          c.clientId,
+          c.clientSecretHash,
+          c.clientSecretSealed,
+          c.registrationTokenHash,
+          c.registrationTokenSealed,
+          c.clientIdIssuedAt,
+          c.clientSecretExpiresAt,
+          JSON.stringify(c.metadata),
+          c.firstParty ? 1 : 0,
+          c.userId,
+          c.createdAt,
+          c.modifiedAt,
+          creationStamp(),
+        ],
+      );
+      return created > 0;
+    });
   },
   updateMetadata(clientId, change, now) {
     return db.transaction(async (tx) => {

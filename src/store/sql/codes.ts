@@ -1,5 +1,6 @@
 import type { AuthorizationCode, CodesStore, NewCode } from '../store.js';
-import { USER, holdActiveUser } from './accounts.js';
+import { USER } from './accounts.js';
+import { holdActiveUser } from './user-guard.js';
 import { CLIENT } from './clients.js';
 import { type Db, foldedDownScope, isUniqueViolation, readDownScope, shape } from './db.js';
 import { claimThenIssue } from './issue-after.js';

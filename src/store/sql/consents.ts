@@ -1,6 +1,7 @@
 import type { ConsentsStore } from '../store.js';
 import { type Db, spaceSplit } from './db.js';
 import { revokeTokensWhere } from './tokens.js';
+import { holdUnerasedUser } from './user-guard.js';
 
 export const consents = (db: Db): ConsentsStore => ({
   async find(clientId, userId) {
@@ -11,13 +12,17 @@ export const consents = (db: Db): ConsentsStore => ({
     return row && { clientId, userId, scope: row.scope, organizationIds: spaceSplit(row.organization_ids) };
   },
   async remember(c, now) {
-    // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
-    await db.run(
-      `INSERT INTO oauth2_grants (client_id, user_id, scope, organization_ids, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (client_id, user_id) DO UPDATE
-         SET scope = excluded.scope, organization_ids = excluded.organization_ids, modified_at = excluded.modified_at`,
-      [c.clientId, c.userId, c.scope, c.organizationIds.join(' '), now, now],
-    );
+    await db.transaction(async (tx) => {
+      // Not for an account deleted meanwhile (user-guard.ts): its consents went with it.
+      if (!(await holdUnerasedUser(tx, c.userId))) return;
+      // Appendix B.3 / pitfalls: insert-or-update in one statement, never select-then-insert.
+      await tx.run(
+        `INSERT INTO oauth2_grants (client_id, user_id, scope, organization_ids, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (client_id, user_id) DO UPDATE
+           SET scope = excluded.scope, organization_ids = excluded.organization_ids, modified_at = excluded.modified_at`,
+        [c.clientId, c.userId, c.scope, c.organizationIds.join(' '), now, now],
+      );
+    });
   },
   async listForUser(userId) {
     const rows = await db.all<{ client_id: string; scope: string; organization_ids: string; modified_at: number }>(

@@ -1,6 +1,7 @@
 import { MAX_SESSIONS_PER_USER } from '../limits.js';
 import type { Session, SessionOrigin, SessionsStore } from '../store.js';
-import { USER, holdActiveUser } from './accounts.js';
+import { USER } from './accounts.js';
+import { holdActiveUser } from './user-guard.js';
 import { type Db, foldedOrganizations, shape, spaceSplit } from './db.js';
 
 /** A session as its person sees it listed: its down-scope folded into one column (db.ts). */
@@ -73,10 +74,10 @@ export const sessions = (db: Db): SessionsStore => ({
     const rows = await db.allValues(`SELECT ${listed.select('s')} FROM user_sessions s WHERE s.user_id = ? AND s.expires_at > ? ORDER BY s.created_at DESC, s.id DESC`, [userId, now]);
     return rows.map((row) => listed.read(row));
   },
-  async end(userId, sessionId) {
-    return (await db.run('DELETE FROM user_sessions WHERE user_id = ? AND id = ?', [userId, sessionId])) > 0;
+  async end(userId, sessionId, now) {
+    return (await db.run('DELETE FROM user_sessions WHERE user_id = ? AND id = ? AND expires_at > ?', [userId, sessionId, now])) > 0;
   },
-  endAllBut(userId, keepId) {
-    return db.run('DELETE FROM user_sessions WHERE user_id = ? AND id <> ?', [userId, keepId]);
+  endAllBut(userId, keepId, now) {
+    return db.run('DELETE FROM user_sessions WHERE user_id = ? AND id <> ? AND expires_at > ?', [userId, keepId, now]);
   },
 });
