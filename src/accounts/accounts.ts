@@ -9,7 +9,6 @@ import type { Mailer } from '../mail/mail.js';
 import type { Organization, Store, User } from '../store/store.js';
 import { DUMMY_HASH, hashPassword, needsRehash, passwordLength, verifyPassword } from './passwords.js';
 
-
 /** `field`: the form field the error is about, when there is one (the pages mark it). */
 export class AccountError extends Error {
   constructor(
@@ -235,7 +234,8 @@ export async function blockUser(deps: AccountsDeps, user: User, blocked: boolean
 
 /**
  * Deletes the account (GDPR Art. 17; store: users.erase), by its person or an operator, with how
- * many apps it owned; undefined when there was none to delete. Its security events stay, naming an id that names no one any more.
+ * many apps it owned; undefined when there was none to delete. Its security events stay, naming
+ * an id that names no one any more.
  */
 export async function deleteAccount(deps: AccountsDeps, user: User, by: 'user' | 'operator'): Promise<{ appsDeleted: number } | undefined> {
   // Events still being written (the sign-in that checked the password) are stored first, so the

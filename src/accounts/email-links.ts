@@ -2,9 +2,9 @@
  * Links sent by mail: confirming that an address is the user's (the `email_verified` claim of
  * userinfo and id_tokens, OIDC Core §5.1), and setting a new password without the old one. A
  * link is a bearer credential (`polar_ev_…`, `polar_pr_…`), stored as its HMAC only, for one use;
- * a user's newest link of each kind replaces the one before, and at most one mail of each kind
- * goes to a user per minute, five requests for one an hour. Opening a link only shows a form: mail scanners fetch links, and
- * must not spend them (the form's POST does).
+ * a user's newest link of each kind replaces the one before; at most one mail of each kind goes
+ * to a user per minute, and five requests for one an hour. Opening a link only shows a form: mail
+ * scanners fetch links, and must not spend them (the form's POST does).
  */
 import { timeOrderedId } from '../oauth/ids.js';
 import type { CredentialKind } from '../oauth/credentials.js';

@@ -27,7 +27,7 @@ const USAGE = `usage: borealis <command>
   users set-password --email E --password-stdin [--revoke-tokens] [--json]
                                         a forgotten password: every session of the user ends; their apps' tokens stay
                                         unless --revoke-tokens (after a compromise)
-  users delete --email E [--json]     the account is erased: its sessions, tokens, consents and memberships end, the
+  users delete --email E [--json]       the account is erased: its sessions, tokens, consents and memberships end, the
                                         apps it owns are deleted (their tokens revoked), and the address is free again
   orgs create --slug S --name N --owner EMAIL [--json]
   orgs add-member --slug S --email E [--json]
