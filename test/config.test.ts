@@ -157,6 +157,19 @@ test('DATABASE_POOL_SIZE: 10 by default, a positive integer otherwise', () => {
   assert.throws(() => loadConfig({ ...env, DATABASE_POOL_SIZE: '0' }, {}, quiet), new ConfigError('DATABASE_POOL_SIZE must be an integer ≥ 1, got "0"'));
 });
 
+test('BOREALIS_SECURITY_EVENT_DAYS: 90 by default, 0 (none stored) to 36,500', () => {
+  const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
+  assert.equal(loadConfig(env, {}, quiet).securityEventDays, 90);
+  assert.equal(loadConfig({ ...env, BOREALIS_SECURITY_EVENT_DAYS: '0' }, {}, quiet).securityEventDays, 0);
+  assert.equal(loadConfig({ ...env, BOREALIS_SECURITY_EVENT_DAYS: '365' }, {}, quiet).securityEventDays, 365);
+  for (const value of ['-1', '36501', 'forever', '1.5']) {
+    assert.throws(
+      () => loadConfig({ ...env, BOREALIS_SECURITY_EVENT_DAYS: value }, {}, quiet),
+      new ConfigError(`BOREALIS_SECURITY_EVENT_DAYS must be an integer from 0 to 36500, got "${value}"`),
+    );
+  }
+});
+
 test('BOREALIS_REFRESH_GRACE_SECONDS: 10 by default, 0 to 300 (a race window, not a second life for a rotated token)', () => {
   const env = { BOREALIS_SECRET: 'x'.repeat(32), BOREALIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'borealis-config-')) };
   assert.equal(loadConfig(env, {}, quiet).refreshGraceSeconds, 10);
