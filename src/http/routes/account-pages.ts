@@ -4,7 +4,7 @@
  * ends every session of the user (accounts.ts, setPassword) and this browser gets a new one.
  * /settings/account/delete: deleting the account (accounts.ts, deleteAccount), password checked alike.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccountError, type AccountsDeps, MIN_PASSWORD, deleteAccount, setPassword } from '../../accounts/accounts.js';
 import { startSession } from '../../accounts/sessions.js';
 import { passwordLength } from '../../accounts/passwords.js';
@@ -12,6 +12,7 @@ import { notifyPasswordChanged, sendVerificationMail } from '../../accounts/emai
 import { signInWithPassword } from '../../accounts/sign-in.js';
 import { MailError } from '../../mail/mail.js';
 import type { SignedIn } from '../../oauth/authorize/index.js';
+import type { User } from '../../store/store.js';
 import { Params } from '../../oauth/params.js';
 import { clientAddress } from '../client-address.js';
 import { assertCsrfToken, assertSameOrigin, pageUserOf } from '../csrf.js';
@@ -31,6 +32,17 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
   const securityLog = options.securityEventDays > 0;
   const view = (signedIn: SignedIn, shown: AccountPageOptions) => accountPage(pageUser(signedIn), { ...shown, canMail, securityLog });
 
+  /**
+   * The signed-in person's password checked again, as a sign-in is (its throttle counts it): the
+   * user as stored, or the error to show (`wrong`, or 429 while the address is locked).
+   */
+  async function reauthenticate(request: FastifyRequest, signedIn: SignedIn, password: string | undefined, wrong: FormError): Promise<{ user: User } | { status: number; refused: FormError }> {
+    const checked = await signInWithPassword(deps, signedIn.user.email, password ?? '', clientAddress(request));
+    if (checked.ok && checked.user.id === signedIn.user.id) return { user: checked.user };
+    const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
+    return lockedUntil > 0 ? { status: 429, refused: tooManyAttempts(lockedUntil - deps.now()) } : { status: 400, refused: wrong };
+  }
+
   app.get(page, async (request, reply) => {
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(page)}`, 303);
@@ -46,19 +58,14 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     return sendPage(reply, 200, deleteAccountPage(pageUserOf(options.secret, signedIn)));
   });
 
-  // The password is checked as a sign-in is (its throttle counts it), as for changing it.
   app.post(`${page}/delete`, async (request, reply) => {
     assertSameOrigin(request, options.publicOrigin);
     const form = new Params(new Map(), await formParams(request));
     const signedIn = await currentSession(request, deps);
     if (!signedIn) return sendRedirect(reply, `/login?return_to=${encodeURIComponent(`${page}/delete`)}`, 303);
     assertCsrfToken(options.secret, signedIn.session.id, form.get('csrf_token'));
-    const checked = await signInWithPassword(deps, signedIn.user.email, form.get('password') ?? '', clientAddress(request));
-    if (!checked.ok || checked.user.id !== signedIn.user.id) {
-      const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
-      const error = lockedUntil > 0 ? tooManyAttempts(lockedUntil - deps.now()) : formError('The password is wrong.', 'password');
-      return sendPage(reply, lockedUntil > 0 ? 429 : 400, deleteAccountPage(pageUserOf(options.secret, signedIn), error));
-    }
+    const checked = await reauthenticate(request, signedIn, form.get('password'), formError('The password is wrong.', 'password'));
+    if ('refused' in checked) return sendPage(reply, checked.status, deleteAccountPage(pageUserOf(options.secret, signedIn), checked.refused));
     await deleteAccount(deps, checked.user, 'user');
     clearSessionCookie(reply, options.secureCookies);
     return sendPage(reply, 200, accountDeletedPage());
@@ -98,12 +105,8 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
     const next = form.get('new_password') ?? '';
     // Said before the current password is checked, which counts as a sign-in attempt.
     if (passwordLength(next) < MIN_PASSWORD) return refuse(400, formError(`The new password must be at least ${MIN_PASSWORD} characters.`, 'new_password'));
-    const checked = await signInWithPassword(deps, signedIn.user.email, form.get('current_password') ?? '', clientAddress(request));
-    if (!checked.ok || checked.user.id !== signedIn.user.id) {
-      const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
-      if (lockedUntil > 0) return refuse(429, tooManyAttempts(lockedUntil - deps.now()));
-      return refuse(400, formError('The current password is wrong.', 'current_password'));
-    }
+    const checked = await reauthenticate(request, signedIn, form.get('current_password'), formError('The current password is wrong.', 'current_password'));
+    if ('refused' in checked) return refuse(checked.status, checked.refused);
     try {
       await setPassword(deps, checked.user, next, { ifHash: checked.user.passwordHash ?? '' });
     } catch (error) {
