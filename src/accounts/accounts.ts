@@ -90,9 +90,9 @@ export interface AccountsDeps {
  * A look-up before an insert cannot decide between requests in flight together; the unique index
  * does. A failed insert whose value now exists lost such a race: the ordinary answer, not a 500.
  */
-async function afterRace(insert: Promise<void>, taken: () => Promise<boolean>, refusal: AccountError): Promise<void> {
+async function afterRace<T>(insert: Promise<T>, taken: () => Promise<boolean>, refusal: AccountError): Promise<T> {
   try {
-    await insert;
+    return await insert;
   } catch (error) {
     if (await taken()) throw refusal;
     throw error;
@@ -139,7 +139,10 @@ export async function createOrganization(deps: AccountsDeps, input: { slug: stri
   if (problem) throw problem;
   if (await deps.store.organizations.findBySlug(input.slug)) throw new AccountError(`The slug ${input.slug} is taken.`, 'slug', true);
   const org: Organization = { id: randomUUID(), slug: input.slug, name: input.name.trim(), avatarUrl: null, createdAt: deps.now() };
-  await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, new AccountError(`The slug ${input.slug} is taken.`, 'slug', true));
+  const taken = new AccountError(`The slug ${input.slug} is taken.`, 'slug', true);
+  const stored = await afterRace(deps.store.organizations.create(org, owner.id), async () => (await deps.store.organizations.findBySlug(input.slug)) !== undefined, taken);
+  // The owner's account was deleted since it was found.
+  if (!stored) throw new AccountError(`No user with id ${owner.id}.`);
   return org;
 }
 

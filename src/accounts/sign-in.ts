@@ -20,7 +20,11 @@ export type SignInResult = { ok: true; user: User } | { ok: false; lockedUntil: 
 export const emailKey = (email: string) => `email:${createHash('sha256').update(emailLookup(email.trim())).digest('hex')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
-export async function signInWithPassword(deps: AccountsDeps, email: string, password: string, ip: string): Promise<SignInResult> {
+/**
+ * `reauthentication`: a signed-in person's password asked again before a change (account-pages.ts).
+ * It counts toward the same limits, but a success is no sign-in: the change it allows is the event.
+ */
+export async function signInWithPassword(deps: AccountsDeps, email: string, password: string, ip: string, purpose: 'sign_in' | 'reauthentication' = 'sign_in'): Promise<SignInResult> {
   const throttle = deps.store.signInThrottle;
   const now = deps.now();
   const [byEmail, byIp] = [emailKey(email), ipKey(ip)];
@@ -40,6 +44,6 @@ export async function signInWithPassword(deps: AccountsDeps, email: string, pass
   if (!user) return refused(lockedUntil, 'wrong_credentials');
   await throttle.clear(byEmail);
   await throttle.succeeded(byIp, SIGN_IN_POLICY.ip);
-  deps.audit.record({ audit: 'sign_in.succeeded', user_id: user.id, ip });
+  if (purpose === 'sign_in') deps.audit.record({ audit: 'sign_in.succeeded', user_id: user.id, ip });
   return { ok: true, user };
 }

@@ -77,7 +77,8 @@ export interface UsersStore {
 }
 
 export interface OrganizationsStore {
-  create(org: Organization, ownerId: string): Promise<void>;
+  /** False, storing nothing, when the owner's account was deleted (an organization is never left with an erased member). */
+  create(org: Organization, ownerId: string): Promise<boolean>;
   findBySlug(slug: string): Promise<Organization | undefined>;
   findById(id: string): Promise<Organization | undefined>;
   /**

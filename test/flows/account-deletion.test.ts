@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { consoleCsrf } from '../support/console.js';
+import { AccountError, createOrganization } from '../../src/accounts/accounts.js';
 import { createClient, withDefaults } from '../../src/oauth/clients.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, signIn, tokensFor } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
@@ -85,6 +86,11 @@ describe('deleting an account', () => {
     assert.deepEqual(await call('DELETE', `/users/${owner.id}`), { status: 404, json: { detail: 'Not Found' } });
     assert.equal(await userinfo(theirs.access_token), 401, 'D12: the app is deleted');
     assert.deepEqual(await storedEvents(owner.id), [{ by: 'operator', apps_deleted: 1 }]);
+
+    // A request that found the owner before the deletion: its organization is refused, not stored with an erased member.
+    const slug = `after-${owner.id.slice(0, 8)}`;
+    await assert.rejects(createOrganization(server.borealis.accounts, { slug, name: 'Too late', owner }), new AccountError(`No user with id ${owner.id}.`));
+    assert.equal(await server.borealis.ctx.store.organizations.findBySlug(slug), undefined);
   });
 });
 

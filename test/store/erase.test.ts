@@ -60,7 +60,7 @@ describe(`store contract: deleting an account (${ENGINE})`, () => {
     assert.equal(await h.store.users.erase(hex64(), NOW), undefined);
   });
 
-  test('what a request that found the user before the deletion writes after it is refused: no app, membership, consent, password or block', async () => {
+  test('what a request that found the user before the deletion writes after it is refused: no app, organization, membership, consent, password or block', async () => {
     const user = await storedUser(h.store);
     const other = await storedUser(h.store);
     const org = anOrganization();
@@ -71,6 +71,9 @@ describe(`store contract: deleting an account (${ENGINE})`, () => {
     assert.equal(await h.store.clients.create(aClient({ userId: user.id })), false, 'no app for the erased account');
     await h.store.organizations.addMember(org.id, user.id, NOW + 6);
     assert.deepEqual((await h.store.organizations.listMembers(org.id)).map((u) => u.id), [other.id]);
+    const theirs = anOrganization();
+    assert.equal(await h.store.organizations.create(theirs, user.id), false, 'no organization owned by the erased account');
+    assert.equal(await h.store.organizations.findById(theirs.id), undefined);
     await h.store.consents.remember({ clientId: theirApp.clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW + 6);
     assert.equal(await count(h.raw, 'SELECT COUNT(*) AS n FROM oauth2_grants WHERE user_id = ?', [user.id]), 0);
     assert.equal(await h.store.users.setPassword(user.id, '$scrypt$new'), false);

@@ -37,7 +37,7 @@ export function accountPageRoutes(app: FastifyInstance, deps: AccountsDeps, opti
    * user as stored, or the error to show (`wrong`, or 429 while the address is locked).
    */
   async function reauthenticate(request: FastifyRequest, signedIn: SignedIn, password: string | undefined, wrong: FormError): Promise<{ user: User } | { status: number; refused: FormError }> {
-    const checked = await signInWithPassword(deps, signedIn.user.email, password ?? '', clientAddress(request));
+    const checked = await signInWithPassword(deps, signedIn.user.email, password ?? '', clientAddress(request), 'reauthentication');
     if (checked.ok && checked.user.id === signedIn.user.id) return { user: checked.user };
     const lockedUntil = checked.ok ? 0 : checked.lockedUntil;
     return lockedUntil > 0 ? { status: 429, refused: tooManyAttempts(lockedUntil - deps.now()) } : { status: 400, refused: wrong };

@@ -149,8 +149,11 @@ export async function joinOrganization(tx: Db, userId: string, organizationId: s
 }
 
 export const organizations = (db: Db): OrganizationsStore => ({
-  async create(o, ownerId) {
-    await db.transaction(async (tx) => {
+  create(o, ownerId) {
+    return db.transaction(async (tx) => {
+      // An owner found before their account was deleted: the deletion ended their memberships,
+      // and one stored after it would name an erased account (user-guard.ts).
+      if (!(await holdUnerasedUser(tx, ownerId))) return false;
       await tx.run('INSERT INTO organizations (id, slug, name, avatar_url, created_at) VALUES (?, ?, ?, ?, ?)', [
         o.id,
         o.slug,
@@ -159,6 +162,7 @@ export const organizations = (db: Db): OrganizationsStore => ({
         o.createdAt,
       ]);
       await tx.run('INSERT INTO memberships (user_id, organization_id, created_at) VALUES (?, ?, ?)', [ownerId, o.id, o.createdAt]);
+      return true;
     });
   },
   async findBySlug(slug) {
