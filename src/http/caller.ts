@@ -3,7 +3,8 @@
  * A Bearer header is resolved first, as Polar's middleware does: a registration access token
  * (`…crt_`) counts as anonymous (the registration endpoints check it themselves); a valid OAuth
  * access token is a user API token, refused with 403 NotPermitted on these endpoints; anything
- * else is 401 invalid_token.
+ * else is 401 invalid_token. The session cookie is read only when there is no Bearer header, so
+ * a request that carries a registration token acts as that token, never as the browser's session.
  */
 import type { FastifyRequest } from 'fastify';
 import type { SignedIn } from '../oauth/authorize/index.js';
@@ -28,5 +29,5 @@ export async function webCaller(request: FastifyRequest, ctx: OAuthContext): Pro
       throw notPermitted();
     } else throw invalidToken();
   }
-  return { signedIn: await currentSession(request, ctx), registrationToken };
+  return { signedIn: bearer === undefined ? await currentSession(request, ctx) : undefined, registrationToken };
 }

@@ -5,6 +5,7 @@
  * with form-encoded `error`, `error_description`, then `state`, then `iss` (RFC 9207).
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { REDIRECT_URI, type TestClient, aClient, aUser, pkcePair, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
@@ -138,6 +139,24 @@ describe('GET /v1/oauth2/authorize: bad input', () => {
     }
     test('state (then no state is echoed)', async () => {
       assertOAuthError(await authorize(server, base('&state=other')), 400, json('invalid_request', "Multiple 'state' in request."));
+    });
+    test('before the response type is judged: no error redirects while a parameter is ambiguous', async () => {
+      const query = `response_type=token&client_id=${client.clientId}&redirect_uri=${enc(REDIRECT_URI)}&scope=email&scope=openid&state=st`;
+      assertOAuthError(await authorize(server, query), 400, json('invalid_request', "Multiple 'scope' in request.", 'st'));
+    });
+    test("a GET's body is not read (RFC 9110 §9.3.1: it has no meaning)", async () => {
+      // fetch refuses to send a GET with a body; node:http sends what it is given.
+      const body = `client_id=${client.clientId}&scope=email`;
+      const answer = await new Promise<Answer>((resolve, reject) => {
+        const headers = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) };
+        const sent = request(`${server.url}/v1/oauth2/authorize?response_type=code&state=st`, { method: 'GET', headers }, (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: new Headers(response.headers as Record<string, string>), text }));
+        });
+        sent.on('error', reject).end(body);
+      });
+      assertOAuthError(answer, 400, json('invalid_client', "Missing 'client_id' parameter.", 'st'));
     });
     test('control: organizations may repeat (the anonymous user is then asked to sign in)', async () => {
       const answer = await authorize(server, base('&organizations=a&organizations=b'));

@@ -91,6 +91,11 @@ describe('POST /v1/oauth2/consent: bad input', () => {
   describe('action missing or invalid → 422 RequestValidationError (shape C)', () => {
     test('missing', async () => assertJson(await consent({ csrf_token: csrf }, { cookie }), 422, MISSING_ACTION));
     test('empty (omitted, RFC 6749 §3.1 / FastAPI forms)', async () => assertJson(await consent({ action: '', csrf_token: csrf }, { cookie }), 422, MISSING_ACTION));
+    test('sent twice → 400 invalid_request (D16: FastAPI would take the last one)', async () => {
+      const fields = form({ action: 'allow', csrf_token: csrf });
+      fields.append('action', 'deny');
+      assertJson(await send(server, `/v1/oauth2/consent?${query}`, fields, { cookie }), 400, `{"error": "invalid_request", "error_description": "Multiple 'action' in request."}`);
+    });
     test('not allow or deny', async () => {
       // Regression (fixed in src/http/routes/authorize.ts, src/oauth/errors.ts): Pydantic's
       // literal_error carries `ctx: {"expected": …}` (FastAPI keeps it, shape C, and

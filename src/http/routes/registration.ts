@@ -3,6 +3,7 @@ import type { OAuthContext } from '../../oauth/context.js';
 import { notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
 import { webCaller } from '../caller.js';
+import { currentSession } from '../session.js';
 import { assertSameOrigin } from '../csrf.js';
 import { jsonBody } from '../json-body.js';
 import { pageAndLimit } from '../pagination.js';
@@ -23,8 +24,12 @@ export const registrationRateLimit = (options: RegistrationOptions) => ({ rateLi
  * type is read as JSON, as FastAPI does). So a write made with the cookie must come from our own
  * origin (D14); scripts send neither `Sec-Fetch-Site` nor `Origin` and pass.
  */
-async function caller(request: FastifyRequest, ctx: OAuthContext, publicOrigin: string): Promise<Caller> {
-  const { signedIn, registrationToken } = await webCaller(request, ctx);
+async function caller(request: FastifyRequest, ctx: OAuthContext, publicOrigin: string, management = false): Promise<Caller> {
+  const found = await webCaller(request, ctx);
+  const { registrationToken } = found;
+  // RFC 7592's endpoints read the session themselves, and it wins over a registration token
+  // (polar-oauth2.md §3.12); elsewhere a Bearer header leaves the session unread (§2.4).
+  const signedIn = found.signedIn ?? (management && registrationToken !== undefined ? await currentSession(request, ctx) : undefined);
   if (signedIn && request.method !== 'GET') assertSameOrigin(request, publicOrigin);
   if (signedIn) return { kind: 'user', userId: signedIn.user.id };
   if (registrationToken) return { kind: 'registration-token', token: registrationToken };
@@ -48,14 +53,14 @@ export function registrationRoutes(app: FastifyInstance, ctx: OAuthContext, opti
   const path = '/v1/oauth2/register/:client_id';
   type WithId = { Params: { client_id: string } };
   app.get<WithId>(path, async (request, reply) =>
-    sendAuthlib(reply, 200, await readConfiguration(request.params.client_id, await caller(request, ctx, publicOrigin), ctx)),
+    sendAuthlib(reply, 200, await readConfiguration(request.params.client_id, await caller(request, ctx, publicOrigin, true), ctx)),
   );
   app.put<WithId>(path, async (request, reply) => {
-    const who = await caller(request, ctx, publicOrigin);
+    const who = await caller(request, ctx, publicOrigin, true);
     return sendAuthlib(reply, 200, await updateConfiguration(request.params.client_id, jsonBody(request), who, ctx));
   });
   app.delete<WithId>(path, async (request, reply) => {
-    await deleteClient(request.params.client_id, await caller(request, ctx, publicOrigin), ctx);
+    await deleteClient(request.params.client_id, await caller(request, ctx, publicOrigin, true), ctx);
     return reply.code(204).headers(NO_STORE).send();
   });
 

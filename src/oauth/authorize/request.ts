@@ -40,7 +40,11 @@ export interface AuthorizationRequest extends Challenge {
   sentRedirectUri: string | null;
   /** The scope after D6 narrowing: exactly what consent shows and the code carries. */
   scope: string;
-  /** Whether the scope as requested contained `openid` (the OIDC rules apply, §3.4 step 11). */
+  /**
+   * Whether the scope asked for (the client's when none was sent, §3.4 step 6) contains `openid`:
+   * the code then leads to an id_token, so its nonce is kept and checked for replay (step 9, which
+   * in Polar looks at the `scope` sent only; docs/compatibility.md).
+   */
   openid: boolean;
   state: string | undefined;
   nonce: string | null;
