@@ -32,11 +32,14 @@ export async function resolveAccessToken(value: string, ctx: OAuthContext): Prom
  * after the spaces that follow the scheme, up to any trailing whitespace. String operations, not
  * one regular expression: a lazy group before `\s*$` backtracks quadratically over a long run
  * of inner spaces (16 kB of them cost 0.3 s of CPU per request).
+ * A value that is not ASCII is no Bearer credential: Polar's middleware dispatches only on ASCII
+ * ones (polar-oauth2.md §2.4), and the request goes on as if it had none.
  */
 export function bearerValue(authorization: string | undefined): string | undefined {
   if (authorization === undefined || !/^bearer /i.test(authorization)) return undefined;
   const rest = authorization.slice('bearer '.length);
   let start = 0;
   while (rest.charCodeAt(start) === 0x20) start++;
-  return rest.slice(start).trimEnd();
+  const value = rest.slice(start).trimEnd();
+  return /^[\x00-\x7f]*$/.test(value) ? value : undefined;
 }

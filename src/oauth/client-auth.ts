@@ -29,28 +29,34 @@ interface Presented {
   secret?: string;
 }
 
+/**
+ * Percent-decoding as authlib's `unquote` does it: each run of `%XX` escapes is read as UTF-8
+ * (invalid bytes becoming U+FFFD), and a `%` that starts no escape stays as it is, so a badly
+ * encoded part still names a client (which then does not exist) instead of being ignored.
+ */
+const unquote = (text: string) => text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
+
 /** RFC 7617 with RFC 6749 §2.3.1: both parts are form-urlencoded before base64. */
 function fromBasic(header: string | undefined): Presented | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
-  try {
-    const clientId = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '));
-    const secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '));
-    // No client id or secret holds a NUL, and PostgreSQL cannot even compare text that does:
-    // malformed, as a form body with one would be.
-    if (clientId.includes('\u0000') || secret.includes('\u0000')) return undefined;
-    return clientId && secret ? { method: 'client_secret_basic', clientId, secret } : undefined;
-  } catch {
-    return undefined;
-  }
+  const clientId = unquote(decoded.slice(0, colon).replaceAll('+', ' '));
+  const secret = unquote(decoded.slice(colon + 1).replaceAll('+', ' '));
+  // No client id or secret holds a NUL, and PostgreSQL cannot even compare text that does:
+  // malformed, as a form body with one would be.
+  if (clientId.includes('\u0000') || secret.includes('\u0000')) return undefined;
+  return clientId && secret ? { method: 'client_secret_basic', clientId, secret } : undefined;
 }
 
 /** The credentials presented for each allowed method, in the order they are tried. */
 function presentedFor(input: ClientAuthInput, allowed: readonly AuthMethod[]): Presented[] {
   const { params } = input;
   const clientId = params.get('client_id');
+  // client_secret_post: both in the form body (RFC 6749 §2.3.1: never in the URI), as authlib
+  // reads them; `none` takes the client id from the query too (§2.5).
+  const postedId = params.fromBody('client_id');
   const postedSecret = params.fromBody('client_secret');
   const anySecret = postedSecret ?? params.query.get('client_secret')?.[0];
 
@@ -59,8 +65,8 @@ function presentedFor(input: ClientAuthInput, allowed: readonly AuthMethod[]): P
     if (method === 'client_secret_basic') {
       const basic = fromBasic(input.authorization);
       if (basic) attempts.push(basic);
-    } else if (method === 'client_secret_post' && clientId && postedSecret) {
-      attempts.push({ method, clientId, secret: postedSecret });
+    } else if (method === 'client_secret_post' && postedId && postedSecret) {
+      attempts.push({ method, clientId: postedId, secret: postedSecret });
     } else if (method === 'none' && clientId && !anySecret) {
       attempts.push({ method, clientId });
     }

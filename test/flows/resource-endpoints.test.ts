@@ -192,10 +192,15 @@ describe('userinfo', () => {
     assert.equal(await response.text(), `{"sub":"${user.id}"}`);
   });
 
-  test('no Authorization header, or a non-Bearer scheme → 401 Unauthorized (shape D) with Bearer realm="polar"', async () => {
+  test('no Authorization header, a non-Bearer scheme, a registration token or a non-ASCII value → 401 Unauthorized (shape D) with Bearer realm="polar"', async () => {
     const client = await aClient(server);
+    // §2.4: a registration token is anonymous, and a value that is not ASCII (here the UTF-8 bytes
+    // of "é", as the header carries them) is no Bearer credential at all.
+    const registrationToken = `Bearer ${server.borealis.ctx.credentials.mint('registrationToken')}`;
+    const nonAscii = `Bearer polar_at_u_${Buffer.from('éabc').toString('latin1')}`;
+    const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
     for (const method of ['GET', 'POST'] as const) {
-      for (const authorization of [undefined, `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`]) {
+      for (const authorization of [undefined, basic, registrationToken, nonAscii]) {
         const response = await userinfo(server, method, authorization);
         assert.equal(response.status, 401, `${method} ${authorization}`);
         assert.equal(response.headers.get('content-type'), 'application/json');

@@ -12,7 +12,8 @@ import { sendAuthlib, sendCompact } from '../respond.js';
 export function resourceRoutes(app: FastifyInstance, ctx: OAuthContext) {
   const userinfoHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const value = bearerValue(request.headers.authorization);
-    if (value === undefined) throw unauthorized();
+    // No Bearer credential, or a registration token, which Polar's middleware treats as anonymous (§2.4).
+    if (value === undefined || value.startsWith(ctx.credentials.prefix('registrationToken'))) throw unauthorized();
     // The user's claims: no cache may keep them (RFC 9111 §3.5 covers only shared caches).
     return sendCompact(reply, 200, userinfo(await resolveAccessToken(value, ctx)), { 'cache-control': 'no-store' });
   };
