@@ -131,7 +131,7 @@ describe('POST /v1/oauth2/register: bad input', () => {
         { type: 'list_type', loc: ['body', 'grant_types'], msg: 'Input should be a valid list', input: null },
         { type: 'list_type', loc: ['body', 'response_types'], msg: 'Input should be a valid list', input: null },
         { type: 'string_type', loc: ['body', 'scope'], msg: 'Input should be a valid string', input: null },
-        { type: 'literal_error', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: null, ctx: { expected: "'user' or 'organization'" } },
+        { type: 'enum', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: null, ctx: { expected: "'user' or 'organization'" } },
       ),
       'nulls',
     );
@@ -160,7 +160,15 @@ describe('POST /v1/oauth2/register: bad input', () => {
       [{ scope: ['openid'] }, [{ type: 'string_type', loc: ['body', 'scope'], msg: 'Input should be a valid string', input: ['openid'] }]],
       [
         { default_sub_type: 'team' },
-        [{ type: 'literal_error', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: 'team', ctx: { expected: "'user' or 'organization'" } }],
+        // Polar's field is an Enum (SubType): Pydantic's `enum`, where the others are Literals.
+        [{ type: 'enum', loc: ['body', 'default_sub_type'], msg: "Input should be 'user' or 'organization'", input: 'team', ctx: { expected: "'user' or 'organization'" } }],
+      ],
+      [
+        { tos_uri: 5, policy_uri: {} },
+        [
+          { type: 'url_type', loc: ['body', 'tos_uri'], msg: 'URL input should be a string or URL', input: 5 },
+          { type: 'url_type', loc: ['body', 'policy_uri'], msg: 'URL input should be a string or URL', input: {} },
+        ],
       ],
       [
         { client_name: 1, grant_types: ['web'], token_endpoint_auth_method: 'x' },
@@ -182,6 +190,7 @@ describe('POST /v1/oauth2/register: bad input', () => {
       ['http://999.1.1.1/', 'invalid IPv4 address'],
       ['https://a b.example/', 'invalid international domain name'],
       ['https://:80/', 'empty host'], ['http://[::1]:x/', 'invalid port number'],
+      ['', 'input is empty'],
     ];
     for (const field of ['logo_uri', 'tos_uri', 'policy_uri']) {
       for (const [input, error] of reasons) await expect(JSON.stringify({ ...OK, [field]: input }), 422, invalid(parsing(['body', field], input, error)), input);
@@ -239,6 +248,10 @@ describe('POST /v1/oauth2/register: bad input', () => {
       [{ scope: 'nope' }, 'scope'],
       [{ scope: 'openid nope' }, 'scope'],
       [{ scope: 'OPENID' }, 'scope'],
+      // Space-delimited (RFC 6749 §3.3); authlib's split would also cut at these.
+      [{ scope: 'openid\temail' }, 'scope'],
+      [{ scope: 'openid\nemail' }, 'scope'],
+      [{ scope: 'openid\u00a0email' }, 'scope'],
       [{ client_uri: 'not a url' }, 'client_uri'],
       [{ client_uri: 'https://bad.example/#about' }, 'client_uri'],
       // Not Polar's (authlib wants a scheme and a host): the pages show it as a link.

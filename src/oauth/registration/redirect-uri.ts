@@ -53,7 +53,8 @@ export interface CheckedUri {
 /**
  * Schemes a browser runs or reads locally instead of navigating to an application: a redirect to
  * one would run the attacker's script or page on our error and success redirects, whatever its
- * "host" (`javascript://x/%0Aalert(1)` has one). Polar refuses them too, for having no host.
+ * "host" (`javascript://x/%0Aalert(1)` has one). Polar refuses those without a host only
+ * (docs/compatibility.md).
  */
 const SCRIPT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
 

@@ -50,10 +50,11 @@ export class Collector {
     }
     return value;
   }
-  literal<T extends string>(value: unknown, loc: (string | number)[], allowed: readonly T[]): T | undefined {
+  /** `enum` for a field Polar types as an Enum (Pydantic's error type differs, not its words). */
+  literal<T extends string>(value: unknown, loc: (string | number)[], allowed: readonly T[], type: 'literal_error' | 'enum' = 'literal_error'): T | undefined {
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
     const expected = literalMessage(allowed);
-    this.add({ type: 'literal_error', loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } });
+    this.add({ type, loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } });
     return undefined;
   }
   /** Strict: JSON `true` or `false` only (Pydantic would also take "yes", 1 and the like). */
@@ -91,7 +92,7 @@ const NAME_MAX_LENGTH = 255;
 
 export const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
 const urlParsing = (loc: (string | number)[], input: string): Problem => {
-  const error = urlParsingError(input);
+  const error = input === '' ? 'input is empty' : urlParsingError(input);
   return { type: 'url_parsing', loc, msg: `Input should be a valid URL, ${error}`, input, ctx: { error } };
 };
 /** authlib's second validation raises joserfc's InvalidClaimError; this is its description. */
@@ -150,6 +151,12 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
   const clientUri = c.string(input, 'client_uri', false, true);
   const urls: Partial<Record<'logo_uri' | 'tos_uri' | 'policy_uri', string>> = {};
   for (const field of ['logo_uri', 'tos_uri', 'policy_uri'] as const) {
+    // Pydantic's `HttpUrl | None`: anything but a string or null is a `url_type`.
+    const raw = input[field];
+    if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+      c.add({ type: 'url_type', loc: ['body', field], msg: 'URL input should be a string or URL', input: raw });
+      continue;
+    }
     const value = c.string(input, field, false, true);
     if (value === undefined) continue;
     if (value.length > URL_MAX_LENGTH) {
@@ -164,7 +171,7 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
       c.add({ type: 'url_scheme', loc: ['body', field], msg: "URL scheme should be 'http' or 'https'", input: value, ctx });
     } else urls[field] = checked.normalised ?? value;
   }
-  const subType = input.default_sub_type === undefined ? 'user' : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES);
+  const subType = input.default_sub_type === undefined ? 'user' : c.literal(input.default_sub_type, ['body', 'default_sub_type'], SUB_TYPES, 'enum');
   const clientId = requireClientId ? c.string(input, 'client_id', true) : undefined;
   if (c.problems.length > 0) throw unprocessable(c.problems);
 
