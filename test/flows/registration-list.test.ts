@@ -66,6 +66,12 @@ describe('GET /v1/oauth2/ (owned clients)', () => {
     const viaToken = await list('', { authorization: `Bearer ${client.registration_access_token}` });
     assert.equal(viaToken.status, 401);
     assert.equal(viaToken.text, '{"error":"Unauthorized","detail":"Unauthorized"}');
+    // §2.4: with a Bearer header the session cookie beside it is not read.
+    const cookie = await signIn(server, await aUser(server));
+    assert.equal((await list('', { cookie })).status, 200);
+    const both = await list('', { cookie, authorization: `Bearer ${client.registration_access_token}` });
+    assert.equal(both.status, 401);
+    assert.equal(both.text, '{"error":"Unauthorized","detail":"Unauthorized"}');
   });
 
   test('registering with a session makes the user the owner: exact items, newest first, secret shown for public clients', async () => {
