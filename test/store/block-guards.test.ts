@@ -32,7 +32,7 @@ const KINDS: Stored[] = [
       const client = await storedClient(store);
       const code = aCode(client.clientId, user.id);
       const result = await store.codes.create(code);
-      assert.ok(result === 'created' || result === 'user-blocked', result);
+      assert.ok(result === 'created' || result === 'refused', result);
       return { stored: result === 'created', live: async () => (await store.codes.find(code.codeHash))?.consumedAt === null };
     },
   },

@@ -47,10 +47,11 @@ export async function issueCode(
     expiresAt: now + LIFETIME.code,
     consumedAt: null,
     organizationIds,
-  }, { whileConsented });
+  }, { whileConsented, sessionId: session.id });
   if (created === 'not-consented') return undefined;
-  if (created === 'nonce-in-use' || created === 'user-blocked') {
-    // A user blocked while this request ran (store.ts): the server denies it (RFC 6749 §4.1.2.1).
+  if (created === 'nonce-in-use' || created === 'refused') {
+    // The user blocked, the client deleted or the session ended (a password change) while this
+    // request ran (store.ts): the server denies it (RFC 6749 §4.1.2.1).
     const error =
       created === 'nonce-in-use'
         ? invalidRequest('Replay attack', true)

@@ -31,15 +31,24 @@ const codeShape = (db: Db) =>
     }),
   );
 
-/** Inserts nothing when the user is blocked, or when `whileConsented` and the consent is gone. */
-function insert(db: Db, c: NewCode, whileConsented: boolean): Promise<'created' | 'not-consented' | 'user-blocked'> {
+/**
+ * Inserts nothing when the user is blocked, the client deleted or the session `sessionId` ended, or
+ * when `whileConsented` and the consent is gone. On PostgreSQL each row is read FOR SHARE: a block,
+ * deletion or sign-out committing meanwhile is waited for and then seen, or waits for this insert
+ * and then spends the code (user-guard.ts).
+ */
+function insert(db: Db, c: NewCode, whileConsented: boolean, sessionId: string | undefined): Promise<'created' | 'not-consented' | 'refused'> {
   return db.transaction(async (tx) => {
-    if (!(await holdActiveUser(tx, c.userId))) return 'user-blocked';
+    const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
+    if (!(await holdActiveUser(tx, c.userId))) return 'refused';
+    const client = await tx.get<{ deleted_at: number | null }>(`SELECT deleted_at FROM oauth2_clients WHERE client_id = ?${lock}`, [c.clientId]);
+    // Deleted meanwhile (a client is never removed, only marked: D12).
+    if (client !== undefined && client.deleted_at !== null) return 'refused';
+    if (sessionId !== undefined && !(await tx.get(`SELECT 1 AS held FROM user_sessions WHERE id = ?${lock}`, [sessionId]))) return 'refused';
     // A revocation deletes the consent, then consumes the user's codes for the client. Under
     // PostgreSQL's READ COMMITTED, FOR SHARE waits for such a deletion and then finds no row, or
     // holds the row so the revocation waits and then consumes this code; SQLite runs one writer at a time.
     if (whileConsented) {
-      const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
       const held = await tx.get(`SELECT 1 AS held FROM oauth2_grants WHERE client_id = ? AND user_id = ?${lock}`, [c.clientId, c.userId]);
       if (!held) return 'not-consented';
     }
@@ -96,7 +105,7 @@ export const codes = (db: Db): CodesStore => {
     },
     async create(c, options) {
       try {
-        return await insert(db, c, options?.whileConsented === true);
+        return await insert(db, c, options?.whileConsented === true, options?.sessionId);
       } catch (error) {
         // The live-nonce unique index (migration 002) lost a race: report it, do not crash.
         if (c.nonce !== null && isUniqueViolation(error)) return 'nonce-in-use';

@@ -1,0 +1,97 @@
+/**
+ * Authorization codes against what ends the access they would grant, besides a block
+ * (block-guards.test.ts): a password change, which deletes every session of the user (and with
+ * `revokeTokensAt` spends their codes), and a client's deletion (D12), which spends its codes.
+ * A code issued through a session that ended, or for a client deleted, while its request ran
+ * must not outlive that: `codes.create` holds both rows (src/store/sql/codes.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { User } from '../../src/store/store.js';
+import { ENGINE } from '../support/server.js';
+import { type Harness, NOW, aCode, aSession, hex64, harness, storedClient, storedUser, waitsFor } from './fixtures.js';
+
+describe(`store contract: codes against a password change and a client's deletion (${ENGINE})`, () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  const signedIn = async (user: User) => {
+    const session = aSession(user.id);
+    assert.equal(await h.store.sessions.create(session, hex64()), true);
+    return session.id;
+  };
+  const live = async (codeHash: string) => (await h.store.codes.find(codeHash))?.consumedAt === null;
+
+  test('after the session ended or the client was deleted, none is issued; before, one is', async () => {
+    const user = await storedUser(h.store);
+    const client = await storedClient(h.store);
+    const sessionId = await signedIn(user);
+    assert.equal(await h.store.codes.create(aCode(client.clientId, user.id), { sessionId }), 'created');
+
+    assert.equal(await h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }), true);
+    const afterChange = aCode(client.clientId, user.id);
+    assert.equal(await h.store.codes.create(afterChange, { sessionId }), 'refused', 'its session is gone');
+    assert.equal(await h.store.codes.find(afterChange.codeHash), undefined);
+
+    const again = await signedIn(user);
+    await h.store.clients.delete(client.clientId, NOW + 2);
+    assert.equal(await h.store.codes.create(aCode(client.clientId, user.id), { sessionId: again }), 'refused', 'the client is deleted');
+  });
+
+  describe('racing them (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, () => {
+    test('issued while the sessions are being deleted: it waits, then issues nothing', async () => {
+      const user = await storedUser(h.store);
+      const client = await storedClient(h.store);
+      const sessionId = await signedIn(user);
+      const code = aCode(client.clientId, user.id);
+      const result = await waitsFor(h.raw, 'DELETE FROM user_sessions WHERE user_id = ?', [user.id], () => h.store.codes.create(code, { sessionId }), 'the code');
+      assert.equal(result, 'refused');
+      assert.equal(await h.store.codes.find(code.codeHash), undefined);
+    });
+
+    test('a password change that revokes, while a code is being issued, waits for it and then spends it', async () => {
+      const user = await storedUser(h.store);
+      const client = await storedClient(h.store);
+      const sessionId = await signedIn(user);
+      const code = aCode(client.clientId, user.id);
+      let changing: Promise<boolean> | undefined;
+      let settled = false;
+      await h.store.transaction(async (tx) => {
+        assert.equal(await tx.codes.create(code, { sessionId }), 'created');
+        changing = h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }).finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(settled, false, 'the change waits for the code');
+      });
+      assert.equal(await changing, true);
+      assert.equal(await live(code.codeHash), false, 'the change spent it');
+    });
+
+    test('issued while the client is being deleted: it waits, then issues nothing', async () => {
+      const user = await storedUser(h.store);
+      const client = await storedClient(h.store);
+      const code = aCode(client.clientId, user.id);
+      const mark = 'UPDATE oauth2_clients SET deleted_at = ? WHERE client_id = ?';
+      const result = await waitsFor(h.raw, mark, [NOW, client.clientId], () => h.store.codes.create(code), 'the code');
+      assert.equal(result, 'refused');
+    });
+
+    test('a deletion while a code is being issued waits for it and then spends it', async () => {
+      const user = await storedUser(h.store);
+      const client = await storedClient(h.store);
+      const code = aCode(client.clientId, user.id);
+      let deleting: Promise<unknown> | undefined;
+      let settled = false;
+      await h.store.transaction(async (tx) => {
+        assert.equal(await tx.codes.create(code), 'created');
+        deleting = h.store.clients.delete(client.clientId, NOW + 1).finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(settled, false, 'the deletion waits for the code');
+      });
+      await deleting;
+      assert.equal(await live(code.codeHash), false, 'the deletion spent it');
+    });
+  });
+});
