@@ -93,7 +93,7 @@ describe(`store contract: links sent by mail (${ENGINE})`, () => {
     assert.equal(await h.store.emailLinks.find(verify.hash, 'verify_email', NOW + 6), undefined, 'links mailed before end too');
   });
 
-  test('a reset of an address never confirmed forgets its consents; endAppAccess ends a confirmed one\'s tokens, not its consents', async () => {
+  test('a reset of an address never confirmed forgets its consents; endAppAccess ends a confirmed one\'s tokens and consents too', async () => {
     const { clientId } = await storedClient(h.store);
     const unconfirmed = await storedUser(h.store);
     const confirmed = await storedUser(h.store, { emailVerified: true });
@@ -105,7 +105,8 @@ describe(`store contract: links sent by mail (${ENGINE})`, () => {
     const reset = await h.store.emailLinks.resetPassword((await linked(confirmed, 'reset_password')).hash, '$scrypt$new', NOW + 5, { endAppAccess: true });
     assert.equal(reset?.tokensRevoked, true);
     assert.equal((await h.store.tokens.findByAccess(accessKey(token)))?.accessTokenRevokedAt, NOW + 5);
-    assert.deepEqual([await consents(unconfirmed), await consents(confirmed)], [0, 1]);
+    // Kept, an app the intruder authorized would get a code again unasked (prompt=none).
+    assert.deepEqual([await consents(unconfirmed), await consents(confirmed)], [0, 0]);
   });
 
   test('blocking ends every link; a password change ends the reset links', async () => {
@@ -118,6 +119,18 @@ describe(`store contract: links sent by mail (${ENGINE})`, () => {
     await h.store.users.block(user.id, NOW + 1);
     await h.store.users.unblock(user.id);
     assert.equal(await h.store.emailLinks.find(verify.hash, 'verify_email', NOW + 2), undefined, 'unblocking revives none');
+  });
+
+  test('a block, and a password change that revokes tokens, forget the consents as well; one that does not keeps them', async () => {
+    const { clientId } = await storedClient(h.store);
+    const consents = (user: User) => count(h.raw, 'SELECT COUNT(*) AS n FROM oauth2_grants WHERE user_id = ?', [user.id]);
+    const [blocked, revoked, kept] = [await storedUser(h.store), await storedUser(h.store), await storedUser(h.store)];
+    for (const user of [blocked, revoked, kept]) await h.store.consents.remember({ clientId, userId: user.id, scope: 'openid', organizationIds: [] }, NOW);
+    await h.store.users.block(blocked.id, NOW + 1);
+    await h.store.users.unblock(blocked.id);
+    await h.store.users.setPassword(revoked.id, '$scrypt$changed', { revokeTokensAt: NOW + 1 });
+    await h.store.users.setPassword(kept.id, '$scrypt$changed');
+    assert.deepEqual([await consents(blocked), await consents(revoked), await consents(kept)], [0, 0, 1]);
   });
 
   test('the cleanup deletes expired links, and only those', async () => {

@@ -85,8 +85,6 @@ export const users = (db: Db): UsersStore => ({
       for (const { client_id } of owned) await endClient(tx, client_id, now);
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [userId]);
       await endGrants(tx, userId, now);
-      // Each through an index, as endGrants: consents by (client_id, user_id), memberships by their key.
-      await tx.run('DELETE FROM oauth2_grants WHERE client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId]);
       await tx.run('DELETE FROM memberships WHERE user_id = ?', [userId]);
       // The events stay for their retention, without the addresses the person signed in from.
       await tx.run('UPDATE security_events SET ip = NULL WHERE user_id = ? AND ip IS NOT NULL', [userId]);
@@ -102,14 +100,17 @@ export const users = (db: Db): UsersStore => ({
 });
 
 /**
- * Spends the user's unused codes, revokes every token they hold and deletes the invitation links
- * they made and the links mailed to them. Each through an index (migration 010; tokens by
- * (client_id, user_id), one client at a time; migrations 012, 013): a rare command must not scan
- * a table while it holds the writer.
+ * Spends the user's unused codes, revokes every token they hold, forgets the consents they gave
+ * and deletes the invitation links they made and the links mailed to them. Each through an index
+ * (migration 010; tokens and consents by (client_id, user_id), one client at a time; migrations
+ * 012, 013): a rare command must not scan a table while it holds the writer.
  */
 export async function endGrants(tx: Db, userId: string, now: number) {
   await tx.run('UPDATE oauth2_authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL', [now, userId]);
   await revokeTokensWhere(tx, 'client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId], now);
+  // A remembered consent would let an app the intruder authorized get a code again, without a
+  // screen (prompt=none from any page), the next time the owner is signed in.
+  await tx.run('DELETE FROM oauth2_grants WHERE client_id IN (SELECT client_id FROM oauth2_clients) AND user_id = ?', [userId]);
   // Deleted, not only unusable while they are blocked: unblocking revives nothing (an intruder's links included).
   await tx.run('DELETE FROM organization_invitations WHERE invited_by = ?', [userId]);
   await tx.run('DELETE FROM email_links WHERE user_id = ?', [userId]);

@@ -75,11 +75,10 @@ export const emailLinks = (db: Db): EmailLinksStore => ({
       const { user } = claimed;
       await tx.run('UPDATE users SET password_hash = ?, email_verified = 1 WHERE id = ?', [passwordHash, user.id]);
       await tx.run('DELETE FROM user_sessions WHERE user_id = ?', [user.id]);
+      // An account never confirmed was held by whoever signed it up: what they authorized ends,
+      // consents included, or an app of theirs would get a code for the new owner unasked.
       const tokensRevoked = endAppAccess || !user.emailVerified;
       if (tokensRevoked) await endGrants(tx, user.id, now);
-      // The consents were given by whoever held an account never confirmed: kept, an app of theirs
-      // would get a code for the new owner with no consent screen (prompt=none included).
-      if (!user.emailVerified) await tx.run('DELETE FROM oauth2_grants WHERE user_id = ?', [user.id]);
       return { user: { ...user, emailVerified: true, passwordHash }, tokensRevoked };
     });
   },
