@@ -56,13 +56,17 @@ export async function clientsDelete(args: string[]) {
 export async function clientsRotateSecret(args: string[]) {
   const values = parse(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
   const clientId = required(values, 'client-id');
-  const secret = await withBorealis({}, async ({ ctx }) => {
+  const rotated = await withBorealis({}, async ({ ctx }) => {
     const client = await ctx.store.clients.findByClientId(clientId);
     if (!client) throw new CommandError(`no client ${clientId}`);
     if (isPublic(client)) throw new CommandError(`${clientId} is a public client (auth method none): it has no secret`);
-    const rotated = await rotateClientSecret(ctx, client);
-    if (rotated === undefined) throw new CommandError(`the secret of ${clientId} was rotated meanwhile, or the client deleted: run the command again`);
-    return rotated;
+    const fresh = await rotateClientSecret(ctx, client);
+    if (fresh === undefined) throw new CommandError(`the secret of ${clientId} was rotated meanwhile, or the client deleted: run the command again`);
+    return fresh;
   });
-  output(values.json, { client_id: clientId, client_secret: secret }, `new secret for ${clientId} (the old one no longer works):\n  client_secret: ${secret}`);
+  output(
+    values.json,
+    { client_id: clientId, client_secret: rotated.clientSecret, registration_access_token: rotated.registrationAccessToken },
+    `new secret and registration access token for ${clientId} (the old ones no longer work):\n  client_secret: ${rotated.clientSecret}\n  registration_access_token: ${rotated.registrationAccessToken}`,
+  );
 }

@@ -40,7 +40,7 @@ const USAGE = `usage: borealis <command>
   clients list [--owner EMAIL] [--json]
   clients delete --client-id ID [--json]     its codes and tokens are revoked at once
   clients rotate-secret --client-id ID [--json]
-                                        a new secret, shown once; the old one stops working at once
+                                        a new secret and registration access token, shown once; the old ones stop working at once
   keys list|rotate|prune [--json]       id_token signing keys: rotate publishes a new key at once and signs with it
                                         six minutes later; prune drops retired keys whose id_tokens have expired
   keys rotate --now [--json]            emergency: the new key signs at once (relying parties re-fetch the JWKS)

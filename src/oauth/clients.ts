@@ -87,13 +87,21 @@ function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, op
 
 /**
  * Issues a new client secret in place of the one `client` was read with; the old one stops
- * authenticating at once. Returned once; undefined when another rotation came first or the client
+ * authenticating at once. The registration access token is replaced with it: the RFC 7591
+ * response that carried a leaked secret carried the token too, and that token reads the new
+ * secret (RFC 7592 §2.1). Returned once; undefined when another rotation came first or the client
  * was deleted since, so that no secret is shown that does not work.
  */
-export async function rotateClientSecret(ctx: ClientsContext, client: Client): Promise<string | undefined> {
-  const secret = ctx.credentials.mint('clientSecret');
-  const sealed = ctx.clientSecrets.seal(secret, sealContext('client_secret', client.id));
-  const rotated = await ctx.store.clients.rotateSecret(client.clientId, ctx.credentials.hash(secret), sealed, ctx.now(), client.clientSecretHash);
-  if (rotated) ctx.audit.record({ audit: 'client.secret_rotated', client_id: client.clientId });
-  return rotated ? secret : undefined;
+export async function rotateClientSecret(ctx: ClientsContext, client: Client): Promise<{ clientSecret: string; registrationAccessToken: string } | undefined> {
+  const clientSecret = ctx.credentials.mint('clientSecret');
+  const registrationAccessToken = ctx.credentials.mint('registrationToken');
+  const replacement = {
+    secretHash: ctx.credentials.hash(clientSecret),
+    secretSealed: ctx.clientSecrets.seal(clientSecret, sealContext('client_secret', client.id)),
+    registrationTokenHash: ctx.credentials.hash(registrationAccessToken),
+    registrationTokenSealed: ctx.clientSecrets.seal(registrationAccessToken, sealContext('registration_access_token', client.id)),
+  };
+  if (!(await ctx.store.clients.rotateSecret(client.clientId, replacement, ctx.now(), client.clientSecretHash))) return undefined;
+  ctx.audit.record({ audit: 'client.secret_rotated', client_id: client.clientId });
+  return { clientSecret, registrationAccessToken };
 }

@@ -136,6 +136,14 @@ export interface Consent {
   organizationIds: string[];
 }
 
+/** A client's new secret and registration access token, each as its HMAC and its sealed copy (D3). */
+export interface RotatedCredentials {
+  secretHash: string;
+  secretSealed: string;
+  registrationTokenHash: string;
+  registrationTokenSealed: string;
+}
+
 export interface ClientsStore {
   /** False, and nothing written, when a client with its row id exists already (deleted or not), or its owner's account was deleted. */
   create(client: Client): Promise<boolean>;
@@ -150,11 +158,11 @@ export interface ClientsStore {
    */
   updateMetadata(clientId: string, change: (stored: ClientMetadata) => ClientMetadata, now: number): Promise<ClientMetadata | undefined>;
   /**
-   * Replaces the secret if it is still `ifHash`, the one the rotation was decided on; the old one
-   * stops authenticating at once. False when another rotation came first or the client is gone:
-   * a secret shown once must be the one in use.
+   * Replaces the secret, and the registration access token with it, if the secret is still
+   * `ifHash`, the one the rotation was decided on; the old ones stop working at once. False when
+   * another rotation came first or the client is gone: a secret shown once must be the one in use.
    */
-  rotateSecret(clientId: string, secretHash: string, secretSealed: string, now: number, ifHash: string): Promise<boolean>;
+  rotateSecret(clientId: string, replacement: RotatedCredentials, now: number, ifHash: string): Promise<boolean>;
   /** Soft delete; D12: its codes and tokens stop working in the same transaction. */
   delete(clientId: string, now: number): Promise<void>;
   /** A user's live clients, newest first, and how many there are. */

@@ -186,12 +186,18 @@ describe('borealis CLI', () => {
 
     // rotate-secret: a new secret that authenticates at once; the old one no longer does.
     const rotated = await json('clients', 'rotate-secret', '--client-id', String(ops.client_id));
+    assert.deepEqual(Object.keys(rotated), ['client_id', 'client_secret', 'registration_access_token']);
     assert.match(String(rotated.client_secret), /^polar_cs_\w{43}$/);
+    assert.match(String(rotated.registration_access_token), /^polar_crt_\w{43}$/);
     const db = await openDb(cli.database.url);
     try {
-      const [row] = await db.all<{ client_secret_hash: string; deleted_at: number | null }>('SELECT client_secret_hash, deleted_at FROM oauth2_clients WHERE client_id = ?', [String(ops.client_id)]);
+      const [row] = await db.all<{ client_secret_hash: string; registration_access_token_hash: string }>(
+        'SELECT client_secret_hash, registration_access_token_hash FROM oauth2_clients WHERE client_id = ?',
+        [String(ops.client_id)],
+      );
       const credentials = new Credentials(TEST_SECRET, 'polar_');
       assert.equal(row?.client_secret_hash, credentials.hash(String(rotated.client_secret)));
+      assert.equal(row?.registration_access_token_hash, credentials.hash(String(rotated.registration_access_token)));
 
       assert.deepEqual(await json('clients', 'delete', '--client-id', String(ops.client_id)), { client_id: ops.client_id, deleted: true });
       const [gone] = await db.all<{ deleted_at: number | null }>('SELECT deleted_at FROM oauth2_clients WHERE client_id = ?', [String(ops.client_id)]);

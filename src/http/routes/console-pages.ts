@@ -230,7 +230,7 @@ export function consolePageRoutes(app: FastifyInstance, ctx: OAuthContext, publi
     const client = await owned(request.params.client_id, g.signedIn);
     if (isPublic(client)) return sendPage(reply, 400, appPage(pageUser(g.signedIn), client, valuesOf(client), { error: formError('A public client has no secret to rotate.') }));
     const fresh = isCsrfToken(ctx.secret, secretVersionBinding(g.signedIn, client), g.form.get('secret_version'));
-    const secret = fresh ? await rotateClientSecret(ctx, client) : undefined;
+    const secret = fresh ? (await rotateClientSecret(ctx, client))?.clientSecret : undefined;
     if (secret === undefined) {
       // Deleted meanwhile, the app is not found (404) rather than rotated by someone else.
       const now = await owned(client.clientId, g.signedIn);

@@ -145,7 +145,7 @@ ${appForm(user, values, base, html`<h2>Settings</h2>`, options.error)}
 ${
   isPublic(client)
     ? html`<p class="muted">A public client (authentication: none) has no secret; it proves itself with PKCE.</p>`
-    : html`<p class="muted">Rotating issues a new secret; the old one stops working at once.</p>
+    : html`<p class="muted">Rotating issues a new secret, and a new registration access token (RFC 7592); the old ones stop working at once.</p>
 <a class="button secondary" href="${base}/rotate-secret">Rotate secret…</a>`
 }
 <h2>Delete this app</h2>

@@ -73,10 +73,12 @@ export const clients = (db: Db): ClientsStore => ({
       return metadata;
     });
   },
-  async rotateSecret(clientId, secretHash, secretSealed, now, ifHash) {
+  async rotateSecret(clientId, r, now, ifHash) {
     const changed = await db.run(
-      'UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, modified_at = ? WHERE client_id = ? AND client_secret_hash = ? AND deleted_at IS NULL',
-      [secretHash, secretSealed, now, clientId, ifHash],
+      `UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, registration_access_token_hash = ?,
+         registration_access_token_sealed = ?, modified_at = ?
+       WHERE client_id = ? AND client_secret_hash = ? AND deleted_at IS NULL`,
+      [r.secretHash, r.secretSealed, r.registrationTokenHash, r.registrationTokenSealed, now, clientId, ifHash],
     );
     return changed > 0;
   },

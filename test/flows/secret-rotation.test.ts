@@ -1,0 +1,57 @@
+/**
+ * Rotating a client's secret (`borealis clients rotate-secret`, the console's "Rotate secret…";
+ * oauth/clients.ts): the RFC 7591 response that carried the secret carried the registration
+ * access token too, and RFC 7592's read returns the current secret to that token. So the token is
+ * replaced with the secret, and a leaked registration response is worth nothing afterwards.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { rotateClientSecret } from '../../src/oauth/clients.js';
+import { postToken } from '../support/fixtures.js';
+import { type TestServer, startServer } from '../support/server.js';
+
+const NOT_FOUND = '{"error": "invalid_client", "error_description": "The client does not exist on this server."}';
+const NO_METHOD = `{"error": "invalid_client", "error_description": "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post', 'none']"}`;
+
+describe('rotating a client secret', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  const read = async (clientId: string, token: string) => {
+    const response = await fetch(`${server.url}/v1/oauth2/register/${clientId}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, text: await response.text() };
+  };
+  // A refresh with a made-up token: the client authenticates first (§2.6), then the grant fails.
+  const authenticates = async (clientId: string, secret: string) => {
+    const result = await postToken(server, { grant_type: 'refresh_token', refresh_token: `polar_rt_u_${'A'.repeat(43)}`, client_id: clientId, client_secret: secret });
+    return result.text === NO_METHOD ? false : result.status === 400 ? true : result.text;
+  };
+
+  test('replaces the registration access token with the secret: the leaked response opens nothing', async () => {
+    const response = await fetch(`${server.url}/v1/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Leaky', redirect_uris: ['https://leaky.example/cb'] }),
+    });
+    const leaked = (await response.json()) as { client_id: string; client_secret: string; registration_access_token: string };
+    assert.equal((await read(leaked.client_id, leaked.registration_access_token)).status, 200);
+
+    const { ctx } = server.borealis;
+    const client = await ctx.store.clients.findByClientId(leaked.client_id);
+    assert.ok(client);
+    const rotated = await rotateClientSecret(ctx, client);
+    assert.ok(rotated);
+    assert.notEqual(rotated.registrationAccessToken, leaked.registration_access_token);
+
+    assert.deepEqual(await read(leaked.client_id, leaked.registration_access_token), { status: 401, text: NOT_FOUND });
+    const now = await read(leaked.client_id, rotated.registrationAccessToken);
+    assert.equal(now.status, 200);
+    const body = JSON.parse(now.text) as Record<string, unknown>;
+    assert.deepEqual([body.client_secret, body.registration_access_token], [rotated.clientSecret, rotated.registrationAccessToken]);
+    assert.equal(await authenticates(leaked.client_id, leaked.client_secret), false);
+    assert.equal(await authenticates(leaked.client_id, rotated.clientSecret), true);
+  });
+});
