@@ -197,10 +197,11 @@ export interface CodesStore {
 
 export interface TokensStore {
   /**
-   * Stores a token; false, storing nothing, when its client is deleted or its user blocked, judged
-   * atomically with a concurrent `clients.delete` or `users.block` (which revoke every token they see).
+   * Stores a token; false, storing nothing, when its client is deleted, its user blocked or the
+   * session `sessionId` it was issued through ended, judged atomically with a concurrent
+   * `clients.delete`, `users.block`, `users.setPassword` or sign-out (which revoke every token they see).
    */
-  create(token: NewToken): Promise<boolean>;
+  create(token: NewToken, options?: { sessionId?: string }): Promise<boolean>;
   findByRefresh(refreshToken: TokenKey): Promise<Token | undefined>;
   findByAccess(accessToken: TokenKey): Promise<Token | undefined>;
   /** A Bearer access token's row and its user, read together (one statement). */

@@ -1,15 +1,16 @@
 /**
- * Authorization codes against what ends the access they would grant, besides a block
- * (block-guards.test.ts): a password change, which deletes every session of the user (and with
- * `revokeTokensAt` spends their codes), and a client's deletion (D12), which spends its codes.
- * A code issued through a session that ended, or for a client deleted, while its request ran
- * must not outlive that: `codes.create` holds both rows (src/store/sql/codes.ts).
+ * Codes and `web` tokens against what ends the access they would grant, besides a block
+ * (block-guards.test.ts, issue-guards.test.ts): a password change, which deletes every session of
+ * the user (and with `revokeTokensAt` spends their codes and revokes their tokens), and a client's
+ * deletion (D12). One issued through a session that ended, or for a client deleted, while its
+ * request ran must not outlive that: `codes.create` and `tokens.create` hold those rows
+ * (src/store/sql/codes.ts, issue-after.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
-import { type Harness, NOW, aCode, aSession, hex64, harness, storedClient, storedUser, waitsFor } from './fixtures.js';
+import { type Harness, NOW, aCode, aSession, aToken, accessKey, hex64, harness, storedClient, storedUser, waitsFor } from './fixtures.js';
 
 describe(`store contract: codes against a password change and a client's deletion (${ENGINE})`, () => {
   let h: Harness;
@@ -92,6 +93,51 @@ describe(`store contract: codes against a password change and a client's deletio
       });
       await deleting;
       assert.equal(await live(code.codeHash), false, 'the deletion spent it');
+    });
+  });
+
+  describe('web tokens, issued through a session', () => {
+    const revoked = async (token: ReturnType<typeof aToken>) => (await h.store.tokens.findByAccess(accessKey(token)))?.accessTokenRevokedAt !== 0;
+
+    test('after the session ended, none is issued; through another session, or none named, one is', async () => {
+      const user = await storedUser(h.store);
+      const client = await storedClient(h.store);
+      const sessionId = await signedIn(user);
+      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { sessionId }), true);
+      assert.equal(await h.store.users.setPassword(user.id, '$scrypt$other'), true);
+      const late = aToken(client.clientId, user.id);
+      assert.equal(await h.store.tokens.create(late, { sessionId }), false);
+      assert.equal(await h.store.tokens.findByAccess(accessKey(late)), undefined);
+      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { sessionId: await signedIn(user) }), true);
+      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id)), true);
+    });
+
+    describe('racing a password change (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, () => {
+      test('issued while the sessions are being deleted: it waits, then issues nothing', async () => {
+        const user = await storedUser(h.store);
+        const client = await storedClient(h.store);
+        const sessionId = await signedIn(user);
+        const token = aToken(client.clientId, user.id);
+        const stored = await waitsFor(h.raw, 'DELETE FROM user_sessions WHERE user_id = ?', [user.id], () => h.store.tokens.create(token, { sessionId }), 'the token');
+        assert.equal(stored, false);
+      });
+
+      test('a password change that revokes, while the token is being issued, waits for it and then revokes it', async () => {
+        const user = await storedUser(h.store);
+        const client = await storedClient(h.store);
+        const sessionId = await signedIn(user);
+        const token = aToken(client.clientId, user.id);
+        let changing: Promise<boolean> | undefined;
+        let settled = false;
+        await h.store.transaction(async (tx) => {
+          assert.equal(await tx.tokens.create(token, { sessionId }), true);
+          changing = h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }).finally(() => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.equal(settled, false, 'the change waits for the token');
+        });
+        assert.equal(await changing, true);
+        assert.equal(await revoked(token), true);
+      });
     });
   });
 });
