@@ -16,11 +16,13 @@ import { validateAuthorizationRequest } from '../../oauth/authorize/request.js';
 const AUTHORIZATION_PATHS = new Set(['/oauth2/authorize', '/v1/oauth2/authorize']);
 
 /**
- * A CSP host-source (CSP3 §2.3.1): host characters are letters, digits, `-` and `.` (or an IPv6
- * literal), then a port. The URL parser lets `;`, `,` and quotes into a host; named in the
- * header, they would end the directive or the policy (`https://x;sandbox` injected `sandbox`).
+ * A CSP host-source (CSP3 §2.3.1): host characters are letters, digits, `-` and `.`, then a port.
+ * The URL parser lets `;`, `,` and quotes into a host; named in the header, they would end the
+ * directive or the policy (`https://x;sandbox` injected `sandbox`). The grammar has no IPv6
+ * literal: Chromium ignores `http://[::1]:8080` as an invalid source and then blocks the form, so
+ * such a redirect URI is one no source can name.
  */
-const HOST_SOURCE = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d+)?$/i;
+const HOST_SOURCE = /^https?:\/\/[a-z0-9.-]+(?::\d+)?$/i;
 
 /**
  * A CSP source for a redirect URI: its origin, or `scheme:` for a native app's private scheme;
