@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { User } from '../../src/store/store.js';
+import type { Store, User } from '../../src/store/store.js';
 import { ENGINE } from '../support/server.js';
 import { type Harness, NOW, aCode, aSession, aToken, accessKey, hex64, harness, storedClient, storedUser, waitsFor } from './fixtures.js';
 
@@ -25,6 +25,21 @@ describe(`store contract: codes against a password change and a client's deletio
     return session.id;
   };
   const live = async (codeHash: string) => (await h.store.codes.find(codeHash))?.consumedAt === null;
+  /**
+   * PostgreSQL: `issue` runs in a transaction held open while `change` starts; `change` must still
+   * wait 200 ms later. Commits, then returns what `change` ended with.
+   */
+  async function changeWaitsFor<T>(issue: (tx: Store) => Promise<void>, change: () => Promise<T>, what: string): Promise<T> {
+    let changing: Promise<T> | undefined;
+    let settled = false;
+    await h.store.transaction(async (tx) => {
+      await issue(tx);
+      changing = change().finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(settled, false, `${what} waits for the issuing transaction`);
+    });
+    return changing as Promise<T>;
+  }
 
   test('after the session ended or the client was deleted, none is issued; before, one is', async () => {
     const user = await storedUser(h.store);
@@ -58,15 +73,8 @@ describe(`store contract: codes against a password change and a client's deletio
       const client = await storedClient(h.store);
       const sessionId = await signedIn(user);
       const code = aCode(client.clientId, user.id);
-      let changing: Promise<boolean> | undefined;
-      let settled = false;
-      await h.store.transaction(async (tx) => {
-        assert.equal(await tx.codes.create(code, { sessionId }), 'created');
-        changing = h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }).finally(() => (settled = true));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.equal(settled, false, 'the change waits for the code');
-      });
-      assert.equal(await changing, true);
+      const issue = async (tx: Store) => assert.equal(await tx.codes.create(code, { sessionId }), 'created');
+      assert.equal(await changeWaitsFor(issue, () => h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }), 'the change'), true);
       assert.equal(await live(code.codeHash), false, 'the change spent it');
     });
 
@@ -83,15 +91,8 @@ describe(`store contract: codes against a password change and a client's deletio
       const user = await storedUser(h.store);
       const client = await storedClient(h.store);
       const code = aCode(client.clientId, user.id);
-      let deleting: Promise<unknown> | undefined;
-      let settled = false;
-      await h.store.transaction(async (tx) => {
-        assert.equal(await tx.codes.create(code), 'created');
-        deleting = h.store.clients.delete(client.clientId, NOW + 1).finally(() => (settled = true));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.equal(settled, false, 'the deletion waits for the code');
-      });
-      await deleting;
+      const issue = async (tx: Store) => assert.equal(await tx.codes.create(code), 'created');
+      await changeWaitsFor(issue, () => h.store.clients.delete(client.clientId, NOW + 1), 'the deletion');
       assert.equal(await live(code.codeHash), false, 'the deletion spent it');
     });
   });
@@ -127,15 +128,8 @@ describe(`store contract: codes against a password change and a client's deletio
         const client = await storedClient(h.store);
         const sessionId = await signedIn(user);
         const token = aToken(client.clientId, user.id);
-        let changing: Promise<boolean> | undefined;
-        let settled = false;
-        await h.store.transaction(async (tx) => {
-          assert.equal(await tx.tokens.create(token, { sessionId }), true);
-          changing = h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }).finally(() => (settled = true));
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          assert.equal(settled, false, 'the change waits for the token');
-        });
-        assert.equal(await changing, true);
+        const issue = async (tx: Store) => assert.equal(await tx.tokens.create(token, { sessionId }), true);
+        assert.equal(await changeWaitsFor(issue, () => h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }), 'the change'), true);
         assert.equal(await revoked(token), true);
       });
     });
