@@ -90,7 +90,9 @@ const notFound = () => {
 /**
  * RFC 7592 §2: the caller must be the owner (session, which takes precedence) or hold the
  * registration access token. No credentials → 400 access_denied; anything else → 401
- * invalid_client without a challenge (§3.12).
+ * invalid_client without a challenge (§3.12). The token of an app whose owner is blocked opens
+ * nothing until they are unblocked: an operator who blocks an account that was taken over stops
+ * what the intruder made with it from being read (its secret) or redirected elsewhere.
  */
 export async function authorizeManagement(clientId: string, caller: Caller, ctx: OAuthContext): Promise<Client> {
   if (caller.kind === 'anonymous') {
@@ -101,6 +103,8 @@ export async function authorizeManagement(clientId: string, caller: Caller, ctx:
   if (caller.kind === 'user') {
     if (client.userId !== caller.userId) throw notFound();
   } else if (!safeEqual(ctx.credentials.hash(caller.token), client.registrationTokenHash)) {
+    throw notFound();
+  } else if (client.userId !== null && (await ctx.store.users.findById(client.userId))?.blockedAt !== null) {
     throw notFound();
   }
   return client;

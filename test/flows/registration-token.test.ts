@@ -1,19 +1,23 @@
 /**
- * Rotating a client's secret (`borealis clients rotate-secret`, the console's "Rotate secret…";
- * oauth/clients.ts): the RFC 7591 response that carried the secret carried the registration
- * access token too, and RFC 7592's read returns the current secret to that token. So the token is
- * replaced with the secret, and a leaked registration response is worth nothing afterwards.
+ * The registration access token (RFC 7592) after what should end it:
+ * - rotating the client's secret (`borealis clients rotate-secret`, the console's "Rotate
+ *   secret…"; oauth/clients.ts): the RFC 7591 response that carried the secret carried the token
+ *   too, and RFC 7592's read returns the current secret to that token. So the token is replaced
+ *   with the secret, and a leaked registration response is worth nothing afterwards;
+ * - blocking the app's owner (oauth/registration/index.ts): their apps' tokens open nothing until
+ *   they are unblocked.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setBlocked } from '../../src/accounts/accounts.js';
 import { rotateClientSecret } from '../../src/oauth/clients.js';
-import { postToken } from '../support/fixtures.js';
+import { aUser, postToken, signIn } from '../support/fixtures.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 const NOT_FOUND = '{"error": "invalid_client", "error_description": "The client does not exist on this server."}';
 const NO_METHOD = `{"error": "invalid_client", "error_description": "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post', 'none']"}`;
 
-describe('rotating a client secret', () => {
+describe('the registration access token', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer();
@@ -30,7 +34,7 @@ describe('rotating a client secret', () => {
     return result.text === NO_METHOD ? false : result.status === 400 ? true : result.text;
   };
 
-  test('replaces the registration access token with the secret: the leaked response opens nothing', async () => {
+  test('rotating the secret replaces the token: the leaked response opens nothing', async () => {
     const response = await fetch(`${server.url}/v1/oauth2/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -53,5 +57,31 @@ describe('rotating a client secret', () => {
     assert.deepEqual([body.client_secret, body.registration_access_token], [rotated.clientSecret, rotated.registrationAccessToken]);
     assert.equal(await authenticates(leaked.client_id, leaked.client_secret), false);
     assert.equal(await authenticates(leaked.client_id, rotated.clientSecret), true);
+  });
+
+  test("while the app's owner is blocked, the token opens nothing; unblocked, it does again", async () => {
+    const owner = await aUser(server);
+    const response = await fetch(`${server.url}/v1/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: await signIn(server, owner), origin: server.url },
+      body: JSON.stringify({ client_name: 'Owned', redirect_uris: ['https://owned.example/cb'] }),
+    });
+    assert.equal(response.status, 201);
+    const made = (await response.json()) as { client_id: string; registration_access_token: string };
+    assert.equal((await read(made.client_id, made.registration_access_token)).status, 200);
+
+    await setBlocked(server.borealis.accounts, owner.email, true);
+    assert.deepEqual(await read(made.client_id, made.registration_access_token), { status: 401, text: NOT_FOUND });
+    const edit = await fetch(`${server.url}/v1/oauth2/register/${made.client_id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${made.registration_access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: made.client_id, client_name: 'Owned', redirect_uris: ['https://elsewhere.example/cb'] }),
+    });
+    assert.deepEqual({ status: edit.status, text: await edit.text() }, { status: 401, text: NOT_FOUND });
+
+    await setBlocked(server.borealis.accounts, owner.email, false);
+    const again = await read(made.client_id, made.registration_access_token);
+    assert.equal(again.status, 200);
+    assert.deepEqual((JSON.parse(again.text) as { redirect_uris: string[] }).redirect_uris, ['https://owned.example/cb'], 'the edit was refused');
   });
 });
