@@ -154,11 +154,17 @@ describe('authorization request validation', () => {
     assert.equal(wrongPort.text, `{"error": "invalid_grant", "error_description": "Invalid 'redirect_uri' in request."}`);
     const { code: again } = await obtainCode(server, client, cookie, { redirect_uri: ephemeral });
     assert.equal((await exchange(client, { code: again, redirect_uri: ephemeral })).status, 200);
+    // http's default port, spelled out, is a port like any other.
+    const eighty = 'http://127.0.0.1:80/callback';
+    const { code: onEighty } = await obtainCode(server, client, cookie, { redirect_uri: eighty });
+    assert.equal((await exchange(client, { code: onEighty, redirect_uri: eighty })).status, 200);
 
     for (const uri of [
       'http://127.0.0.1:51234/callback/',
       'http://127.0.0.1:51234/other',
       'http://127.0.0.1:51234/callback?x=1',
+      'http://127.0.0.1:080/callback',
+      'http://127.0.0.1:80//callback',
       'http://127.0.0.1:51234/x/../callback',
       'http://user@127.0.0.1:51234/callback',
       'http://localhost:51234/callback',

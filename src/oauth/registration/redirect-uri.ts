@@ -94,7 +94,10 @@ export function isRegisteredRedirect(sent: string, registered: readonly string[]
 function loopbackWithoutPort(uri: string): string | undefined {
   if (!URL.canParse(uri)) return undefined;
   const url = new URL(uri);
-  if (url.href !== uri || url.protocol !== 'http:' || (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]')) return undefined;
+  // Written as the parser writes it, so that no other spelling reaches the comparison; but for
+  // `:80`, http's default port, which the parser drops and a native app may still name.
+  const written = uri.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\])):80(?=\/)/, '$1');
+  if (url.href !== written || url.protocol !== 'http:' || (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]')) return undefined;
   if (url.username !== '' || url.password !== '') return undefined;
   url.port = '';
   return url.href;
