@@ -59,12 +59,12 @@ export function mintTokens(ctx: OAuthContext, issuance: Issuance, now: number): 
 /**
  * Stores a token issued without a claim. A client deleted since it authenticated gets none (D12),
  * and the answer it would have got had it been deleted before: the token endpoint required the
- * registered method, so that tells whether it authenticated with Basic. A user blocked, or the
- * session `sessionId` ended (a password change), since the grant read it gets none either:
- * `invalid_grant`, as for a session that ended before.
+ * registered method, so that tells whether it authenticated with Basic. A user blocked, or whose
+ * password changed (which ends every session) since the grant read their session with
+ * `passwordHash`, gets none either: `invalid_grant`, as for a session that ended before.
  */
-export async function storeTokens(store: Store, minted: Minted, client: Client, sessionId?: string): Promise<TokenResponse> {
-  if (await store.tokens.create(minted.row, sessionId === undefined ? undefined : { sessionId })) return minted.response;
+export async function storeTokens(store: Store, minted: Minted, client: Client, passwordHash?: string): Promise<TokenResponse> {
+  if (await store.tokens.create(minted.row, passwordHash === undefined ? undefined : { passwordHash })) return minted.response;
   if (await store.clients.findByClientId(client.clientId)) throw invalidGrant();
   throw clientNotFound(client.metadata.token_endpoint_auth_method === 'client_secret_basic');
 }

@@ -197,11 +197,12 @@ export interface CodesStore {
 
 export interface TokensStore {
   /**
-   * Stores a token; false, storing nothing, when its client is deleted, its user blocked or the
-   * session `sessionId` it was issued through ended, judged atomically with a concurrent
-   * `clients.delete`, `users.block`, `users.setPassword` or sign-out (which revoke every token they see).
+   * Stores a token; false, storing nothing, when its client is deleted, its user blocked or their
+   * password no longer `passwordHash` (the one their session was read with), judged atomically
+   * with a concurrent `clients.delete`, `users.block` or `users.setPassword` (which revoke every
+   * token they see).
    */
-  create(token: NewToken, options?: { sessionId?: string }): Promise<boolean>;
+  create(token: NewToken, options?: { passwordHash?: string }): Promise<boolean>;
   findByRefresh(refreshToken: TokenKey): Promise<Token | undefined>;
   findByAccess(accessToken: TokenKey): Promise<Token | undefined>;
   /** A Bearer access token's row and its user, read together (one statement). */

@@ -97,38 +97,37 @@ describe(`store contract: codes against a password change and a client's deletio
     });
   });
 
-  describe('web tokens, issued through a session', () => {
+  describe('web tokens, issued through a session read with the password hash it names', () => {
     const revoked = async (token: ReturnType<typeof aToken>) => (await h.store.tokens.findByAccess(accessKey(token)))?.accessTokenRevokedAt !== 0;
 
-    test('after the session ended, none is issued; through another session, or none named, one is', async () => {
+    test('after the password changed (which ends every session), none is issued; with the new hash, or none named, one is', async () => {
       const user = await storedUser(h.store);
       const client = await storedClient(h.store);
-      const sessionId = await signedIn(user);
-      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { sessionId }), true);
+      const passwordHash = user.passwordHash ?? '';
+      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { passwordHash }), true);
       assert.equal(await h.store.users.setPassword(user.id, '$scrypt$other'), true);
       const late = aToken(client.clientId, user.id);
-      assert.equal(await h.store.tokens.create(late, { sessionId }), false);
+      assert.equal(await h.store.tokens.create(late, { passwordHash }), false);
       assert.equal(await h.store.tokens.findByAccess(accessKey(late)), undefined);
-      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { sessionId: await signedIn(user) }), true);
+      assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id), { passwordHash: '$scrypt$other' }), true);
       assert.equal(await h.store.tokens.create(aToken(client.clientId, user.id)), true);
     });
 
     describe('racing a password change (postgres)', { skip: ENGINE !== 'postgres' && 'PostgreSQL only: SQLite runs one writer at a time' }, () => {
-      test('issued while the sessions are being deleted: it waits, then issues nothing', async () => {
+      test('issued while the password is being changed: it waits, then issues nothing', async () => {
         const user = await storedUser(h.store);
         const client = await storedClient(h.store);
-        const sessionId = await signedIn(user);
         const token = aToken(client.clientId, user.id);
-        const stored = await waitsFor(h.raw, 'DELETE FROM user_sessions WHERE user_id = ?', [user.id], () => h.store.tokens.create(token, { sessionId }), 'the token');
-        assert.equal(stored, false);
+        const change = 'UPDATE users SET password_hash = ? WHERE id = ?';
+        const create = () => h.store.tokens.create(token, { passwordHash: user.passwordHash ?? '' });
+        assert.equal(await waitsFor(h.raw, change, ['$scrypt$other', user.id], create, 'the token'), false);
       });
 
       test('a password change that revokes, while the token is being issued, waits for it and then revokes it', async () => {
         const user = await storedUser(h.store);
         const client = await storedClient(h.store);
-        const sessionId = await signedIn(user);
         const token = aToken(client.clientId, user.id);
-        const issue = async (tx: Store) => assert.equal(await tx.tokens.create(token, { sessionId }), true);
+        const issue = async (tx: Store) => assert.equal(await tx.tokens.create(token, { passwordHash: user.passwordHash ?? '' }), true);
         assert.equal(await changeWaitsFor(issue, () => h.store.users.setPassword(user.id, '$scrypt$other', { revokeTokensAt: NOW + 1 }), 'the change'), true);
         assert.equal(await revoked(token), true);
       });

@@ -57,6 +57,6 @@ export const web: Grant = {
       },
       now,
     );
-    return storeTokens(ctx.store, minted, client, found.session.id);
+    return storeTokens(ctx.store, minted, client, found.user.passwordHash ?? undefined);
   },
 };

@@ -60,20 +60,22 @@ async function insertOrganizations(db: Db, t: NewToken): Promise<void> {
 
 /**
  * A token issued without a claim (the `web` grant) is inserted only if its client is not deleted,
- * its user is not blocked and the session it was issued through (when one is named) still
- * exists. A deletion (a block, a password change, a sign-out) marks or deletes the row, then
- * revokes the tokens it can see; under PostgreSQL's READ COMMITTED it cannot see a token committed
- * after it, so the insert reads the rows FOR SHARE: it waits for a change in progress and then
- * reads the row as changed, or holds the row so that the change waits and then revokes this token.
- * The locks sit in scalar subqueries: in a `WHERE deleted_at IS NOT NULL` subquery the planner
- * would test the row before locking it, on the version the statement's snapshot sees. SQLite runs
- * one writer at a time.
+ * its user is not blocked and, when one is named, their password is still the one their session
+ * was read with (a password change ends every session). A deletion (a block, a password change)
+ * marks the row, then revokes the tokens it can see; under PostgreSQL's READ COMMITTED it cannot
+ * see a token committed after it, so the insert reads the rows FOR SHARE: it waits for a change in
+ * progress and then reads the row as changed, or holds the row so that the change waits and then
+ * revokes this token. The locks sit in scalar subqueries: in a `WHERE deleted_at IS NOT NULL`
+ * subquery the planner would test the row before locking it, on the version the statement's
+ * snapshot sees. The password is read from the user's row, which a block and a password change
+ * both lock first, rather than from the session's: two rows locked in an order the planner picks
+ * could deadlock with them. SQLite runs one writer at a time.
  */
-const issuable = (engine: Db['engine'], clientId: string, userId: string, sessionId: string) => {
+const issuable = (engine: Db['engine'], clientId: string, userId: string, passwordHash: string) => {
   const lock = engine === 'postgres' ? ' FOR SHARE' : '';
   return `(SELECT c.deleted_at FROM oauth2_clients c WHERE c.client_id = ${clientId}${lock}) IS NULL
       AND (SELECT u.blocked_at FROM users u WHERE u.id = ${userId}${lock}) IS NULL
-      AND (${sessionId} IS NULL OR (SELECT s.id FROM user_sessions s WHERE s.id = ${sessionId}${lock}) IS NOT NULL)`;
+      AND (${passwordHash} IS NULL OR (SELECT u.password_hash FROM users u WHERE u.id = ${userId}${lock}) = ${passwordHash})`;
 };
 
 const insertIfIssuable = (engine: Db['engine']) => {
@@ -89,13 +91,13 @@ interface Claim {
   guard?: string;
   guardParams: Param[];
   token: NewToken;
-  /** The session a claim without a guard is issued through, which must still exist. */
-  sessionId?: string | undefined;
+  /** For a claim without a guard: the password hash the user's session was read with, which must still be theirs. */
+  passwordHash?: string | undefined;
 }
 
 /** Stores a new token with its down-scope rows, atomically, if it is `issuable`. */
-export function issue(db: Db, token: NewToken, sessionId?: string): Promise<boolean> {
-  const claim = { guardParams: [], token, sessionId };
+export function issue(db: Db, token: NewToken, passwordHash?: string): Promise<boolean> {
+  const claim = { guardParams: [], token, passwordHash };
   return db.batchesPerTurn ? claimsOf(db)('issue', claim) : claimAlone(db, claim);
 }
 
@@ -109,11 +111,12 @@ export function claimThenIssue(db: Db, guard: string, guardParams: Param[], toke
   return types ? claimsOf(db)(statementKey(guard, types), claim) : claimAlone(db, claim);
 }
 
-async function claimAlone(db: Db, { guard, guardParams, token, sessionId }: Claim): Promise<boolean> {
+async function claimAlone(db: Db, { guard, guardParams, token, passwordHash }: Claim): Promise<boolean> {
   if (guard === undefined) {
     const insert = async (tx: Db) => {
-      const session = sessionId ?? null;
-      if ((await tx.run(INSERT_IF_ISSUABLE[tx.engine], [...tokenValues(token), token.clientId, token.userId, session, session])) === 0) return false;
+      const hash = passwordHash ?? null;
+      const params = [...tokenValues(token), token.clientId, token.userId, hash, token.userId, hash];
+      if ((await tx.run(INSERT_IF_ISSUABLE[tx.engine], params)) === 0) return false;
       await insertOrganizations(tx, token);
       return true;
     };
@@ -157,12 +160,12 @@ function claimsStatement(guard: string | undefined, types: string[]): string {
   let n = 0;
   const claimed = parts
     ? `${parts[1]} FROM claim_params WHERE ${parts[2]} RETURNING claim_params.claim_index`.replace(/\?/g, () => `claim_params.g${++n}`)
-    : `SELECT claim_index FROM claim_params WHERE ${issuable('postgres', 'claim_params.t3', 'claim_params.t4', 'claim_params.session_id')}`;
+    : `SELECT claim_index FROM claim_params WHERE ${issuable('postgres', 'claim_params.t3', 'claim_params.t4', 'claim_params.password_hash')}`;
   const columns = [
     ...types.map((type, k) => `g${k + 1} ${type}`),
     ...TOKEN_TYPES.map((type, k) => `t${k + 1} ${type}`),
     'organization_ids text',
-    'session_id text',
+    'password_hash text',
     'claim_index int',
   ];
   const tokenColumns = TOKEN_TYPES.map((_, k) => `t${k + 1}`).join(', ');
@@ -200,8 +203,8 @@ function claimsOf(db: Db) {
         const { guard, guardParams } = batch[0]!;
         let sql = statements.get(key);
         if (!sql) statements.set(key, (sql = claimsStatement(guard, columnTypes(guardParams)!)));
-        const rows = batch.map(({ guardParams, token, sessionId }, i) => {
-          const row: Record<string, Param> = { organization_ids: token.organizationIds.join(' '), session_id: sessionId ?? null, claim_index: i };
+        const rows = batch.map(({ guardParams, token, passwordHash }, i) => {
+          const row: Record<string, Param> = { organization_ids: token.organizationIds.join(' '), password_hash: passwordHash ?? null, claim_index: i };
           guardParams.forEach((value, k) => (row[`g${k + 1}`] = value));
           tokenValues(token).forEach((value, k) => (row[`t${k + 1}`] = value));
           return row;

@@ -114,7 +114,7 @@ export const tokens = (db: Db): TokensStore => {
         ...(row[CLIENT.width] != null ? { token: TOKEN.read(row, CLIENT.width) } : {}),
       };
     },
-    create: (t, options) => issue(db, t, options?.sessionId),
+    create: (t, options) => issue(db, t, options?.passwordHash),
     findByRefresh: (key) => tokenBy(byRefresh, key),
     findByAccess: (key) => tokenBy(byAccess, key),
     async rotate(id, now, sealedResponse) {
