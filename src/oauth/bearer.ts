@@ -36,10 +36,15 @@ export async function resolveAccessToken(value: string, ctx: OAuthContext): Prom
  * ones (polar-oauth2.md §2.4), and the request goes on as if it had none.
  */
 export function bearerValue(authorization: string | undefined): string | undefined {
+  const value = bearerText(authorization);
+  return value !== undefined && /^[\x00-\x7f]*$/.test(value) ? value : undefined;
+}
+
+/** The Bearer value as sent, ASCII or not: what an endpoint that reads the header itself sees (RFC 7592's, §3.12). */
+export function bearerText(authorization: string | undefined): string | undefined {
   if (authorization === undefined || !/^bearer /i.test(authorization)) return undefined;
   const rest = authorization.slice('bearer '.length);
   let start = 0;
   while (rest.charCodeAt(start) === 0x20) start++;
-  const value = rest.slice(start).trimEnd();
-  return /^[\x00-\x7f]*$/.test(value) ? value : undefined;
+  return rest.slice(start).trimEnd();
 }

@@ -78,6 +78,20 @@ describe('a blocked user', () => {
     });
   });
 
+  test('blocked right after authorize read the session: its consent is forgotten, so no code (prompt=none: consent_required)', async () => {
+    const user = await aUser(server);
+    const client = await aClient(server);
+    const cookie = await signIn(server, user);
+    await obtainCode(server, client, cookie);
+    await blockedAfterFirst(server.borealis.ctx.store.sessions, 'findActive', user.email, async () => {
+      const query = form({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', prompt: 'none' });
+      const response = await fetch(`${server.url}/v1/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' });
+      assert.equal(response.status, 302);
+      const location = new URL(response.headers.get('location') ?? '');
+      assert.deepEqual([location.searchParams.get('error'), location.searchParams.get('code')], ['consent_required', null]);
+    });
+  });
+
   test('blocked between the password check and the session: the sign-in is refused, no cookie', async () => {
     const user = await aUser(server);
     await blockedAfterFirst(server.borealis.ctx.store.users, 'findByEmail', user.email, async () => {

@@ -51,6 +51,9 @@ describe('the registration access token', () => {
     assert.notEqual(rotated.registrationAccessToken, leaked.registration_access_token);
 
     assert.deepEqual(await read(leaked.client_id, leaked.registration_access_token), { status: 401, text: NOT_FOUND });
+    // A value that is not ASCII is still a token presented here (§3.12: the endpoint reads the
+    // header itself, past the middleware's §2.4), one that matches no client.
+    for (const sent of [`${rotated.registrationAccessToken}\u00e9`, '\u00e9']) assert.deepEqual(await read(leaked.client_id, sent), { status: 401, text: NOT_FOUND });
     const now = await read(leaked.client_id, rotated.registrationAccessToken);
     assert.equal(now.status, 200);
     const body = JSON.parse(now.text) as Record<string, unknown>;

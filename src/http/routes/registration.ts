@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthContext } from '../../oauth/context.js';
 import { notPermitted, unauthorized } from '../../oauth/errors.js';
 import { type Caller, deleteClient, listClients, readConfiguration, register, updateConfiguration } from '../../oauth/registration/index.js';
+import { bearerText } from '../../oauth/bearer.js';
 import { webCaller } from '../caller.js';
 import { currentSession } from '../session.js';
 import { assertSameOrigin } from '../csrf.js';
@@ -26,9 +27,11 @@ export const registrationRateLimit = (options: RegistrationOptions) => ({ rateLi
  */
 async function caller(request: FastifyRequest, ctx: OAuthContext, publicOrigin: string, management = false): Promise<Caller> {
   const found = await webCaller(request, ctx);
-  const { registrationToken } = found;
-  // RFC 7592's endpoints read the session themselves, and it wins over a registration token
-  // (polar-oauth2.md §3.12); elsewhere a Bearer header leaves the session unread (§2.4).
+  // RFC 7592's endpoints read the session and the header themselves (polar-oauth2.md §3.12): the
+  // session wins over a registration token, and a value the middleware passed over as not ASCII
+  // (§2.4) is still a token presented, which matches no client. Elsewhere a Bearer header leaves
+  // the session unread (§2.4).
+  const registrationToken = found.registrationToken ?? (management ? bearerText(request.headers.authorization) : undefined);
   const signedIn = found.signedIn ?? (management && registrationToken !== undefined ? await currentSession(request, ctx) : undefined);
   if (signedIn && request.method !== 'GET') assertSameOrigin(request, publicOrigin);
   if (signedIn) return { kind: 'user', userId: signedIn.user.id };
