@@ -58,7 +58,7 @@ export async function consent(
       { clientId: request.client.clientId, userId: signedIn.user.id, scope: request.scope, organizationIds },
       ctx.now(),
     );
-    return issueCode(request, signedIn.session, organizationIds, { ...ctx, store });
+    return issueCode(request, signedIn, organizationIds, { ...ctx, store });
   });
   return { kind: 'redirect', location };
 }

@@ -176,11 +176,11 @@ export interface CodesStore {
    * `nonce-in-use` when another live code of the client carries the same nonce (atomic).
    * `whileConsented`: only if the user's remembered consent for the client still exists, judged
    * atomically with a concurrent `consents.revoke` (`not-consented` otherwise). `refused` likewise
-   * when the user is blocked (`users.block`), the client deleted (`clients.delete`), or the session
-   * `sessionId` ended (a password change, a sign-out): each revokes what it can see, so what is
-   * issued as it commits must see it.
+   * when the user is blocked (`users.block`), the client deleted (`clients.delete`), or the user's
+   * password is no longer `passwordHash`, the one their session was read with (`users.setPassword`,
+   * which ends every session): each revokes what it can see, so what is issued as it commits must see it.
    */
-  create(code: NewCode, options?: { whileConsented?: boolean; sessionId?: string }): Promise<'created' | 'nonce-in-use' | 'not-consented' | 'refused'>;
+  create(code: NewCode, options?: { whileConsented?: boolean; passwordHash?: string }): Promise<'created' | 'nonce-in-use' | 'not-consented' | 'refused'>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
   /** The calling client (undeleted), a presented code and the code's user, read in one statement. */
   findWithClient(clientId: string, codeHash: string): Promise<{ client?: Client; code?: AuthorizationCode; user?: User }>;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setBlocked } from '../../src/accounts/accounts.js';
 import { PASSWORD, REDIRECT_URI, aClient, aUser, form, obtainCode, postToken, signIn, tokensFor } from '../support/fixtures.js';
+import { afterFirstCall } from '../support/hooks.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('a blocked user', () => {
@@ -28,25 +29,9 @@ describe('a blocked user', () => {
   const signInStatus = async (email: string) =>
     (await fetch(`${server.url}/login`, { method: 'POST', body: form({ email, password: PASSWORD }), redirect: 'manual' })).status;
 
-  /**
-   * Runs `work` while the store's `method` blocks the user right after its first read returns:
-   * the block lands between what a request reads and what it then stores. Only the first call:
-   * the block itself looks the user up.
-   */
-  async function blockedAfterFirst<T extends object, K extends keyof T>(target: T, method: K, email: string, work: () => Promise<void>) {
-    const original = target[method] as (...args: unknown[]) => Promise<unknown>;
-    target[method] = (async (...args: unknown[]) => {
-      target[method] = original as T[K];
-      const found = await original.apply(target, args);
-      await setBlocked(server.borealis.accounts, email, true);
-      return found;
-    }) as T[K];
-    try {
-      await work();
-    } finally {
-      target[method] = original as T[K];
-    }
-  }
+  /** Runs `work` with the user blocked right after the first call of `target[method]` returns. */
+  const blockedAfterFirst = <T extends object, K extends keyof T>(target: T, method: K, email: string, work: () => Promise<void>) =>
+    afterFirstCall(target, method, () => setBlocked(server.borealis.accounts, email, true), work);
 
   // The `web` grant reads the session, then stores the token: a block committed in between must
   // not leave a token it could not see (test/store/issue-guards.test.ts has the engine races).

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setPassword } from '../../src/accounts/accounts.js';
 import type { User } from '../../src/store/store.js';
 import { REDIRECT_URI, aClient, aUser, form, obtainCode, postToken, signIn } from '../support/fixtures.js';
+import { afterFirstCall } from '../support/hooks.js';
 import { type TestServer, startServer } from '../support/server.js';
 
 describe('a password change racing a request that read the session', () => {
@@ -19,20 +20,8 @@ describe('a password change racing a request that read the session', () => {
   after(() => server.close());
 
   /** Runs `work` with the password changed (tokens revoked) right after the first call of `target[method]` returns. */
-  async function changedAfter<T extends object, K extends keyof T>(target: T, method: K, user: User, work: () => Promise<void>) {
-    const original = target[method] as (...args: unknown[]) => Promise<unknown>;
-    target[method] = (async (...args: unknown[]) => {
-      target[method] = original as T[K];
-      const found = await original.apply(target, args);
-      await setPassword(server.borealis.accounts, user, 'a brand new password', { revokeTokens: true });
-      return found;
-    }) as T[K];
-    try {
-      await work();
-    } finally {
-      target[method] = original as T[K];
-    }
-  }
+  const changedAfter = <T extends object, K extends keyof T>(target: T, method: K, user: User, work: () => Promise<void>) =>
+    afterFirstCall(target, method, () => setPassword(server.borealis.accounts, user, 'a brand new password', { revokeTokens: true }), work);
 
   test('authorize with a remembered consent: access_denied, no code', async () => {
     const user = await aUser(server);

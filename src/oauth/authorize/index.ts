@@ -94,10 +94,10 @@ export async function authorize(params: Params, signedIn: SignedIn | undefined, 
     signedIn.session,
     request.requiresSingleOrganization,
   );
-  if (firstParty) return { kind: 'redirect', location: await issueCode(request, signedIn.session, organizationIds, ctx) };
+  if (firstParty) return { kind: 'redirect', location: await issueCode(request, signedIn, organizationIds, ctx) };
   // Approved on a remembered consent: the code is created only while that consent stands, so a
   // revocation racing this request cannot leave a code behind it.
-  const location = await issueCode(request, signedIn.session, organizationIds, ctx, true);
+  const location = await issueCode(request, signedIn, organizationIds, ctx, true);
   if (location !== undefined) return { kind: 'redirect', location };
   decide(request, session, false); // revoked meanwhile: as if never given (prompt=none → consent_required)
   return { kind: 'consent', request, response: authorizeResponse(request, signedIn.user, accessible), organizations: accessible };

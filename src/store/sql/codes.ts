@@ -32,19 +32,18 @@ const codeShape = (db: Db) =>
   );
 
 /**
- * Inserts nothing when the user is blocked, the client deleted or the session `sessionId` ended, or
- * when `whileConsented` and the consent is gone. On PostgreSQL each row is read FOR SHARE: a block,
- * deletion or sign-out committing meanwhile is waited for and then seen, or waits for this insert
- * and then spends the code (user-guard.ts).
+ * Inserts nothing when the user is blocked or their password is no longer `passwordHash`, when the
+ * client is deleted, or when `whileConsented` and the consent is gone. On PostgreSQL each row is
+ * read FOR SHARE: a block, password change or deletion committing meanwhile is waited for and then
+ * seen, or waits for this insert and then spends the code (user-guard.ts).
  */
-function insert(db: Db, c: NewCode, whileConsented: boolean, sessionId: string | undefined): Promise<'created' | 'not-consented' | 'refused'> {
+function insert(db: Db, c: NewCode, whileConsented: boolean, passwordHash: string | undefined): Promise<'created' | 'not-consented' | 'refused'> {
   return db.transaction(async (tx) => {
     const lock = tx.engine === 'postgres' ? ' FOR SHARE' : '';
-    if (!(await holdActiveUser(tx, c.userId))) return 'refused';
+    if (!(await holdActiveUser(tx, c.userId, passwordHash))) return 'refused';
     const client = await tx.get<{ deleted_at: number | null }>(`SELECT deleted_at FROM oauth2_clients WHERE client_id = ?${lock}`, [c.clientId]);
     // Deleted meanwhile (a client is never removed, only marked: D12).
     if (client !== undefined && client.deleted_at !== null) return 'refused';
-    if (sessionId !== undefined && !(await tx.get(`SELECT 1 AS held FROM user_sessions WHERE id = ?${lock}`, [sessionId]))) return 'refused';
     // A revocation deletes the consent, then consumes the user's codes for the client. Under
     // PostgreSQL's READ COMMITTED, FOR SHARE waits for such a deletion and then finds no row, or
     // holds the row so the revocation waits and then consumes this code; SQLite runs one writer at a time.
@@ -105,7 +104,7 @@ export const codes = (db: Db): CodesStore => {
     },
     async create(c, options) {
       try {
-        return await insert(db, c, options?.whileConsented === true, options?.sessionId);
+        return await insert(db, c, options?.whileConsented === true, options?.passwordHash);
       } catch (error) {
         // The live-nonce unique index (migration 002) lost a race: report it, do not crash.
         if (c.nonce !== null && isUniqueViolation(error)) return 'nonce-in-use';
