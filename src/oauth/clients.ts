@@ -3,7 +3,7 @@
  * the store keeps their HMACs for comparison and sealed copies for the RFC 7592 read (D3).
  */
 import { randomUUID } from 'node:crypto';
-import type { Client, ClientMetadata } from '../store/store.js';
+import type { Client, ClientCredentials, ClientMetadata } from '../store/store.js';
 import type { OAuthContext } from './context.js';
 import { PUBLIC_SCOPES } from './scopes.js';
 import { unauthorized } from './errors.js';
@@ -63,17 +63,26 @@ export async function createClientOnce(ctx: ClientsContext, id: string, metadata
   return created;
 }
 
-function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): NewClient {
+/** A new secret and registration access token for the client row `id`: the values, shown once, and what is stored (D3). */
+function mintCredentials(ctx: ClientsContext, id: string): { clientSecret: string; registrationAccessToken: string; stored: ClientCredentials } {
   const clientSecret = ctx.credentials.mint('clientSecret');
   const registrationAccessToken = ctx.credentials.mint('registrationToken');
-  const now = ctx.now();
-  const client: Client = {
-    id,
-    clientId: ctx.credentials.mint('clientId'),
+  const stored = {
     clientSecretHash: ctx.credentials.hash(clientSecret),
     clientSecretSealed: ctx.clientSecrets.seal(clientSecret, sealContext('client_secret', id)),
     registrationTokenHash: ctx.credentials.hash(registrationAccessToken),
     registrationTokenSealed: ctx.clientSecrets.seal(registrationAccessToken, sealContext('registration_access_token', id)),
+  };
+  return { clientSecret, registrationAccessToken, stored };
+}
+
+function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, options: Ownership): NewClient {
+  const { clientSecret, registrationAccessToken, stored } = mintCredentials(ctx, id);
+  const now = ctx.now();
+  const client: Client = {
+    id,
+    clientId: ctx.credentials.mint('clientId'),
+    ...stored,
     clientIdIssuedAt: now,
     clientSecretExpiresAt: 0,
     metadata,
@@ -93,15 +102,8 @@ function newClient(ctx: ClientsContext, id: string, metadata: ClientMetadata, op
  * was deleted since, so that no secret is shown that does not work.
  */
 export async function rotateClientSecret(ctx: ClientsContext, client: Client): Promise<{ clientSecret: string; registrationAccessToken: string } | undefined> {
-  const clientSecret = ctx.credentials.mint('clientSecret');
-  const registrationAccessToken = ctx.credentials.mint('registrationToken');
-  const replacement = {
-    secretHash: ctx.credentials.hash(clientSecret),
-    secretSealed: ctx.clientSecrets.seal(clientSecret, sealContext('client_secret', client.id)),
-    registrationTokenHash: ctx.credentials.hash(registrationAccessToken),
-    registrationTokenSealed: ctx.clientSecrets.seal(registrationAccessToken, sealContext('registration_access_token', client.id)),
-  };
-  if (!(await ctx.store.clients.rotateSecret(client.clientId, replacement, ctx.now(), client.clientSecretHash))) return undefined;
+  const { clientSecret, registrationAccessToken, stored } = mintCredentials(ctx, client.id);
+  if (!(await ctx.store.clients.rotateSecret(client.clientId, stored, ctx.now(), client.clientSecretHash))) return undefined;
   ctx.audit.record({ audit: 'client.secret_rotated', client_id: client.clientId });
   return { clientSecret, registrationAccessToken };
 }

@@ -136,13 +136,8 @@ export interface Consent {
   organizationIds: string[];
 }
 
-/** A client's new secret and registration access token, each as its HMAC and its sealed copy (D3). */
-export interface RotatedCredentials {
-  secretHash: string;
-  secretSealed: string;
-  registrationTokenHash: string;
-  registrationTokenSealed: string;
-}
+/** A client's secret and registration access token, each as its HMAC and its sealed copy (D3). */
+export type ClientCredentials = Pick<Client, 'clientSecretHash' | 'clientSecretSealed' | 'registrationTokenHash' | 'registrationTokenSealed'>;
 
 export interface ClientsStore {
   /** False, and nothing written, when a client with its row id exists already (deleted or not), or its owner's account was deleted. */
@@ -162,7 +157,7 @@ export interface ClientsStore {
    * `ifHash`, the one the rotation was decided on; the old ones stop working at once. False when
    * another rotation came first or the client is gone: a secret shown once must be the one in use.
    */
-  rotateSecret(clientId: string, replacement: RotatedCredentials, now: number, ifHash: string): Promise<boolean>;
+  rotateSecret(clientId: string, replacement: ClientCredentials, now: number, ifHash: string): Promise<boolean>;
   /** Soft delete; D12: its codes and tokens stop working in the same transaction. */
   delete(clientId: string, now: number): Promise<void>;
   /** A user's live clients, newest first, and how many there are. */

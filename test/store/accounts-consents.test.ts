@@ -176,20 +176,20 @@ describe(`store contract: throttle, members, secrets, consents (${ENGINE})`, () 
   test('rotateSecret replaces the secret and the registration token (hashes and sealed copies), only if the secret is still the one the rotation read', async () => {
     const client = aClient();
     await h.store.clients.create(client);
-    const fresh = (sealed: string) => ({ secretHash: hex64(), secretSealed: sealed, registrationTokenHash: hex64(), registrationTokenSealed: `${sealed}-rat` });
+    const fresh = (sealed: string) => ({ clientSecretHash: hex64(), clientSecretSealed: sealed, registrationTokenHash: hex64(), registrationTokenSealed: `${sealed}-rat` });
     const first = fresh('sealed-new');
     assert.equal(await h.store.clients.rotateSecret(client.clientId, first, NOW + 10, client.clientSecretHash), true);
     const after = await h.store.clients.findByClientId(client.clientId);
     assert.deepEqual(
       [after?.clientSecretHash, after?.clientSecretSealed, after?.registrationTokenHash, after?.registrationTokenSealed, after?.modifiedAt],
-      [first.secretHash, 'sealed-new', first.registrationTokenHash, 'sealed-new-rat', NOW + 10],
+      [first.clientSecretHash, 'sealed-new', first.registrationTokenHash, 'sealed-new-rat', NOW + 10],
     );
     // A second rotation decided on the first hash (a form sent twice) changes nothing.
     assert.equal(await h.store.clients.rotateSecret(client.clientId, fresh('sealed-late'), NOW + 20, client.clientSecretHash), false);
     assert.equal((await h.store.clients.findByClientId(client.clientId))?.registrationTokenSealed, 'sealed-new-rat');
     // Nor does one of a deleted client.
     await h.store.clients.delete(client.clientId, NOW + 30);
-    assert.equal(await h.store.clients.rotateSecret(client.clientId, fresh('sealed-gone'), NOW + 40, first.secretHash), false);
+    assert.equal(await h.store.clients.rotateSecret(client.clientId, fresh('sealed-gone'), NOW + 40, first.clientSecretHash), false);
   });
 
   test('consents: listForUser newest first; revoke forgets it and kills that user’s codes and tokens with the client only', async () => {

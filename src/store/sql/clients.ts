@@ -78,7 +78,7 @@ export const clients = (db: Db): ClientsStore => ({
       `UPDATE oauth2_clients SET client_secret_hash = ?, client_secret_sealed = ?, registration_access_token_hash = ?,
          registration_access_token_sealed = ?, modified_at = ?
        WHERE client_id = ? AND client_secret_hash = ? AND deleted_at IS NULL`,
-      [r.secretHash, r.secretSealed, r.registrationTokenHash, r.registrationTokenSealed, now, clientId, ifHash],
+      [r.clientSecretHash, r.clientSecretSealed, r.registrationTokenHash, r.registrationTokenSealed, now, clientId, ifHash],
     );
     return changed > 0;
   },
