@@ -56,6 +56,17 @@ describe('max_age at authorize (OIDC Core §3.1.2.1)', () => {
     assert.match(plain.headers.get('location') ?? '', /\?code=polar_ac_/);
   });
 
+  test('a session exactly max_age whole seconds old may be up to a second older: it must sign in again', async () => {
+    const cookie = await signIn(server, await aUser(server));
+    clock.advance(59);
+    const fresh = await getAuthorize(server, cookie, authorizeQuery(client, { scope: 'openid', max_age: '60' }));
+    assert.equal(fresh.status, 302, await fresh.clone().text());
+    assert.match(fresh.headers.get('location') ?? '', /\?code=polar_ac_/);
+    clock.advance(1);
+    await expectLogin(await getAuthorize(server, cookie, authorizeQuery(client, { scope: 'openid', max_age: '60' })));
+    await expectRedirect(await getAuthorize(server, cookie, authorizeQuery(client, { scope: 'openid', max_age: '60', prompt: 'none' })), 'error=login_required&state=st');
+  });
+
   test('max_age=0 is prompt=login: even a session signed in this second must sign in again', async () => {
     const cookie = await signIn(server, await aUser(server));
     await expectLogin(await getAuthorize(server, cookie, authorizeQuery(client, { scope: 'openid', max_age: '0' })));

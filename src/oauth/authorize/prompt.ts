@@ -21,10 +21,12 @@ export type Decision = 'login' | 'consent' | 'approve';
  * Rule 3: the sign-in is older than `max_age` allows (OIDC Core §3.1.2.1: "max_age=0 is
  * equivalent to prompt=login"). Asked again when the consent answer arrives (consent.ts): a
  * consent page left open past `max_age` must not yield an id_token whose `auth_time` the client
- * rejects.
+ * rejects. Ages are whole seconds, each end rounded down, so a sign-in `max_age` seconds old
+ * by the clock may be up to a second older in truth: it counts as too old (a client checking
+ * `auth_time + max_age >= now` to the millisecond would refuse its id_token).
  */
 export const signInTooOld = (request: AuthorizationRequest, authAge: number) =>
-  request.maxAge !== undefined && (request.maxAge === 0 || authAge > request.maxAge);
+  request.maxAge !== undefined && authAge >= request.maxAge;
 
 const redirectError = (request: AuthorizationRequest, error: OAuthError) => {
   error.withState(request.state).redirectTo = request.redirectUri;
