@@ -69,6 +69,7 @@ export function composeApp(borealis: Borealis, config: Config): Promise<FastifyI
     signupOpen: config.signupOpen,
     registration: { policy: config.registration, perMinute: config.registrationRateLimit },
     adminToken: config.adminToken,
+    metricsToken: config.metricsToken,
     securityEventDays: config.securityEventDays,
   });
 }

@@ -49,6 +49,8 @@ export interface Config {
   readonly workers: number;
   /** BOREALIS_ADMIN_TOKEN: the Bearer token of the admin API (http/routes/admin.ts), at least 32 characters; unset, the API is off. */
   readonly adminToken: string | undefined;
+  /** BOREALIS_METRICS_TOKEN: the Bearer token of GET /metrics (http/metrics.ts), rules as the admin token's; unset, no metrics are kept. */
+  readonly metricsToken: string | undefined;
   /** BOREALIS_SECURITY_EVENT_DAYS (default 90): how long security events are stored (audit.ts); 0 stores none. */
   readonly securityEventDays: number;
   /** BOREALIS_SMTP_URL and BOREALIS_MAIL_FROM: the relay for mailed links (mail/mailer.ts); unset, nothing is mailed. */
@@ -232,7 +234,8 @@ export function loadConfig(
     trustProxy: trustProxy(env.BOREALIS_TRUST_PROXY, warn),
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
-    adminToken: adminToken(env.BOREALIS_ADMIN_TOKEN),
+    adminToken: bearerSetting('BOREALIS_ADMIN_TOKEN', env.BOREALIS_ADMIN_TOKEN),
+    metricsToken: bearerSetting('BOREALIS_METRICS_TOKEN', env.BOREALIS_METRICS_TOKEN),
     securityEventDays: integer('BOREALIS_SECURITY_EVENT_DAYS', env.BOREALIS_SECURITY_EVENT_DAYS, 90, 0, 36500),
     mail: mailSettings(env.BOREALIS_SMTP_URL, env.BOREALIS_MAIL_FROM, publicUrl),
     // Last: every other setting is checked first, so a typo creates no data folder nor secret.
@@ -241,10 +244,10 @@ export function loadConfig(
 }
 
 /** Bearer-token characters only (RFC 6750 §2.1's b64token, and what a shell passes without quoting trouble), long enough not to be guessed. */
-function adminToken(value: string | undefined): string | undefined {
+function bearerSetting(name: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.length < 32 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
-    throw new ConfigError('BOREALIS_ADMIN_TOKEN must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32 makes one)');
+    throw new ConfigError(`${name} must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32 makes one)`);
   }
   return value;
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { emailLookup } from '../store/email-lookup.js';
 import type { User } from '../store/store.js';
 import { type AccountsDeps, authenticate } from './accounts.js';
+import { addressBlock } from './address-block.js';
 
 export const SIGN_IN_POLICY = {
   email: { window: 15 * 60, maxFailures: 5, lockFor: 15 * 60 },
@@ -18,7 +19,8 @@ export type SignInResult = { ok: true; user: User } | { ok: false; lockedUntil: 
 
 /** Hashed: an email of any length makes a key PostgreSQL can index. Folded as accounts are found, so no spelling of one address escapes its count. */
 export const emailKey = (email: string) => `email:${createHash('sha256').update(emailLookup(email.trim())).digest('hex')}`;
-const ipKey = (ip: string) => `ip:${ip}`;
+/** By the client's block (an IPv6 client's /64), not its address: a client has many of those. */
+const ipKey = (ip: string) => `ip:${addressBlock(ip)}`;
 
 /**
  * `reauthentication`: a signed-in person's password asked again before a change (account-pages.ts).

@@ -8,9 +8,11 @@ import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AccountsDeps } from '../accounts/accounts.js';
+import { addressBlock } from '../accounts/address-block.js';
 import type { OAuthContext } from '../oauth/context.js';
 import { clientAddress } from './client-address.js';
 import { allowOrigin, cors } from './cors.js';
+import { instrument } from './metrics.js';
 import { databaseRateLimitStore } from './rate-limit-store.js';
 import { handleError, sendCompact } from './respond.js';
 import { assetRoutes } from './pages/page.js';
@@ -25,6 +27,7 @@ import { accountPageRoutes } from './routes/account-pages.js';
 import { consolePageRoutes } from './routes/console-pages.js';
 import { emailPageRoutes } from './routes/email-pages.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { organizationPageRoutes } from './routes/organization-pages.js';
 import { loginRoutes } from './routes/login.js';
 import { registrationRoutes } from './routes/registration.js';
@@ -46,6 +49,8 @@ export interface AppOptions {
   authorizationEndpoint: string;
   /** BOREALIS_ADMIN_TOKEN: the admin API is served only when it is set. */
   adminToken?: string | undefined;
+  /** BOREALIS_METRICS_TOKEN: metrics are kept and served at /metrics only when it is set. */
+  metricsToken?: string | undefined;
   /** BOREALIS_SECURITY_EVENT_DAYS: with events kept, each person's security log is a page (security-pages.ts). */
   securityEventDays?: number;
 }
@@ -186,6 +191,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Requests without an Origin header (every server-side client, the bench) pass straight through.
   app.addHook('onRequest', cors);
+  // Before any route, so that its hook counts every route's answers, and the 404s.
+  const metrics = options.metricsToken ? instrument(app, options.ctx.audit) : undefined;
 
   const publicOrigin = new URL(options.publicUrl).origin;
   const secureCookies = options.publicUrl.startsWith('https:');
@@ -201,11 +208,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   assetRoutes(app);
   healthRoutes(app, options.ctx.store);
   if (options.adminToken) adminRoutes(app, options.accounts, options.adminToken);
+  if (metrics && options.metricsToken) metricsRoutes(app, metrics, options.metricsToken);
   // Routes that may act for the signed-in browser user: an encapsulated context with cookies.
   await app.register(async (browser) => {
     await browser.register(cookie);
     // Registration's per-IP limit, counted in the database; only routes that ask are limited.
-    await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits), keyGenerator: clientAddress });
+    // Counted by the client's block of addresses (an IPv6 client's /64), as sign-in lockout is.
+    const keyGenerator = (request: FastifyRequest) => addressBlock(clientAddress(request));
+    await browser.register(rateLimit, { global: false, store: databaseRateLimitStore(options.ctx.store.rateLimits), keyGenerator });
     browser.addHook('onRequest', nulInPathIsNotFound);
     authorizeRoutes(browser, options.ctx, publicOrigin, new URL(options.authorizationEndpoint).origin);
     // Sign-in, sign-up and the organization form return to `return_to`, which may lead on to a client.

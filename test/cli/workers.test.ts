@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,19 @@ import { workerThreadpool } from '../../src/cli/workers.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { type TestClient, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { TEST_SECRET, type TestServer, freePort, startServer } from '../support/server.js';
+import { seriesValue } from '../support/prometheus.js';
+
+const METRICS_TOKEN = 'workers-test-metrics-token-0123456789abcdef';
+
+/** A GET on a connection of its own: node:cluster hands each connection to the next worker. */
+const getAlone = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    get(url, { agent: false, headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
 
 interface Cluster {
   url: string;
@@ -30,7 +44,7 @@ function startCluster(server: TestServer, port: number, workers: string, dataDir
   delete env.UV_THREADPOOL_SIZE; // as an operator who never heard of it runs it
   delete env.BOREALIS_THREADPOOL_DEFAULT;
   const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--workers', workers, '--port', String(port), '--database', server.database.url], {
-    env: { ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, BOREALIS_PUBLIC_URL: server.url, LOG_LEVEL: 'info', HOST: '127.0.0.1' },
+    env: { ...env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, BOREALIS_PUBLIC_URL: server.url, LOG_LEVEL: 'info', HOST: '127.0.0.1', BOREALIS_METRICS_TOKEN: METRICS_TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cluster: Cluster = {
@@ -121,6 +135,20 @@ describe('borealis serve --workers', () => {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       assert.ok(environ.includes(`UV_THREADPOOL_SIZE=${workerThreadpool(availableParallelism(), 2)}`), `worker ${pid}`);
     }
+  });
+
+  test("one scrape through the port sums every worker's figures (the primary gathers them)", async () => {
+    const jwks = 'borealis_http_requests_total{method="GET",route="/.well-known/jwks.json",status_code="200"}';
+    const scrape = async () => {
+      const answer = await getAlone(`${cluster.url}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
+      assert.equal(answer.status, 200);
+      return answer.body;
+    };
+    const before = seriesValue(await scrape(), jwks) ?? 0;
+    // Twelve connections, handed out in turn: each worker serves about half of them.
+    for (let i = 0; i < 12; i++) assert.equal((await getAlone(`${cluster.url}/.well-known/jwks.json`)).status, 200);
+    for (let i = 0; i < 4; i++) assert.equal(seriesValue(await scrape(), jwks), before + 12, `scrape ${i}`);
+    assert.equal((await getAlone(`${cluster.url}/metrics`)).status, 401);
   });
 
   test('a worker that dies is replaced and the port keeps answering', async () => {

@@ -28,9 +28,10 @@ import { TEST_SECRET, startServer } from '../support/server.js';
 // The server and the real ids the routes need.
 
 const ADMIN_TOKEN = 'no-server-errors-admin-token-0123456789abcdef';
+const METRICS_TOKEN = 'no-server-errors-metrics-token-0123456789ab';
 const mailbox = await startMailbox();
 const server = await startServer({
-  env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true', BOREALIS_ADMIN_TOKEN: ADMIN_TOKEN, BOREALIS_SMTP_URL: mailbox.url },
+  env: { BOREALIS_REGISTRATION_RATE_LIMIT: '1000000', BOREALIS_TRUST_PROXY: 'true', BOREALIS_ADMIN_TOKEN: ADMIN_TOKEN, BOREALIS_METRICS_TOKEN: METRICS_TOKEN, BOREALIS_SMTP_URL: mailbox.url },
 });
 after(async () => {
   await server.close();
@@ -183,7 +184,7 @@ const nested = (depth: number, open: string, close: string, leaf = '1') => open.
 // ---------------------------------------------------------------------------------------------
 // The route table.
 
-type Auth = 'anon' | 'session' | 'bearer' | 'regtoken' | 'basic' | 'admin';
+type Auth = 'anon' | 'session' | 'bearer' | 'regtoken' | 'basic' | 'admin' | 'metrics';
 
 interface Route {
   method: string;
@@ -248,6 +249,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/.well-known/jwks.json', auths: ['anon'] },
   { method: 'GET', path: '/health/live', auths: ['anon'] },
   { method: 'GET', path: '/health/ready', auths: ['anon'] },
+  { method: 'GET', path: '/metrics', auths: ['metrics', 'anon'], extraTypes: /^text\/plain; version=0\.0\.4; charset=utf-8$/ },
   { method: 'GET', path: '/assets/:name', auths: ['anon'], id: () => 'style.css', extraTypes: /^text\/(css|javascript); charset=utf-8$/ },
   { method: 'GET', path: '/', auths: ['anon', 'session'] },
 
@@ -450,7 +452,7 @@ const PATH_IDS: [string, string][] = [
 function headersRead(route: Route) {
   const path = route.path.replace(/#.*$/, '');
   const clientAuth = ['/v1/oauth2/token', '/v1/oauth2/introspect', '/v1/oauth2/revoke'].includes(path);
-  const machine = clientAuth || path.startsWith('/v1/oauth2/userinfo') || path.startsWith('/.well-known/') || path.startsWith('/health/') || path.startsWith('/assets/') || path === '/';
+  const machine = clientAuth || path.startsWith('/v1/oauth2/userinfo') || path.startsWith('/.well-known/') || path.startsWith('/health/') || path === '/metrics' || path.startsWith('/assets/') || path === '/';
   const webCaller = path.startsWith('/v1/oauth2/') && !machine;
   return {
     cookie: !machine,
@@ -614,6 +616,8 @@ function authHeaders(auth: Auth, r: Runtime): Record<string, string> {
       return { authorization: `Basic ${Buffer.from(`${enc(tokenClient.clientId)}:${enc(tokenClient.clientSecret)}`).toString('base64')}` };
     case 'admin':
       return { authorization: `Bearer ${ADMIN_TOKEN}` };
+    case 'metrics':
+      return { authorization: `Bearer ${METRICS_TOKEN}` };
   }
 }
 
@@ -728,8 +732,8 @@ describe('no input makes any route answer 5xx, a stack trace or an unexpected co
     // the invitation links' four routes about 165, the admin API's eleven and its 405s about 530,
     // the mailed links' seven routes about 205, the admin API's reset mail and its 405s about 55
     // the security events' list, page and 405s about 65, the sessions page and its two forms about
-    // 110, deleting an account (its page, its form, the admin API's DELETE) about 80 (the whole
-    // file runs in about fifteen seconds).
-    assert.ok(cases <= 3010, `${cases} cases (setup adds 25 requests; the budget is 3035)`);
+    // 110, deleting an account (its page, its form, the admin API's DELETE) about 80, /metrics
+    // about 10 (the whole file runs in about fifteen seconds).
+    assert.ok(cases <= 3020, `${cases} cases (setup adds 25 requests; the budget is 3045)`);
   });
 });
