@@ -45,6 +45,17 @@ export const settings = {
    * with `BENCH_BASELINE=HEAD` this measures a runtime flag against the same code without it.
    */
   nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  /**
+   * Extra environment (`KEY=value`, space-separated) for this checkout's Borealis only, never the
+   * baseline: with `BENCH_BASELINE=HEAD` this measures a setting against the same code without it.
+   */
+  env: Object.fromEntries(
+    (process.env.BENCH_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, Math.max(0, pair.indexOf('='))), pair.slice(pair.indexOf('=') + 1)])
+      .filter(([key]) => key !== ''),
+  ) as Record<string, string>,
   resultsDir: new URL('../results/', import.meta.url).pathname,
 };
 

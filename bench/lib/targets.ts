@@ -74,6 +74,7 @@ export async function startBorealis(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATABASE_URL: databaseUrl,
+    ...(dir === settings.borealisDir ? settings.env : {}),
   };
   const name = options.name ?? `borealis-${engine}`;
   const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
