@@ -235,7 +235,7 @@ export function loadConfig(
     logLevel: choice('LOG_LEVEL', env.LOG_LEVEL, 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     workers,
     adminToken: bearerSetting('BOREALIS_ADMIN_TOKEN', env.BOREALIS_ADMIN_TOKEN),
-    metricsToken: bearerSetting('BOREALIS_METRICS_TOKEN', env.BOREALIS_METRICS_TOKEN),
+    metricsToken: metricsToken(env),
     securityEventDays: integer('BOREALIS_SECURITY_EVENT_DAYS', env.BOREALIS_SECURITY_EVENT_DAYS, 90, 0, 36500),
     mail: mailSettings(env.BOREALIS_SMTP_URL, env.BOREALIS_MAIL_FROM, publicUrl),
     // Last: every other setting is checked first, so a typo creates no data folder nor secret.
@@ -250,6 +250,13 @@ function bearerSetting(name: string, value: string | undefined): string | undefi
     throw new ConfigError(`${name} must be at least 32 characters of letters, digits and -._~+/ (openssl rand -hex 32 makes one)`);
   }
   return value;
+}
+
+/** Its own token: a dashboard's credential must not also be the admin API's. */
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = bearerSetting('BOREALIS_METRICS_TOKEN', env.BOREALIS_METRICS_TOKEN);
+  if (token !== undefined && token === env.BOREALIS_ADMIN_TOKEN) throw new ConfigError('BOREALIS_METRICS_TOKEN must differ from BOREALIS_ADMIN_TOKEN: whoever reads the metrics must not also hold the admin API');
+  return token;
 }
 
 /**

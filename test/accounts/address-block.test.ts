@@ -21,9 +21,15 @@ test('an IPv4 address is its own block; an IPv6 address counts by its /64, howev
   assert.equal(addressBlock('fe80::1%eth0'), 'fe80:0:0:0::/64');
 });
 
-test('an IPv4-mapped IPv6 address is the IPv4 address it maps; anything else is left as it is', () => {
+test('an IPv6 address carrying an IPv4 one (mapped, NAT64, SIIT, compatible) is that IPv4 address; anything else is left as it is', () => {
   assert.equal(addressBlock('::ffff:203.0.113.7'), '203.0.113.7');
   assert.equal(addressBlock('::FFFF:cb00:7107'), '203.0.113.7');
+  // Translated to reach an IPv6-only server: each IPv4 client still counts apart.
+  assert.equal(addressBlock('64:ff9b::203.0.113.7'), '203.0.113.7');
+  assert.equal(addressBlock('64:ff9b::198.51.100.1'), '198.51.100.1');
+  assert.equal(addressBlock('::ffff:0:203.0.113.7'), '203.0.113.7');
+  assert.equal(addressBlock('::203.0.113.7'), '203.0.113.7');
+  assert.equal(addressBlock('::'), '0:0:0:0::/64');
   assert.equal(addressBlock('sha256:0123abcd'), 'sha256:0123abcd');
   assert.equal(addressBlock('not an address'), 'not an address');
 });

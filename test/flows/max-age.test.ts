@@ -7,8 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
+import type { AuthorizationRequest } from '../../src/oauth/authorize/request.js';
+import { signInTooOld } from '../../src/oauth/authorize/prompt.js';
 import { REDIRECT_URI, type TestClient, aClient, aUser, authorizeQuery, form, getAuthorize, issParam, obtainCode, postToken, signIn } from '../support/fixtures.js';
 import { type TestServer, fakeClock, startServer } from '../support/server.js';
+
+test('max_age=0 asks even when the age reads negative (a clock stepped back, instances a second apart)', () => {
+  const request = (maxAge: number | undefined) => ({ maxAge }) as AuthorizationRequest;
+  assert.equal(signInTooOld(request(0), -1), true);
+  assert.equal(signInTooOld(request(0), 0), true);
+  assert.equal(signInTooOld(request(60), -1), false);
+  assert.equal(signInTooOld(request(undefined), 1e9), false);
+});
 
 describe('max_age at authorize (OIDC Core §3.1.2.1)', () => {
   const clock = fakeClock();

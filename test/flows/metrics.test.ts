@@ -113,5 +113,6 @@ describe(`metrics off (${ENGINE})`, () => {
       assert.throws(() => loadConfig({ ...base, BOREALIS_METRICS_TOKEN: value }, {}, () => {}), /BOREALIS_METRICS_TOKEN must be at least 32 characters/);
     }
     assert.equal(loadConfig({ ...base, BOREALIS_METRICS_TOKEN: '' }, {}, () => {}).metricsToken, undefined);
+    assert.throws(() => loadConfig({ ...base, BOREALIS_METRICS_TOKEN: METRICS_TOKEN, BOREALIS_ADMIN_TOKEN: METRICS_TOKEN }, {}, () => {}), /BOREALIS_METRICS_TOKEN must differ from BOREALIS_ADMIN_TOKEN/);
   });
 });

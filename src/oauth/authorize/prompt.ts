@@ -23,10 +23,11 @@ export type Decision = 'login' | 'consent' | 'approve';
  * consent page left open past `max_age` must not yield an id_token whose `auth_time` the client
  * rejects. Ages are whole seconds, each end rounded down, so a sign-in `max_age` seconds old
  * by the clock may be up to a second older in truth: it counts as too old (a client checking
- * `auth_time + max_age >= now` to the millisecond would refuse its id_token).
+ * `auth_time + max_age >= now` to the millisecond would refuse its id_token). `max_age=0` asks
+ * whatever the age reads: a clock stepped back, or instances a second apart, can make it negative.
  */
 export const signInTooOld = (request: AuthorizationRequest, authAge: number) =>
-  request.maxAge !== undefined && authAge >= request.maxAge;
+  request.maxAge !== undefined && (request.maxAge === 0 || authAge >= request.maxAge);
 
 const redirectError = (request: AuthorizationRequest, error: OAuthError) => {
   error.withState(request.state).redirectTo = request.redirectUri;
