@@ -11,10 +11,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import pino from 'pino';
-import { AggregatorRegistry } from 'prom-client';
 import { compose } from '../compose.js';
 import type { Config } from '../config.js';
-import { METRICS_ANSWER, METRICS_REQUEST } from '../http/metrics.js';
+import { answerScrapes } from '../http/metrics-cluster.js';
 
 /** More than this many workers dying within this window is a crash loop, not bad luck. */
 const MAX_CRASHES_IN_WINDOW = 5;
@@ -77,7 +76,7 @@ export async function superviseWorkers(config: Config): Promise<void> {
     log.info('all workers stopped');
     process.exit(exitCode);
   };
-  if (config.metricsToken) answerMetricsRequests();
+  if (config.metricsToken) answerScrapes(log);
   process.once('SIGTERM', () => void stopAll(0));
   process.once('SIGINT', () => void stopAll(0));
 
@@ -85,20 +84,3 @@ export async function superviseWorkers(config: Config): Promise<void> {
   log.info(`Borealis primary supervising ${count} workers on http://${config.host}:${config.port}`);
 }
 
-/**
- * A scraped worker asks the primary for the instance's figures (http/metrics.ts): the primary
- * gathers every worker's and sums them, so one scrape sees all N workers.
- */
-function answerMetricsRequests() {
-  const aggregator = new AggregatorRegistry();
-  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
-    if (message?.type !== METRICS_REQUEST) return;
-    const answer = (reply: { text?: string; error?: string }) => {
-      if (worker.isConnected()) worker.send({ type: METRICS_ANSWER, id: message.id, ...reply });
-    };
-    aggregator.clusterMetrics().then(
-      (text) => answer({ text }),
-      (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
-    );
-  });
-}

@@ -10,26 +10,49 @@
  * an id, an address or a credential.
  *
  * Under `serve --workers N` (node:cluster) a scrape reaches one worker; that worker asks the
- * primary, which gathers every worker's figures and sums them (prom-client's AggregatorRegistry,
- * cli/workers.ts), so one scrape sees the whole instance.
+ * primary, which gathers every worker's series, each labelled with its worker (metrics-cluster.ts),
+ * so one scrape sees the whole instance.
  */
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Audit } from '../audit.js';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Audit, AuditEvent } from '../audit.js';
+import { workerMetrics } from './metrics-cluster.js';
 
 /** From a fast introspection (≈ 1 ms here) to a request that waited out a database outage. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** The messages between a worker that was scraped and the primary (cli/workers.ts). */
-export const METRICS_REQUEST = 'borealis:metrics-request';
-export const METRICS_ANSWER = 'borealis:metrics-answer';
-/** A worker that does not answer the primary in time fails the scrape (503) rather than hang it. */
-const CLUSTER_TIMEOUT_MS = 5_000;
+/**
+ * Every security event's name: each series starts at 0, so that the first event after a start
+ * is an increase Prometheus sees (a series that first appears at 1 has none). The Record type
+ * makes the list complete: a name added to AuditEvent and not here does not compile.
+ */
+const EVENT_NAMES: Record<AuditEvent['audit'], true> = {
+  'refresh_token.reuse_detected': true,
+  'authorization_code.reuse_detected': true,
+  'sign_in.succeeded': true,
+  'sign_in.failed': true,
+  'password.changed': true,
+  'password.reset_requested': true,
+  'email.verification_sent': true,
+  'email.verified': true,
+  'user.blocked': true,
+  'user.unblocked': true,
+  'user.deleted': true,
+  'sessions.ended': true,
+  'client.created': true,
+  'client.secret_rotated': true,
+  'client.deleted': true,
+  'consent.revoked': true,
+  'organization.member_added': true,
+  'organization.member_removed': true,
+  'invitation.created': true,
+  'invitation.withdrawn': true,
+};
 
 export interface Metrics {
   readonly contentType: string;
-  /** The exposition text: this process's, or every worker's summed under `--workers`. */
+  /** The exposition text: this process's, or every worker's under `--workers` (metrics-cluster.ts). */
   text(): Promise<string>;
 }
 
@@ -55,6 +78,7 @@ export function instrument(app: FastifyInstance, audit: Audit): Metrics {
     labelNames: ['event'] as const,
     registers: [registry],
   });
+  for (const event of Object.keys(EVENT_NAMES)) events.inc({ event }, 0);
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -65,35 +89,8 @@ export function instrument(app: FastifyInstance, audit: Audit): Metrics {
   const detach = audit.attach((event) => events.inc({ event: event.audit }));
   app.addHook('onClose', async () => detach());
 
-  if (cluster.isWorker) {
-    // Constructed for its side effect: in a worker it answers the primary's requests for figures.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([registry]);
-  }
   return {
     contentType: registry.contentType,
-    text: () => (cluster.isWorker ? fromPrimary() : registry.metrics()),
+    text: cluster.isWorker ? workerMetrics(registry) : () => registry.metrics(),
   };
-}
-
-let asked = 0;
-
-/** Every worker's figures, summed by the primary (cli/workers.ts answers METRICS_REQUEST). */
-function fromPrimary(): Promise<string> {
-  const id = ++asked;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error('the primary process did not answer with the metrics in time')), CLUSTER_TIMEOUT_MS);
-    const listen = (message: { type?: string; id?: number; text?: string; error?: string }) => {
-      if (message?.type !== METRICS_ANSWER || message.id !== id) return;
-      finish(message.error === undefined ? undefined : new Error(message.error), message.text);
-    };
-    const finish = (error?: Error, text?: string) => {
-      clearTimeout(timer);
-      process.off('message', listen);
-      if (error) reject(error);
-      else resolve(text ?? '');
-    };
-    process.on('message', listen);
-    process.send?.({ type: METRICS_REQUEST, id });
-  });
 }

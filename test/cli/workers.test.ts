@@ -16,7 +16,7 @@ import { workerThreadpool } from '../../src/cli/workers.js';
 import { openDb } from '../../src/store/sql/db.js';
 import { type TestClient, aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { TEST_SECRET, type TestServer, freePort, startServer } from '../support/server.js';
-import { seriesValue } from '../support/prometheus.js';
+import { seriesOf } from '../support/prometheus.js';
 
 const METRICS_TOKEN = 'workers-test-metrics-token-0123456789abcdef';
 
@@ -137,23 +137,30 @@ describe('borealis serve --workers', () => {
     }
   });
 
-  test("one scrape through the port sums every worker's figures (the primary gathers them)", async () => {
-    const jwks = 'borealis_http_requests_total{method="GET",route="/.well-known/jwks.json",status_code="200"}';
+  test("one scrape through the port answers for every worker, each series labelled with its worker", async () => {
+    const jwks = { method: 'GET', route: '/.well-known/jwks.json', status_code: '200' };
     const scrape = async () => {
       const answer = await getAlone(`${cluster.url}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
       assert.equal(answer.status, 200);
-      return answer.body;
+      return seriesOf(answer.body, 'borealis_http_requests_total', jwks);
     };
-    const before = seriesValue(await scrape(), jwks) ?? 0;
+    const total = (series: { value: number }[]) => series.reduce((sum, s) => sum + s.value, 0);
+    const before = total(await scrape());
     // Twelve connections, handed out in turn: each worker serves about half of them.
     for (let i = 0; i < 12; i++) assert.equal((await getAlone(`${cluster.url}/.well-known/jwks.json`)).status, 200);
-    for (let i = 0; i < 4; i++) assert.equal(seriesValue(await scrape(), jwks), before + 12, `scrape ${i}`);
+    for (let i = 0; i < 4; i++) {
+      const series = await scrape();
+      assert.equal(total(series), before + 12, `scrape ${i}`);
+      assert.equal(new Set(series.map((s) => s.labels.worker)).size, 2, 'one series per worker');
+    }
     assert.equal((await getAlone(`${cluster.url}/metrics`)).status, 401);
   });
 
   test('a worker that dies is replaced and the port keeps answering', async () => {
     const victim = cluster.workers[0]!;
     process.kill(victim, 'SIGKILL');
+    // While its replacement starts (no answer to the primary yet), a scrape still answers.
+    assert.equal((await getAlone(`${cluster.url}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` })).status, 200);
     await cluster.waitForWorkers(3);
     const replacement = cluster.workers[2]!;
     assert.notEqual(replacement, victim);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
-import { seriesValue } from '../support/prometheus.js';
+import { seriesOf, seriesValue } from '../support/prometheus.js';
 import { ENGINE, TEST_SECRET, type TestServer, startServer } from '../support/server.js';
 
 const METRICS_TOKEN = 'metrics-test-token-0123456789abcdefghij';
@@ -78,6 +78,13 @@ describe(`metrics (${ENGINE})`, () => {
     assert.ok(!now.includes('secret-looking-path') && !now.includes('/nowhere/'), 'no path as sent');
     // A histogram's buckets are cumulative: the last one counts every request timed.
     assert.equal(seriesValue(now, 'borealis_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/oauth2/token"}'), timed(now));
+  });
+
+  test('every security event has its series from the start, at 0, so that its first occurrence is an increase', async () => {
+    const events = seriesOf((await scrape()).body, 'borealis_security_events_total');
+    const names = events.map((e) => e.labels.event);
+    assert.ok(names.length >= 20 && names.includes('refresh_token.reuse_detected') && names.includes('sign_in.failed'), names.join());
+    assert.equal(seriesValue((await scrape()).body, 'borealis_security_events_total{event="authorization_code.reuse_detected"}'), 0);
   });
 
   test('security events are counted by name, with no id, address or credential in any label', async () => {
