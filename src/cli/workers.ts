@@ -83,4 +83,3 @@ export async function superviseWorkers(config: Config): Promise<void> {
   for (let i = 0; i < count; i++) fork();
   log.info(`Borealis primary supervising ${count} workers on http://${config.host}:${config.port}`);
 }
-
