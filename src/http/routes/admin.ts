@@ -5,7 +5,6 @@
  * Bearer token (RFC 6750 §2.1). Not under /v1/, so no browser may call it from another origin
  * (http/cors.ts). Bodies and errors are FastAPI's, as the rest of the API's.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAIL_INTERVAL, MAIL_REQUESTS_PER_HOUR, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
 import {
@@ -29,15 +28,13 @@ import type { Organization, SecurityEvent, SecurityEventFilter, User } from '../
 import { jsonBody } from '../json-body.js';
 import { methodNotAllowedRoutes } from '../methods.js';
 import { pageAndLimit } from '../pagination.js';
+import { operatorToken } from '../operator-token.js';
 import { nulInPathIsNotFound, singleQueryValue } from '../parse.js';
 import { sendCompact } from '../respond.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
-const unauthorized = () => new ApiError(401, { detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="borealis-admin"' });
 const notFound = () => new ApiError(404, { detail: 'Not Found' });
-/** Digests of equal length: the comparison takes the same time whatever was presented. */
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 const userJson = (u: User) => ({
   id: u.id,
@@ -109,13 +106,10 @@ export const ADMIN_METHODS: Record<string, string[]> = {
 };
 
 export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: string) {
-  const expected = digest(token);
+  const checkToken = operatorToken(token, 'borealis-admin');
   app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (request) => {
-        const presented = /^Bearer ([!-~]+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-        if (!timingSafeEqual(digest(presented), expected)) throw unauthorized();
-      });
+      admin.addHook('onRequest', async (request) => checkToken(request));
       admin.addHook('onRequest', nulInPathIsNotFound);
       // People's data: no cache keeps a copy of an answer, an error's included.
       admin.addHook('onSend', async (_request, reply, payload) => {

@@ -15,10 +15,14 @@ const NO_STORE = { 'cache-control': 'no-store' };
  * every request. A stopping server closes its port first (cli/serve.ts): probes fail to connect.
  * Probes arrive every few seconds, so their requests are logged at `warn` and above only.
  */
+/**
+ * The level for requests that come every few seconds (probes, scrapes): `warn`, or the server's
+ * own if quieter, since a route's level replaces the server's and must never be more verbose.
+ */
+export const probeLogLevel = (app: FastifyInstance) => (['silent', 'fatal', 'error'] as const).find((level) => level === app.log.level) ?? 'warn';
+
 export function healthRoutes(app: FastifyInstance, store: Store) {
-  // A route's level replaces the server's: never make it more verbose than LOG_LEVEL.
-  const quieter = (['silent', 'fatal', 'error'] as const).find((level) => level === app.log.level);
-  const logLevel = quieter ?? 'warn';
+  const logLevel = probeLogLevel(app);
   app.get('/health/live', { logLevel }, async (_request, reply) => sendCompact(reply, 200, { status: 'ok' }, NO_STORE));
 
   app.get('/health/ready', { logLevel }, async (request, reply) => {

@@ -5,22 +5,16 @@
  * should not also create accounts. Scrapes come every few seconds, so, as health probes, they
  * are logged at `warn` and above only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../oauth/errors.js';
 import type { Metrics } from '../metrics.js';
+import { operatorToken } from '../operator-token.js';
 import { sendCompact } from '../respond.js';
-
-/** Digests of equal length: the comparison takes the same time whatever was presented. */
-const digest = (value: string) => createHash('sha256').update(value).digest();
-const unauthorized = () => new ApiError(401, { detail: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="borealis-metrics"' });
+import { probeLogLevel } from './health.js';
 
 export function metricsRoutes(app: FastifyInstance, metrics: Metrics, token: string) {
-  const expected = digest(token);
-  const quieter = (['silent', 'fatal', 'error'] as const).find((level) => level === app.log.level);
-  app.get('/metrics', { logLevel: quieter ?? 'warn' }, async (request, reply) => {
-    const presented = /^Bearer ([!-~]+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(presented), expected)) throw unauthorized();
+  const checkToken = operatorToken(token, 'borealis-metrics');
+  app.get('/metrics', { logLevel: probeLogLevel(app) }, async (request, reply) => {
+    checkToken(request);
     let text: string;
     try {
       text = await metrics.text();
