@@ -9,6 +9,17 @@ import type { FastifyRequest } from 'fastify';
  * the counters' keys are indexed, and PostgreSQL bounds an index entry (2,704 bytes).
  */
 export function clientAddress(request: FastifyRequest): string {
-  const ip = request.ip;
-  return isIP(ip) ? ip : `sha256:${createHash('sha256').update(ip).digest('hex')}`;
+  const ip = withoutPort(request.ip);
+  return isIP(ip) ? ip : `sha256:${createHash('sha256').update(request.ip).digest('hex')}`;
+}
+
+/**
+ * Some proxies forward the client's port too (`203.0.113.7:51234`, `[2001:db8::7]:443`; Azure's
+ * gateways do). Each connection has its own port, so counted with it a client would start a
+ * fresh count on every connection: the address alone counts.
+ */
+function withoutPort(forwarded: string): string {
+  const ipv4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(forwarded);
+  const ipv6 = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(forwarded);
+  return ipv4?.[1] ?? ipv6?.[1] ?? forwarded;
 }

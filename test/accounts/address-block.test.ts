@@ -2,7 +2,7 @@
  * Clients are counted by their block of addresses (src/accounts/address-block.ts): an IPv6
  * client, usually given a whole /64, cannot escape sign-in lockout or a rate limit by moving
  * through it. Found by an audit: 25 sign-ins and 35 registrations, each from another address
- * of one /64, were all let through.
+ * of one /64, were all let through. A forwarded address with a port counts without it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -64,5 +64,20 @@ describe(`counted by block (${ENGINE})`, () => {
     assert.equal((await register('2001:db8:bb:1:ffff::4')).status, 429);
     assert.equal((await register('::ffff:198.51.100.9')).status, 201);
     assert.equal((await register('2001:db8:bb:2::1')).status, 201);
+  });
+
+  test('a forwarded address with its port counts as the address: a new connection does not start a new count', async () => {
+    const register = (forwardedFor: string) =>
+      fetch(`${server.url}/v1/oauth2/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ client_name: 'Ports', redirect_uris: ['https://example.com/cb'] }),
+      });
+    for (const port of [40001, 40002, 40003]) assert.equal((await register(`198.51.100.20:${port}`)).status, 201);
+    assert.equal((await register('198.51.100.20:40004')).status, 429);
+    assert.equal((await register('198.51.100.20')).status, 429);
+    for (const written of ['[2001:db8:cc:1::1]:443', '[2001:db8:cc:1::2]:443', '[2001:db8:cc:1::3]']) assert.equal((await register(written)).status, 201, written);
+    assert.equal((await register('[2001:db8:cc:1::4]:8443')).status, 429);
+    assert.equal((await register('198.51.100.21:40001')).status, 201);
   });
 });
