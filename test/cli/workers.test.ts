@@ -35,6 +35,8 @@ interface Cluster {
   child: ChildProcess;
   /** Worker pids from their "listening" log lines, in order of appearance. */
   workers: number[];
+  /** Worker pids the primary has logged as exited. */
+  exitedWorkers: number[];
   exited: Promise<number | null>;
   waitForWorkers(count: number): Promise<void>;
 }
@@ -51,6 +53,7 @@ function startCluster(server: TestServer, port: number, workers: string, dataDir
     url: `http://127.0.0.1:${port}`,
     child,
     workers: [],
+    exitedWorkers: [],
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
     async waitForWorkers(count) {
       for (let i = 0; cluster.workers.length < count; i++) {
@@ -68,6 +71,8 @@ function startCluster(server: TestServer, port: number, workers: string, dataDir
     for (const line of lines) {
       const listening = /Borealis listening .*worker \d+ \(pid (\d+)\)/.exec(line);
       if (listening) cluster.workers.push(Number(listening[1]));
+      const gone = /"worker":(\d+).*worker exited; starting a replacement/.exec(line);
+      if (gone) cluster.exitedWorkers.push(Number(gone[1]));
     }
   });
   child.stderr!.resume();
@@ -159,6 +164,12 @@ describe('borealis serve --workers', () => {
   test('a worker that dies is replaced and the port keeps answering', async () => {
     const victim = cluster.workers[0]!;
     process.kill(victim, 'SIGKILL');
+    // Until the primary has seen the exit, node:cluster may still hand it a connection, which
+    // then waits for an answer that never comes (a crash's cost, not the scrape's).
+    for (let i = 0; !cluster.exitedWorkers.includes(victim); i++) {
+      if (i > 300) throw new Error('the primary did not see the worker exit');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     // While its replacement starts (no answer to the primary yet), a scrape still answers.
     assert.equal((await getAlone(`${cluster.url}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` })).status, 200);
     await cluster.waitForWorkers(3);
