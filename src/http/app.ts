@@ -128,9 +128,9 @@ const draining = new WeakSet<Duplex>();
  * last. Meanwhile nothing more is read from a stream that is already broken (Node would report
  * every further chunk, each error holding its bytes). The socket ends once its writes are
  * flushed (`destroySoon`), not at once, which would drop what the kernel has not taken yet; a
- * client that does not read them is cut off after CLOSING_MS.
+ * client that does not read them is cut off after CLOSING_MS. `answered` hears each status sent.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, answered?: (status: number) => void) {
   if (error.code === 'ECONNRESET' || socket.destroyed || draining.has(socket)) return;
   if (!closing.has(socket)) {
     closing.add(socket);
@@ -144,7 +144,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
     draining.add(socket);
     answering.once('finish', () => {
       draining.delete(socket);
-      answerClientError(error, socket);
+      answerClientError(error, socket, answered);
     });
     return;
   }
@@ -152,6 +152,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Client Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Exceeded maximum allowed HTTP header size'] : [400, 'Client Error'];
   const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
   if (socket.writable) {
+    answered?.(status);
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   }
   (socket as Duplex & { destroySoon(): void }).destroySoon();
@@ -159,6 +160,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const errorPages = pageErrors(options.ctx);
+  let malformedAnswered: ((status: number) => void) | undefined;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -166,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Requests are logged without headers or query string (requestForLog), so nothing to redact.
     logger: { level: options.logLevel, serializers: { req: requestForLog } },
     // Fastify's own logs a malformed request's raw bytes at trace: headers, cookies and body.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, malformedAnswered),
     rewriteUrl: originForm,
     trustProxy: typeof options.trustProxy === 'number' ? hopsWithin(options.trustProxy) : options.trustProxy,
     // Errors Fastify raises before routing (an undecodable path) get our JSON shape too, and,
@@ -193,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', cors);
   // Before any route, so that its hook counts every route's answers, and the 404s.
   const metrics = options.metricsToken ? instrument(app, options.ctx.audit) : undefined;
+  malformedAnswered = metrics?.malformedAnswered;
 
   const publicOrigin = new URL(options.publicUrl).origin;
   const secureCookies = options.publicUrl.startsWith('https:');

@@ -54,6 +54,8 @@ export interface Metrics {
   readonly contentType: string;
   /** The exposition text: this process's, or every worker's under `--workers` (metrics-cluster.ts). */
   text(): Promise<string>;
+  /** Counts an answer to a request that never reached routing (app.ts, answerClientError). */
+  malformedAnswered(status: number): void;
 }
 
 export function instrument(app: FastifyInstance, audit: Audit): Metrics {
@@ -79,6 +81,15 @@ export function instrument(app: FastifyInstance, audit: Audit): Metrics {
     registers: [registry],
   });
   for (const event of Object.keys(EVENT_NAMES)) events.inc({ event }, 0);
+  // Node answers these itself, before any hook runs: a rise is a client or an attack sending
+  // oversized headers (431), slow requests (408) or bytes that are not HTTP (400).
+  const malformed = new Counter({
+    name: 'borealis_http_malformed_requests_total',
+    help: 'Requests refused before routing, by status code: 400 not HTTP, 408 too slow, 431 headers too large.',
+    labelNames: ['status_code'] as const,
+    registers: [registry],
+  });
+  for (const status_code of [400, 408, 431]) malformed.inc({ status_code }, 0);
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -92,5 +103,6 @@ export function instrument(app: FastifyInstance, audit: Audit): Metrics {
   return {
     contentType: registry.contentType,
     text: cluster.isWorker ? workerMetrics(registry) : () => registry.metrics(),
+    malformedAnswered: (status) => malformed.inc({ status_code: status }),
   };
 }

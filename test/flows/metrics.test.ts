@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { aClient, aUser, postToken, signIn, tokensFor } from '../support/fixtures.js';
 import { seriesOf, seriesValue } from '../support/prometheus.js';
+import { exchangeRaw, statusLines } from '../support/raw-http.js';
 import { ENGINE, TEST_SECRET, type TestServer, startServer } from '../support/server.js';
 
 const METRICS_TOKEN = 'metrics-test-token-0123456789abcdefghij';
@@ -96,6 +97,19 @@ describe(`metrics (${ENGINE})`, () => {
     const now = (await scrape()).body;
     assert.equal((seriesValue(now, name) ?? 0) - before, 2);
     assert.ok(!now.includes(user.id) && !now.includes(user.email) && !now.includes('127.0.0.1'));
+  });
+
+  test('requests Node refuses before routing are counted by status: not HTTP (400), headers too large (431)', async () => {
+    const name = (status: number) => `borealis_http_malformed_requests_total{status_code="${status}"}`;
+    const before = (await scrape()).body;
+    assert.deepEqual([400, 408, 431].map((status) => seriesValue(before, name(status)) !== undefined), [true, true, true], 'each series exists from the start');
+    assert.deepEqual(statusLines(await exchangeRaw(server, 'NOT HTTP AT ALL\r\n\r\n')), [400]);
+    assert.deepEqual(statusLines(await exchangeRaw(server, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)), [431]);
+    // A good request before the bad one on the same connection: one answer each, one count.
+    assert.deepEqual(statusLines(await exchangeRaw(server, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nBROKEN\r\n\r\n')), [200, 400]);
+    const after = (await scrape()).body;
+    const added = (status: number) => (seriesValue(after, name(status)) ?? 0) - (seriesValue(before, name(status)) ?? 0);
+    assert.deepEqual([added(400), added(408), added(431)], [2, 0, 1]);
   });
 });
 
