@@ -251,7 +251,10 @@ export interface Store {
    * than once (a failure in its group commit reruns the group), so it acts only through that store.
    */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
-  /** Deletes what has expired (§5.5), and security events past their retention; returns the number of rows removed. */
+  /**
+   * Deletes what has expired (§5.5) and security events past their retention, and scrubs deleted
+   * apps' registrations past that retention; returns the number of rows removed or scrubbed.
+   */
   deleteExpired(now: number): Promise<number>;
   /** One round trip to the database, for readiness checks (routes/health.ts). */
   ping(): Promise<void>;

@@ -7,7 +7,7 @@ import { timeOrderedId } from '../../src/oauth/ids.js';
 import { SECURITY_EVENT_SECONDS, openStore } from '../../src/store/sql/index.js';
 import type { SecurityEvent } from '../../src/store/store.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
-import { NOW, count, type Harness, harness } from './fixtures.js';
+import { NOW, aClient, count, type Harness, harness } from './fixtures.js';
 
 describe(`store contract: security events (${ENGINE})`, () => {
   let h: Harness;
@@ -62,6 +62,31 @@ describe(`store contract: security events (${ENGINE})`, () => {
     for (const e of [old, kept]) await h.store.securityEvents.append(e);
     await h.store.deleteExpired(NOW);
     assert.deepEqual((await h.store.securityEvents.list({ userId: user }, 0, 10)).items, [kept]);
+  });
+
+  test("a deleted app's registration is kept while events may name it, then scrubbed to its id and hashes", async () => {
+    const [older, newer, live] = [aClient(), aClient(), aClient()];
+    for (const c of [older, newer, live]) await h.store.clients.create(c);
+    await h.store.clients.delete(older.clientId, NOW - SECURITY_EVENT_SECONDS - 1);
+    await h.store.clients.delete(newer.clientId, NOW - SECURITY_EVENT_SECONDS + 1);
+    const row = (c: { clientId: string }) =>
+      h.raw.get<Record<string, unknown>>(
+        'SELECT client_id, client_secret_hash, client_secret_sealed, registration_access_token_hash, registration_access_token_sealed, metadata FROM oauth2_clients WHERE client_id = ?',
+        [c.clientId],
+      );
+    const stored = (c: ReturnType<typeof aClient>) => ({
+      client_id: c.clientId,
+      client_secret_hash: c.clientSecretHash,
+      client_secret_sealed: c.clientSecretSealed,
+      registration_access_token_hash: c.registrationTokenHash,
+      registration_access_token_sealed: c.registrationTokenSealed,
+      metadata: JSON.stringify(c.metadata),
+    });
+    assert.ok((await h.store.deleteExpired(NOW)) >= 1);
+    assert.deepEqual(await row(older), { ...stored(older), client_secret_sealed: '', registration_access_token_sealed: '', metadata: '{}' });
+    assert.deepEqual(await row(newer), stored(newer), 'deleted within the retention: kept whole');
+    assert.deepEqual(await row(live), stored(live));
+    assert.equal(await h.store.deleteExpired(NOW), 0, 'a scrubbed row is not scrubbed again');
   });
 
   test('a retention of its own (BOREALIS_SECURITY_EVENT_DAYS)', async () => {

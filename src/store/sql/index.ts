@@ -105,11 +105,18 @@ function storeOver(db: Db, root: Db, eventSeconds: number): Store {
         // Rate-limit windows are minutes long; a day-old count is of no use to any of them.
         () => deleteInBatches(db, 'rate_limit_hits', 'window_start_ms < ?', [(now - 86400) * 1000]),
         () => deleteInBatches(db, 'security_events', 'occurred_at < ?', [now - eventSeconds]),
+        // A deleted app's registration outlives the events that name it no longer (migration 017).
+        () =>
+          db.run(
+            `UPDATE oauth2_clients SET metadata = '{}', client_secret_sealed = '', registration_access_token_sealed = ''
+               WHERE deleted_at < ? AND metadata <> '{}'`,
+            [now - eventSeconds],
+          ),
       ];
       let removed = 0;
       const failures: unknown[] = [];
       for (const step of steps) removed += await step().catch((error: unknown) => (failures.push(error), 0));
-      if (failures.length > 0) throw new AggregateError(failures, `cleanup: ${failures.length} of ${steps.length} tables failed; ${removed} rows removed`);
+      if (failures.length > 0) throw new AggregateError(failures, `cleanup: ${failures.length} of ${steps.length} steps failed; ${removed} rows removed or scrubbed`);
       return removed;
     },
     // A read of a table every installation has: it fails where the schema is gone, too.

@@ -20,6 +20,7 @@ import * as emailLinks from './migrations/013-email-links.js';
 import * as securityEvents from './migrations/014-security-events.js';
 import * as sessionOrigin from './migrations/015-session-origin.js';
 import * as userErasure from './migrations/016-user-erasure.js';
+import * as deletedClientScrub from './migrations/017-deleted-client-scrub.js';
 
 interface Migration {
   version: number;
@@ -46,6 +47,7 @@ export const migrations: readonly Migration[] = [
   securityEvents,
   sessionOrigin,
   userErasure,
+  deletedClientScrub,
 ];
 
 /**
