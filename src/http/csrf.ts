@@ -81,21 +81,27 @@ export function assertConsentCsrfToken(secret: string, sessionId: string, client
 export const fromBrowser = (request: FastifyRequest): boolean =>
   request.headers['sec-fetch-site'] !== undefined || request.headers.origin !== undefined;
 
-const PRE_SESSION_COOKIE = 'borealis_csrf';
+/**
+ * The pre-session cookie. Over https it has the `__Host-` prefix (RFC 6265bis §4.1.3.2): a browser
+ * keeps it only as this host set it (Secure, path `/`, no Domain), so another subdomain cannot
+ * plant one of that name that shadows it and makes every sign-in form here fail. The session
+ * cookie keeps Polar's name (`polar_session`), which first-party services read.
+ */
+const preSessionCookie = (secure: boolean) => (secure ? '__Host-borealis_csrf' : 'borealis_csrf');
 const PRE_SESSION_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The form token of a page shown before sign-in; sets its cookie when the browser has none. */
 export function preSessionToken(secret: string, request: FastifyRequest, reply: FastifyReply, secure: boolean): string {
-  let value = request.cookies[PRE_SESSION_COOKIE];
+  let value = request.cookies[preSessionCookie(secure)];
   if (!value || !PRE_SESSION_VALUE.test(value)) {
     value = randomBytes(32).toString('base64url');
-    reply.setCookie(PRE_SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    reply.setCookie(preSessionCookie(secure), value, { path: '/', httpOnly: true, sameSite: 'lax', secure });
   }
   return csrfToken(secret, `pre-session:${value}`);
 }
 
 /** Whether `presented` is the token of the pre-session cookie this browser holds. */
-export function isPreSessionToken(secret: string, request: FastifyRequest, presented: string | undefined): boolean {
-  const value = request.cookies[PRE_SESSION_COOKIE];
+export function isPreSessionToken(secret: string, request: FastifyRequest, presented: string | undefined, secure: boolean): boolean {
+  const value = request.cookies[preSessionCookie(secure)];
   return value !== undefined && PRE_SESSION_VALUE.test(value) && isCsrfToken(secret, `pre-session:${value}`, presented);
 }

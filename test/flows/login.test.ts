@@ -304,4 +304,22 @@ describe('sign-in over https', () => {
     const response = await login(server, { email: user.email, password: PASSWORD });
     assert.match(response.headers.get('set-cookie') ?? '', /; Secure/);
   });
+
+  test("the sign-in form's cookie is __Host- prefixed, so no other subdomain can plant one of its name", async () => {
+    const page = await fetch(`${server.url}/login`);
+    const setCookie = page.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /^__Host-borealis_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const value = setCookie.split(';')[0]!.split('=')[1]!;
+    const csrf_token = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const user = await aUser(server);
+    const fromThePage = { origin: 'https://auth.example', 'sec-fetch-site': 'same-origin' };
+    const fields = { email: user.email, password: PASSWORD, csrf_token };
+    // The same value without the prefix is what a sibling subdomain could set: it is not read.
+    const planted = await login(server, fields, { ...fromThePage, cookie: `borealis_csrf=${value}` });
+    assert.equal(planted.status, 403);
+    assert.equal(planted.headers.get('set-cookie')?.startsWith('polar_session='), false);
+    const signedIn = await login(server, fields, { ...fromThePage, cookie: `__Host-borealis_csrf=${value}` });
+    assert.equal(signedIn.status, 303);
+    assert.match(signedIn.headers.get('set-cookie') ?? '', /^polar_session=polar_us_\w+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+  });
 });

@@ -47,7 +47,7 @@ const EXPIRED = formError('The form expired. Please try again.');
 export function emailPageRoutes(app: FastifyInstance, deps: AccountsDeps, options: EmailPageOptions) {
   const csrf = (request: FastifyRequest, reply: FastifyReply) => preSessionToken(options.secret, request, reply, options.secureCookies);
   /** A browser's POST carries the token of the page it came from; scripts (no Sec-Fetch-Site, no Origin) need not. */
-  const refused = (request: FastifyRequest, form: Params) => fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'));
+  const refused = (request: FastifyRequest, form: Params) => fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'), options.secureCookies);
   const linkPage = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, { noReferrer: true });
 
   app.get('/forgot-password', async (request, reply) => sendPage(reply, 200, forgotPasswordPage({ csrfToken: csrf(request, reply) })));

@@ -53,7 +53,7 @@ export function loginRoutes(app: FastifyInstance, deps: AccountsDeps, options: L
    * into the attacker's account). A refused one gets the form again, nothing done.
    */
   const tokenRefused = (request: FastifyRequest, form: Params) =>
-    fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'));
+    fromBrowser(request) && !isPreSessionToken(options.secret, request, form.get('csrf_token'), options.secureCookies);
   const EXPIRED = formError('The form expired. Please try again.');
 
   app.get('/login', async (request, reply) => authPage(request, reply, 200, loginPage, { returnTo: returnToOf(request) }));
