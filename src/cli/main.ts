@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../config.js';
 import { AccountError } from '../accounts/accounts.js';
+import { cleanupCommand } from './cleanup.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
@@ -18,6 +19,8 @@ const USAGE = `usage: borealis <command>
                                         run the server (env: PORT, DATABASE_URL, BOREALIS_SECRET, BOREALIS_PUBLIC_URL,
                                         BOREALIS_WORKERS); N > 1 runs N worker processes on the same port (node:cluster)
   migrate [--database URL] [--json]     apply pending database migrations
+  cleanup [--database URL] [--json]     remove expired codes, sessions, tokens, links and old security events now
+                                        (every serve does it hourly)
   users create --email E --password-stdin [--name N] [--email-verified] [--json]
                                         the password is the first line of standard input
                                         (--password P also works, but other users can read it in ps)
@@ -50,6 +53,7 @@ const USAGE = `usage: borealis <command>
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  cleanup: cleanupCommand,
   users: usersCommand,
   orgs: orgsCommand,
   clients: clientsCommand,
