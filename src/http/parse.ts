@@ -51,9 +51,13 @@ function multipart(contentType: string, body: Buffer): Promise<Map<string, strin
     // parameter, a narrowing `scope`) would change the request silently. (No value reaches
     // `fieldSize`: the whole body is at most 64 KiB.)
     parser.on('fieldsLimit', () => reject(invalidRequest(`The request is malformed: more than ${MULTIPART_FIELDS} fields.`)));
-    parser.on('field', (name, value) => {
+    // A part may declare its own charset (RFC 7578 §4.4), which busboy decodes with. One it does
+    // not know leaves the value undefined; UTF-16 can carry a lone surrogate, which a form's
+    // strict UTF-8 cannot (the engines would store it differently). Both are malformed.
+    parser.on('field', (name, value: string | undefined) => {
+      if (typeof value !== 'string') return malformed();
       if (value === '') return; // RFC 6749 §3.1: empty means omitted.
-      if (value.includes('\u0000') || value.includes('\ufffd')) return reject(invalidRequest('The request is malformed: invalid characters.'));
+      if (value.includes('\u0000') || value.includes('\ufffd') || /\p{Cs}/u.test(value)) return reject(invalidRequest('The request is malformed: invalid characters.'));
       const list = out.get(name);
       if (list) list.push(value);
       else out.set(name, [value]);

@@ -248,6 +248,10 @@ describe('POST /v1/oauth2/token: reading the request', () => {
       ['a part without Content-Disposition', MULTIPART, Buffer.from('--XyZ\r\n\r\nweb\r\n--XyZ--\r\n'), BAD_MULTIPART],
       ['a NUL byte in a value', MULTIPART, Buffer.concat([part('grant_type', 'we\u0000b'), END]), BAD_CHARS],
       ['invalid UTF-8 in a value', MULTIPART, Buffer.concat([part('grant_type', Buffer.from([0x77, 0xff])), END]), BAD_CHARS],
+      // A part's own charset (RFC 7578 §4.4): one busboy cannot decode was a 500; UTF-16 let a lone surrogate in.
+      ['a part in a charset no decoder knows', MULTIPART, Buffer.concat([part('grant_type', 'web', '\r\nContent-Type: text/plain; charset=x-nonsense'), END]), BAD_MULTIPART],
+      ['a lone surrogate in a UTF-16 part', MULTIPART, Buffer.concat([part('grant_type', Buffer.from([0x00, 0xd8, 0x41, 0x00]), '\r\nContent-Type: text/plain; charset=utf-16le'), END]), BAD_CHARS],
+      ['a UTF-16 part is read as what it says', MULTIPART, Buffer.concat([part('grant_type', Buffer.from('password', 'utf16le'), '\r\nContent-Type: text/plain; charset=utf-16le'), END]), UNSUPPORTED],
       // Past busboy's limits a field would be dropped or cut: a repeat after 200 fillers went unseen.
       [
         'more than 200 fields',
