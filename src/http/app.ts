@@ -20,7 +20,7 @@ import { authorizationTarget } from './pages/form-target.js';
 import { isPagePath, pageErrors } from './pages/page-errors.js';
 import { nulInPathIsNotFound } from './parse.js';
 import { methodNotAllowedRoutes } from './methods.js';
-import { adminRoutes } from './routes/admin.js';
+import { adminFrameworkError, adminRoutes } from './routes/admin.js';
 import { authorizePageRoutes } from './routes/authorize-page.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { accountPageRoutes } from './routes/account-pages.js';
@@ -160,6 +160,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, answere
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const errorPages = pageErrors(options.ctx);
+  const adminRefusal = options.adminToken ? adminFrameworkError(options.adminToken) : undefined;
   let malformedAnswered: ((status: number) => void) | undefined;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -176,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => {
       if (isPagePath(request.url)) return errorPages.handler(error, request, reply);
       allowOrigin(request, reply);
-      return handleError(error, request, reply);
+      return handleError(adminRefusal?.(request, reply) ?? error, request, reply);
     },
     // Longer than any path a request line can hold (Node's 16 KiB of headers): an id of any
     // length is looked up and not found, rather than refused as malformed.

@@ -50,6 +50,18 @@ describe('the admin API', () => {
     }
   });
 
+  test('a path Fastify cannot decode: the token first (401), then 404 {"detail"}, as any admin path', async () => {
+    for (const path of ['/users/%', '/%ff', '/organizations/%zz/members']) {
+      const refused = await call('GET', path, undefined, null);
+      assert.deepEqual([refused.status, refused.json], [401, { detail: 'Unauthorized' }], path);
+      assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="borealis-admin"');
+      assert.equal(refused.headers.get('cache-control'), 'no-store');
+      const unknown = await call('GET', path);
+      assert.deepEqual([unknown.status, unknown.json], [404, { detail: 'Not Found' }], path);
+      assert.equal(unknown.headers.get('cache-control'), 'no-store');
+    }
+  });
+
   test('without the token, or with another: 401 with a Bearer challenge, and nothing cached', async () => {
     for (const token of [null, 'wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
       const answer = await call('GET', '/users?email=a@example.com', undefined, token);

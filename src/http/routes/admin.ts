@@ -5,7 +5,7 @@
  * Bearer token (RFC 6750 §2.1). Not under /v1/, so no browser may call it from another origin
  * (http/cors.ts). Bodies and errors are FastAPI's, as the rest of the API's.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAIL_INTERVAL, MAIL_REQUESTS_PER_HOUR, notifyPasswordChanged, sendPasswordResetMail } from '../../accounts/email-links.js';
 import {
   AccountError,
@@ -104,6 +104,26 @@ export const ADMIN_METHODS: Record<string, string[]> = {
   '/organizations/:slug/members/:user_id': ['PUT', 'DELETE'],
   '/events': ['GET'],
 };
+
+/**
+ * For a request under the prefix that Fastify refuses before routing (an undecodable path such
+ * as `/admin/v1/%`, where no hook runs): the token first, as on every admin path, then the 404
+ * FastAPI gives a path no route serves. Undefined for any other path.
+ */
+export function adminFrameworkError(token: string) {
+  const checkToken = operatorToken(token, 'borealis-admin');
+  return (request: FastifyRequest, reply: FastifyReply): ApiError | undefined => {
+    const path = request.url.split('?')[0] ?? '';
+    if (path !== ADMIN_PREFIX && !path.startsWith(`${ADMIN_PREFIX}/`)) return undefined;
+    reply.header('cache-control', 'no-store');
+    try {
+      checkToken(request);
+    } catch (refused) {
+      return refused as ApiError;
+    }
+    return notFound();
+  };
+}
 
 export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: string) {
   const checkToken = operatorToken(token, 'borealis-admin');
