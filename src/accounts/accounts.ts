@@ -71,7 +71,7 @@ export function newOrganizationProblems(input: { slug: string; name: string }): 
   const name = input.name.trim();
   if (!name) problems.push(new AccountError('The organization needs a name.', 'name'));
   // Shown on every member's consent page and stored for anyone who signs up: bounded as client_name is.
-  else if (name.length > MAX_ORGANIZATION_NAME) problems.push(new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`, 'name'));
+  else if ([...name].length > MAX_ORGANIZATION_NAME) problems.push(new AccountError(`The organization name must be at most ${MAX_ORGANIZATION_NAME} characters.`, 'name'));
   else if (UNPAIRED.test(name)) problems.push(new AccountError('The organization name must be text.', 'name'));
   return problems;
 }

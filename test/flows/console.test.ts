@@ -43,6 +43,8 @@ describe('developer console', () => {
     assert.doesNotMatch(refused.text, /id="org-slug"[^>]*aria-invalid/);
     assert.equal(await server.borealis.ctx.store.organizations.findBySlug(slug), undefined);
     assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug, name: 'n'.repeat(255) })).status, 303);
+    // Characters, not UTF-16 units: 255 emoji fit.
+    assert.equal((await consolePost(server, cookie, '/settings/organizations', { slug: `${slug}-e`, name: '😀'.repeat(255) })).status, 303);
   });
 
   // Signed out while the page was open (from a consent page's "Create an organization"): the

@@ -219,6 +219,11 @@ describe('POST /v1/oauth2/register: bad input', () => {
     );
     const atLimits = await post(JSON.stringify({ ...OK, client_name: 'n'.repeat(255), redirect_uris: [url(2083)], tos_uri: url(2083) }));
     assert.equal(atLimits.status, 201, atLimits.text);
+    // Characters, as Pydantic counts them: 255 emoji (510 UTF-16 units) fit, 256 do not.
+    assert.equal((await post(JSON.stringify({ ...OK, client_name: '😀'.repeat(255) }))).status, 201);
+    const emoji = '😀'.repeat(256);
+    const tooMany = { type: 'string_too_long', loc: ['body', 'client_name'], msg: 'String should have at most 255 characters', input: emoji, ctx: { max_length: 255 } };
+    await expect(JSON.stringify({ ...OK, client_name: emoji }), 422, invalid(tooMany), '256 emoji');
   });
 
   test('NUL characters in any string → 422', async () => {

@@ -87,7 +87,10 @@ const urlTooLong = (loc: (string | number)[], input: string): Problem => ({
   input,
   ctx: { max_length: URL_MAX_LENGTH },
 });
-/** Not Polar's (compatibility.md): a name is shown on consent pages, and stored for every client. */
+/**
+ * Not Polar's (compatibility.md): a name is shown on consent pages, and stored for every client.
+ * Counted in characters (code points), as Pydantic's `max_length` counts: an emoji is one.
+ */
 const NAME_MAX_LENGTH = 255;
 
 export const unprocessable = (problems: Problem[]) => new ApiError(422, { error: 'RequestValidationError', detail: problems });
@@ -144,7 +147,7 @@ export function parseMetadata(body: unknown, requireClientId: boolean): { metada
   const responseTypes = c.list(input, 'response_types', false)?.map((r, i) => c.literal(r, ['body', 'response_types', i], ['code'] as const));
   const scope = c.string(input, 'scope', false);
   const clientName = c.string(input, 'client_name', true);
-  if (clientName !== undefined && clientName.length > NAME_MAX_LENGTH) {
+  if (clientName !== undefined && [...clientName].length > NAME_MAX_LENGTH) {
     const ctx = { max_length: NAME_MAX_LENGTH };
     c.add({ type: 'string_too_long', loc: ['body', 'client_name'], msg: `String should have at most ${NAME_MAX_LENGTH} characters`, input: clientName, ctx });
   }
