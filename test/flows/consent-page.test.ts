@@ -15,6 +15,15 @@ describe('consent page: what the user sees and leaves ticked is what is granted'
   });
   after(() => server.close());
 
+  test("an app's name cannot turn the words after it around: bidi overrides and isolates are left out of the page", async () => {
+    const { cookie } = await setUp();
+    const client = await aClient(server, { client_name: 'Acme Docs \u202e\u2066' });
+    const html = await page(cookie, form(authorizeQuery(client)).toString());
+    assert.ok(html.includes('<h1>Acme Docs  wants to access your account</h1>'), html);
+    assert.ok(html.includes('<title>Authorize Acme Docs  · Borealis</title>'));
+    assert.doesNotMatch(html, /[\u202a-\u202e\u2066-\u2069]/);
+  });
+
   async function setUp(metadata: Parameters<typeof aClient>[1] = {}) {
     const user = await aUser(server);
     const a = await anOrganization(server, user);
