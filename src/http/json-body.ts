@@ -1,10 +1,11 @@
 /**
  * JSON request bodies as FastAPI reads them (polar-oauth2.md §2.3-C): an empty or `null` body is
- * a missing body; a syntax error is `json_invalid` with the position and Python's wording for the
- * common cases. Nesting is bounded before parsing so no deep structure is ever walked.
+ * a missing body; a syntax error is `json_invalid` with Python's position and wording
+ * (python-json-error.ts). Nesting is bounded before parsing so no deep structure is ever walked.
  */
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../oauth/errors.js';
+import { pythonJsonError } from './python-json-error.js';
 
 const MAX_DEPTH = 32;
 
@@ -27,20 +28,6 @@ function depth(text: string): number {
     else if (c === '}' || c === ']') level--;
   }
   return max;
-}
-
-/** Python's json message for the error at `position`, from what precedes it. */
-function pythonMessage(text: string, position: number): string {
-  const before = text.slice(0, position).trimEnd();
-  const last = before.at(-1);
-  const opener = [...before].reduce<string[]>((stack, c) => {
-    if (c === '{' || c === '[') stack.push(c);
-    else if (c === '}' || c === ']') stack.pop();
-    return stack;
-  }, []).at(-1);
-  if (opener === '{' && (last === '{' || last === ',')) return 'Expecting property name enclosed in double quotes';
-  if (opener === '{' && last === '"' && !/:\s*"(?:[^"\\]|\\.)*"$/.test(before)) return "Expecting ':' delimiter";
-  return 'Expecting value';
 }
 
 /**
@@ -75,19 +62,19 @@ export function jsonBody(request: FastifyRequest): unknown {
     throw unprocessable({ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input });
   }
   const raw = decoded(body);
-  if (raw.trim() === '' || raw.trim() === 'null') return unprocessableMissing();
   if (depth(raw) > MAX_DEPTH) throw invalid(0, `Nesting deeper than ${MAX_DEPTH} levels`);
+  let parsed: unknown;
   try {
-    return JSON.parse(raw);
-  } catch (error) {
-    // V8 names a position for most errors and none at the end of input or on a bad literal,
-    // where Python reports the end, or the start of the value (a bad literal starts the text here).
-    const message = (error as Error).message;
-    const match = /position (\d+)/.exec(message);
-    const position = match ? Number(match[1]) : /end of JSON input/.test(message) ? raw.length : raw.length - raw.trimStart().length;
-    // Python counts code points where V8 counts UTF-16 units: one fewer per astral character.
-    throw invalid([...raw.slice(0, position)].length, pythonMessage(raw, position));
+    parsed = JSON.parse(raw);
+  } catch {
+    // Python's decoder also reads NaN and Infinity, which JSON (RFC 8259 §6) does not: those
+    // few texts are refused here, at their start.
+    const found = pythonJsonError(raw) ?? { position: 0, message: 'Expecting value' };
+    throw invalid(found.position, found.message);
   }
+  // A body of `null` is no body to FastAPI.
+  if (parsed === null) return unprocessableMissing();
+  return parsed;
 }
 
 function unprocessableMissing(): never {

@@ -92,8 +92,15 @@ describe('POST /v1/oauth2/register: bad input', () => {
       ['{"client_name": ', invalid({ type: 'json_invalid', loc: ['body', 16], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
       // Python counts code points: an emoji before the error is one, not two UTF-16 units.
       ['{"client_name": "😀", x}', invalid({ type: 'json_invalid', loc: ['body', 21], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting property name enclosed in double quotes' } })],
+      // Where V8 reports another position, or none (test/http/python-json-error.test.ts has more).
+      ['{"client_name": "x"} x', invalid({ type: 'json_invalid', loc: ['body', 21], msg: 'JSON decode error', input: {}, ctx: { error: 'Extra data' } })],
+      ['{"client_name": "x', invalid({ type: 'json_invalid', loc: ['body', 16], msg: 'JSON decode error', input: {}, ctx: { error: 'Unterminated string starting at' } })],
+      ['{"client_name": tru}', invalid({ type: 'json_invalid', loc: ['body', 16], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
+      // A body of spaces is a body to FastAPI: json.loads refuses it.
+      ['  ', invalid({ type: 'json_invalid', loc: ['body', 2], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } })],
       ['', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
       ['null', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
+      [' null ', invalid({ type: 'missing', loc: ['body'], msg: 'Field required', input: null })],
     ];
     for (const [raw, text] of cases) await expect(raw, 422, text, JSON.stringify(raw));
   });
