@@ -18,13 +18,17 @@ export const systemClock = () => Math.floor(Date.now() / 1000);
 export interface Borealis {
   ctx: OAuthContext;
   accounts: AccountsDeps;
+  /** The migrations this start applied (none when the schema was current). */
+  migrationsApplied: number[];
   close(): Promise<void>;
 }
 
 /** `migrate`: apply pending migrations (serve); otherwise the schema must be current (other CLI commands). */
 export async function compose(config: Config, now: () => number = systemClock, { migrate = true } = {}): Promise<Borealis> {
+  let migrationsApplied: number[] = [];
   const store = await openStore(config.databaseUrl, {
     migrate,
+    onMigrated: (applied) => (migrationsApplied = applied),
     requireCurrent: !migrate,
     now: now(),
     poolSize: config.databasePoolSize,
@@ -55,7 +59,7 @@ export async function compose(config: Config, now: () => number = systemClock, {
     await audit.settled();
     await store.close();
   };
-  return { ctx, accounts: { store, credentials, now, audit, mail }, close };
+  return { ctx, accounts: { store, credentials, now, audit, mail }, migrationsApplied, close };
 }
 
 export function composeApp(borealis: Borealis, config: Config): Promise<FastifyInstance> {

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { migrations } from '../../src/store/sql/migrate.js';
 import { openStore } from '../../src/store/sql/index.js';
 import { TEST_SECRET, type TestDatabase, freePort, freshDatabase } from '../support/server.js';
 import { aSession, aUser, hex64 } from '../store/fixtures.js';
@@ -51,6 +52,42 @@ describe('borealis serve: start and stop', () => {
       child.kill('SIGTERM');
       await exited;
       await store.close();
+    }
+  });
+
+  test('an upgrade shows in the log: the migrations a start applied, and none at the next start', async () => {
+    const fresh = await freshDatabase();
+    /** The messages logged by a `serve` on `fresh` up to its listening line; then it is stopped. */
+    const startLog = async () => {
+      const child = spawn(process.execPath, ['bin/borealis.js', 'serve', '--port', String(await freePort()), '--database', fresh.url], {
+        env: { ...process.env, BOREALIS_SECRET: TEST_SECRET, BOREALIS_DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const lines: { msg: string; migrations?: number[] }[] = [];
+      let buffered = '';
+      await new Promise<void>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+        child.stdout!.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const complete = buffered.split('\n');
+          buffered = complete.pop()!;
+          for (const line of complete) {
+            const entry = JSON.parse(line) as { msg: string; migrations?: number[] };
+            lines.push(entry);
+            if (entry.msg.startsWith('Borealis listening')) resolve();
+          }
+        });
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return lines.filter((l) => l.msg === 'applied database migrations').map((l) => l.migrations);
+    };
+    try {
+      assert.deepEqual(await startLog(), [migrations.map((m) => m.version)]);
+      assert.deepEqual(await startLog(), []);
+    } finally {
+      await fresh.drop();
     }
   });
 

@@ -135,12 +135,17 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** How long security events are kept (default SECURITY_EVENT_SECONDS). */
   securityEventSeconds?: number;
+  /** Told the versions `migrate` applied, if any: an upgrade shows in the server's log. */
+  onMigrated?: (applied: number[]) => void;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const db = await openDb(url, options.poolSize);
   try {
-    if (options.migrate) await migrate(db, options.now ?? Math.floor(Date.now() / 1000));
+    if (options.migrate) {
+      const applied = await migrate(db, options.now ?? Math.floor(Date.now() / 1000));
+      if (applied.length > 0) options.onMigrated?.(applied);
+    }
     else if (options.requireCurrent) await requireCurrentSchema(db, isPostgresUrl(url) ? '' : ` at ${url}`);
   } catch (error) {
     await db.close();
