@@ -53,13 +53,15 @@ describe(`counted by block (${ENGINE})`, () => {
     assert.ok(!elsewhere.ok && elsewhere.lockedUntil === 0, 'another /64 is counted apart');
   });
 
+  /** A registration as a trusted proxy forwards it, for the client `forwardedFor` names. */
+  const register = (forwardedFor: string) =>
+    fetch(`${server.url}/v1/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ client_name: 'Spray', redirect_uris: ['https://example.com/cb'] }),
+    });
+
   test('registration: the per-address limit holds across one /64 (X-Forwarded-For from a trusted proxy)', async () => {
-    const register = (forwardedFor: string) =>
-      fetch(`${server.url}/v1/oauth2/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
-        body: JSON.stringify({ client_name: 'Spray', redirect_uris: ['https://example.com/cb'] }),
-      });
     for (let i = 1; i <= 3; i++) assert.equal((await register(`2001:db8:bb:1::${i}`)).status, 201);
     assert.equal((await register('2001:db8:bb:1:ffff::4')).status, 429);
     assert.equal((await register('::ffff:198.51.100.9')).status, 201);
@@ -67,12 +69,6 @@ describe(`counted by block (${ENGINE})`, () => {
   });
 
   test('a forwarded address with its port counts as the address: a new connection does not start a new count', async () => {
-    const register = (forwardedFor: string) =>
-      fetch(`${server.url}/v1/oauth2/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
-        body: JSON.stringify({ client_name: 'Ports', redirect_uris: ['https://example.com/cb'] }),
-      });
     for (const port of [40001, 40002, 40003]) assert.equal((await register(`198.51.100.20:${port}`)).status, 201);
     assert.equal((await register('198.51.100.20:40004')).status, 429);
     assert.equal((await register('198.51.100.20')).status, 429);
