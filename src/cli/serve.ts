@@ -15,10 +15,11 @@ export async function serveCommand(args: string[]) {
   if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const borealis = await compose(config);
   const app = await composeApp(borealis, config);
-  await app.listen({ port: config.port, host: config.host });
-  const role = cluster.isWorker ? `worker ${cluster.worker?.id} (pid ${process.pid})` : `pid ${process.pid}`;
+  // Before listening: a start that migrated and then could not bind has still changed the schema.
   // Under --workers each worker migrates under the migrations' lock: the one that applied them says so.
   if (borealis.migrationsApplied.length > 0) app.log.info({ migrations: borealis.migrationsApplied }, 'applied database migrations');
+  await app.listen({ port: config.port, host: config.host });
+  const role = cluster.isWorker ? `worker ${cluster.worker?.id} (pid ${process.pid})` : `pid ${process.pid}`;
   app.log.info(`Borealis listening on http://${config.host}:${config.port} (issuer ${config.publicUrl}, ${borealis.ctx.store.engine}, ${role})`);
 
   // §5.5: expired rows are removed periodically, by every instance (the deletes are idempotent),

@@ -51,9 +51,10 @@ function multipart(contentType: string, body: Buffer): Promise<Map<string, strin
     // parameter, a narrowing `scope`) would change the request silently. (No value reaches
     // `fieldSize`: the whole body is at most 64 KiB.)
     parser.on('fieldsLimit', () => reject(invalidRequest(`The request is malformed: more than ${MULTIPART_FIELDS} fields.`)));
-    // A part may declare its own charset (RFC 7578 §4.4), which busboy decodes with. One it does
-    // not know leaves the value undefined; UTF-16 can carry a lone surrogate, which a form's
-    // strict UTF-8 cannot (the engines would store it differently). Both are malformed.
+    // A part may declare its own charset (RFC 7578 §4.4), which busboy decodes with. Beyond its
+    // few (UTF-8, Latin-1, UTF-16LE, base64) it leaves the value undefined; UTF-16 can carry a
+    // lone surrogate, which a form's strict UTF-8 cannot (the engines would store it
+    // differently). Both are malformed.
     parser.on('field', (name, value: string | undefined) => {
       if (typeof value !== 'string') return malformed();
       if (value === '') return; // RFC 6749 §3.1: empty means omitted.

@@ -1,5 +1,6 @@
 /**
- * Where and why Python's `json.loads` (CPython's C scanner, `Modules/_json.c`, as of 3.12) stops
+ * Where and why Python's `json.loads` (CPython's C scanner, `Modules/_json.c`, 3.11 and 3.12;
+ * 3.13 words a trailing comma otherwise) stops
  * on a text JSON.parse refused: FastAPI puts both in its `json_invalid` error (polar-oauth2.md
  * §2.3-C). V8's messages name other positions, or none. Only called on a text already refused,
  * so it needs no values, only where the first error is. Positions count code points, as Python's

@@ -1,6 +1,7 @@
 /**
  * Python's json.loads, as FastAPI reports it in `json_invalid` (src/http/python-json-error.ts):
- * each expected position and message below is what CPython 3.11's decoder raised for the text.
+ * each expected position and message below is what CPython 3.11's decoder raised for the text
+ * (3.12's raises the same).
  * The scanner was also checked against CPython on 20,000 random mutations of valid JSON, with
  * no difference.
  */

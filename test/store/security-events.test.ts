@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Audit } from '../../src/audit.js';
 import { timeOrderedId } from '../../src/oauth/ids.js';
-import { SECURITY_EVENT_SECONDS, openStore } from '../../src/store/sql/index.js';
+import { CLEANUP_BATCH, SECURITY_EVENT_SECONDS, openStore } from '../../src/store/sql/index.js';
 import type { SecurityEvent } from '../../src/store/store.js';
 import { ENGINE, freshDatabase } from '../support/server.js';
 import { NOW, aClient, count, type Harness, harness } from './fixtures.js';
@@ -87,6 +87,16 @@ describe(`store contract: security events (${ENGINE})`, () => {
     assert.deepEqual(await row(newer), stored(newer), 'deleted within the retention: kept whole');
     assert.deepEqual(await row(live), stored(live));
     assert.equal(await h.store.deleteExpired(NOW), 0, 'a scrubbed row is not scrubbed again');
+  });
+
+  test('a backlog of deleted apps larger than one cleanup statement is scrubbed whole, in batches', async () => {
+    const backlog = Array.from({ length: CLEANUP_BATCH + 5 }, () => aClient());
+    for (let i = 0; i < backlog.length; i += 250) await Promise.all(backlog.slice(i, i + 250).map((c) => h.store.clients.create(c)));
+    for (let i = 0; i < backlog.length; i += 250) await Promise.all(backlog.slice(i, i + 250).map((c) => h.store.clients.delete(c.clientId, NOW - SECURITY_EVENT_SECONDS - 10)));
+    assert.equal(await h.store.deleteExpired(NOW), backlog.length);
+    const ids = backlog.map((c) => c.clientId);
+    const left = await count(h.raw, `SELECT count(*) AS n FROM oauth2_clients WHERE metadata <> '{}' AND client_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    assert.equal(left, 0);
   });
 
   test('a retention of its own (BOREALIS_SECURITY_EVENT_DAYS)', async () => {

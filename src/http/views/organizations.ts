@@ -1,4 +1,3 @@
-import { MAX_ORGANIZATION_NAME } from '../../accounts/accounts.js';
 import type { Invitation, Organization, User } from '../../store/store.js';
 import { errorParagraph, type FormError, invalidIf } from './form-error.js';
 import { html } from './html.js';
@@ -63,7 +62,7 @@ ${errorParagraph(options.error)}
 <form method="post" action="/settings/organizations">
 ${csrfField(user)}
 ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ''}
-<label for="org-name">Name</label><input id="org-name" name="name" type="text" maxlength="${MAX_ORGANIZATION_NAME}" value="${options.name ?? ''}"${invalidIf(options.error, 'name')} required>
+<label for="org-name">Name</label><input id="org-name" name="name" type="text" value="${options.name ?? ''}"${invalidIf(options.error, 'name')} required>
 <label for="org-slug">Slug <span class="muted">(lowercase letters, digits and dashes)</span></label>
 <input id="org-slug" name="slug" type="text" pattern="[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?" maxlength="64" value="${options.slug ?? ''}"${invalidIf(options.error, 'slug')} required>
 <div class="actions"><button type="submit">Create organization</button></div>

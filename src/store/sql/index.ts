@@ -41,17 +41,20 @@ const FAMILY_LIVE = (table: string, family: string) => `EXISTS (SELECT 1 FROM oa
  */
 export const CLEANUP_BATCH = 1000;
 
-async function deleteInBatches(db: Db, table: string, where: string, params: Param[]): Promise<number> {
+/** Runs `change` (a DELETE, or an UPDATE that takes rows out of `where`) on the rows `where` selects, CLEANUP_BATCH at a time. */
+async function inBatches(db: Db, table: string, change: string, where: string, params: Param[]): Promise<number> {
   // The physical row address: every table has one, whatever its primary key.
   const row = db.engine === 'sqlite' ? 'rowid' : 'ctid';
-  const sql = `DELETE FROM ${table} WHERE ${row} IN (SELECT ${row} FROM ${table} WHERE ${where} LIMIT ${CLEANUP_BATCH})`;
-  let removed = 0;
+  const sql = `${change} WHERE ${row} IN (SELECT ${row} FROM ${table} WHERE ${where} LIMIT ${CLEANUP_BATCH})`;
+  let changed = 0;
   for (;;) {
-    const deleted = await db.run(sql, params);
-    removed += deleted;
-    if (deleted < CLEANUP_BATCH) return removed;
+    const rows = await db.run(sql, params);
+    changed += rows;
+    if (rows < CLEANUP_BATCH) return changed;
   }
 }
+
+const deleteInBatches = (db: Db, table: string, where: string, params: Param[]) => inBatches(db, table, `DELETE FROM ${table}`, where, params);
 
 /** How long security events are kept unless configured (BOREALIS_SECURITY_EVENT_DAYS). */
 export const SECURITY_EVENT_SECONDS = 90 * 86400;
@@ -107,9 +110,11 @@ function storeOver(db: Db, root: Db, eventSeconds: number): Store {
         () => deleteInBatches(db, 'security_events', 'occurred_at < ?', [now - eventSeconds]),
         // A deleted app's registration outlives the events that name it no longer (migration 017).
         () =>
-          db.run(
-            `UPDATE oauth2_clients SET metadata = '{}', client_secret_sealed = '', registration_access_token_sealed = ''
-               WHERE deleted_at < ? AND metadata <> '{}'`,
+          inBatches(
+            db,
+            'oauth2_clients',
+            "UPDATE oauth2_clients SET metadata = '{}', client_secret_sealed = '', registration_access_token_sealed = ''",
+            "deleted_at < ? AND metadata <> '{}'",
             [now - eventSeconds],
           ),
       ];
