@@ -10,12 +10,12 @@ import { ApiError } from '../oauth/errors.js';
 /** Digests of equal length: the comparison takes the same time whatever was presented. */
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** A check that throws the 401 unless the request carries `token`. */
-export function operatorToken(token: string, realm: string): (request: FastifyRequest) => void {
+/** The 401 to answer unless the request carries `token`; undefined when it does. */
+export function operatorToken(token: string, realm: string): (request: FastifyRequest) => ApiError | undefined {
   const expected = digest(token);
   const challenge = { 'www-authenticate': `Bearer realm="${realm}"` };
   return (request) => {
     const presented = /^Bearer ([!-~]+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(presented), expected)) throw new ApiError(401, { detail: 'Unauthorized' }, challenge);
+    return timingSafeEqual(digest(presented), expected) ? undefined : new ApiError(401, { detail: 'Unauthorized' }, challenge);
   };
 }

@@ -66,10 +66,14 @@ export function pythonJsonError(text: string): PythonJsonError | undefined {
       i++;
       if (i >= n) throw new Stop(start, 'Expecting value');
     }
+    // One digit when it is 0 (no leading zeros), else all of them.
     if (s[i] === '0') i++;
-    else if (isDigit(s[i]) && s[i] !== '0') while (isDigit(s[i])) i++;
+    else if (isDigit(s[i])) while (isDigit(s[i])) i++;
     else throw new Stop(start, 'Expecting value');
-    if (s[i] === '.' && isDigit(s[i + 1])) for (i += 2; isDigit(s[i]); ) i++;
+    if (s[i] === '.' && isDigit(s[i + 1])) {
+      i += 2;
+      while (isDigit(s[i])) i++;
+    }
     if (i < n - 1 && (s[i] === 'e' || s[i] === 'E')) {
       const mark = i++;
       if (i < n - 1 && (s[i] === '-' || s[i] === '+')) i++;

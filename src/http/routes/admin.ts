@@ -111,25 +111,23 @@ export const ADMIN_METHODS: Record<string, string[]> = {
  * FastAPI gives a path no route serves. Undefined for any other path.
  */
 export function adminFrameworkError(token: string) {
-  const checkToken = operatorToken(token, 'borealis-admin');
+  const tokenRefusal = operatorToken(token, 'borealis-admin');
   return (request: FastifyRequest, reply: FastifyReply): ApiError | undefined => {
     const path = request.url.split('?')[0] ?? '';
     if (path !== ADMIN_PREFIX && !path.startsWith(`${ADMIN_PREFIX}/`)) return undefined;
     reply.header('cache-control', 'no-store');
-    try {
-      checkToken(request);
-    } catch (refused) {
-      return refused as ApiError;
-    }
-    return notFound();
+    return tokenRefusal(request) ?? notFound();
   };
 }
 
 export function adminRoutes(app: FastifyInstance, deps: AccountsDeps, token: string) {
-  const checkToken = operatorToken(token, 'borealis-admin');
+  const tokenRefusal = operatorToken(token, 'borealis-admin');
   app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (request) => checkToken(request));
+      admin.addHook('onRequest', async (request) => {
+        const refused = tokenRefusal(request);
+        if (refused) throw refused;
+      });
       admin.addHook('onRequest', nulInPathIsNotFound);
       // People's data: no cache keeps a copy of an answer, an error's included.
       admin.addHook('onSend', async (_request, reply, payload) => {

@@ -12,9 +12,10 @@ import { sendCompact } from '../respond.js';
 import { probeLogLevel } from './health.js';
 
 export function metricsRoutes(app: FastifyInstance, metrics: Metrics, token: string) {
-  const checkToken = operatorToken(token, 'borealis-metrics');
+  const refusal = operatorToken(token, 'borealis-metrics');
   app.get('/metrics', { logLevel: probeLogLevel(app) }, async (request, reply) => {
-    checkToken(request);
+    const refused = refusal(request);
+    if (refused) throw refused;
     let text: string;
     try {
       text = await metrics.text();
